@@ -1,0 +1,321 @@
+/**
+ * The contract between the studio's front ends (Electron renderer, `serve`, tests) and core.
+ * Every method has a zod input and output schema; every event a payload schema. Inputs are validated
+ * where they enter (IPC, HTTP, CLI flags); core trusts what `dispatch()` hands it.
+ */
+import { z } from 'zod';
+
+// ---------------------------------------------------------------- shared shapes
+
+export const SPLITS = ['unassigned', 'train', 'val', 'test', 'submission'] as const;
+export const Split = z.enum(SPLITS);
+export type Split = z.infer<typeof Split>;
+
+export const DECODE_STATUSES = ['ok', 'unreadable', 'truncated', 'empty', 'not-an-image', 'too-large'] as const;
+export const DecodeStatus = z.enum(DECODE_STATUSES);
+export type DecodeStatus = z.infer<typeof DecodeStatus>;
+
+export const FINDING_KINDS = [
+  'unreadable',
+  'truncated',
+  'empty-file',
+  'not-an-image',
+  'extension-mismatch',
+  'exact-duplicate',
+  'near-duplicate',
+  'label-conflict',
+  'split-leak',
+  'size-outlier',
+  'colour-space',
+  'missing-file',
+  'unlabelled',
+  'unknown-label',
+  'duplicate-row',
+  'shortcut',
+] as const;
+export const FindingKind = z.enum(FINDING_KINDS);
+export type FindingKind = z.infer<typeof FindingKind>;
+
+export const Severity = z.enum(['error', 'warning', 'info']);
+export type Severity = z.infer<typeof Severity>;
+
+export const FindingStatus = z.enum(['open', 'dismissed', 'resolved']);
+export type FindingStatus = z.infer<typeof FindingStatus>;
+
+/** An image is named by its id, its file name, or its path relative to the imported folder. */
+export const ImageRef = z.union([z.number().int().positive(), z.string().min(1)]);
+export type ImageRef = z.infer<typeof ImageRef>;
+
+export const ClassInfo = z.object({
+  name: z.string(), // as written in the labels ("0", "1")
+  displayName: z.string(), // shown to people ("no mask", "mask")
+  hotkey: z.string().nullable(),
+  position: z.number().int(),
+});
+export type ClassInfo = z.infer<typeof ClassInfo>;
+
+export const ImageRow = z.object({
+  id: z.number().int(),
+  path: z.string(),
+  relPath: z.string(),
+  fileName: z.string(),
+  bytes: z.number().int(),
+  sha256: z.string(),
+  format: z.string().nullable(),
+  width: z.number().int().nullable(),
+  height: z.number().int().nullable(),
+  channels: z.number().int().nullable(),
+  space: z.string().nullable(),
+  hasAlpha: z.boolean().nullable(),
+  orientation: z.number().int().nullable(),
+  decodeStatus: DecodeStatus,
+  decodeError: z.string().nullable(),
+  phash: z.string().nullable(),
+  label: z.string().nullable(),
+  split: Split,
+  excluded: z.boolean(),
+  excludeReason: z.string().nullable(),
+  missing: z.boolean(),
+});
+export type ImageRow = z.infer<typeof ImageRow>;
+
+export const Finding = z.object({
+  id: z.number().int(),
+  key: z.string(), // stable across audits: decisions survive a re-audit
+  kind: FindingKind,
+  severity: Severity,
+  images: z.array(z.string()), // relative paths of the images involved
+  imageIds: z.array(z.number().int()),
+  message: z.string(),
+  detail: z.record(z.string(), z.unknown()),
+  status: FindingStatus,
+});
+export type Finding = z.infer<typeof Finding>;
+
+export const FivePoint = z.object({
+  count: z.number().int(),
+  min: z.number(),
+  q1: z.number(),
+  median: z.number(),
+  q3: z.number(),
+  max: z.number(),
+  lowerFence: z.number(),
+  upperFence: z.number(),
+  outliers: z.number().int(),
+});
+export type FivePoint = z.infer<typeof FivePoint>;
+
+export const Stats = z.object({
+  images: z.number().int(),
+  included: z.number().int(),
+  excluded: z.number().int(),
+  readable: z.number().int(),
+  byClassAndSplit: z.array(z.object({ label: z.string().nullable(), split: Split, count: z.number().int() })),
+  formats: z.array(z.object({ format: z.string(), count: z.number().int() })),
+  width: FivePoint.nullable(),
+  height: FivePoint.nullable(),
+  aspect: FivePoint.nullable(),
+  bytes: FivePoint.nullable(),
+});
+export type Stats = z.infer<typeof Stats>;
+
+export const BadRow = z.object({
+  line: z.number().int(),
+  file: z.string(),
+  kind: z.enum(['unknown-label', 'duplicate-row']),
+  message: z.string(),
+});
+export type BadRow = z.infer<typeof BadRow>;
+
+export const ImportInput = z.object({
+  dir: z.string().min(1),
+  labels: z.string().min(1).optional(),
+  testDir: z.string().min(1).optional(),
+  sampleSubmission: z.string().min(1).optional(),
+  /** Class names as written in the labels; default: read from the CSV (or the folders). */
+  classes: z.array(z.string().min(1)).min(2).optional(),
+});
+export type ImportInput = z.infer<typeof ImportInput>;
+
+export const ImportSummary = z.object({
+  layout: z.enum(['zindi', 'class-folders']),
+  files: z.number().int(), // image files seen
+  added: z.number().int(),
+  unchanged: z.number().int(),
+  changed: z.number().int(), // same path, different bytes
+  relinked: z.number().int(), // same bytes, new path (a moved folder)
+  missing: z.number().int(), // rows whose file vanished
+  labelled: z.number().int(),
+  submission: z.number().int(),
+  unlabelled: z.number().int(),
+  unreadable: z.number().int(),
+  badRows: z.array(BadRow),
+  classes: z.array(z.string()),
+  seconds: z.number(),
+});
+export type ImportSummary = z.infer<typeof ImportSummary>;
+
+export const AuditSummary = z.object({
+  images: z.number().int(),
+  findings: z.number().int(),
+  byKind: z.record(z.string(), z.number().int()),
+  seconds: z.number(),
+});
+
+export const SplitInput = z.object({
+  seed: z.number().int().nonnegative().default(42),
+  val: z.number().min(0).max(0.9).default(0.15),
+  test: z.number().min(0).max(0.9).default(0.15),
+});
+export type SplitInput = z.infer<typeof SplitInput>;
+
+export const SplitSummary = z.object({
+  seed: z.number().int(),
+  counts: z.array(z.object({ split: Split, label: z.string(), count: z.number().int() })),
+  groups: z.number().int(), // duplicate groups kept whole
+  leaks: z.number().int(), // near-duplicate pairs across train/val/test after the split (0 by construction)
+});
+export type SplitSummary = z.infer<typeof SplitSummary>;
+
+export const HistoryEntry = z.object({
+  id: z.number().int(),
+  batch: z.number().int(),
+  image: z.string(),
+  kind: z.enum(['label', 'exclusion']),
+  oldValue: z.string().nullable(),
+  newValue: z.string().nullable(),
+  source: z.enum(['user', 'import', 'model-suggestion', 'review']),
+  state: z.enum(['done', 'undone', 'dropped']),
+  at: z.string(),
+});
+export type HistoryEntry = z.infer<typeof HistoryEntry>;
+
+export const ChangeResult = z.object({ batch: z.number().int().nullable(), changed: z.number().int() });
+export type ChangeResult = z.infer<typeof ChangeResult>;
+
+export const ImageFilter = z.object({
+  label: z.string().nullable().optional(),
+  split: Split.optional(),
+  excluded: z.boolean().optional(),
+  hasFinding: z.boolean().optional(),
+  findingKind: FindingKind.optional(),
+  search: z.string().optional(),
+});
+export type ImageFilter = z.infer<typeof ImageFilter>;
+
+export const JobStatus = z.enum(['running', 'done', 'failed', 'cancelled']);
+export const JobInfo = z.object({
+  id: z.string(),
+  kind: z.string(),
+  status: JobStatus,
+  createdAt: z.string(),
+  finishedAt: z.string().nullable(),
+  error: z.string().nullable(),
+});
+export type JobInfo = z.infer<typeof JobInfo>;
+
+// ---------------------------------------------------------------- methods
+
+const Empty = z.object({}).strict();
+
+export const methods = {
+  'library.info': {
+    input: Empty,
+    output: z.object({
+      path: z.string(),
+      schemaVersion: z.number().int(),
+      images: z.number().int(),
+      classes: z.array(ClassInfo),
+    }),
+  },
+  'classes.list': { input: Empty, output: z.array(ClassInfo) },
+  'classes.rename': {
+    input: z.object({ name: z.string().min(1), displayName: z.string().min(1) }),
+    output: ClassInfo,
+  },
+  'import.start': { input: ImportInput, output: z.object({ jobId: z.string() }) },
+  'audit.run': { input: Empty, output: AuditSummary },
+  'findings.list': {
+    input: z.object({ kind: FindingKind.optional(), status: FindingStatus.optional() }),
+    output: z.array(Finding),
+  },
+  'findings.decide': {
+    input: z.object({ id: z.number().int(), status: FindingStatus }),
+    output: Finding,
+  },
+  'stats.get': { input: Empty, output: Stats },
+  'split.run': { input: SplitInput, output: SplitSummary },
+  'images.list': {
+    input: z.object({
+      filter: ImageFilter.default({}),
+      offset: z.number().int().nonnegative().default(0),
+      limit: z.number().int().positive().max(10_000).default(200),
+    }),
+    output: z.object({ total: z.number().int(), rows: z.array(ImageRow) }),
+  },
+  'images.get': { input: z.object({ image: ImageRef }), output: ImageRow },
+  'labels.set': {
+    input: z.object({ images: z.array(ImageRef).min(1), label: z.string().min(1) }),
+    output: ChangeResult,
+  },
+  'images.exclude': {
+    input: z.object({ images: z.array(ImageRef).min(1), reason: z.string().min(1) }),
+    output: ChangeResult,
+  },
+  'images.restore': { input: z.object({ images: z.array(ImageRef).min(1) }), output: ChangeResult },
+  'history.undo': { input: Empty, output: ChangeResult },
+  'history.redo': { input: Empty, output: ChangeResult },
+  'history.list': {
+    input: z.object({ limit: z.number().int().positive().max(10_000).default(50) }),
+    output: z.array(HistoryEntry),
+  },
+  'export.run': {
+    input: z.object({ outDir: z.string().min(1) }),
+    output: z.object({ outDir: z.string(), images: z.number().int(), submission: z.number().int() }),
+  },
+  'jobs.list': { input: Empty, output: z.array(JobInfo) },
+  'jobs.cancel': { input: z.object({ jobId: z.string() }), output: z.object({ cancelled: z.boolean() }) },
+} as const;
+
+export type Methods = typeof methods;
+export type MethodName = keyof Methods;
+export type MethodInput<M extends MethodName> = z.input<Methods[M]['input']>;
+export type MethodParsedInput<M extends MethodName> = z.output<Methods[M]['input']>;
+export type MethodOutput<M extends MethodName> = z.output<Methods[M]['output']>;
+
+export function isMethodName(name: string): name is MethodName {
+  return Object.prototype.hasOwnProperty.call(methods, name);
+}
+
+// ---------------------------------------------------------------- events
+
+export const events = {
+  /** Long work: at most ~10 per second per job. */
+  'job.progress': z.object({
+    jobId: z.string(),
+    kind: z.string(),
+    phase: z.string(),
+    done: z.number(),
+    total: z.number(),
+    etaMs: z.number().nullable(),
+    metrics: z.record(z.string(), z.number()).optional(),
+  }),
+  /** Exactly one per job. */
+  'job.finished': z.object({
+    jobId: z.string(),
+    kind: z.string(),
+    status: z.enum(['done', 'failed', 'cancelled']),
+    result: z.unknown().optional(),
+    error: z.object({ code: z.string(), message: z.string() }).optional(),
+  }),
+  /** Something in the library changed: views refetch what they show. */
+  'library.changed': z.object({ what: z.enum(['images', 'labels', 'findings', 'split', 'classes']) }),
+} as const;
+
+export type Events = typeof events;
+export type EventName = keyof Events;
+export type EventPayload<E extends EventName> = z.infer<Events[E]>;
+export interface EventMessage<E extends EventName = EventName> {
+  name: E;
+  payload: EventPayload<E>;
+}
