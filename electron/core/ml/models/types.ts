@@ -1,0 +1,31 @@
+/**
+ * What every architecture module in this folder exports. Builders follow Keras Applications: the same
+ * structure, the same layer names (so Keras `.h5` weights load by Keras's own rules) and the same
+ * parameter counts.
+ */
+import type * as tf from '@tensorflow/tfjs';
+
+export const MODEL_NAMES = ['scratch', 'vgg19', 'inception_v3', 'inception_resnet_v2', 'resnet50', 'xception'] as const;
+export type ModelName = (typeof MODEL_NAMES)[number];
+export const TRANSFER_MODELS = ['vgg19', 'inception_v3', 'inception_resnet_v2', 'resnet50', 'xception'] as const;
+export type TransferModelName = (typeof TRANSFER_MODELS)[number];
+
+/**
+ * How raw RGB pixels in [0, 255] become the network's input.
+ * - caffe: RGB→BGR, minus the ImageNet channel means [103.939, 116.779, 123.68] (VGG19, ResNet50)
+ * - tf: x / 127.5 − 1 (InceptionV3, InceptionResNetV2, Xception)
+ * - unit: x / 255 (the scratch CNN; the nsfwjs InceptionV3 weights were trained this way)
+ */
+export type Preprocessing = 'caffe' | 'tf' | 'unit';
+
+export interface ArchitectureSpec {
+  name: ModelName;
+  /** Keras's own name for the model, e.g. "resnet50". */
+  kerasName: string;
+  defaultInputSize: number;
+  /** Smallest input side the architecture accepts without a spatial dimension reaching zero. */
+  minInputSize: number;
+  preprocessing: Preprocessing;
+  /** Keras's counts (include_top=True with 1000 classes, and include_top=False). Null for scratch. */
+  keras: { paramsWithTop: number; paramsNoTop: number } | null;
+}
