@@ -1,0 +1,65 @@
+/**
+ * 64-bit difference hash (dHash): grey, 9×8, one bit per horizontal neighbour pair (left brighter than right).
+ *
+ * Why dHash and not pHash: it survives exactly what near duplicates in a scraped photo set go through
+ * (rescaling, re-encoding, mild colour change), it needs no DCT, and its bits are close to independent on
+ * unrelated photos, so a small Hamming radius separates copies from look-alikes. Orientation is applied
+ * and alpha is flattened on white first, so a rotated-by-EXIF or transparent copy hashes like the original.
+ */
+import type { Sharp } from 'sharp';
+
+export const HASH_WIDTH = 9;
+export const HASH_HEIGHT = 8;
+
+/** dHash of a decoded image; `image` is a sharp pipeline (it is cloned, not consumed). */
+export async function dhash(image: Sharp): Promise<bigint> {
+  const pixels = await image
+    .clone()
+    .rotate()
+    .flatten({ background: '#ffffff' })
+    .greyscale()
+    .resize(HASH_WIDTH, HASH_HEIGHT, { fit: 'fill', kernel: 'lanczos3' })
+    .raw()
+    .toBuffer();
+  return dhashFromGrey(pixels);
+}
+
+/** dHash of a 9×8 greyscale buffer, row-major. */
+export function dhashFromGrey(pixels: Uint8Array): bigint {
+  if (pixels.length !== HASH_WIDTH * HASH_HEIGHT) {
+    throw new Error(`dhash expects ${HASH_WIDTH * HASH_HEIGHT} grey pixels, got ${pixels.length}`);
+  }
+  let hash = 0n;
+  for (let y = 0; y < HASH_HEIGHT; y++) {
+    for (let x = 0; x < HASH_WIDTH - 1; x++) {
+      const left = pixels[y * HASH_WIDTH + x]!;
+      const right = pixels[y * HASH_WIDTH + x + 1]!;
+      hash = (hash << 1n) | (left > right ? 1n : 0n);
+    }
+  }
+  return hash;
+}
+
+export function hashToHex(hash: bigint): string {
+  return hash.toString(16).padStart(16, '0');
+}
+
+export function hexToHash(hex: string): bigint {
+  if (!/^[0-9a-f]{16}$/.test(hex)) throw new Error(`not a 64-bit hex hash: '${hex}'`);
+  return BigInt(`0x${hex}`);
+}
+
+function popcount32(v: number): number {
+  v = v - ((v >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}
+
+/** Hamming distance of two 64-bit hashes given as (hi, lo) 32-bit halves. */
+export function hamming32(aHi: number, aLo: number, bHi: number, bLo: number): number {
+  return popcount32((aHi ^ bHi) >>> 0) + popcount32((aLo ^ bLo) >>> 0);
+}
+
+export function hamming(a: bigint, b: bigint): number {
+  return hamming32(Number(a >> 32n), Number(a & 0xffffffffn), Number(b >> 32n), Number(b & 0xffffffffn));
+}
