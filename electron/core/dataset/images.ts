@@ -1,0 +1,122 @@
+/** Reading image rows: the public shape, lookups by the names a person types, and filtered pages. */
+import type { ImageFilter, ImageRef, ImageRow, Split } from '../../../shared/contract';
+import { AppError } from '../../../shared/errors';
+import type { Db } from '../db/open';
+
+export interface ImageRecord {
+  id: number;
+  source_id: number;
+  path: string;
+  rel_path: string;
+  file_name: string;
+  bytes: number;
+  mtime_ms: number;
+  sha256: string;
+  magic: string | null;
+  format: string | null;
+  width: number | null;
+  height: number | null;
+  channels: number | null;
+  space: string | null;
+  has_alpha: number | null;
+  orientation: number | null;
+  decode_status: ImageRow['decodeStatus'];
+  decode_error: string | null;
+  phash: string | null;
+  label: string | null;
+  import_label: string | null;
+  split: Split;
+  excluded: number;
+  exclude_reason: string | null;
+  missing: number;
+  scanned_at: string;
+}
+
+export function toImageRow(r: ImageRecord): ImageRow {
+  return {
+    id: r.id,
+    path: r.path,
+    relPath: r.rel_path,
+    fileName: r.file_name,
+    bytes: r.bytes,
+    sha256: r.sha256,
+    format: r.format,
+    width: r.width,
+    height: r.height,
+    channels: r.channels,
+    space: r.space,
+    hasAlpha: r.has_alpha === null ? null : r.has_alpha === 1,
+    orientation: r.orientation,
+    decodeStatus: r.decode_status,
+    decodeError: r.decode_error,
+    phash: r.phash,
+    label: r.label,
+    split: r.split,
+    excluded: r.excluded === 1,
+    excludeReason: r.exclude_reason,
+    missing: r.missing === 1,
+  };
+}
+
+export function allImages(db: Db): ImageRecord[] {
+  return db.prepare('SELECT * FROM images ORDER BY id').all() as ImageRecord[];
+}
+
+/**
+ * Finds one image by id, by path relative to its imported folder, by file name, or by absolute path.
+ * A file name shared by two images is refused with both relative paths, so the person can say which.
+ */
+export function resolveImage(db: Db, ref: ImageRef): ImageRecord {
+  if (typeof ref === 'number') {
+    const row = db.prepare('SELECT * FROM images WHERE id = ?').get(ref) as ImageRecord | undefined;
+    if (!row) throw new AppError('NOT_FOUND', `no image with id ${ref} in this library`);
+    return row;
+  }
+  const byPath = db.prepare('SELECT * FROM images WHERE path = ? OR rel_path = ?').all(ref, ref) as ImageRecord[];
+  if (byPath.length === 1) return byPath[0]!;
+  const matches = byPath.length > 0 ? byPath : (db.prepare('SELECT * FROM images WHERE file_name = ?').all(ref) as ImageRecord[]);
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length === 0) throw new AppError('NOT_FOUND', `no image named '${ref}' in this library (give its file name or its path relative to the imported folder)`);
+  const names = matches.map((m) => m.rel_path).join(', ');
+  throw new AppError('BAD_INPUT', `'${ref}' names ${matches.length} images (${names}); give the path relative to the imported folder`);
+}
+
+export function countImages(db: Db): number {
+  return (db.prepare('SELECT COUNT(*) AS n FROM images').get() as { n: number }).n;
+}
+
+export function listImages(db: Db, filter: ImageFilter, offset: number, limit: number): { total: number; rows: ImageRow[] } {
+  const where: string[] = [];
+  const params: Array<string | number> = [];
+  if (filter.label !== undefined) {
+    if (filter.label === null) where.push('label IS NULL');
+    else {
+      where.push('label = ?');
+      params.push(filter.label);
+    }
+  }
+  if (filter.split !== undefined) {
+    where.push('split = ?');
+    params.push(filter.split);
+  }
+  if (filter.excluded !== undefined) {
+    where.push('excluded = ?');
+    params.push(filter.excluded ? 1 : 0);
+  }
+  if (filter.findingKind !== undefined) {
+    where.push('id IN (SELECT fi.image_id FROM finding_images fi JOIN findings f ON f.id = fi.finding_id WHERE f.kind = ?)');
+    params.push(filter.findingKind);
+  } else if (filter.hasFinding !== undefined) {
+    where.push(`id ${filter.hasFinding ? '' : 'NOT '}IN (SELECT image_id FROM finding_images)`);
+  }
+  if (filter.search) {
+    where.push("rel_path LIKE ? ESCAPE '\\'");
+    params.push(`%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+  }
+  const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+  const total = (db.prepare(`SELECT COUNT(*) AS n FROM images ${clause}`).get(...params) as { n: number }).n;
+  const rows = db
+    .prepare(`SELECT * FROM images ${clause} ORDER BY rel_path, id LIMIT ? OFFSET ?`)
+    .all(...params, limit, offset) as ImageRecord[];
+  return { total, rows: rows.map(toImageRow) };
+}

@@ -1,0 +1,226 @@
+/**
+ * Import: plan (CSV + folders), then read and decode every new or changed file once, in parallel, writing
+ * rows in small transactions so a killed import leaves a library that opens and a re-run that completes it.
+ * Incremental and idempotent by content: an unchanged file (same path, size and mtime) is not read again, a
+ * changed one is re-scanned, a moved one is relinked by sha256 instead of added twice.
+ */
+import { existsSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { basename } from 'node:path';
+import type { ImportInput, ImportSummary } from '../../../shared/contract';
+import { defaultDisplayName, defaultHotkey } from '../../../shared/labels';
+import type { Db } from '../db/open';
+import { throttledProgress, throwIfAborted, type ProgressFn } from '../jobs/progress';
+import { nextBatch, recordChange } from './edits';
+import type { ImageRecord } from './images';
+import { planImport, type ImportPlan, type PlannedFile } from './import-plan';
+import { scanBuffer, sha256, type ScanResult } from './scan';
+import { mapPool } from './walk';
+
+export interface ImportOptions {
+  onProgress?: ProgressFn;
+  signal?: AbortSignal;
+  /** Files decoded at once; sharp decodes on libuv's pool, so a few more than the cores keeps both busy. */
+  concurrency?: number;
+}
+
+type Outcome = 'added' | 'unchanged' | 'changed' | 'relinked';
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+function upsertSource(db: Db, root: string, layout: 'zindi' | 'class-folders' | 'test', plan: ImportPlan): number {
+  db.prepare(
+    `INSERT INTO sources (root, layout, labels_csv, sample_submission, imported_at) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT(root) DO UPDATE SET layout = excluded.layout, labels_csv = excluded.labels_csv,
+       sample_submission = excluded.sample_submission, imported_at = excluded.imported_at`,
+  ).run(root, layout, layout === 'test' ? null : plan.labelsCsv, plan.sampleSubmission, now());
+  return (db.prepare('SELECT id FROM sources WHERE root = ?').get(root) as { id: number }).id;
+}
+
+function ensureClasses(db: Db, classes: readonly string[]): void {
+  const existing = new Set((db.prepare('SELECT name FROM classes').all() as Array<{ name: string }>).map((c) => c.name));
+  let position = existing.size;
+  const insert = db.prepare('INSERT INTO classes (name, display_name, hotkey, position) VALUES (?, ?, ?, ?)');
+  for (const name of classes) {
+    if (existing.has(name)) continue;
+    insert.run(name, defaultDisplayName(name, classes), defaultHotkey(position), position);
+    position++;
+  }
+}
+
+interface Write {
+  file: PlannedFile;
+  sourceId: number;
+  bytes: number;
+  mtimeMs: number;
+  outcome: Outcome;
+  existingId: number | null;
+  scan: ScanResult | null; // null: bytes unchanged, only the path or mtime moved
+}
+
+function applyWrite(db: Db, w: Write): void {
+  const stamp = now();
+  if (w.outcome === 'unchanged' || w.outcome === 'relinked') {
+    db.prepare('UPDATE images SET path = ?, rel_path = ?, file_name = ?, source_id = ?, bytes = ?, mtime_ms = ?, missing = 0 WHERE id = ?').run(
+      w.file.abs,
+      w.file.rel,
+      basename(w.file.rel),
+      w.sourceId,
+      w.bytes,
+      w.mtimeMs,
+      w.existingId,
+    );
+    return;
+  }
+  const s = w.scan;
+  if (!s) throw new Error(`internal: no scan for ${w.file.abs}`);
+  const values = [
+    w.file.abs, w.file.rel, basename(w.file.rel), w.sourceId, w.bytes, w.mtimeMs, s.sha256, s.magic, s.format,
+    s.width, s.height, s.channels, s.space, s.hasAlpha === null ? null : s.hasAlpha ? 1 : 0, s.orientation,
+    s.decodeStatus, s.decodeError, s.phash, stamp,
+  ];
+  if (w.outcome === 'changed') {
+    db.prepare(
+      `UPDATE images SET path = ?, rel_path = ?, file_name = ?, source_id = ?, bytes = ?, mtime_ms = ?, sha256 = ?, magic = ?,
+         format = ?, width = ?, height = ?, channels = ?, space = ?, has_alpha = ?, orientation = ?, decode_status = ?,
+         decode_error = ?, phash = ?, scanned_at = ?, missing = 0 WHERE id = ?`,
+    ).run(...values, w.existingId);
+  } else {
+    db.prepare(
+      `INSERT INTO images (path, rel_path, file_name, source_id, bytes, mtime_ms, sha256, magic, format, width, height,
+         channels, space, has_alpha, orientation, decode_status, decode_error, phash, scanned_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(...values);
+  }
+}
+
+export async function importDataset(db: Db, input: ImportInput, options: ImportOptions = {}): Promise<ImportSummary> {
+  const started = performance.now();
+  const progress = throttledProgress(options.onProgress);
+  const existingClasses = (db.prepare('SELECT name FROM classes ORDER BY position').all() as Array<{ name: string }>).map((c) => c.name);
+  const plan = planImport(input, existingClasses);
+
+  const rootSource = upsertSource(db, plan.root, plan.layout, plan);
+  const testSource = plan.testDir ? upsertSource(db, plan.testDir, 'test', plan) : null;
+  const sourceOf = (f: PlannedFile) => (f.sourceRoot === plan.testDir && testSource !== null ? testSource : rootSource);
+
+  const byPath = new Map<string, ImageRecord>();
+  const bySha = new Map<string, ImageRecord[]>();
+  for (const r of db.prepare('SELECT * FROM images').all() as ImageRecord[]) {
+    byPath.set(r.path, r);
+    const list = bySha.get(r.sha256);
+    if (list) list.push(r);
+    else bySha.set(r.sha256, [r]);
+  }
+  const plannedPaths = new Set(plan.files.map((f) => f.abs));
+  const counts: Record<Outcome, number> = { added: 0, unchanged: 0, changed: 0, relinked: 0 };
+
+  // Scan what is new or changed; write in small transactions as results come in.
+  const pending: Write[] = [];
+  const flush = db.transaction((writes: Write[]) => {
+    for (const w of writes) applyWrite(db, w);
+  });
+  const flushPending = () => {
+    if (pending.length > 0) flush.immediate(pending.splice(0, pending.length));
+  };
+  const relinked = new Set<number>();
+  let done = 0;
+  const total = plan.files.length;
+  progress('scan', 0, total);
+  const concurrency = options.concurrency ?? Math.max(2, availableParallelism() * 2);
+  try {
+    await mapPool(plan.files, concurrency, async (file) => {
+      throwIfAborted(options.signal);
+      const st = await stat(file.abs);
+      const known = byPath.get(file.abs);
+      let write: Write | null = null;
+      if (known && known.bytes === st.size && known.mtime_ms === Math.trunc(st.mtimeMs)) {
+        counts.unchanged++;
+      } else {
+        const buf = await readFile(file.abs);
+        const base = { file, sourceId: sourceOf(file), bytes: st.size, mtimeMs: Math.trunc(st.mtimeMs) };
+        const digest = sha256(buf);
+        if (known && known.sha256 === digest) {
+          write = { ...base, outcome: 'unchanged', existingId: known.id, scan: null };
+        } else if (known) {
+          write = { ...base, outcome: 'changed', existingId: known.id, scan: await scanBuffer(buf) };
+        } else {
+          const moved = (bySha.get(digest) ?? []).find((r) => !relinked.has(r.id) && !plannedPaths.has(r.path) && !existsSync(r.path));
+          if (moved) {
+            relinked.add(moved.id);
+            write = { ...base, outcome: 'relinked', existingId: moved.id, scan: null };
+          } else {
+            write = { ...base, outcome: 'added', existingId: null, scan: await scanBuffer(buf) };
+          }
+        }
+        counts[write.outcome]++;
+        pending.push(write);
+        if (pending.length >= 32) flushPending();
+      }
+      done++;
+      progress('scan', done, total);
+    });
+  } finally {
+    // Whatever was scanned is kept, also when cancelled or failed: a re-run does not read it again.
+    flushPending();
+  }
+
+  // Labels, splits, missing files and the CSV's bad rows, in one transaction.
+  const summary = db.transaction(() => {
+    ensureClasses(db, plan.classes);
+    const batch = nextBatch(db);
+    const rows = new Map((db.prepare('SELECT * FROM images').all() as ImageRecord[]).map((r) => [r.path, r]));
+    let labelled = 0;
+    let submission = 0;
+    let unlabelled = 0;
+    let unreadable = 0;
+    for (const f of plan.files) {
+      const row = rows.get(f.abs);
+      if (!row) continue;
+      if (row.decode_status !== 'ok') unreadable++;
+      if (f.submission) {
+        submission++;
+        if (row.split !== 'submission') db.prepare("UPDATE images SET split = 'submission' WHERE id = ?").run(row.id);
+        continue;
+      }
+      if (row.split === 'submission') db.prepare("UPDATE images SET split = 'unassigned' WHERE id = ?").run(row.id);
+      if (f.label === undefined) {
+        unlabelled++;
+        continue;
+      }
+      if (f.label !== null && f.label !== row.import_label) {
+        // The CSV changed (or this is the first import): it wins over an older import, never over itself twice.
+        recordChange(db, row, 'label', f.label, 'import', batch);
+        db.prepare('UPDATE images SET import_label = ? WHERE id = ?').run(f.label, row.id);
+      }
+      if (f.label !== null || row.label !== null) labelled++;
+      else unlabelled++;
+    }
+    // Rows of these folders whose file is gone.
+    const sources = [rootSource, ...(testSource !== null ? [testSource] : [])];
+    let missing = 0;
+    for (const row of rows.values()) {
+      if (!sources.includes(row.source_id) || plannedPaths.has(row.path)) continue;
+      const gone = !existsSync(row.path);
+      if (gone) missing++;
+      if ((row.missing === 1) !== gone) db.prepare('UPDATE images SET missing = ? WHERE id = ?').run(gone ? 1 : 0, row.id);
+    }
+    db.prepare('DELETE FROM import_issues WHERE source_id = ?').run(rootSource);
+    const insertIssue = db.prepare('INSERT INTO import_issues (source_id, kind, line, file, message) VALUES (?, ?, ?, ?, ?)');
+    for (const bad of plan.badRows) insertIssue.run(rootSource, bad.kind, bad.line, bad.file, bad.message);
+    return { labelled, submission, unlabelled, unreadable, missing };
+  }).immediate();
+
+  return {
+    layout: plan.layout,
+    files: plan.files.length,
+    ...counts,
+    ...summary,
+    badRows: plan.badRows,
+    classes: plan.classes,
+    seconds: (performance.now() - started) / 1000,
+  };
+}

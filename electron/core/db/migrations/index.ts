@@ -1,0 +1,12 @@
+/**
+ * Numbered migrations. A landed migration is never edited: a change is a new file. Each entry's position
+ * + 1 is the `PRAGMA user_version` it brings the database to.
+ */
+import * as m0001 from './0001-initial';
+
+export interface Migration {
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [m0001];

@@ -1,0 +1,44 @@
+/** Progress reporting shared by every long task: a callback, throttled to ~10 calls a second, with an ETA. */
+
+export interface Progress {
+  phase: string;
+  done: number;
+  total: number;
+  etaMs: number | null;
+  metrics?: Record<string, number>;
+}
+
+export type ProgressFn = (p: Progress) => void;
+
+/**
+ * Wraps a progress callback: calls it at most every `intervalMs` (always for the first and the last step
+ * of a phase) and fills in the ETA from the phase's average pace.
+ */
+export function throttledProgress(fn: ProgressFn | undefined, intervalMs = 100): (phase: string, done: number, total: number, metrics?: Record<string, number>) => void {
+  if (!fn) return () => {};
+  let last = 0;
+  let currentPhase = '';
+  let phaseStart = 0;
+  return (phase, done, total, metrics) => {
+    const now = Date.now();
+    if (phase !== currentPhase) {
+      currentPhase = phase;
+      phaseStart = now;
+      last = 0;
+    }
+    const final = done >= total;
+    if (!final && now - last < intervalMs) return;
+    last = now;
+    const elapsed = now - phaseStart;
+    const etaMs = done > 0 && !final ? Math.round((elapsed / done) * (total - done)) : final ? 0 : null;
+    fn({ phase, done, total, etaMs, ...(metrics ? { metrics } : {}) });
+  };
+}
+
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) {
+    const err = new Error('cancelled');
+    err.name = 'AbortError';
+    throw err;
+  }
+}
