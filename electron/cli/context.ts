@@ -1,0 +1,56 @@
+/** What every CLI command gets: the library folder, output mode, and helpers to print and show progress. */
+import { defaultLibraryDir, openLibrary, type Library } from '../core/library';
+import type { Progress } from '../core/jobs/progress';
+
+export interface CliContext {
+  libraryDir: string;
+  json: boolean;
+  /** Opens the library; `create` for commands that write (a missing folder is created then). */
+  library(create: boolean): Library;
+  /** The command's result: one JSON document with --json, else the text. */
+  print(doc: unknown, text: () => string): void;
+  /** A progress line on a TTY's stderr; silent elsewhere (logs stay clean). */
+  progress(label: string): (p: Progress) => void;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+}
+
+function formatEta(ms: number | null): string {
+  if (ms === null) return '';
+  const s = Math.round(ms / 1000);
+  return s >= 60 ? ` ${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s left` : ` ${s}s left`;
+}
+
+export function createContext(opts: { library: string | undefined; json: boolean }): CliContext & { closeAll(): void } {
+  const opened: Library[] = [];
+  const stdout = process.stdout;
+  const stderr = process.stderr;
+  return {
+    libraryDir: opts.library ?? defaultLibraryDir(),
+    json: opts.json,
+    library(create) {
+      const lib = openLibrary(this.libraryDir, { create });
+      opened.push(lib);
+      return lib;
+    },
+    print(doc, text) {
+      stdout.write(opts.json ? `${JSON.stringify(doc, null, 2)}\n` : `${text()}\n`);
+    },
+    progress(label) {
+      if (!stderr.isTTY) return () => {};
+      return (p) => {
+        const width = Math.max(10, Math.min(40, (stderr.columns ?? 80) - 50));
+        const frac = p.total > 0 ? Math.min(1, p.done / p.total) : 0;
+        const filled = Math.round(frac * width);
+        const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
+        stderr.write(`\r${label} ${p.phase} ${bar} ${p.done}/${p.total}${formatEta(p.etaMs)}\x1b[K`);
+        if (p.done >= p.total) stderr.write('\n');
+      };
+    },
+    stdout,
+    stderr,
+    closeAll() {
+      for (const lib of opened.splice(0)) lib.close();
+    },
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * Long work as jobs: `start` returns an id at once; the work pushes throttled `job.progress` events and ends
+ * with exactly one `job.finished` (done, failed or cancelled). Every job is a row in SQLite, so a job that
+ * was running when its process died is found and marked failed at the next start.
+ */
+import { randomUUID } from 'node:crypto';
+import type { EventMessage, JobInfo } from '../../../shared/contract';
+import { toErrorPayload } from '../../../shared/errors';
+import type { Db } from '../db/open';
+import { throttledProgress } from './progress';
+
+export interface JobContext {
+  jobId: string;
+  signal: AbortSignal;
+  progress: (phase: string, done: number, total: number, metrics?: Record<string, number>) => void;
+}
+
+export type Emit = (event: EventMessage) => void;
+
+interface Running {
+  kind: string;
+  controller: AbortController;
+  promise: Promise<unknown>;
+}
+
+function isAbort(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'AbortError' || (err as { code?: string }).code === 'CANCELLED');
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export class JobRunner {
+  readonly #db: Db;
+  readonly #emit: Emit;
+  readonly #running = new Map<string, Running>();
+
+  constructor(db: Db, emit: Emit) {
+    this.#db = db;
+    this.#emit = emit;
+    this.#markInterrupted();
+  }
+
+  /** Jobs left 'running' by a process that is gone (a crash, a kill) become failed, with the reason. */
+  #markInterrupted(): void {
+    const stale = this.#db.prepare("SELECT id, pid FROM jobs WHERE status = 'running'").all() as Array<{ id: string; pid: number }>;
+    for (const job of stale) {
+      if (job.pid !== process.pid && pidAlive(job.pid)) continue;
+      this.#db
+        .prepare("UPDATE jobs SET status = 'failed', error = ?, finished_at = ? WHERE id = ?")
+        .run('interrupted: the process running it stopped', new Date().toISOString(), job.id);
+    }
+  }
+
+  start<T>(kind: string, input: unknown, work: (ctx: JobContext) => Promise<T>): string {
+    const jobId = randomUUID();
+    const controller = new AbortController();
+    this.#db
+      .prepare("INSERT INTO jobs (id, kind, status, input, pid, created_at) VALUES (?, ?, 'running', ?, ?, ?)")
+      .run(jobId, kind, JSON.stringify(input ?? null), process.pid, new Date().toISOString());
+    const report = throttledProgress((p) => this.#emit({ name: 'job.progress', payload: { jobId, kind, ...p } }));
+    const promise = (async () => {
+      // Let the caller receive the id before the first event.
+      await Promise.resolve();
+      try {
+        const result = await work({ jobId, signal: controller.signal, progress: report });
+        this.#finish(jobId, kind, controller.signal.aborted ? 'cancelled' : 'done', result, null);
+      } catch (err) {
+        const cancelled = controller.signal.aborted || isAbort(err);
+        this.#finish(jobId, kind, cancelled ? 'cancelled' : 'failed', undefined, cancelled ? null : toErrorPayload(err));
+      } finally {
+        this.#running.delete(jobId);
+      }
+    })();
+    this.#running.set(jobId, { kind, controller, promise });
+    return jobId;
+  }
+
+  #finish(jobId: string, kind: string, status: 'done' | 'failed' | 'cancelled', result: unknown, error: { code: string; message: string } | null): void {
+    this.#db
+      .prepare('UPDATE jobs SET status = ?, result = ?, error = ?, finished_at = ? WHERE id = ?')
+      .run(status, result === undefined ? null : JSON.stringify(result), error?.message ?? null, new Date().toISOString(), jobId);
+    this.#emit({
+      name: 'job.finished',
+      payload: { jobId, kind, status, ...(result !== undefined ? { result } : {}), ...(error ? { error } : {}) },
+    });
+  }
+
+  cancel(jobId: string): boolean {
+    const job = this.#running.get(jobId);
+    if (!job) return false;
+    job.controller.abort();
+    return true;
+  }
+
+  /** Resolves when the job has ended (whatever its status). */
+  async wait(jobId: string): Promise<void> {
+    await this.#running.get(jobId)?.promise;
+  }
+
+  list(limit = 100): JobInfo[] {
+    const rows = this.#db
+      .prepare('SELECT id, kind, status, created_at, finished_at, error FROM jobs ORDER BY created_at DESC LIMIT ?')
+      .all(limit) as Array<{ id: string; kind: string; status: JobInfo['status']; created_at: string; finished_at: string | null; error: string | null }>;
+    return rows.map((r) => ({ id: r.id, kind: r.kind, status: r.status, createdAt: r.created_at, finishedAt: r.finished_at, error: r.error }));
+  }
+
+  cancelAll(): void {
+    for (const job of this.#running.values()) job.controller.abort();
+  }
+}
