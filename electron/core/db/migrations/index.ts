@@ -3,10 +3,11 @@
  * + 1 is the `PRAGMA user_version` it brings the database to.
  */
 import * as m0001 from './0001-initial';
+import * as m0002 from './0002-training';
 
 export interface Migration {
   name: string;
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m0001];
+export const MIGRATIONS: readonly Migration[] = [m0001, m0002];
