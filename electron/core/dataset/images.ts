@@ -23,6 +23,7 @@ export interface ImageRecord {
   decode_status: ImageRow['decodeStatus'];
   decode_error: string | null;
   phash: string | null;
+  phash_fine: string | null;
   label: string | null;
   import_label: string | null;
   split: Split;

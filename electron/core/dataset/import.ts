@@ -80,19 +80,19 @@ function applyWrite(db: Db, w: Write): void {
   const values = [
     w.file.abs, w.file.rel, basename(w.file.rel), w.sourceId, w.bytes, w.mtimeMs, s.sha256, s.magic, s.format,
     s.width, s.height, s.channels, s.space, s.hasAlpha === null ? null : s.hasAlpha ? 1 : 0, s.orientation,
-    s.decodeStatus, s.decodeError, s.phash, stamp,
+    s.decodeStatus, s.decodeError, s.phash, s.phashFine, stamp,
   ];
   if (w.outcome === 'changed') {
     db.prepare(
       `UPDATE images SET path = ?, rel_path = ?, file_name = ?, source_id = ?, bytes = ?, mtime_ms = ?, sha256 = ?, magic = ?,
          format = ?, width = ?, height = ?, channels = ?, space = ?, has_alpha = ?, orientation = ?, decode_status = ?,
-         decode_error = ?, phash = ?, scanned_at = ?, missing = 0 WHERE id = ?`,
+         decode_error = ?, phash = ?, phash_fine = ?, scanned_at = ?, missing = 0 WHERE id = ?`,
     ).run(...values, w.existingId);
   } else {
     db.prepare(
       `INSERT INTO images (path, rel_path, file_name, source_id, bytes, mtime_ms, sha256, magic, format, width, height,
-         channels, space, has_alpha, orientation, decode_status, decode_error, phash, scanned_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         channels, space, has_alpha, orientation, decode_status, decode_error, phash, phash_fine, scanned_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(...values);
   }
 }

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import sharp, { type Metadata } from 'sharp';
 import type { DecodeStatus } from '../../../shared/contract';
 import { dhash, hashToHex } from './phash';
+import { dhashFine } from './phash-fine';
 
 /** Larger images are refused (decompression bombs); 16k × 16k is far past any photo in a dataset. */
 export const PIXEL_LIMIT = 268_402_689;
@@ -24,6 +25,7 @@ export interface ScanResult {
   decodeStatus: DecodeStatus;
   decodeError: string | null;
   phash: string | null;
+  phashFine: string | null;
 }
 
 export function sha256(buf: Buffer): string {
@@ -95,6 +97,7 @@ const EMPTY: Omit<ScanResult, 'sha256' | 'magic' | 'decodeStatus' | 'decodeError
   hasAlpha: null,
   orientation: null,
   phash: null,
+  phashFine: null,
 };
 
 /** Scans bytes already read (the caller hashed nothing yet). Never throws for a bad image: it records why. */
@@ -108,7 +111,7 @@ export async function scanBuffer(buf: Buffer): Promise<ScanResult> {
   try {
     const image = sharp(buf, { failOn: 'warning', limitInputPixels: PIXEL_LIMIT });
     meta = await image.metadata();
-    const hash = await dhash(image);
+    const [hash, fine] = await Promise.all([dhash(image), dhashFine(image)]);
     return {
       sha256: digest,
       magic,
@@ -122,6 +125,7 @@ export async function scanBuffer(buf: Buffer): Promise<ScanResult> {
       decodeStatus: 'ok',
       decodeError: null,
       phash: hashToHex(hash),
+      phashFine: fine,
     };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);

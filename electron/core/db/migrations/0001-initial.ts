@@ -42,7 +42,8 @@ CREATE TABLE images (
   orientation INTEGER,
   decode_status TEXT NOT NULL CHECK (decode_status IN ('ok', 'unreadable', 'truncated', 'empty', 'not-an-image', 'too-large')),
   decode_error TEXT,
-  phash TEXT,
+  phash TEXT,                       -- 64-bit dHash (16 hex): the index key for near duplicates
+  phash_fine TEXT,                  -- 256-bit dHash (64 hex): confirms a candidate pair
   label TEXT REFERENCES classes(name) ON UPDATE CASCADE,
   import_label TEXT,                -- what the last import said; a new import only overrides when this changes
   split TEXT NOT NULL DEFAULT 'unassigned' CHECK (split IN ('unassigned', 'train', 'val', 'test', 'submission')),

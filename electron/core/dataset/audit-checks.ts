@@ -1,0 +1,261 @@
+/**
+ * The audit's checks. Each returns draft findings: a kind, a severity, the images (rows, or names a CSV
+ * gave for files that do not exist), a message a person can act on, and the evidence in `detail`.
+ */
+import type { FindingKind, Severity } from '../../../shared/contract';
+import type { DuplicateGroup } from './audit-groups';
+import type { ImageRecord } from './images';
+import { formatOfExtension } from './scan';
+import { aucPValue, fivePoint, rankAuc } from './statistics';
+import { extensionOf } from './walk';
+
+export interface DraftFinding {
+  kind: FindingKind;
+  severity: Severity;
+  images: ImageRecord[];
+  /** Names of files a CSV row gave that have no image row. */
+  extraNames?: string[];
+  message: string;
+  detail: Record<string, unknown>;
+  /** Stable identity across audits (by content, not row id), so a person's decision survives. */
+  key: string;
+}
+
+const DECODE_KIND = {
+  empty: 'empty-file',
+  'not-an-image': 'not-an-image',
+  truncated: 'truncated',
+  unreadable: 'unreadable',
+  'too-large': 'unreadable',
+} as const;
+
+export function fileChecks(images: readonly ImageRecord[], exists: (path: string) => boolean): DraftFinding[] {
+  const out: DraftFinding[] = [];
+  for (const img of images) {
+    if (img.missing === 1 || !exists(img.path)) {
+      out.push({
+        kind: 'missing-file',
+        severity: 'error',
+        images: [img],
+        message: `${img.rel_path}: the file is gone from ${img.path} (moved or deleted since import); re-import its folder to relink a moved copy`,
+        detail: { path: img.path },
+        key: `missing-file:${img.sha256}:${img.path}`,
+      });
+    }
+    if (img.decode_status !== 'ok') {
+      const kind = DECODE_KIND[img.decode_status];
+      const what =
+        img.decode_status === 'empty'
+          ? 'is empty (0 bytes)'
+          : img.decode_status === 'not-an-image'
+            ? 'is not an image'
+            : img.decode_status === 'truncated'
+              ? 'is truncated'
+              : img.decode_status === 'too-large'
+                ? 'is larger than the pixel limit'
+                : 'cannot be decoded';
+      out.push({
+        kind,
+        severity: 'error',
+        images: [img],
+        message: `${img.rel_path} ${what}${img.decode_error ? `: ${img.decode_error}` : ''}`,
+        detail: { decoder: img.decode_error, bytes: img.bytes, magic: img.magic },
+        key: `${kind}:${img.sha256}`,
+      });
+    }
+    const promised = formatOfExtension(extensionOf(img.file_name));
+    const actual = img.magic ?? img.format;
+    if (promised !== null && actual !== null && promised !== actual) {
+      out.push({
+        kind: 'extension-mismatch',
+        severity: 'warning',
+        images: [img],
+        message: `${img.rel_path} is a ${actual.toUpperCase()} file with a .${extensionOf(img.file_name)} extension`,
+        detail: { extension: extensionOf(img.file_name), actual },
+        key: `extension-mismatch:${img.sha256}`,
+      });
+    }
+    if (img.decode_status === 'ok') {
+      const reasons: Array<[string, string]> = [];
+      if (img.space === 'cmyk') reasons.push(['cmyk', 'is CMYK (converted to sRGB for training)']);
+      else if (img.space === 'b-w' || img.space === 'grey16' || img.channels === 1 || (img.channels === 2 && img.has_alpha === 1)) {
+        reasons.push(['grey', 'is greyscale (expanded to 3 channels for training)']);
+      }
+      if (img.has_alpha === 1) reasons.push(['alpha', 'has an alpha channel (flattened on white for training)']);
+      for (const [reason, text] of reasons) {
+        out.push({
+          kind: 'colour-space',
+          severity: reason === 'cmyk' ? 'warning' : 'info',
+          images: [img],
+          message: `${img.rel_path} ${text}`,
+          detail: { reason, space: img.space, channels: img.channels, hasAlpha: img.has_alpha === 1 },
+          key: `colour-space:${reason}:${img.sha256}`,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+const sideOf = (img: ImageRecord): string | null => (img.split === 'unassigned' ? null : img.split);
+const shaKey = (imgs: readonly ImageRecord[]) => [...new Set(imgs.map((i) => i.sha256))].sort().join(',');
+
+export function groupChecks(groups: readonly DuplicateGroup[]): DraftFinding[] {
+  const out: DraftFinding[] = [];
+  for (const g of groups) {
+    const names = g.images.map((i) => i.rel_path);
+    out.push({
+      kind: g.kind === 'exact' ? 'exact-duplicate' : 'near-duplicate',
+      severity: 'warning',
+      images: g.images,
+      message:
+        g.kind === 'exact'
+          ? `${g.images.length} files have the same bytes: ${names.join(', ')}`
+          : `${g.images.length} images look alike (dHash distance ≤ ${g.maxDistance}): ${names.join(', ')}`,
+      detail: {
+        maxDistance: g.maxDistance,
+        members: g.images.map((i) => ({ image: i.rel_path, label: i.label, split: i.split, width: i.width, height: i.height, bytes: i.bytes })),
+        // The largest file keeps the most information.
+        suggestedKeeper: [...g.images].sort((a, b) => (b.width ?? 0) * (b.height ?? 0) - (a.width ?? 0) * (a.height ?? 0) || b.bytes - a.bytes)[0]!.rel_path,
+      },
+      key: `${g.kind}-duplicate:${shaKey(g.images)}`,
+    });
+    const included = g.images.filter((i) => i.excluded === 0);
+    const labelled = included.filter((i) => i.label !== null && i.split !== 'submission');
+    const labels = new Set(labelled.map((i) => i.label));
+    if (labels.size > 1) {
+      out.push({
+        kind: 'label-conflict',
+        severity: 'error',
+        images: labelled,
+        message: `${g.kind === 'exact' ? 'identical' : 'near-identical'} images carry different labels: ${labelled.map((i) => `${i.rel_path} = ${i.label}`).join(', ')}`,
+        detail: { labels: labelled.map((i) => ({ image: i.rel_path, label: i.label })) },
+        key: `label-conflict:${shaKey(labelled)}`,
+      });
+    }
+    const sides = new Set(included.map(sideOf).filter((s): s is string => s !== null));
+    const labelledPool = included.some((i) => i.split === 'unassigned' && i.label !== null);
+    const leak = sides.size > 1 || (sides.has('submission') && labelledPool);
+    if (leak) {
+      out.push({
+        kind: 'split-leak',
+        severity: 'error',
+        images: included,
+        message: `${g.kind === 'exact' ? 'identical' : 'near-identical'} images sit in different splits (${included.map((i) => `${i.rel_path}: ${i.split === 'unassigned' ? 'labelled' : i.split}`).join(', ')}): a model is scored on what it trained on`,
+        detail: { splits: included.map((i) => ({ image: i.rel_path, split: i.split })) },
+        key: `split-leak:${shaKey(included)}`,
+      });
+    }
+  }
+  return out;
+}
+
+type Feature = { name: string; unit: string; value: (i: ImageRecord) => number | null };
+const FEATURES: readonly Feature[] = [
+  { name: 'width', unit: 'px', value: (i) => i.width },
+  { name: 'height', unit: 'px', value: (i) => i.height },
+  { name: 'aspect', unit: 'w/h', value: (i) => (i.width && i.height ? i.width / i.height : null) },
+  { name: 'bytes', unit: 'bytes', value: (i) => i.bytes },
+];
+
+/** Tukey's fences (k = 3, "far out": the 1.5 rule flags a tenth of any real photo set) on each size feature. */
+export const OUTLIER_K = 3;
+
+export function outlierChecks(images: readonly ImageRecord[]): DraftFinding[] {
+  const usable = images.filter((i) => i.decode_status === 'ok' && i.excluded === 0);
+  const flagged = new Map<ImageRecord, Array<Record<string, unknown>>>();
+  for (const f of FEATURES) {
+    const vals = usable.map(f.value);
+    const summary = fivePoint(vals.filter((v): v is number => v !== null), OUTLIER_K);
+    if (!summary) continue;
+    usable.forEach((img, idx) => {
+      const v = vals[idx];
+      if (v === null || v === undefined || (v >= summary.lowerFence && v <= summary.upperFence)) return;
+      const list = flagged.get(img) ?? [];
+      list.push({ feature: f.name, value: v, unit: f.unit, q1: summary.q1, median: summary.median, q3: summary.q3, lowerFence: summary.lowerFence, upperFence: summary.upperFence, k: OUTLIER_K });
+      flagged.set(img, list);
+    });
+  }
+  const out: DraftFinding[] = [];
+  for (const [img, features] of flagged) {
+    const text = features
+      .map((f) => `${String(f['feature'])} ${Number(f['value']).toFixed(f['feature'] === 'aspect' ? 2 : 0)} ${Number(f['value']) > Number(f['upperFence']) ? '>' : '<'} ${Number(Number(f['value']) > Number(f['upperFence']) ? f['upperFence'] : f['lowerFence']).toFixed(f['feature'] === 'aspect' ? 2 : 0)}`)
+      .join(', ');
+    out.push({
+      kind: 'size-outlier',
+      severity: 'info',
+      images: [img],
+      message: `${img.rel_path} is a size outlier: ${text} (Tukey fences, q1/q3 ± ${OUTLIER_K}·IQR)`,
+      detail: { features },
+      key: `size-outlier:${img.sha256}`,
+    });
+  }
+  return out;
+}
+
+/** Flags metadata that predicts the label on its own (a model can learn it instead of the content). */
+export function shortcutChecks(images: readonly ImageRecord[], classes: readonly string[]): DraftFinding[] {
+  const rows = images.filter((i) => i.decode_status === 'ok' && i.excluded === 0 && i.label !== null && i.split !== 'submission');
+  const out: DraftFinding[] = [];
+  // One class against the rest; for two classes one pass says everything.
+  const positives = classes.length === 2 ? [classes[1]!] : classes;
+  for (const cls of positives) {
+    const isPos = rows.map((r) => r.label === cls);
+    const nPos = isPos.filter(Boolean).length;
+    const nNeg = rows.length - nPos;
+    if (nPos < 10 || nNeg < 10) continue;
+    for (const f of FEATURES) {
+      const vals = rows.map(f.value);
+      const keep = vals.map((v) => v !== null);
+      const scores = vals.filter((v): v is number => v !== null);
+      const pos = isPos.filter((_, i) => keep[i]);
+      const auc = rankAuc(scores, pos);
+      const p = aucPValue(auc, pos.filter(Boolean).length, pos.length - pos.filter(Boolean).length);
+      if (Math.abs(auc - 0.5) >= 0.1 && p < 1e-3) {
+        out.push({
+          kind: 'shortcut',
+          severity: 'warning',
+          images: [],
+          message: `${f.name} alone predicts class ${cls} with AUC ${auc.toFixed(3)} (p = ${p.toExponential(1)}): a model can learn image ${f.name} instead of the content`,
+          detail: { feature: f.name, class: cls, auc, p, n: scores.length },
+          key: `shortcut:${f.name}:${cls}`,
+        });
+      }
+    }
+    // Categorical: a format (or colour space) whose images are nearly all of one class.
+    const baseRate = nPos / rows.length;
+    for (const [feature, valueOf] of [
+      ['format', (r: ImageRecord) => r.format ?? 'unknown'],
+      ['space', (r: ImageRecord) => r.space ?? 'unknown'],
+    ] as const) {
+      const counts = new Map<string, { n: number; pos: number; imgs: ImageRecord[] }>();
+      rows.forEach((r, i) => {
+        const v = valueOf(r);
+        const c = counts.get(v) ?? { n: 0, pos: 0, imgs: [] };
+        c.n++;
+        if (isPos[i]) c.pos++;
+        c.imgs.push(r);
+        counts.set(v, c);
+      });
+      if (counts.size < 2) continue;
+      const auc = rankAuc(rows.map((r) => { const c = counts.get(valueOf(r))!; return c.pos / c.n; }), isPos);
+      for (const [value, c] of counts) {
+        if (c.n < 10 || c.n > rows.length / 2) continue;
+        const rate = c.pos / c.n;
+        for (const [target, share, base] of [[cls, rate, baseRate], [`not ${cls}`, 1 - rate, 1 - baseRate]] as const) {
+          if (share >= 0.9 && share - base >= 0.25) {
+            out.push({
+              kind: 'shortcut',
+              severity: 'warning',
+              images: c.imgs,
+              message: `${c.imgs.length > 0 ? `${Math.round(share * c.n)} of the ${c.n} ${value.toUpperCase()} images` : ''} are ${target === cls ? `class ${cls}` : `not class ${cls}`} (${(share * 100).toFixed(0)} % against ${(base * 100).toFixed(0)} % overall): ${feature} = ${value} is a shortcut (feature AUC ${auc.toFixed(3)})`,
+              detail: { feature, value, class: cls, count: c.n, share, baseRate: base, auc },
+              key: `shortcut:${feature}=${value}:${cls}`,
+            });
+          }
+        }
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,86 @@
+/**
+ * Duplicate groups: exact (same sha256) and near, built over distinct contents so an exact copy does not
+ * also count as a near one. Shared by the audit and the split, which keeps every group inside one split.
+ *
+ * Near is two-stage. The index finds every pair whose 64-bit dHash is within NEAR_COARSE_RADIUS without
+ * comparing all pairs; each candidate is then confirmed by the 256-bit dHash (within NEAR_FINE_MAX).
+ * Measured on Spot the Mask (1,617 images): true copies (crops, colour shifts, re-encodes) sit at coarse
+ * distance 0–10 with fine distance ≤ 62, while unrelated photos that reach coarse 6–7 have fine ≥ 69;
+ * a coarse radius alone either misses crops or joins different photos.
+ */
+import type { ImageRecord } from './images';
+import { findNearPairsHex } from './near-duplicates-adapter';
+import { hammingHex } from './phash-fine';
+
+export const NEAR_COARSE_RADIUS = 10;
+export const NEAR_FINE_MAX = 64;
+
+export interface DuplicateGroup {
+  kind: 'exact' | 'near';
+  images: ImageRecord[];
+  /** Largest Hamming distance between two distinct contents of a near group (0 for exact). */
+  maxDistance: number;
+}
+
+class UnionFind {
+  readonly parent: Int32Array;
+  constructor(n: number) {
+    this.parent = Int32Array.from({ length: n }, (_, i) => i);
+  }
+  find(i: number): number {
+    let r = i;
+    while (this.parent[r] !== r) r = this.parent[r]!;
+    while (this.parent[i] !== r) {
+      const next = this.parent[i]!;
+      this.parent[i] = r;
+      i = next;
+    }
+    return r;
+  }
+  union(a: number, b: number): void {
+    const ra = this.find(a);
+    const rb = this.find(b);
+    if (ra !== rb) this.parent[Math.max(ra, rb)] = Math.min(ra, rb);
+  }
+}
+
+export function duplicateGroups(images: readonly ImageRecord[], radius = NEAR_COARSE_RADIUS, fineMax = NEAR_FINE_MAX): DuplicateGroup[] {
+  const groups: DuplicateGroup[] = [];
+  // Distinct contents; empty files all share one sha256 and are no duplicates of each other.
+  const bySha = new Map<string, ImageRecord[]>();
+  for (const img of images) {
+    if (img.bytes === 0) continue;
+    const list = bySha.get(img.sha256);
+    if (list) list.push(img);
+    else bySha.set(img.sha256, [img]);
+  }
+  for (const members of bySha.values()) {
+    if (members.length > 1) groups.push({ kind: 'exact', images: members, maxDistance: 0 });
+  }
+  const contents = [...bySha.values()].filter((m) => m[0]!.phash !== null);
+  const pairs = findNearPairsHex(contents.map((m) => m[0]!.phash!), radius).filter((p) => {
+    const a = contents[p.a]![0]!.phash_fine;
+    const b = contents[p.b]![0]!.phash_fine;
+    return a !== null && b !== null && hammingHex(a, b) <= fineMax;
+  });
+  const uf = new UnionFind(contents.length);
+  const maxDist = new Map<number, number>();
+  for (const p of pairs) uf.union(p.a, p.b);
+  for (const p of pairs) {
+    const root = uf.find(p.a);
+    maxDist.set(root, Math.max(maxDist.get(root) ?? 0, p.distance));
+  }
+  const clusters = new Map<number, ImageRecord[]>();
+  for (const p of pairs) {
+    for (const i of [p.a, p.b]) {
+      const root = uf.find(i);
+      if (!clusters.has(root)) clusters.set(root, []);
+    }
+  }
+  for (let i = 0; i < contents.length; i++) {
+    const list = clusters.get(uf.find(i));
+    if (list) list.push(...contents[i]!);
+  }
+  for (const [root, members] of clusters) groups.push({ kind: 'near', images: members, maxDistance: maxDist.get(root) ?? 0 });
+  return groups;
+}
