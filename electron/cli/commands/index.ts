@@ -1,10 +1,14 @@
 /** Every CLI command, in the order `mask-studio --help` lists them. */
 import type { Command } from '../command';
+import { audit, exportCmd, split, stats } from './dataset';
 import { classes, exclude, historyCmd, label, redoCmd, restore, undoCmd } from './edits';
 import { importCmd } from './import';
 
 export const COMMANDS: readonly Command[] = [
   importCmd,
+  audit,
+  stats,
+  split,
   label,
   exclude,
   restore,
@@ -12,4 +16,5 @@ export const COMMANDS: readonly Command[] = [
   redoCmd,
   historyCmd,
   classes,
+  exportCmd,
 ];

@@ -1,0 +1,129 @@
+/**
+ * Assigning labelled, included, readable images to train / val / test: stratified by class, seeded and
+ * reproducible, and group-aware: every exact or near-duplicate group lands in one split, so the split
+ * creates no leak. Submission rows are never touched.
+ */
+import type { SplitInput, SplitSummary } from '../../../shared/contract';
+import { AppError } from '../../../shared/errors';
+import type { Db } from '../db/open';
+import { duplicateGroups } from './audit-groups';
+import { allImages, type ImageRecord } from './images';
+
+type Target = 'train' | 'val' | 'test';
+
+/** mulberry32: small, fast, and the same sequence on every platform. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function shuffle<T>(items: T[], random: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  return items;
+}
+
+function eligible(img: ImageRecord): boolean {
+  return img.label !== null && img.excluded === 0 && img.decode_status === 'ok' && img.missing === 0 && img.split !== 'submission';
+}
+
+/** Groups of images that must share a split: duplicate groups merged where they overlap, singletons else. */
+function components(rows: readonly ImageRecord[]): ImageRecord[][] {
+  const index = new Map(rows.map((r, i) => [r.id, i]));
+  const parent = rows.map((_, i) => i);
+  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)));
+  for (const g of duplicateGroups(rows)) {
+    const ids = g.images.map((img) => index.get(img.id)!);
+    for (const i of ids.slice(1)) parent[find(i)] = find(ids[0]!);
+  }
+  const out = new Map<number, ImageRecord[]>();
+  rows.forEach((r, i) => {
+    const root = find(i);
+    const list = out.get(root);
+    if (list) list.push(r);
+    else out.set(root, [r]);
+  });
+  return [...out.values()];
+}
+
+function majorityLabel(group: readonly ImageRecord[]): string {
+  const counts = new Map<string, number>();
+  for (const img of group) counts.set(img.label!, (counts.get(img.label!) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]![0];
+}
+
+export function splitLibrary(db: Db, input: SplitInput): SplitSummary {
+  if (input.val + input.test >= 1) {
+    throw new AppError('BAD_INPUT', `--val ${input.val} and --test ${input.test} leave nothing to train on; their sum must be below 1`);
+  }
+  const images = allImages(db);
+  const rows = images.filter(eligible);
+  if (rows.length === 0) throw new AppError('CONFLICT', 'no labelled, included, readable images to split: import labels first');
+  const groups = components(rows);
+  const random = seededRandom(input.seed);
+  // Deterministic order before the seeded shuffle: by content, so row ids and import order do not matter.
+  const key = (g: readonly ImageRecord[]) => g.map((i) => i.sha256).sort()[0]!;
+  const byClass = new Map<string, ImageRecord[][]>();
+  for (const g of [...groups].sort((a, b) => key(a).localeCompare(key(b)))) {
+    const label = majorityLabel(g);
+    const list = byClass.get(label);
+    if (list) list.push(g);
+    else byClass.set(label, [g]);
+  }
+  const assignment = new Map<number, Target>();
+  const counts: SplitSummary['counts'] = [];
+  for (const [label, classGroups] of [...byClass].sort((a, b) => a[0].localeCompare(b[0]))) {
+    shuffle(classGroups, random);
+    const n = classGroups.reduce((s, g) => s + g.length, 0);
+    const want: Record<Target, number> = { test: Math.round(n * input.test), val: Math.round(n * input.val), train: 0 };
+    want.train = n - want.test - want.val;
+    const have: Record<Target, number> = { train: 0, val: 0, test: 0 };
+    for (const g of classGroups) {
+      // The split furthest below its target (relative to its size) takes the group.
+      const order: Target[] = ['test', 'val', 'train'];
+      let best: Target = 'train';
+      let bestGap = -Infinity;
+      for (const t of order) {
+        if (want[t] === 0) continue;
+        const gap = (want[t] - have[t]) / want[t];
+        if (gap > bestGap) {
+          bestGap = gap;
+          best = t;
+        }
+      }
+      have[best] += g.length;
+      for (const img of g) assignment.set(img.id, best);
+    }
+    for (const t of ['train', 'val', 'test'] as const) counts.push({ split: t, label, count: have[t] });
+  }
+
+  db.transaction(() => {
+    const update = db.prepare('UPDATE images SET split = ? WHERE id = ?');
+    for (const img of images) {
+      if (img.split === 'submission') continue;
+      const next = assignment.get(img.id) ?? 'unassigned';
+      if (img.split !== next) update.run(next, img.id);
+    }
+    const meta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
+    meta.run('split', JSON.stringify({ seed: input.seed, val: input.val, test: input.test, at: new Date().toISOString() }));
+  }).immediate();
+
+  // Verify rather than trust: no duplicate group spans two splits.
+  const after = allImages(db).filter(eligible);
+  let leaks = 0;
+  for (const g of duplicateGroups(after)) if (new Set(g.images.map((i) => i.split)).size > 1) leaks++;
+  return { seed: input.seed, counts, groups: groups.filter((g) => g.length > 1).length, leaks };
+}
+
+export function currentSplit(db: Db): { seed: number; val: number; test: number; at: string } | null {
+  const row = db.prepare("SELECT value FROM meta WHERE key = 'split'").get() as { value: string } | undefined;
+  return row ? (JSON.parse(row.value) as { seed: number; val: number; test: number; at: string }) : null;
+}
