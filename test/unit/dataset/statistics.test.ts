@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { aucPValue, fivePoint, quantile, rankAuc } from '../../../electron/core/dataset/statistics';
+import { hammingHex } from '../../../electron/core/dataset/phash-fine';
+import { seededRandom, shuffle } from '../../../electron/core/dataset/split';
+
+test('quantiles interpolate like numpy', () => {
+  const v = [1, 2, 3, 4, 10];
+  assert.equal(quantile(v, 0.25), 2);
+  assert.equal(quantile(v, 0.5), 3);
+  assert.equal(quantile([1, 2, 3, 4], 0.5), 2.5);
+  const p = fivePoint([1, 2, 3, 4, 100])!;
+  assert.equal(p.q1, 2);
+  assert.equal(p.q3, 4);
+  assert.equal(p.upperFence, 7);
+  assert.equal(p.outliers, 1);
+});
+
+test('rank AUC equals the Mann–Whitney statistic, counts ties as half, ignores monotone transforms', () => {
+  assert.equal(rankAuc([0.1, 0.4, 0.35, 0.8], [false, false, true, true]), 0.75);
+  assert.equal(rankAuc([1, 1, 1, 1], [false, true, false, true]), 0.5);
+  assert.equal(rankAuc([0.5, 0.5, 0.9], [false, true, true]), 0.75);
+  const random = seededRandom(1);
+  const scores = Array.from({ length: 60 }, () => random());
+  const labels = scores.map((s) => s + random() * 0.5 > 0.6);
+  let pairs = 0;
+  let wins = 0;
+  for (let i = 0; i < scores.length; i++) for (let j = 0; j < scores.length; j++) {
+    if (labels[i] && !labels[j]) {
+      pairs++;
+      wins += scores[i]! > scores[j]! ? 1 : scores[i] === scores[j] ? 0.5 : 0;
+    }
+  }
+  assert.ok(Math.abs(rankAuc(scores, labels) - wins / pairs) < 1e-12);
+  assert.ok(Math.abs(rankAuc(scores.map((s) => Math.exp(3 * s)), labels) - wins / pairs) < 1e-12);
+  assert.ok(Number.isNaN(rankAuc([1, 2], [true, true])));
+});
+
+test('AUC p-values: far from 0.5 on many samples is significant, near it is not', () => {
+  assert.ok(aucPValue(0.7, 500, 500) < 1e-6);
+  assert.ok(aucPValue(0.52, 50, 50) > 0.5);
+});
+
+test('seeded shuffles repeat and differ between seeds', () => {
+  const a = shuffle([...Array(50).keys()], seededRandom(7));
+  const b = shuffle([...Array(50).keys()], seededRandom(7));
+  const c = shuffle([...Array(50).keys()], seededRandom(8));
+  assert.deepEqual(a, b);
+  assert.notDeepEqual(a, c);
+  assert.deepEqual([...a].sort((x, y) => x - y), [...Array(50).keys()]);
+});
+
+test('hex Hamming distance', () => {
+  assert.equal(hammingHex('00ff', '00ff'), 0);
+  assert.equal(hammingHex('00ff', 'ff00'), 16);
+  assert.equal(hammingHex('8000', '0001'), 2);
+  assert.throws(() => hammingHex('00', '000'));
+});
