@@ -214,6 +214,81 @@ export const JobInfo = z.object({
 });
 export type JobInfo = z.infer<typeof JobInfo>;
 
+// ---------------------------------------------------------------- training (runs.*, train.*)
+
+export const TRAIN_MODELS = ['scratch', 'vgg19', 'inception_v3', 'inception_resnet_v2', 'resnet50', 'xception'] as const;
+export const BACKEND_PREFS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+
+/** Every option is optional: the model's defaults fill the rest (the run records the filled-in config). */
+export const TrainInput = z.object({
+  model: z.enum(TRAIN_MODELS),
+  epochs: z.number().int().positive().max(10_000).optional(),
+  batchSize: z.number().int().positive().max(4096).optional(),
+  lr: z.number().positive().max(10).optional(),
+  optimizer: z.enum(['sgd', 'adam']).optional(),
+  inputSize: z.number().int().min(8).max(1024).optional(),
+  resize: z.enum(['fill', 'crop', 'letterbox']).optional(),
+  /** imagenet | none | nsfwjs (inception_v3) | a path to a Keras .h5 or a TensorFlow.js model.json */
+  weights: z.string().min(1).optional(),
+  fineTuneLayers: z.number().int().nonnegative().optional(),
+  fineTuneEpochs: z.number().int().positive().optional(),
+  augment: z.boolean().optional(),
+  backend: z.enum(BACKEND_PREFS).optional(),
+  seed: z.number().int().nonnegative().optional(),
+  patience: z.number().int().positive().optional(),
+  /** none | balanced | [weight of class 0, weight of class 1] */
+  classWeights: z.union([z.enum(['none', 'balanced']), z.tuple([z.number().positive(), z.number().positive()])]).optional(),
+});
+export type TrainInput = z.infer<typeof TrainInput>;
+
+export const RunEpoch = z.object({
+  epoch: z.number().int(),
+  stage: z.union([z.literal(1), z.literal(2)]),
+  loss: z.number(),
+  acc: z.number(),
+  auc: z.number().nullable(),
+  valLoss: z.number(),
+  valAcc: z.number(),
+  valAuc: z.number().nullable(),
+  lr: z.number(),
+  seconds: z.number(),
+  imagesPerSecond: z.number(),
+});
+export type RunEpoch = z.infer<typeof RunEpoch>;
+
+export const RunInfo = z.object({
+  id: z.string(),
+  model: z.string(),
+  config: z.record(z.string(), z.unknown()),
+  backend: z.string(),
+  device: z.string(),
+  engine: z.string(),
+  status: JobStatus,
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
+  seconds: z.number().nullable(),
+  params: z.number().int().nullable(),
+  splitSeed: z.number().int().nullable(),
+  dataHash: z.string(),
+  trainImages: z.number().int(),
+  valImages: z.number().int(),
+  weightsSource: z.string(),
+  inputSize: z.number().int(),
+  best: z.object({ epoch: z.number().int(), valAuc: z.number().nullable(), valLogLoss: z.number() }).nullable(),
+  imagesPerSecond: z.number().nullable(),
+  error: z.string().nullable(),
+});
+export type RunInfo = z.infer<typeof RunInfo>;
+
+export const RunPrediction = z.object({
+  imageId: z.number().int(),
+  fileName: z.string(),
+  split: z.string(),
+  label: z.string().nullable(),
+  probability: z.number(),
+});
+export type RunPrediction = z.infer<typeof RunPrediction>;
+
 // ---------------------------------------------------------------- methods
 
 const Empty = z.object({}).strict();
@@ -275,6 +350,12 @@ export const methods = {
   },
   'jobs.list': { input: Empty, output: z.array(JobInfo) },
   'jobs.cancel': { input: z.object({ jobId: z.string() }), output: z.object({ cancelled: z.boolean() }) },
+  // ---- training (runs.*, train.*)
+  'train.start': { input: TrainInput, output: z.object({ jobId: z.string(), runId: z.string() }) },
+  'runs.list': { input: Empty, output: z.array(RunInfo) },
+  'runs.get': { input: z.object({ id: z.string().min(1) }), output: RunInfo.extend({ epochs: z.array(RunEpoch) }) },
+  'runs.predictions': { input: z.object({ id: z.string().min(1) }), output: z.array(RunPrediction) },
+  'runs.delete': { input: z.object({ id: z.string().min(1) }), output: z.object({ deleted: z.string() }) },
 } as const;
 
 export type Methods = typeof methods;

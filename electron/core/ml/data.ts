@@ -1,0 +1,117 @@
+/**
+ * The image pipeline every model shares: sharp decode → EXIF orientation → 3-channel sRGB (CMYK and grey
+ * converted, alpha flattened on white) → square resize → uint8 RGB. The uint8 result is cached on disk per
+ * (sha256, size, mode), so the second epoch, the second run and the second model at one size decode nothing.
+ * Tensors are made per batch (augmentation.ts, batchTensor) and never for the whole set.
+ */
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { AppError } from '../../../shared/errors';
+import { throwIfAborted } from '../jobs/progress';
+
+/** fill: stretch to the square (as Keras's load_img); crop: centre crop; letterbox: fit inside, pad black. */
+export const RESIZE_MODES = ['fill', 'crop', 'letterbox'] as const;
+export type ResizeMode = (typeof RESIZE_MODES)[number];
+
+/** The same pixel limit the scan uses against decompression bombs. */
+const PIXEL_LIMIT = 268_402_689;
+
+export interface ImageSource {
+  /** Cache key: the file's bytes, not its name. */
+  sha256: string;
+  path: string;
+}
+
+/** Decodes one file into size·size·3 bytes of sRGB, rows top to bottom, as the person sees the photo. */
+export async function decodeRgb(path: string, size: number, mode: ResizeMode): Promise<Uint8Array> {
+  const fit = mode === 'fill' ? 'fill' : mode === 'crop' ? 'cover' : 'contain';
+  try {
+    const { data, info } = await sharp(path, { failOn: 'none', limitInputPixels: PIXEL_LIMIT, pages: 1 })
+      .rotate() // EXIF orientation
+      .toColourspace('srgb') // CMYK, grey, 16-bit → 8-bit sRGB
+      .flatten({ background: { r: 255, g: 255, b: 255 } })
+      .resize(size, size, { fit, kernel: 'lanczos3', background: { r: 0, g: 0, b: 0 } })
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3 || info.width !== size || info.height !== size) {
+      throw new Error(`decoded to ${info.width}×${info.height}×${info.channels}, expected ${size}×${size}×3`);
+    }
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  } catch (err) {
+    throw new AppError('IO', `cannot decode ${path} for training: ${(err as Error).message}; run 'mask-studio audit' and exclude it`);
+  }
+}
+
+export function pixelCacheDir(cacheDir: string, size: number, mode: ResizeMode): string {
+  return join(cacheDir, 'pixels', `${mode}-${size}`);
+}
+
+/** Reads the cached pixels of one image, or decodes and caches them. A corrupt cache entry is rebuilt. */
+export async function cachedRgb(cacheDir: string, src: ImageSource, size: number, mode: ResizeMode): Promise<Uint8Array> {
+  const dir = join(pixelCacheDir(cacheDir, size, mode), src.sha256.slice(0, 2));
+  const file = join(dir, `${src.sha256}.rgb`);
+  const expected = size * size * 3;
+  try {
+    const buf = await readFile(file);
+    if (buf.byteLength === expected) return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  } catch {
+    // not cached yet
+  }
+  const rgb = await decodeRgb(src.path, size, mode);
+  await mkdir(dir, { recursive: true });
+  // write then rename: a reader in another process never sees half a file
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  await writeFile(tmp, rgb);
+  await rename(tmp, file);
+  return rgb;
+}
+
+export interface LoadOptions {
+  concurrency?: number;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Pixels for many images (in order), decoding the uncached ones a few at a time. */
+export async function loadPixels(
+  cacheDir: string,
+  sources: readonly ImageSource[],
+  size: number,
+  mode: ResizeMode,
+  opts: LoadOptions = {},
+): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = new Array<Uint8Array>(sources.length);
+  let next = 0;
+  let done = 0;
+  const worker = async (): Promise<void> => {
+    while (next < sources.length) {
+      throwIfAborted(opts.signal);
+      const i = next++;
+      const src = sources[i];
+      if (!src) continue;
+      out[i] = await cachedRgb(cacheDir, src, size, mode);
+      done++;
+      opts.onProgress?.(done, sources.length);
+    }
+  };
+  const n = Math.max(1, Math.min(opts.concurrency ?? 4, sources.length));
+  await Promise.all(Array.from({ length: n }, worker));
+  return out;
+}
+
+/** Packs images into one NHWC float32 buffer of raw [0, 255] values (the FeatureExtractor's ImageBatch). */
+export function packPixels(images: readonly Uint8Array[], size: number): Float32Array {
+  const per = size * size * 3;
+  const out = new Float32Array(images.length * per);
+  images.forEach((img, i) => {
+    if (img.length !== per) throw new RangeError(`image ${i}: ${img.length} bytes, expected ${per} (${size}×${size}×3)`);
+    out.set(img, i * per);
+  });
+  return out;
+}
+
+export async function clearPixelCache(cacheDir: string): Promise<void> {
+  await rm(join(cacheDir, 'pixels'), { recursive: true, force: true });
+}

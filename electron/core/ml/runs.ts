@@ -1,0 +1,259 @@
+/**
+ * Training in SQLite: which rows a run trains on (and the hash that says so), and the runs, epochs and
+ * predictions tables. Only the main thread writes here; the training worker sends messages.
+ */
+import { createHash } from 'node:crypto';
+import type { RunInfo, RunEpoch } from '../../../shared/contract';
+import { AppError } from '../../../shared/errors';
+import { currentSplit } from '../dataset/split';
+import type { Db } from '../db/open';
+
+export interface TrainItem {
+  id: number;
+  sha256: string;
+  path: string;
+  /** 0 or 1 (the class's position); -1 for unlabelled submission rows. */
+  label: number;
+}
+
+export interface TrainingSet {
+  /** Class names in position order: index = label. */
+  classes: string[];
+  train: TrainItem[];
+  val: TrainItem[];
+  test: TrainItem[];
+  submission: TrainItem[];
+  dataHash: string;
+  splitSeed: number | null;
+}
+
+const USABLE = "excluded = 0 AND decode_status = 'ok' AND missing = 0";
+
+/**
+ * The included, readable rows of each split. Train and val (and test, if any) must be labelled; a binary
+ * task only. Refuses an empty or unsplit library with what to run.
+ */
+export function trainingSet(db: Db): TrainingSet {
+  const classes = (db.prepare('SELECT name FROM classes ORDER BY position, name').all() as Array<{ name: string }>).map((c) => c.name);
+  const usable = (db.prepare(`SELECT COUNT(*) AS n FROM images WHERE ${USABLE} AND label IS NOT NULL`).get() as { n: number }).n;
+  if (usable === 0) {
+    throw new AppError('CONFLICT', "the library has no labelled, readable, included images: run 'mask-studio import DIR --labels CSV' first");
+  }
+  if (classes.length !== 2) {
+    throw new AppError('CONFLICT', `training is binary for now; this library has ${classes.length} classes (${classes.join(', ')})`);
+  }
+  const rows = db
+    .prepare(`SELECT id, sha256, path, label, split FROM images WHERE ${USABLE} AND split IN ('train', 'val', 'test', 'submission') ORDER BY id`)
+    .all() as Array<{ id: number; sha256: string; path: string; label: string | null; split: 'train' | 'val' | 'test' | 'submission' }>;
+  const set: TrainingSet = { classes, train: [], val: [], test: [], submission: [], dataHash: '', splitSeed: splitSeed(db) };
+  const hashLines: string[] = [];
+  for (const r of rows) {
+    const label = r.label === null ? -1 : classes.indexOf(r.label);
+    if (r.split !== 'submission' && label < 0) continue; // unlabelled rows cannot be trained or scored on
+    set[r.split].push({ id: r.id, sha256: r.sha256, path: r.path, label });
+    if (r.split !== 'submission') hashLines.push(`${r.sha256},${r.label ?? ''},${r.split}`);
+  }
+  if (set.train.length === 0 || set.val.length === 0) {
+    throw new AppError(
+      'CONFLICT',
+      `the library is not split (train ${set.train.length}, val ${set.val.length} images): run 'mask-studio split' first`,
+    );
+  }
+  for (const [name, items] of [['train', set.train], ['val', set.val]] as const) {
+    const pos = items.filter((i) => i.label === 1).length;
+    if (pos === 0 || pos === items.length) {
+      throw new AppError('CONFLICT', `the ${name} split holds one class only (${items.length} images): re-run 'mask-studio split'`);
+    }
+  }
+  set.dataHash = createHash('sha256').update(hashLines.sort().join('\n')).digest('hex');
+  return set;
+}
+
+/** The seed of the last `mask-studio split`, if the library records one. */
+export function splitSeed(db: Db): number | null {
+  return currentSplit(db)?.seed ?? null;
+}
+
+/** Error findings nobody dismissed or resolved: training warns about them but goes on. */
+export function unresolvedErrorFindings(db: Db): Array<{ kind: string; message: string }> {
+  return db
+    .prepare(
+      `SELECT f.kind, f.message FROM findings f
+       LEFT JOIN finding_decisions d ON d.key = f.key
+       WHERE f.severity = 'error' AND f.audit_id = (SELECT MAX(id) FROM audits)
+         AND (d.status IS NULL OR d.status = 'open')
+       ORDER BY f.id`,
+    )
+    .all() as Array<{ kind: string; message: string }>;
+}
+
+export interface NewRun {
+  id: string;
+  model: string;
+  config: unknown;
+  backend: string;
+  jobId: string | null;
+  set: TrainingSet;
+  weightsSource: string;
+  inputSize: number;
+}
+
+export function createRun(db: Db, r: NewRun): void {
+  db.prepare(
+    `INSERT INTO runs (id, model, config, backend, device, engine, status, job_id, pid, started_at, split_seed, data_hash,
+       train_images, val_images, weights_source, input_size)
+     VALUES (?, ?, ?, ?, '', '', 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(
+    r.id, r.model, JSON.stringify(r.config), r.backend, r.jobId, process.pid, new Date().toISOString(), r.set.splitSeed,
+    r.set.dataHash, r.set.train.length, r.set.val.length, r.weightsSource, r.inputSize,
+  );
+}
+
+export function setRunEnvironment(db: Db, id: string, env: { backend: string; device: string; engine: string; params: number }): void {
+  db.prepare('UPDATE runs SET backend = ?, device = ?, engine = ?, params = ? WHERE id = ?').run(env.backend, env.device, env.engine, env.params, id);
+}
+
+export function insertEpoch(db: Db, runId: string, e: RunEpoch): void {
+  db.prepare(
+    `INSERT INTO epochs (run_id, epoch, stage, loss, acc, auc, val_loss, val_acc, val_auc, lr, seconds, images_per_second)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(runId, e.epoch, e.stage, e.loss, e.acc, e.auc, e.valLoss, e.valAcc, e.valAuc, e.lr, e.seconds, e.imagesPerSecond);
+}
+
+export function insertPredictions(db: Db, runId: string, rows: ReadonlyArray<{ imageId: number; split: string; probability: number }>): void {
+  const stmt = db.prepare('INSERT OR REPLACE INTO predictions (run_id, image_id, split, probability) VALUES (?, ?, ?, ?)');
+  db.transaction(() => {
+    for (const r of rows) stmt.run(runId, r.imageId, r.split, r.probability);
+  })();
+}
+
+export interface RunEnd {
+  status: 'done' | 'failed' | 'cancelled';
+  seconds: number;
+  best: { epoch: number; valAuc: number | null; valLogLoss: number } | null;
+  imagesPerSecond: number | null;
+  error: string | null;
+}
+
+export function finishRun(db: Db, id: string, end: RunEnd): void {
+  db.prepare(
+    `UPDATE runs SET status = ?, finished_at = ?, seconds = ?, best_epoch = ?, best_val_auc = ?, best_val_log_loss = ?,
+       images_per_second = ?, error = ? WHERE id = ?`,
+  ).run(
+    end.status, new Date().toISOString(), end.seconds, end.best?.epoch ?? null, end.best?.valAuc ?? null,
+    end.best?.valLogLoss ?? null, end.imagesPerSecond, end.error, id,
+  );
+}
+
+interface RunRecord {
+  id: string;
+  model: string;
+  config: string;
+  backend: string;
+  device: string;
+  engine: string;
+  status: RunInfo['status'];
+  started_at: string;
+  finished_at: string | null;
+  seconds: number | null;
+  params: number | null;
+  split_seed: number | null;
+  data_hash: string;
+  train_images: number;
+  val_images: number;
+  weights_source: string;
+  input_size: number;
+  best_epoch: number | null;
+  best_val_auc: number | null;
+  best_val_log_loss: number | null;
+  images_per_second: number | null;
+  error: string | null;
+}
+
+function toRunInfo(r: RunRecord): RunInfo {
+  return {
+    id: r.id,
+    model: r.model,
+    config: JSON.parse(r.config) as Record<string, unknown>,
+    backend: r.backend,
+    device: r.device,
+    engine: r.engine,
+    status: r.status,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    seconds: r.seconds,
+    params: r.params,
+    splitSeed: r.split_seed,
+    dataHash: r.data_hash,
+    trainImages: r.train_images,
+    valImages: r.val_images,
+    weightsSource: r.weights_source,
+    inputSize: r.input_size,
+    best: r.best_epoch === null || r.best_val_log_loss === null ? null : { epoch: r.best_epoch, valAuc: r.best_val_auc, valLogLoss: r.best_val_log_loss },
+    imagesPerSecond: r.images_per_second,
+    error: r.error,
+  };
+}
+
+/** Runs left 'running' by a process that is gone become failed (the worker died with it). */
+export function markInterruptedRuns(db: Db): void {
+  const stale = db.prepare("SELECT id, pid FROM runs WHERE status = 'running'").all() as Array<{ id: string; pid: number }>;
+  for (const r of stale) {
+    let alive = r.pid === process.pid;
+    if (!alive) {
+      try {
+        process.kill(r.pid, 0);
+        alive = true;
+      } catch {
+        alive = false;
+      }
+    }
+    if (!alive) {
+      db.prepare("UPDATE runs SET status = 'failed', error = ?, finished_at = ? WHERE id = ?").run('interrupted: the process running it stopped', new Date().toISOString(), r.id);
+    }
+  }
+}
+
+export function listRuns(db: Db): RunInfo[] {
+  return (db.prepare('SELECT * FROM runs ORDER BY started_at, id').all() as RunRecord[]).map(toRunInfo);
+}
+
+export function getRun(db: Db, id: string): RunInfo {
+  const exact = db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRecord | undefined;
+  if (exact) return toRunInfo(exact);
+  // a prefix, as people type the first characters of an id
+  const prefixed = db.prepare("SELECT * FROM runs WHERE id LIKE ? || '%'").all(id) as RunRecord[];
+  if (prefixed.length === 1 && prefixed[0]) return toRunInfo(prefixed[0]);
+  if (prefixed.length > 1) throw new AppError('BAD_INPUT', `'${id}' is the start of ${prefixed.length} run ids; give more characters`);
+  throw new AppError('NOT_FOUND', `no run '${id}' in this library ('mask-studio runs' lists them)`);
+}
+
+export function runEpochs(db: Db, id: string): RunEpoch[] {
+  const rows = db.prepare('SELECT * FROM epochs WHERE run_id = ? ORDER BY epoch').all(id) as Array<{
+    epoch: number; stage: 1 | 2; loss: number; acc: number; auc: number | null; val_loss: number; val_acc: number;
+    val_auc: number | null; lr: number; seconds: number; images_per_second: number;
+  }>;
+  return rows.map((r) => ({
+    epoch: r.epoch, stage: r.stage, loss: r.loss, acc: r.acc, auc: r.auc, valLoss: r.val_loss, valAcc: r.val_acc,
+    valAuc: r.val_auc, lr: r.lr, seconds: r.seconds, imagesPerSecond: r.images_per_second,
+  }));
+}
+
+export function runPredictions(db: Db, id: string): Array<{ imageId: number; split: string; probability: number; label: string | null; fileName: string }> {
+  return db
+    .prepare(
+      `SELECT p.image_id AS imageId, p.split, p.probability, i.label, i.file_name AS fileName
+       FROM predictions p JOIN images i ON i.id = p.image_id WHERE p.run_id = ? ORDER BY p.image_id`,
+    )
+    .all(id) as Array<{ imageId: number; split: string; probability: number; label: string | null; fileName: string }>;
+}
+
+/** Deletes the run's rows (epochs and predictions cascade); its folder is the caller's to remove. */
+export function deleteRunRows(db: Db, id: string): void {
+  const run = db.prepare('SELECT status, pid FROM runs WHERE id = ?').get(id) as { status: string; pid: number } | undefined;
+  if (!run) throw new AppError('NOT_FOUND', `no run '${id}' in this library`);
+  if (run.status === 'running') {
+    throw new AppError('CONFLICT', `run ${id} is still running (process ${run.pid}): cancel it first`);
+  }
+  db.prepare('DELETE FROM runs WHERE id = ?').run(id);
+}

@@ -1,0 +1,101 @@
+/**
+ * A run's configuration: the caller's options with every default filled in, so the runs table records what
+ * actually ran. Defaults differ between the scratch CNN (trained end to end from pixels) and the transfer
+ * models (a head on cached frozen-base features, optionally a fine-tuning stage).
+ */
+import type { TrainInput } from '../../../shared/contract';
+import { AppError } from '../../../shared/errors';
+import type { ResizeMode } from './data';
+import { ARCHITECTURES } from './models';
+import type { ModelName } from './models/types';
+
+export type Optimizer = 'sgd' | 'adam';
+export type BackendPref = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+export type ClassWeights = 'none' | 'balanced' | [number, number];
+
+export interface TrainConfig {
+  model: ModelName;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  optimizer: Optimizer;
+  /** SGD momentum (Nesterov off, as Keras's default). */
+  momentum: number;
+  inputSize: number;
+  resize: ResizeMode;
+  /** 'none' | 'imagenet' | 'nsfwjs' | a file path. Always 'none' for scratch. */
+  weights: string;
+  /** Transfer stage 2: how many of the base's weighted layers (from the top) to unfreeze; 0 = no stage 2. */
+  fineTuneLayers: number;
+  fineTuneEpochs: number;
+  /** Stage 2's learning rate: a tenth of stage 1's unless told. */
+  fineTuneLr: number;
+  augment: boolean;
+  backend: BackendPref;
+  seed: number;
+  /** Early stopping: epochs without a better validation AUC before stopping. */
+  patience: number;
+  classWeights: ClassWeights;
+  /** Dropout before the output (transfer head). */
+  headDropout: number;
+}
+
+export function defaultConfig(model: ModelName): TrainConfig {
+  const spec = ARCHITECTURES[model];
+  const scratch = model === 'scratch';
+  return {
+    model,
+    epochs: scratch ? 40 : 60,
+    batchSize: 32,
+    lr: scratch ? 0.01 : 0.01,
+    optimizer: 'sgd',
+    momentum: 0.9,
+    inputSize: spec.defaultInputSize,
+    resize: 'fill',
+    weights: scratch ? 'none' : model === 'inception_v3' ? 'nsfwjs' : 'imagenet',
+    fineTuneLayers: 0,
+    fineTuneEpochs: 10,
+    fineTuneLr: 0.001,
+    augment: scratch,
+    backend: 'auto',
+    seed: 42,
+    patience: scratch ? 10 : 15,
+    classWeights: 'none',
+    headDropout: 0.2,
+  };
+}
+
+/** The filled-in config; inconsistent options are refused with what was received. */
+export function resolveConfig(input: TrainInput): TrainConfig {
+  const base = defaultConfig(input.model);
+  const c: TrainConfig = {
+    ...base,
+    ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)),
+  } as TrainConfig;
+  if (input.lr !== undefined && input.fineTuneLayers !== undefined && input.fineTuneLayers > 0) c.fineTuneLr = input.lr / 10;
+  const spec = ARCHITECTURES[c.model];
+  if (c.inputSize < spec.minInputSize) {
+    throw new AppError('BAD_INPUT', `${c.model} needs an input size of at least ${spec.minInputSize} px; received ${c.inputSize}`);
+  }
+  if (c.model === 'scratch') {
+    if (c.weights !== 'none') throw new AppError('BAD_INPUT', `scratch trains from random weights; --weights ${c.weights} applies to the transfer models`);
+    if (c.fineTuneLayers > 0) throw new AppError('BAD_INPUT', 'scratch trains every layer already; --fine-tune-layers applies to the transfer models');
+  }
+  if (c.weights === 'nsfwjs' && c.model !== 'inception_v3') {
+    throw new AppError('BAD_INPUT', `the nsfwjs weights are an InceptionV3; received --model ${c.model}`);
+  }
+  if (Array.isArray(c.classWeights) && (c.classWeights.length !== 2 || c.classWeights.some((w) => !(w > 0)))) {
+    throw new AppError('BAD_INPUT', `class weights must be two positive numbers; received ${JSON.stringify(c.classWeights)}`);
+  }
+  return c;
+}
+
+/** Per-class weights for the loss: 'balanced' gives each class half of the total weight. */
+export function classWeightsFor(cw: ClassWeights, labels: readonly number[]): [number, number] {
+  if (cw === 'none') return [1, 1];
+  if (Array.isArray(cw)) return cw;
+  const pos = labels.filter((l) => l === 1).length;
+  const neg = labels.length - pos;
+  if (pos === 0 || neg === 0) return [1, 1];
+  return [labels.length / (2 * neg), labels.length / (2 * pos)];
+}

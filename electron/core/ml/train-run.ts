@@ -1,0 +1,161 @@
+/**
+ * One training run as the worker executes it: the messages it sends, and the dispatch to the scratch or
+ * transfer path. Nothing here touches SQLite: the main thread records what the messages say, so a run
+ * can execute in a worker thread or in-process (tests, or where workers are unavailable) alike.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { RunEpoch } from '../../../shared/contract';
+import { toErrorPayload, type ErrorPayload } from '../../../shared/errors';
+import type { Best } from './train-loop';
+import type { TrainConfig } from './train-config';
+import type { TrainItem } from './runs';
+import type { Rng } from './random';
+import type { ResizeMode } from './data';
+import { saveModel } from './model-io';
+import type { Preprocessing } from './models/types';
+
+export interface RunJob {
+  runId: string;
+  config: TrainConfig;
+  cacheDir: string;
+  /** models/<run-id>: the best checkpoint in TensorFlow.js format. */
+  runDir: string;
+  items: { train: TrainItem[]; val: TrainItem[]; test: TrainItem[]; submission: TrainItem[] };
+  /** Class names, index = label (written beside the checkpoint for predict). */
+  classes: string[];
+  /** The weights cache (tests point it at a temp folder); default the per-user one. */
+  weightsDir?: string;
+}
+
+/** What predict needs to use a checkpoint: written as run.json beside model.json. */
+export interface CheckpointInfo {
+  runId: string;
+  model: string;
+  inputSize: number;
+  resize: ResizeMode;
+  preprocessing: Preprocessing;
+  classes: string[];
+}
+
+export const CHECKPOINT_INFO = 'run.json';
+
+export async function saveCheckpoint(model: tf.LayersModel, job: RunJob, preprocessing: Preprocessing): Promise<void> {
+  await saveModel(model, job.runDir);
+  const info: CheckpointInfo = {
+    runId: job.runId,
+    model: job.config.model,
+    inputSize: job.config.inputSize,
+    resize: job.config.resize,
+    preprocessing,
+    classes: job.classes,
+  };
+  await writeFile(join(job.runDir, CHECKPOINT_INFO), `${JSON.stringify(info, null, 2)}\n`);
+}
+
+export interface Environment {
+  backend: string;
+  device: string;
+  /** What computed frozen-base features: tfjs | onnx, or 'none' for end-to-end training. */
+  engine: string;
+  params: number;
+}
+
+export type PredictionRow = { imageId: number; split: 'train' | 'val' | 'test' | 'submission'; probability: number };
+
+export type RunMessage =
+  | { type: 'environment'; env: Environment }
+  | { type: 'progress'; phase: string; done: number; total: number; metrics?: Record<string, number> }
+  | { type: 'epoch'; row: RunEpoch }
+  | { type: 'predictions'; rows: PredictionRow[] }
+  | { type: 'finished'; status: 'done' | 'cancelled'; best: Best | null; imagesPerSecond: number | null }
+  | { type: 'failed'; error: ErrorPayload };
+
+export interface RunIo {
+  post(m: RunMessage): void;
+  cancelled(): boolean;
+  /** Chooses and initialises the backend; returns its name and device. */
+  initBackend(pref: TrainConfig['backend']): Promise<{ backend: string; device: string }>;
+}
+
+/** Progress at most ~10 a second (always the first and last step of a phase). */
+export function throttle(post: (m: RunMessage) => void, intervalMs = 100): (phase: string, done: number, total: number, metrics?: Record<string, number>) => void {
+  let last = 0;
+  let lastPhase = '';
+  return (phase, done, total, metrics) => {
+    const now = Date.now();
+    if (phase === lastPhase && done < total && now - last < intervalMs) return;
+    last = now;
+    lastPhase = phase;
+    post({ type: 'progress', phase, done, total, ...(metrics ? { metrics } : {}) });
+  };
+}
+
+/** Keras's glorot_uniform for kernels and zero biases, drawn from the run's seed (tfjs's own draw is unseeded). */
+export function seedInit(model: tf.LayersModel, rng: Rng): void {
+  for (const w of model.trainableWeights) {
+    const shape = w.shape.map((d) => d ?? 1);
+    const size = shape.reduce((a, b) => a * b, 1);
+    let values: Float32Array;
+    if (/kernel$/.test(w.originalName) && shape.length >= 2) {
+      const receptive = shape.slice(0, -2).reduce((a, b) => a * b, 1);
+      const fanIn = (shape[shape.length - 2] ?? 1) * receptive;
+      const fanOut = (shape[shape.length - 1] ?? 1) * receptive;
+      const limit = Math.sqrt(6 / (fanIn + fanOut));
+      values = new Float32Array(size);
+      for (let i = 0; i < size; i++) values[i] = rng.range(-limit, limit);
+    } else if (/bias$/.test(w.originalName)) {
+      values = new Float32Array(size);
+    } else {
+      continue;
+    }
+    const t = tf.tensor(values, shape);
+    w.write(t);
+    t.dispose();
+  }
+}
+
+/** Copies weights between models layer by layer, by name (the classifier and base share Keras's names). */
+export function copyWeightsByName(from: tf.LayersModel, to: tf.LayersModel): number {
+  let copied = 0;
+  for (const layer of to.layers) {
+    if (layer.weights.length === 0) continue;
+    let src: tf.layers.Layer;
+    try {
+      src = from.getLayer(layer.name);
+    } catch {
+      continue;
+    }
+    if (src.weights.length !== layer.weights.length) continue;
+    const values = src.getWeights();
+    layer.setWeights(values);
+    copied++;
+  }
+  return copied;
+}
+
+export function indexRange(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
+
+export function predictionRows(items: readonly TrainItem[], split: PredictionRow['split'], probs: Float32Array): PredictionRow[] {
+  return items.map((it, i) => ({ imageId: it.id, split, probability: Math.min(1, Math.max(0, probs[i] ?? 0)) }));
+}
+
+/** Runs the job to its end: posts `finished` or `failed` exactly once. */
+export async function executeRun(job: RunJob, io: RunIo): Promise<void> {
+  try {
+    const { backend, device } = await io.initBackend(job.config.backend);
+    // the two paths are loaded lazily so a scratch run never parses the five big architectures' loaders
+    if (job.config.model === 'scratch') {
+      const { runScratch } = await import('./train-scratch');
+      await runScratch(job, io, { backend, device });
+    } else {
+      const { runTransfer } = await import('./train-transfer');
+      await runTransfer(job, io, { backend, device });
+    }
+  } catch (err) {
+    io.post({ type: 'failed', error: toErrorPayload(err) });
+  }
+}

@@ -1,0 +1,92 @@
+/** The scratch CNN trained end to end from pixels, with seeded augmentation. */
+import { batchTensor, DEFAULT_AUGMENT } from './augment';
+import { loadPixels, type ImageSource } from './data';
+import { buildClassifier } from './models';
+import { Rng } from './random';
+import { predictProbabilities, fit } from './train-loop';
+import { classWeightsFor } from './train-config';
+import { predictionRows, saveCheckpoint, seedInit, throttle, type RunIo, type RunJob } from './train-run';
+import type { TrainItem } from './runs';
+
+export async function runScratch(job: RunJob, io: RunIo, env: { backend: string; device: string }): Promise<void> {
+  const cfg = job.config;
+  const size = cfg.inputSize;
+  const progress = throttle((m) => io.post(m));
+  const rng = new Rng(cfg.seed);
+  const augRng = new Rng(rng.seed());
+  const { train, val, test, submission } = job.items;
+  const all: TrainItem[] = [...train, ...val, ...test, ...submission];
+  const signal = new AbortController();
+  const pixels = await loadPixels(job.cacheDir, all as ImageSource[], size, cfg.resize, {
+    signal: signal.signal,
+    onProgress: (done, total) => {
+      if (io.cancelled()) signal.abort();
+      progress('decode', done, total);
+    },
+  }).catch((err: unknown) => {
+    if (io.cancelled()) return null;
+    throw err;
+  });
+  if (pixels === null) {
+    io.post({ type: 'finished', status: 'cancelled', best: null, imagesPerSecond: null });
+    return;
+  }
+  const trainPx = pixels.slice(0, train.length);
+  const valPx = pixels.slice(train.length, train.length + val.length);
+  const testPx = pixels.slice(train.length + val.length, train.length + val.length + test.length);
+  const subPx = pixels.slice(train.length + val.length + test.length);
+
+  const model = buildClassifier('scratch', { inputSize: size });
+  try {
+    seedInit(model, rng);
+    io.post({ type: 'environment', env: { ...env, engine: 'none', params: model.countParams() } });
+    const trainLabels = train.map((t) => t.label);
+    const result = await fit(
+      model,
+      {
+        trainLabels,
+        trainBatch: (idx) => batchTensor(trainPx, idx, size, 'unit', cfg.augment ? { rng: augRng, opts: DEFAULT_AUGMENT } : undefined),
+        valLabels: val.map((v) => v.label),
+        valBatch: (idx) => batchTensor(valPx, idx, size, 'unit'),
+      },
+      {
+        epochs: cfg.epochs,
+        batchSize: cfg.batchSize,
+        lr: cfg.lr,
+        optimizer: cfg.optimizer,
+        momentum: cfg.momentum,
+        patience: cfg.patience,
+        classWeights: classWeightsFor(cfg.classWeights, trainLabels),
+        rng,
+        stage: 1,
+        firstEpoch: 1,
+        training: true,
+        phase: 'train',
+      },
+      {
+        cancelled: () => io.cancelled(),
+        progress,
+        epoch: (row) => io.post({ type: 'epoch', row }),
+        improved: () => saveCheckpoint(model, job, 'unit'),
+      },
+    );
+    const imagesPerSecond = result.trainSeconds > 0 ? result.trainImages / result.trainSeconds : null;
+    if (result.cancelled) {
+      io.post({ type: 'finished', status: 'cancelled', best: result.best, imagesPerSecond });
+      return;
+    }
+    const predict = async (px: Uint8Array[]): Promise<Float32Array> =>
+      predictProbabilities(model, px.length, (idx) => batchTensor(px, idx, size, 'unit'), cfg.batchSize);
+    progress('predict', 0, 3);
+    const rows = [
+      ...predictionRows(val, 'val', await predict(valPx)),
+      ...predictionRows(test, 'test', await predict(testPx)),
+      ...predictionRows(submission, 'submission', await predict(subPx)),
+    ];
+    progress('predict', 3, 3);
+    io.post({ type: 'predictions', rows });
+    io.post({ type: 'finished', status: 'done', best: result.best, imagesPerSecond });
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * Transfer learning. Stage 1: the frozen base runs once per image (features cached on disk by
+ * architecture, input size, weights and image) and the head (GAP → dropout → Dense sigmoid) trains on
+ * the vectors in seconds. Stage 2 (fineTuneLayers > 0): the classifier, base + trained head, with the top
+ * N weighted base layers unfrozen, trains from pixels at a lower learning rate; BatchNormalization stays
+ * in inference mode (Keras's advice for fine-tuning), and stage 2 is kept only if it beats stage 1.
+ */
+import { createHash } from 'node:crypto';
+import * as tf from '@tensorflow/tfjs';
+import { batchTensor, DEFAULT_AUGMENT } from './augment';
+import { loadPixels, type ImageSource } from './data';
+import type { FeatureExtractor } from './feature-extractor';
+import { extractFeatures, FeatureCache, TfjsFeatureExtractor } from './features';
+import { buildBase, buildClassifier, buildHead, HEAD_PREFIX } from './models';
+import type { Preprocessing, TransferModelName } from './models/types';
+import { Rng } from './random';
+import type { TrainItem } from './runs';
+import { classWeightsFor } from './train-config';
+import { fit, predictProbabilities, type Best, type FitHooks, type FitOptions } from './train-loop';
+import { copyWeightsByName, predictionRows, saveCheckpoint, seedInit, throttle, type PredictionRow, type RunIo, type RunJob } from './train-run';
+import { loadWeightsInto } from './weights';
+
+function featureTensor(features: readonly Float32Array[], idx: readonly number[], dim: number): tf.Tensor2D {
+  const buf = new Float32Array(idx.length * dim);
+  idx.forEach((i, k) => {
+    const f = features[i];
+    if (!f || f.length !== dim) throw new RangeError(`features: row ${i} is missing or not ${dim} long`);
+    buf.set(f, k * dim);
+  });
+  return tf.tensor2d(buf, [idx.length, dim]);
+}
+
+/** Freezes the whole classifier except its head and the top `n` base layers that own weights. */
+export function unfreezeTop(model: tf.LayersModel, n: number): string[] {
+  const weighted = model.layers.filter((l) => !l.name.startsWith(HEAD_PREFIX) && l.weights.length > 0);
+  const open = new Set(weighted.slice(Math.max(0, weighted.length - n)).map((l) => l.name));
+  for (const l of model.layers) l.trainable = l.name.startsWith(HEAD_PREFIX) || open.has(l.name);
+  return [...open];
+}
+
+function better(a: Best | null, b: Best | null): boolean {
+  if (a === null) return false;
+  if (b === null) return true;
+  const x = a.valAuc ?? -1;
+  const y = b.valAuc ?? -1;
+  return x > y || (x === y && a.valLogLoss < b.valLogLoss);
+}
+
+export async function runTransfer(job: RunJob, io: RunIo, env: { backend: string; device: string }): Promise<void> {
+  const cfg = job.config;
+  const arch = cfg.model as TransferModelName;
+  const size = cfg.inputSize;
+  const progress = throttle((m) => io.post(m));
+  const rng = new Rng(cfg.seed);
+  const { train, val, test, submission } = job.items;
+  const all: TrainItem[] = [...train, ...val, ...test, ...submission];
+  const cancelledResult = (best: Best | null): void => io.post({ type: 'finished', status: 'cancelled', best, imagesPerSecond: null });
+  const abort = new AbortController();
+  const checkCancel = (): void => {
+    if (io.cancelled()) abort.abort();
+  };
+
+  // ---- stage 1: features
+  progress('weights', 0, 1);
+  const base = buildBase(arch, { inputSize: size, pooling: 'avg' });
+  let head: tf.LayersModel | null = null;
+  let extractor: FeatureExtractor | null = null;
+  try {
+    const loaded = await loadWeightsInto(arch, base, cfg.weights, job.weightsDir ? { dir: job.weightsDir } : {});
+    const preprocessing: Preprocessing = loaded.preprocessing;
+    progress('weights', 1, 1);
+    extractor = new TfjsFeatureExtractor(base, preprocessing);
+    const cache =
+      loaded.weightsId === 'none'
+        ? null
+        : new FeatureCache(
+            job.cacheDir,
+            { architecture: arch, inputSize: size, resize: cfg.resize, weightsHash: createHash('sha256').update(loaded.weightsId).digest('hex') },
+            extractor.featureSize,
+          );
+    let features: Float32Array[];
+    try {
+      ({ features } = await extractFeatures(extractor, cache, job.cacheDir, all as ImageSource[], {
+        resize: cfg.resize,
+        signal: abort.signal,
+        onProgress: (done, total) => {
+          checkCancel();
+          progress('features', done, total);
+        },
+      }));
+    } catch (err) {
+      if (io.cancelled()) return cancelledResult(null);
+      throw err;
+    }
+    const dim = extractor.featureSize;
+    const slices = {
+      train: features.slice(0, train.length),
+      val: features.slice(train.length, train.length + val.length),
+      test: features.slice(train.length + val.length, train.length + val.length + test.length),
+      submission: features.slice(train.length + val.length + test.length),
+    };
+
+    // ---- stage 1: head
+    head = buildHead(dim, { dropout: cfg.headDropout });
+    seedInit(head, rng);
+    io.post({ type: 'environment', env: { ...env, engine: extractor.info.engine, params: base.countParams() + head.countParams() } });
+    const trainLabels = train.map((t) => t.label);
+    const valLabels = val.map((v) => v.label);
+    const common: Omit<FitOptions, 'epochs' | 'lr' | 'stage' | 'firstEpoch' | 'training' | 'phase'> = {
+      batchSize: cfg.batchSize,
+      optimizer: cfg.optimizer,
+      momentum: cfg.momentum,
+      patience: cfg.patience,
+      classWeights: classWeightsFor(cfg.classWeights, trainLabels),
+      rng,
+    };
+    const hooks: FitHooks = { cancelled: () => io.cancelled(), progress, epoch: (row) => io.post({ type: 'epoch', row }) };
+    const headModel = head;
+    const stage1 = await fit(
+      headModel,
+      {
+        trainLabels,
+        trainBatch: (idx) => featureTensor(slices.train, idx, dim),
+        valLabels,
+        valBatch: (idx) => featureTensor(slices.val, idx, dim),
+      },
+      { ...common, epochs: cfg.epochs, lr: cfg.lr, stage: 1, firstEpoch: 1, training: true, phase: 'head' },
+      hooks,
+    );
+    let seconds = stage1.trainSeconds;
+    let images = stage1.trainImages;
+    if (stage1.cancelled) return cancelledResult(stage1.best);
+
+    const classifier = buildClassifier(arch, { inputSize: size, dropout: cfg.headDropout });
+    try {
+      copyWeightsByName(base, classifier);
+      copyWeightsByName(headModel, classifier);
+      let best = stage1.best;
+      let rows: PredictionRow[];
+      if (cfg.fineTuneLayers > 0) {
+        // ---- stage 2: fine-tune from pixels
+        const pixels = await loadPixels(job.cacheDir, all as ImageSource[], size, cfg.resize, {
+          signal: abort.signal,
+          onProgress: (done, total) => {
+            checkCancel();
+            progress('decode', done, total);
+          },
+        }).catch((err: unknown) => {
+          if (io.cancelled()) return null;
+          throw err;
+        });
+        if (pixels === null) return cancelledResult(best);
+        const px = {
+          train: pixels.slice(0, train.length),
+          val: pixels.slice(train.length, train.length + val.length),
+          test: pixels.slice(train.length + val.length, train.length + val.length + test.length),
+          submission: pixels.slice(train.length + val.length + test.length),
+        };
+        const before = classifier.getWeights().map((t) => t.clone());
+        try {
+          unfreezeTop(classifier, cfg.fineTuneLayers);
+          const augRng = new Rng(rng.seed());
+          const stage2 = await fit(
+            classifier,
+            {
+              trainLabels,
+              trainBatch: (idx) => batchTensor(px.train, idx, size, preprocessing, cfg.augment ? { rng: augRng, opts: DEFAULT_AUGMENT } : undefined),
+              valLabels,
+              valBatch: (idx) => batchTensor(px.val, idx, size, preprocessing),
+            },
+            {
+              ...common,
+              epochs: cfg.fineTuneEpochs,
+              lr: cfg.fineTuneLr,
+              stage: 2,
+              firstEpoch: stage1.epochs.length + 1,
+              training: false,
+              phase: 'fine-tune',
+            },
+            hooks,
+          );
+          seconds += stage2.trainSeconds;
+          images += stage2.trainImages;
+          if (stage2.cancelled) return cancelledResult(better(stage2.best, best) ? stage2.best : best);
+          if (better(stage2.best, best)) best = stage2.best;
+          else classifier.setWeights(before);
+        } finally {
+          before.forEach((t) => t.dispose());
+        }
+        const predict = async (p: Uint8Array[]): Promise<Float32Array> =>
+          predictProbabilities(classifier, p.length, (idx) => batchTensor(p, idx, size, preprocessing), cfg.batchSize);
+        rows = [
+          ...predictionRows(val, 'val', await predict(px.val)),
+          ...predictionRows(test, 'test', await predict(px.test)),
+          ...predictionRows(submission, 'submission', await predict(px.submission)),
+        ];
+      } else {
+        const predict = async (f: Float32Array[]): Promise<Float32Array> =>
+          predictProbabilities(headModel, f.length, (idx) => featureTensor(f, idx, dim), 256);
+        rows = [
+          ...predictionRows(val, 'val', await predict(slices.val)),
+          ...predictionRows(test, 'test', await predict(slices.test)),
+          ...predictionRows(submission, 'submission', await predict(slices.submission)),
+        ];
+      }
+      progress('save', 0, 1);
+      await saveCheckpoint(classifier, job, preprocessing);
+      progress('save', 1, 1);
+      io.post({ type: 'predictions', rows });
+      io.post({ type: 'finished', status: 'done', best, imagesPerSecond: seconds > 0 ? images / seconds : null });
+    } finally {
+      classifier.dispose();
+    }
+  } finally {
+    head?.dispose();
+    await extractor?.dispose();
+    base.dispose();
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * Training as a job: `startTraining` checks everything that can be checked up front (the model, its
+ * weights, the split), records the run, and starts a worker thread that executes it; the worker's
+ * messages become rows (environment, epochs, predictions, the end) and `job.progress` events. Cancel
+ * sets a shared flag the worker reads before every batch, so it stops within one batch.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { TrainInput } from '../../../shared/contract';
+import { AppError, type ErrorPayload } from '../../../shared/errors';
+import type { JobContext, JobRunner } from '../jobs/runner';
+import type { Library } from '../library';
+import { clearPixelCache } from './data';
+import { clearFeatureCache } from './features';
+import { TRANSFER_MODELS, type ModelName, type TransferModelName } from './models/types';
+import {
+  createRun,
+  deleteRunRows,
+  finishRun,
+  getRun,
+  insertEpoch,
+  insertPredictions,
+  markInterruptedRuns,
+  setRunEnvironment,
+  trainingSet,
+  unresolvedErrorFindings,
+} from './runs';
+import { resolveConfig, type TrainConfig } from './train-config';
+import { executeRun, type RunIo, type RunJob, type RunMessage } from './train-run';
+import { fetchHint, findNsfwjs, weightsStatus } from './weights';
+
+export interface TrainStart {
+  runId: string;
+  jobId: string;
+  config: TrainConfig;
+  /** Unresolved error findings, said but not refused. */
+  warnings: string[];
+}
+
+export interface TrainOptions {
+  /** Execute in this thread instead of a worker (tests; places where workers cannot load TypeScript). */
+  inProcess?: boolean;
+  /** Backend initialiser for in-process runs (a worker uses backend.ts's initBackend). */
+  initBackend?: RunIo['initBackend'];
+  weightsDir?: string;
+  /** Every message the run sends, after it was recorded. */
+  onMessage?: (m: RunMessage) => void;
+}
+
+function isTransfer(model: ModelName): model is TransferModelName {
+  return (TRANSFER_MODELS as readonly string[]).includes(model);
+}
+
+/** Refuses, with the command that fixes it, a run whose weights are not here. */
+export function checkWeights(config: TrainConfig, weightsDir?: string): void {
+  if (!isTransfer(config.model) || config.weights === 'none') return;
+  if (config.weights === 'nsfwjs') {
+    if (!findNsfwjs()) throw new AppError('NOT_FOUND', "the 'nsfwjs' weights need the npm package nsfwjs: `npm install --save-dev nsfwjs@4.4.0`");
+    return;
+  }
+  if (config.weights === 'imagenet') {
+    const status = weightsStatus(config.model, weightsDir ? { dir: weightsDir } : {});
+    if (!status.present) throw new AppError('NOT_FOUND', `no ImageNet weights for ${config.model}: ${fetchHint(config.model)}`);
+    return;
+  }
+  if (!existsSync(resolve(config.weights))) {
+    throw new AppError('NOT_FOUND', `--weights '${config.weights}': not imagenet, none or nsfwjs, and no file there`);
+  }
+}
+
+function newRunId(model: string): string {
+  const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+  return `${t}-${model}-${randomBytes(2).toString('hex')}`;
+}
+
+export function runDir(lib: Library, runId: string): string {
+  return join(lib.modelsDir, runId);
+}
+
+function spawnWorker(job: RunJob, onMessage: (m: RunMessage) => void, signal: AbortSignal): Promise<void> {
+  const cancel = new SharedArrayBuffer(4);
+  const flag = new Int32Array(cancel);
+  const worker = new Worker(new URL('./train-worker.mjs', import.meta.url), { workerData: { job, cancel } });
+  const onAbort = (): void => {
+    Atomics.store(flag, 0, 1);
+  };
+  signal.addEventListener('abort', onAbort);
+  if (signal.aborted) onAbort();
+  return new Promise<void>((resolvePromise, reject) => {
+    let ended = false;
+    worker.on('message', (m: RunMessage) => {
+      try {
+        onMessage(m);
+      } catch (err) {
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
+      if (m.type === 'finished' || m.type === 'failed') ended = true;
+    });
+    worker.on('error', (err) => reject(err));
+    worker.on('exit', (code) => {
+      signal.removeEventListener('abort', onAbort);
+      if (ended) resolvePromise();
+      else reject(new Error(`the training worker stopped (exit code ${code}) before the run ended`));
+    });
+  });
+}
+
+/** Starts a run as a job; returns at once with its ids. The run row exists before this returns. */
+export function startTraining(lib: Library, runner: JobRunner, input: TrainInput, opts: TrainOptions = {}): TrainStart {
+  const config = resolveConfig(input);
+  checkWeights(config, opts.weightsDir);
+  const set = trainingSet(lib.db);
+  const warnings = unresolvedErrorFindings(lib.db).map((f) => `${f.kind}: ${f.message}`);
+  markInterruptedRuns(lib.db);
+  const runId = newRunId(config.model);
+  createRun(lib.db, {
+    id: runId,
+    model: config.model,
+    config,
+    backend: config.backend,
+    jobId: null,
+    set,
+    weightsSource: config.weights,
+    inputSize: config.inputSize,
+  });
+  const job: RunJob = {
+    runId,
+    config,
+    cacheDir: lib.cacheDir,
+    runDir: runDir(lib, runId),
+    items: { train: set.train, val: set.val, test: set.test, submission: set.submission },
+    classes: set.classes,
+    ...(opts.weightsDir ? { weightsDir: opts.weightsDir } : {}),
+  };
+  const started = Date.now();
+  const record = (ctx: JobContext, m: RunMessage): void => {
+    const db = lib.db;
+    switch (m.type) {
+      case 'environment':
+        setRunEnvironment(db, runId, m.env);
+        break;
+      case 'progress':
+        ctx.progress(m.phase, m.done, m.total, m.metrics);
+        break;
+      case 'epoch':
+        insertEpoch(db, runId, m.row);
+        break;
+      case 'predictions':
+        insertPredictions(db, runId, m.rows);
+        break;
+      case 'finished':
+        finishRun(db, runId, { status: m.status, seconds: (Date.now() - started) / 1000, best: m.best, imagesPerSecond: m.imagesPerSecond, error: null });
+        break;
+      case 'failed':
+        finishRun(db, runId, { status: 'failed', seconds: (Date.now() - started) / 1000, best: null, imagesPerSecond: null, error: m.error.message });
+        break;
+    }
+    opts.onMessage?.(m);
+  };
+  const jobId = runner.start('train', { runId, ...input }, async (ctx) => {
+    const failure: { error: ErrorPayload | null } = { error: null };
+    const onMessage = (m: RunMessage): void => {
+      if (m.type === 'failed') failure.error = m.error;
+      record(ctx, m);
+    };
+    try {
+      if (opts.inProcess) {
+        const init = opts.initBackend;
+        if (!init) throw new Error('an in-process run needs initBackend');
+        await executeRun(job, { post: onMessage, cancelled: () => ctx.signal.aborted, initBackend: init });
+      } else {
+        await spawnWorker(job, onMessage, ctx.signal);
+      }
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (getRun(lib.db, runId).status === 'running') {
+        finishRun(lib.db, runId, { status: 'failed', seconds: (Date.now() - started) / 1000, best: null, imagesPerSecond: null, error: message });
+      }
+      throw err;
+    }
+    if (failure.error !== null) throw new AppError(failure.error.code, failure.error.message);
+    return getRun(lib.db, runId);
+  });
+  lib.db.prepare('UPDATE runs SET job_id = ? WHERE id = ?').run(jobId, runId);
+  return { runId, jobId, config, warnings };
+}
+
+/** Deletes a run's rows and its models/<run-id>/ folder. */
+export async function deleteRun(lib: Library, id: string): Promise<string> {
+  const run = getRun(lib.db, id);
+  deleteRunRows(lib.db, run.id);
+  await rm(runDir(lib, run.id), { recursive: true, force: true });
+  return run.id;
+}
+
+/** Removes the preprocessed pixels and the frozen-base features (both rebuilt on demand). */
+export async function clearCaches(lib: Library): Promise<void> {
+  await clearPixelCache(lib.cacheDir);
+  await clearFeatureCache(lib.cacheDir);
+}
