@@ -2,7 +2,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -226,6 +226,29 @@ describe('importWeights and loadWeightsInto', () => {
     const fromFile = await loadWeightsInto('vgg19', buildBase('vgg19', { inputSize: 32, initializer: 'zeros' }), path);
     assert.equal(fromFile.source, 'file');
     assert.equal(fromFile.weightsId, loaded.weightsId);
+
+    // The same weights as a TensorFlow.js model.json (+ shard) import into another cache.
+    const jsonDir = join(root, 'vgg19-tfjs');
+    await source.save(
+      tf.io.withSaveHandler(async (a) => {
+        if (!(a.weightData instanceof ArrayBuffer) || !a.weightSpecs) throw new Error('unexpected artifacts');
+        mkdirSync(jsonDir, { recursive: true });
+        writeFileSync(join(jsonDir, 'w.bin'), Buffer.from(a.weightData));
+        const manifest = [{ paths: ['w.bin'], weights: a.weightSpecs }];
+        writeFileSync(join(jsonDir, 'model.json'), JSON.stringify({ modelTopology: a.modelTopology, weightsManifest: manifest }));
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
+    const dir2 = cacheDir();
+    const imported = await importWeights('vgg19', join(jsonDir, 'model.json'), { dir: dir2 });
+    assert.equal(imported.status.format, 'tfjs');
+    assert.equal(imported.status.source, 'imported');
+    const viaJson = buildBase('vgg19', { inputSize: 32, initializer: 'zeros' });
+    const loadedJson = await loadWeightsInto('vgg19', viaJson, 'imagenet', { dir: dir2 });
+    assert.equal(loadedJson.weightsId, `md5:${imported.status.md5}`);
+    const want = source.getLayer('block3_conv2').getWeights().map((w) => Array.from(w.dataSync()));
+    assert.deepEqual(viaJson.getLayer('block3_conv2').getWeights().map((w) => Array.from(w.dataSync())), want);
+    viaJson.dispose();
     source.dispose();
     clf.dispose();
   });

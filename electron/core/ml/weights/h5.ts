@@ -71,15 +71,12 @@ export function readAttributeList(obj: Group, name: string, where: string): stri
   const attrs = obj.attrs;
   const whole = attrs[name];
   if (whole) return asStringList(whole.value, `${where} attribute '${name}'`);
+  if (!attrs[`${name}0`]) return null;
   const out: string[] = [];
-  let found = false;
-  for (let i = 0; attrs[`${name}${i}`]; i++) {
-    const chunk = attrs[`${name}${i}`];
-    if (!chunk) break;
+  for (let i = 0, chunk = attrs[`${name}0`]; chunk; i++, chunk = attrs[`${name}${i}`]) {
     out.push(...asStringList(chunk.value, `${where} attribute '${name}${i}'`));
-    found = true;
   }
-  return found ? out : null;
+  return out;
 }
 
 function scalarString(obj: Group, name: string): string | null {
@@ -141,9 +138,12 @@ export async function withKerasH5<T>(path: string, fn: (h5: KerasH5) => T): Prom
       }
     }
     if (names === null) {
+      // Keras 3's `.weights.h5` keeps variables under layers/<name>/vars/<i>, without layer_names.
+      const keras3 = file.get('layers') instanceof h5wasm.Group || file.get('_layer_checkpoint_dependencies') instanceof h5wasm.Group;
       throw new AppError(
         'BAD_INPUT',
-        `${origin} is not a Keras weights file: no 'layer_names' attribute at the root or in 'model_weights'`,
+        `${origin} is not a Keras weights file: no 'layer_names' attribute at the root or in 'model_weights'` +
+          (keras3 ? " (it looks like Keras 3's .weights.h5 format; save with the legacy HDF5 format, e.g. model.save('x.h5'))" : ''),
       );
     }
     const backend = scalarString(group, 'backend');
