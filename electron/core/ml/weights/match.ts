@@ -93,7 +93,7 @@ interface Pair {
 function checkPair(pair: Pair, index: number | null, origin: string): void {
   const want = layerShapes(pair.target);
   const got = pair.source.weights.map((w) => w.shape);
-  const ok = want.length === got.length && want.every((s, i) => sameShape(s, got[i] ?? []));
+  const ok = want.length === got.length && want.every((s, i) => sameShape(s, got[i]));
   if (ok) return;
   const where = index === null ? '' : ` weighted layer #${index + 1}:`;
   throw new WeightsMismatchError(
@@ -111,12 +111,12 @@ function planByOrder(layers: tf.layers.Layer[], source: SourceLayer[], opts: Mat
   const n = Math.min(targets.length, sources.length);
   const pairs: Pair[] = [];
   for (let i = 0; i < n; i++) {
-    const pair = { source: sources[i] as SourceLayer, target: targets[i] as tf.layers.Layer };
+    const pair = { source: sources[i], target: targets[i] };
     checkPair(pair, i, opts.origin);
     pairs.push(pair);
   }
   if (targets.length > sources.length) {
-    const missing = targets[n] as tf.layers.Layer;
+    const missing = targets[n];
     throw new WeightsMismatchError(
       `${opts.origin} has ${sources.length} layers with weights but the model has ${targets.length}: ` +
         `the model's weighted layer #${n + 1} '${missing.name}' (${formatShapes(layerShapes(missing))}) ` +
@@ -126,7 +126,7 @@ function planByOrder(layers: tf.layers.Layer[], source: SourceLayer[], opts: Mat
     );
   }
   if (sources.length > targets.length && (opts.extraSourceLayers ?? 'refuse') === 'refuse') {
-    const extra = sources[n] as SourceLayer;
+    const extra = sources[n];
     throw new WeightsMismatchError(
       `${opts.origin} has ${sources.length} layers with weights but the model has ${targets.length}: ` +
         `the file's weighted layer #${n + 1} '${extra.name}' (${formatShapes(extra.weights.map((w) => w.shape))}) ` +
