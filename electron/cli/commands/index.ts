@@ -3,6 +3,7 @@ import type { Command } from '../command';
 import { audit, exportCmd, split, stats } from './dataset';
 import { classes, exclude, historyCmd, label, redoCmd, restore, undoCmd } from './edits';
 import { importCmd } from './import';
+import { cache, predict, runs, submission, train } from './train';
 
 export const COMMANDS: readonly Command[] = [
   importCmd,
@@ -17,4 +18,9 @@ export const COMMANDS: readonly Command[] = [
   historyCmd,
   classes,
   exportCmd,
+  train,
+  runs,
+  predict,
+  submission,
+  cache,
 ];

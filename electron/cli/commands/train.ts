@@ -1,0 +1,249 @@
+/** `train`, `runs`, `cache clear`, `predict`, `submission`: the training engine from the command line. */
+import type { RunInfo, TrainInput } from '../../../shared/contract';
+import { AppError } from '../../../shared/errors';
+import { JobRunner } from '../../core/jobs/runner';
+import type { Library } from '../../core/library';
+import { isModelName } from '../../core/ml/models';
+import { MODEL_NAMES, type ModelName } from '../../core/ml/models/types';
+import { predictFiles, writeSubmission } from '../../core/ml/predict';
+import { getRun, listRuns } from '../../core/ml/runs';
+import { chooseBackend } from '../../core/ml/train-backend';
+import { clearCaches, deleteRun, startTraining } from '../../core/ml/train';
+import { fetchHint, findNsfwjs, weightsStatus } from '../../core/ml/weights';
+import { UsageError, boolOpt, intOpt, numberOpt, positional, stringOpt, type Command, type ParsedArgs } from '../command';
+import type { CliContext } from '../context';
+
+const fmt = (v: number | null | undefined, digits = 3): string => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
+
+function describeRun(r: RunInfo): string {
+  const best = r.best ? `best epoch ${r.best.epoch}: val AUC ${fmt(r.best.valAuc, 4)}, log loss ${fmt(r.best.valLogLoss, 4)}` : 'no epoch finished';
+  return [
+    `run ${r.id}: ${r.model} (${r.weightsSource} weights, ${r.inputSize} px) on ${r.backend}${r.device ? ` [${r.device}]` : ''}: ${r.status}`,
+    `  ${best}`,
+    `  ${fmt(r.seconds, 1)} s, ${fmt(r.imagesPerSecond, 1)} images/s training, ${r.params ?? '—'} parameters, ${r.trainImages} train / ${r.valImages} val images`,
+    ...(r.error ? [`  error: ${r.error}`] : []),
+  ].join('\n');
+}
+
+function trainInput(args: ParsedArgs, model: ModelName): TrainInput {
+  const optimizer = stringOpt(args, 'optimizer');
+  if (optimizer !== undefined && optimizer !== 'sgd' && optimizer !== 'adam') throw new UsageError(`--optimizer '${optimizer}': expected sgd or adam`);
+  const backend = stringOpt(args, 'backend');
+  if (backend !== undefined && !['auto', 'tensorflow', 'wasm', 'cpu'].includes(backend)) {
+    throw new UsageError(`--backend '${backend}': expected auto, tensorflow, wasm or cpu`);
+  }
+  const resize = stringOpt(args, 'resize');
+  if (resize !== undefined && !['fill', 'crop', 'letterbox'].includes(resize)) throw new UsageError(`--resize '${resize}': expected fill, crop or letterbox`);
+  const cw = stringOpt(args, 'class-weights');
+  let classWeights: TrainInput['classWeights'];
+  if (cw === 'none' || cw === 'balanced') classWeights = cw;
+  else if (cw !== undefined) {
+    const parts = cw.split(',').map(Number);
+    if (parts.length !== 2 || parts.some((p) => !(p > 0))) throw new UsageError(`--class-weights '${cw}': expected none, balanced or W0,W1`);
+    classWeights = [parts[0] ?? 1, parts[1] ?? 1];
+  }
+  if (boolOpt(args, 'augment') && boolOpt(args, 'no-augment')) throw new UsageError('--augment and --no-augment contradict each other');
+  const input: TrainInput = { model };
+  const set = <K extends keyof TrainInput>(k: K, v: TrainInput[K] | undefined): void => {
+    if (v !== undefined) input[k] = v;
+  };
+  set('epochs', intOpt(args, 'epochs', 1));
+  set('batchSize', intOpt(args, 'batch', 1));
+  set('lr', numberOpt(args, 'lr', (n) => n > 0 && n <= 10));
+  set('optimizer', optimizer as TrainInput['optimizer']);
+  set('inputSize', intOpt(args, 'input-size', 8));
+  set('resize', resize as TrainInput['resize']);
+  set('weights', stringOpt(args, 'weights'));
+  set('fineTuneLayers', intOpt(args, 'fine-tune-layers', 0));
+  set('fineTuneEpochs', intOpt(args, 'fine-tune-epochs', 1));
+  set('backend', backend as TrainInput['backend']);
+  set('seed', intOpt(args, 'seed', 0));
+  set('patience', intOpt(args, 'patience', 1));
+  set('classWeights', classWeights);
+  if (boolOpt(args, 'augment')) input.augment = true;
+  if (boolOpt(args, 'no-augment')) input.augment = false;
+  return input;
+}
+
+/** Trains one model to its end with a progress line; Ctrl-C cancels the run (epochs so far are kept). */
+async function trainOne(ctx: CliContext, lib: Library, input: TrainInput): Promise<RunInfo> {
+  const runner = new JobRunner(lib.db, (e) => {
+    const p = e.payload;
+    if (e.name !== 'job.progress' || !('phase' in p)) return;
+    const epoch = p.metrics?.['epoch'];
+    const auc = p.metrics?.['bestValAuc'];
+    const label = `${input.model}${epoch !== undefined ? ` epoch ${epoch}` : ''}${auc !== undefined ? ` (best val AUC ${auc.toFixed(3)})` : ''}`;
+    ctx.progress(label)({ phase: p.phase, done: p.done, total: p.total, etaMs: p.etaMs });
+  });
+  const start = startTraining(lib, runner, input);
+  for (const w of start.warnings.slice(0, 5)) ctx.stderr.write(`warning: unresolved audit error: ${w}\n`);
+  if (start.warnings.length > 5) ctx.stderr.write(`warning: … ${start.warnings.length - 5} more unresolved audit errors ('mask-studio findings')\n`);
+  const onSigint = (): void => {
+    ctx.stderr.write(`\ncancelling run ${start.runId} (the epochs so far are kept)…\n`);
+    runner.cancel(start.jobId);
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    await runner.wait(start.jobId);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  return getRun(lib.db, start.runId);
+}
+
+/** For --all: each model and the weights it would use, or why it is skipped. */
+function plan(args: ParsedArgs): Array<{ model: ModelName; weights?: string; skip?: string }> {
+  const requested = stringOpt(args, 'weights');
+  return MODEL_NAMES.map((model) => {
+    if (model === 'scratch') return { model };
+    if (requested !== undefined && requested !== 'imagenet') return requested === 'nsfwjs' && model !== 'inception_v3' ? { model, skip: 'the nsfwjs weights are an InceptionV3' } : { model, weights: requested };
+    if (weightsStatus(model).present) return { model, weights: 'imagenet' };
+    if (model === 'inception_v3' && requested === undefined && findNsfwjs()) return { model, weights: 'nsfwjs' };
+    return { model, skip: fetchHint(model) };
+  });
+}
+
+export const train: Command = {
+  name: 'train',
+  usage:
+    'train --model NAME | --all [--epochs N] [--batch N] [--lr F] [--optimizer sgd|adam] [--input-size N] [--resize fill|crop|letterbox] ' +
+    '[--weights imagenet|none|nsfwjs|FILE] [--fine-tune-layers N] [--fine-tune-epochs N] [--augment|--no-augment] ' +
+    '[--class-weights none|balanced|W0,W1] [--patience N] [--backend auto|tensorflow|wasm|cpu] [--seed N]',
+  summary: `train a model on the library's split (${MODEL_NAMES.join(', ')}); --all trains every model whose weights are present`,
+  options: {
+    model: { type: 'string' },
+    all: { type: 'boolean' },
+    epochs: { type: 'string' },
+    batch: { type: 'string' },
+    lr: { type: 'string' },
+    optimizer: { type: 'string' },
+    'input-size': { type: 'string' },
+    resize: { type: 'string' },
+    weights: { type: 'string' },
+    'fine-tune-layers': { type: 'string' },
+    'fine-tune-epochs': { type: 'string' },
+    augment: { type: 'boolean' },
+    'no-augment': { type: 'boolean' },
+    'class-weights': { type: 'string' },
+    patience: { type: 'string' },
+    backend: { type: 'string' },
+    seed: { type: 'string' },
+  },
+  async run(ctx, args) {
+    const model = stringOpt(args, 'model');
+    const all = boolOpt(args, 'all');
+    if (all === (model !== undefined)) throw new UsageError('train needs --model NAME or --all (not both)');
+    const lib = ctx.library(false);
+    if (!all) {
+      if (!model || !isModelName(model)) {
+        throw new AppError('BAD_INPUT', `unknown model '${model ?? ''}'; expected one of ${MODEL_NAMES.join(', ')}`);
+      }
+      const run = await trainOne(ctx, lib, trainInput(args, model));
+      if (run.status === 'failed') throw new AppError('INTERNAL', `run ${run.id} failed: ${run.error ?? 'unknown error'}`);
+      if (run.status === 'cancelled') {
+        throw new AppError('CANCELLED', `run ${run.id} was cancelled after ${run.best ? `a best epoch ${run.best.epoch}` : 'no complete epoch'}; its epochs are kept ('mask-studio runs')`);
+      }
+      ctx.print(run, () => describeRun(run));
+      return;
+    }
+    const runs: RunInfo[] = [];
+    const skipped: Array<{ model: string; reason: string }> = [];
+    for (const p of plan(args)) {
+      if (p.skip !== undefined) {
+        skipped.push({ model: p.model, reason: p.skip });
+        ctx.stderr.write(`skipping ${p.model}: ${p.skip}\n`);
+        continue;
+      }
+      const input = trainInput(args, p.model);
+      if (p.model === 'scratch') delete input.weights;
+      else if (p.weights !== undefined) input.weights = p.weights;
+      if (p.model === 'scratch') delete input.fineTuneLayers;
+      const run = await trainOne(ctx, lib, input);
+      runs.push(run);
+      if (!ctx.json) ctx.stdout.write(`${describeRun(run)}\n`);
+      if (run.status === 'cancelled') break;
+    }
+    ctx.print({ runs, skipped }, () =>
+      skipped.length > 0 ? `skipped ${skipped.length}: ${skipped.map((s) => `${s.model} (${s.reason})`).join('; ')}` : 'trained every model',
+    );
+  },
+};
+
+export const runs: Command = {
+  name: 'runs',
+  usage: 'runs [delete ID]',
+  summary: 'list training runs (best epoch, validation AUC and log loss, backend), or delete one',
+  options: {},
+  async run(ctx, args) {
+    const lib = ctx.library(false);
+    const [sub, id] = args.positionals;
+    if (sub === 'delete') {
+      if (!id) throw new UsageError('runs delete needs a run ID');
+      const deleted = await deleteRun(lib, id);
+      ctx.print({ deleted }, () => `deleted run ${deleted} and its saved model`);
+      return;
+    }
+    if (sub !== undefined) throw new UsageError(`unknown 'runs ${sub}'; try 'runs' or 'runs delete ID'`);
+    const list = listRuns(lib.db);
+    ctx.print(list, () => {
+      if (list.length === 0) return "no runs yet: 'mask-studio train --model scratch'";
+      const head = ['id', 'model', 'status', 'backend', 'px', 'best', 'val AUC', 'log loss', 'img/s', 'seconds'];
+      const rows = list.map((r) => [
+        r.id, r.model, r.status, r.backend, String(r.inputSize), r.best ? String(r.best.epoch) : '—', fmt(r.best?.valAuc, 4),
+        fmt(r.best?.valLogLoss, 4), fmt(r.imagesPerSecond, 1), fmt(r.seconds, 0),
+      ]);
+      const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+      const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+      const hashes = new Set(list.filter((r) => r.status === 'done').map((r) => r.dataHash));
+      const note = hashes.size > 1 ? `\nnote: the finished runs saw ${hashes.size} different datasets (labels or split changed between them)` : '';
+      return [line(head), ...rows.map(line)].join('\n') + note;
+    });
+  },
+};
+
+export const cache: Command = {
+  name: 'cache',
+  usage: 'cache clear',
+  summary: 'delete the cached preprocessed images and frozen-base features (rebuilt when needed)',
+  options: {},
+  async run(ctx, args) {
+    if (positional(args, 0, "'clear'") !== 'clear') throw new UsageError("the only cache command is 'cache clear'");
+    const lib = ctx.library(false);
+    await clearCaches(lib);
+    ctx.print({ cleared: lib.cacheDir }, () => `cleared the pixel and feature caches in ${lib.cacheDir}`);
+  },
+};
+
+export const predict: Command = {
+  name: 'predict',
+  usage: 'predict --run ID FILE... [--backend auto|wasm|cpu]',
+  summary: "a run's probability of the second class for image files",
+  options: { run: { type: 'string' }, backend: { type: 'string' } },
+  async run(ctx, args) {
+    const id = stringOpt(args, 'run');
+    if (!id) throw new UsageError('predict needs --run ID');
+    if (args.positionals.length === 0) throw new UsageError('predict needs at least one FILE');
+    const backend = stringOpt(args, 'backend') ?? 'auto';
+    if (!['auto', 'tensorflow', 'wasm', 'cpu'].includes(backend)) throw new UsageError(`--backend '${backend}': expected auto, tensorflow, wasm or cpu`);
+    const lib = ctx.library(false);
+    await chooseBackend(backend as 'auto');
+    const out = await predictFiles(lib, id, args.positionals);
+    ctx.print(out, () => out.map((p) => `${p.file}\t${p.probability.toFixed(4)}\t${p.label}`).join('\n'));
+  },
+};
+
+export const submission: Command = {
+  name: 'submission',
+  usage: 'submission --run ID --out FILE',
+  summary: "write the Zindi submission (image,target in the sample's order) from a run's predictions",
+  options: { run: { type: 'string' }, out: { type: 'string' } },
+  async run(ctx, args) {
+    const id = stringOpt(args, 'run');
+    const out = stringOpt(args, 'out');
+    if (!id || !out) throw new UsageError('submission needs --run ID and --out FILE');
+    const result = await writeSubmission(ctx.library(false), id, out);
+    ctx.print(result, () => `wrote ${result.rows} rows to ${result.out} (in the order of ${result.sample})`);
+  },
+};
+
+export const TRAIN_COMMANDS: readonly Command[] = [train, runs, cache, predict, submission];
