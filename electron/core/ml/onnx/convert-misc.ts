@@ -58,15 +58,12 @@ function inputsOf(ctx: ConvertContext, call: Call): Value[] {
 }
 
 /** Elementwise merges over any number of inputs, chained pairwise (Sum/Mean/Max/Min take many at once). */
-function merge(op: 'Sum' | 'Mul' | 'Sub' | 'Mean' | 'Max' | 'Min'): Converter {
+function merge(op: 'Sum' | 'Mul' | 'Mean' | 'Max' | 'Min'): Converter {
   return (ctx, call) => {
     const vs = inputsOf(ctx, call);
     const name = call.layer.name;
     let out: string;
-    if (op === 'Sub') {
-      if (vs.length !== 2) throw new UnsupportedLayerError(name, call.className, 'Subtract takes exactly 2 inputs');
-      out = ctx.b.node('Sub', [vs[0].name, vs[1].name], name);
-    } else if (op === 'Mul') {
+    if (op === 'Mul') {
       out = vs[0].name;
       for (let i = 1; i < vs.length; i++) out = ctx.b.node('Mul', [out, vs[i].name], name);
     } else if (op === 'Sum' && vs.length === 2) {
@@ -118,7 +115,6 @@ export const miscConverters: Record<string, Converter> = {
   AlphaDropout: identity,
   Add: merge('Sum'),
   Multiply: merge('Mul'),
-  Subtract: merge('Sub'),
   Average: merge('Mean'),
   Maximum: merge('Max'),
   Minimum: merge('Min'),

@@ -119,12 +119,22 @@ function resolveProvider(p: OnnxSessionOptions['provider']): OnnxProvider {
   return cudaStatus().ok ? 'cuda' : 'cpu';
 }
 
-const sessions = new Map<string, Promise<OnnxSession>>();
+interface Entry {
+  pending: Promise<OnnxSession>;
+  refs: number;
+  lastUsed: number;
+}
+
+const sessions = new Map<string, Entry>();
+/** Sessions nobody holds that stay loaded for the next caller (a predict after a train, the next epoch…). */
+const MAX_IDLE = 3;
+let clock = 0;
 
 /**
  * A cached session for an ONNX model (a file path or its bytes). The key is the model's sha256 (the input
  * size is part of the graph) plus provider and threads, so the same model from a path or from memory shares
- * one session.
+ * one session. Every getSession is paired with a releaseSession: a released session stays cached while
+ * idle, up to a few, then the least recently used ones are freed.
  */
 export async function getSession(model: string | Uint8Array, opts: OnnxSessionOptions = {}): Promise<OnnxSession> {
   const bytes = typeof model === 'string' ? new Uint8Array(await readFile(model)) : model;
@@ -132,14 +142,29 @@ export async function getSession(model: string | Uint8Array, opts: OnnxSessionOp
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer; received ${threads}`);
   const provider = resolveProvider(opts.provider);
   const key = `${createHash('sha256').update(bytes).digest('hex')}:${provider}:${threads}`;
-  let pending = sessions.get(key);
-  if (!pending) {
-    pending = createSession(bytes, provider, threads, key);
-    sessions.set(key, pending);
+  let entry = sessions.get(key);
+  if (!entry) {
+    const pending = createSession(bytes, provider, threads, key);
+    entry = { pending, refs: 0, lastUsed: 0 };
+    sessions.set(key, entry);
     // a failed creation must not stay cached
     pending.catch(() => sessions.delete(key));
   }
-  return pending;
+  entry.refs++;
+  entry.lastUsed = ++clock;
+  return entry.pending;
+}
+
+export async function releaseSession(s: OnnxSession): Promise<void> {
+  const entry = sessions.get(s.key);
+  if (!entry) return;
+  entry.refs = Math.max(0, entry.refs - 1);
+  const idle = [...sessions.entries()].filter(([, e]) => e.refs === 0).sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+  for (const [key, e] of idle.slice(0, Math.max(0, idle.length - MAX_IDLE))) {
+    sessions.delete(key);
+    const done = await e.pending.catch(() => null);
+    if (done) await done.session.release();
+  }
 }
 
 async function createSession(bytes: Uint8Array, provider: OnnxProvider, threads: number, key: string): Promise<OnnxSession> {
@@ -158,14 +183,19 @@ async function createSession(bytes: Uint8Array, provider: OnnxProvider, threads:
   return { session, inputName, outputNames: session.outputNames, provider, threads, key };
 }
 
-/** Releases every cached session (tests, and before the process exits). */
+/** Frees every cached session, held or not (tests, and before the process exits). */
 export async function releaseSessions(): Promise<void> {
   const all = [...sessions.values()];
   sessions.clear();
-  for (const p of all) {
-    const s = await p.catch(() => null);
+  for (const e of all) {
+    const s = await e.pending.catch(() => null);
     if (s) await s.session.release();
   }
+}
+
+/** Sessions currently loaded (for tests and the doctor report). */
+export function cachedSessionCount(): number {
+  return sessions.size;
 }
 
 /** Runs one float32 NHWC batch; returns the first output's data and dims. */

@@ -3,7 +3,7 @@
  * tests require and what `export-model` can run before it says "done".
  */
 import * as tf from '@tensorflow/tfjs';
-import { getSession, runBatch, type OnnxSessionOptions } from './runtime';
+import { getSession, releaseSession, runBatch, type OnnxSessionOptions } from './runtime';
 
 export interface ParityReport {
   /** Values compared. */
@@ -56,6 +56,10 @@ export async function checkParity(
   const session = await getSession(onnxBytes, opts.session);
   const input = images.dataSync();
   const data = input instanceof Float32Array ? input : Float32Array.from(input);
-  const got = await runBatch(session, data, images.shape);
-  return compareArrays(got.data, ref, opts.tolerance);
+  try {
+    const got = await runBatch(session, data, images.shape);
+    return compareArrays(got.data, ref, opts.tolerance);
+  } finally {
+    await releaseSession(session);
+  }
 }
