@@ -4,6 +4,7 @@ import { audit, exportCmd, split, stats } from './dataset';
 import { classes, exclude, historyCmd, label, redoCmd, restore, undoCmd } from './edits';
 import { importCmd } from './import';
 import { cache, predict, runs, submission, train } from './train';
+import { serve } from './serve';
 
 export const COMMANDS: readonly Command[] = [
   importCmd,
@@ -23,4 +24,5 @@ export const COMMANDS: readonly Command[] = [
   predict,
   submission,
   cache,
+  serve,
 ];

@@ -1,0 +1,86 @@
+/** Long work as the page sees it: progress per job from events, and a promise for "tell me when it ends". */
+import type { EventPayload } from '../../../../shared/contract';
+import { onEvent } from '../api/client';
+
+export interface JobView {
+  jobId: string;
+  kind: string;
+  phase: string;
+  done: number;
+  total: number;
+  etaMs: number | null;
+  metrics: Record<string, number>;
+  status: 'running' | 'done' | 'failed' | 'cancelled';
+  error: string | null;
+  result: unknown;
+}
+
+type Finished = EventPayload<'job.finished'>;
+
+export class JobsState {
+  #jobs = $state<Record<string, JobView>>({});
+  readonly #waiters = new Map<string, Array<(f: Finished) => void>>();
+  readonly #finished = new Map<string, Finished>();
+
+  constructor() {
+    onEvent('job.progress', (p) => {
+      const prev = this.#jobs[p.jobId];
+      if (prev && prev.status !== 'running') return;
+      this.#jobs[p.jobId] = {
+        jobId: p.jobId,
+        kind: p.kind,
+        phase: p.phase,
+        done: p.done,
+        total: p.total,
+        etaMs: p.etaMs,
+        metrics: p.metrics ?? prev?.metrics ?? {},
+        status: 'running',
+        error: null,
+        result: undefined,
+      };
+    });
+    onEvent('job.finished', (f) => {
+      const prev = this.#jobs[f.jobId];
+      this.#jobs[f.jobId] = {
+        jobId: f.jobId,
+        kind: f.kind,
+        phase: f.status,
+        done: prev?.total ?? 1,
+        total: prev?.total ?? 1,
+        etaMs: null,
+        metrics: prev?.metrics ?? {},
+        status: f.status,
+        error: f.error?.message ?? null,
+        result: f.result,
+      };
+      this.#finished.set(f.jobId, f);
+      for (const w of this.#waiters.get(f.jobId) ?? []) w(f);
+      this.#waiters.delete(f.jobId);
+    });
+  }
+
+  get(jobId: string): JobView | undefined {
+    return this.#jobs[jobId];
+  }
+
+  get running(): JobView[] {
+    return Object.values(this.#jobs).filter((j) => j.status === 'running');
+  }
+
+  /** Marks a job as started before its first event, so the progress bar shows at once. */
+  started(jobId: string, kind: string): void {
+    this.#jobs[jobId] ??= { jobId, kind, phase: 'starting', done: 0, total: 0, etaMs: null, metrics: {}, status: 'running', error: null, result: undefined };
+  }
+
+  finished(jobId: string): Promise<Finished> {
+    const done = this.#finished.get(jobId);
+    if (done) return Promise.resolve(done);
+    return new Promise((resolve) => {
+      const list = this.#waiters.get(jobId) ?? [];
+      list.push(resolve);
+      this.#waiters.set(jobId, list);
+    });
+  }
+}
+
+export const jobs = new JobsState();

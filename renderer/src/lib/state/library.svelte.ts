@@ -1,0 +1,330 @@
+/**
+ * The Library view's state: a filtered list of images read in pages as the grid scrolls (10,000 rows are never
+ * fetched at once unless a person selects them all), the selection, and the edits. Every edit is written at
+ * once; the grid shows it before the answer arrives and the status line shows when it is stored.
+ */
+import type { FindingKind, ImageFilter, ImageRow, Split } from '../../../../shared/contract';
+import { call, onEvent } from '../api/client';
+import { notices } from './notices.svelte';
+
+export const PAGE_SIZE = 300;
+
+export interface LibraryFilter {
+  /** 'any', '' for unlabelled, or a class name */
+  label: string;
+  split: Split | 'any';
+  excluded: 'any' | 'included' | 'excluded';
+  /** 'any', 'with', 'without', or one finding kind */
+  finding: 'any' | 'with' | 'without' | FindingKind;
+  search: string;
+}
+
+export const DEFAULT_FILTER: LibraryFilter = { label: 'any', split: 'any', excluded: 'any', finding: 'any', search: '' };
+
+export function toImageFilter(f: LibraryFilter): ImageFilter {
+  const out: ImageFilter = {};
+  if (f.label !== 'any') out.label = f.label === '' ? null : f.label;
+  if (f.split !== 'any') out.split = f.split;
+  if (f.excluded !== 'any') out.excluded = f.excluded === 'excluded';
+  if (f.finding === 'with' || f.finding === 'without') out.hasFinding = f.finding === 'with';
+  else if (f.finding !== 'any') out.findingKind = f.finding;
+  if (f.search.trim() !== '') out.search = f.search.trim();
+  return out;
+}
+
+export class LibraryState {
+  #filter = $state<LibraryFilter>({ ...DEFAULT_FILTER });
+  #total = $state(0);
+  #loaded = $state(false);
+  #error = $state<string | null>(null);
+  /** Bumped whenever a page arrives or a row changes: rowAt() reads it so the grid redraws. */
+  #version = $state(0);
+  readonly #pages = new Map<number, ImageRow[]>();
+  readonly #stale = new Set<number>();
+  readonly #inFlight = new Map<number, Promise<void>>();
+  #generation = 0;
+  #visible: [number, number] = [0, 0];
+
+  #selection = $state.raw<ReadonlySet<number>>(new Set());
+  #focus = $state(0);
+  #anchor = 0;
+  #findingImages = $state.raw<ReadonlySet<number>>(new Set());
+  #pending = $state(0);
+  #lastSaveMs = $state<number | null>(null);
+  previewOpen = $state(false);
+  /** Set by the grid: how many images one row holds (up/down move by this much). */
+  columns = $state(1);
+
+  constructor() {
+    onEvent('library.changed', (e) => {
+      if (e.what === 'findings') void this.loadFindings();
+      this.#markStale();
+    });
+  }
+
+  get filter(): Readonly<LibraryFilter> {
+    return this.#filter;
+  }
+  get total(): number {
+    return this.#total;
+  }
+  get loaded(): boolean {
+    return this.#loaded;
+  }
+  get error(): string | null {
+    return this.#error;
+  }
+  get selection(): ReadonlySet<number> {
+    return this.#selection;
+  }
+  get focus(): number {
+    return this.#focus;
+  }
+  get pending(): number {
+    return this.#pending;
+  }
+  get lastSaveMs(): number | null {
+    return this.#lastSaveMs;
+  }
+
+  hasFinding(id: number): boolean {
+    return this.#findingImages.has(id);
+  }
+
+  rowAt(index: number): ImageRow | undefined {
+    void this.#version;
+    return this.#pages.get(Math.floor(index / PAGE_SIZE))?.[index % PAGE_SIZE];
+  }
+
+  get focusedRow(): ImageRow | undefined {
+    return this.rowAt(this.#focus);
+  }
+
+  async init(): Promise<void> {
+    await Promise.all([this.reload(), this.loadFindings()]);
+  }
+
+  async loadFindings(): Promise<void> {
+    try {
+      const open = await call('findings.list', { status: 'open' });
+      this.#findingImages = new Set(open.flatMap((f) => f.imageIds));
+    } catch (err) {
+      notices.error(err, 'Could not read the findings');
+    }
+  }
+
+  setFilter(patch: Partial<LibraryFilter>): void {
+    this.#filter = { ...this.#filter, ...patch };
+    this.#selection = new Set();
+    this.#focus = 0;
+    this.#anchor = 0;
+    void this.reload();
+  }
+
+  /** Drops every page and reads the first one again (a new filter, or a new library). */
+  async reload(): Promise<void> {
+    this.#generation++;
+    this.#pages.clear();
+    this.#stale.clear();
+    this.#inFlight.clear();
+    this.#version++;
+    await this.#loadPage(0);
+    this.#ensure(this.#visible[0], this.#visible[1]);
+  }
+
+  #markStale(): void {
+    for (const p of this.#pages.keys()) this.#stale.add(p);
+    // Keep showing the old rows until the new ones arrive: no flicker after an edit.
+    const [a, b] = this.#visible;
+    this.#stale.add(Math.floor(a / PAGE_SIZE));
+    this.#ensure(a, b);
+  }
+
+  /** The grid says which indices are on screen; missing or stale pages are read. */
+  ensureRange(start: number, end: number): void {
+    this.#visible = [start, end];
+    this.#ensure(start, end);
+  }
+
+  #ensure(start: number, end: number): void {
+    const last = Math.min(end, Math.max(0, this.#total - 1));
+    for (let p = Math.floor(start / PAGE_SIZE); p <= Math.floor(last / PAGE_SIZE); p++) {
+      if (!this.#pages.has(p) || this.#stale.has(p)) void this.#loadPage(p);
+    }
+  }
+
+  #loadPage(page: number): Promise<void> {
+    const running = this.#inFlight.get(page);
+    if (running) return running;
+    const work: Promise<void> = this.#fetchPage(page, this.#generation).finally(() => {
+      if (this.#inFlight.get(page) === work) this.#inFlight.delete(page);
+    });
+    this.#inFlight.set(page, work);
+    return work;
+  }
+
+  async #fetchPage(page: number, generation: number): Promise<void> {
+    try {
+      this.#stale.delete(page);
+      const result = await call('images.list', { filter: toImageFilter(this.#filter), offset: page * PAGE_SIZE, limit: PAGE_SIZE });
+      if (generation !== this.#generation) return;
+      this.#pages.set(page, result.rows);
+      if (result.total !== this.#total) {
+        this.#total = result.total;
+        // Rows moved between pages: every other page is out of date.
+        for (const p of this.#pages.keys()) if (p !== page) this.#stale.add(p);
+        this.#focus = Math.min(this.#focus, Math.max(0, result.total - 1));
+      }
+      this.#error = null;
+      this.#loaded = true;
+      this.#version++;
+    } catch (err) {
+      if (generation !== this.#generation) return;
+      this.#error = err instanceof Error ? err.message : String(err);
+      this.#loaded = true;
+    }
+  }
+
+  async #rowsIn(start: number, end: number): Promise<ImageRow[]> {
+    const a = Math.max(0, Math.min(start, end));
+    const b = Math.min(this.#total - 1, Math.max(start, end));
+    const pages: Array<Promise<void>> = [];
+    for (let p = Math.floor(a / PAGE_SIZE); p <= Math.floor(b / PAGE_SIZE); p++) if (!this.#pages.has(p)) pages.push(this.#loadPage(p));
+    await Promise.all(pages);
+    const rows: ImageRow[] = [];
+    for (let i = a; i <= b; i++) {
+      const row = this.rowAt(i);
+      if (row) rows.push(row);
+    }
+    return rows;
+  }
+
+  // ---------------------------------------------------------------- selection and focus
+
+  /** A click: alone selects, with ctrl/meta toggles, with shift selects the range from the last click. */
+  async click(index: number, mods: { shift: boolean; toggle: boolean }): Promise<void> {
+    const row = this.rowAt(index);
+    if (!row) return;
+    this.#focus = index;
+    if (mods.shift) {
+      const rows = await this.#rowsIn(this.#anchor, index);
+      this.#selection = new Set(rows.map((r) => r.id));
+      return;
+    }
+    this.#anchor = index;
+    if (mods.toggle) {
+      const next = new Set(this.#selection);
+      if (next.has(row.id)) next.delete(row.id);
+      else next.add(row.id);
+      this.#selection = next;
+    } else {
+      this.#selection = new Set([row.id]);
+    }
+  }
+
+  async move(delta: number, extend: boolean): Promise<void> {
+    if (this.#total === 0) return;
+    const next = Math.min(this.#total - 1, Math.max(0, this.#focus + delta));
+    this.#focus = next;
+    if (extend) {
+      const rows = await this.#rowsIn(this.#anchor, next);
+      this.#selection = new Set(rows.map((r) => r.id));
+      return;
+    }
+    this.#anchor = next;
+    const row = this.rowAt(next);
+    this.#selection = row ? new Set([row.id]) : new Set();
+  }
+
+  async selectAll(): Promise<void> {
+    const rows = await this.#rowsIn(0, this.#total - 1);
+    this.#selection = new Set(rows.map((r) => r.id));
+  }
+
+  clearSelection(): void {
+    this.#selection = new Set();
+  }
+
+  /** What an action applies to: the selection, else the focused image. */
+  #targets(): number[] {
+    if (this.#selection.size > 0) return [...this.#selection];
+    const row = this.focusedRow;
+    return row ? [row.id] : [];
+  }
+
+  #patchRows(ids: ReadonlySet<number>, patch: (row: ImageRow) => ImageRow): void {
+    for (const page of this.#pages.values()) {
+      for (let i = 0; i < page.length; i++) {
+        const row = page[i];
+        if (row && ids.has(row.id)) page[i] = patch(row);
+      }
+    }
+    this.#version++;
+  }
+
+  // ---------------------------------------------------------------- edits
+
+  async #write(startedAt: number, work: () => Promise<unknown>): Promise<void> {
+    this.#pending++;
+    try {
+      await work();
+      this.#lastSaveMs = performance.now() - startedAt;
+    } catch (err) {
+      notices.error(err, 'Not saved');
+      this.#markStale();
+    } finally {
+      this.#pending--;
+    }
+  }
+
+  /** `startedAt`: the keydown's timeStamp, so the status line reports key-to-stored time. */
+  async label(label: string, startedAt = performance.now()): Promise<void> {
+    const ids = this.#targets();
+    if (ids.length === 0) return;
+    this.#patchRows(new Set(ids), (r) => ({ ...r, label }));
+    await this.#write(startedAt, () => call('labels.set', { images: ids, label }));
+  }
+
+  /** x: excludes the targets, or restores them when every one is already excluded. */
+  async toggleExcluded(startedAt = performance.now()): Promise<void> {
+    const ids = this.#targets();
+    if (ids.length === 0) return;
+    const set = new Set(ids);
+    const rows = [...this.#pages.values()].flat().filter((r) => set.has(r.id));
+    const restore = rows.length > 0 && rows.every((r) => r.excluded);
+    this.#patchRows(set, (r) => ({ ...r, excluded: !restore, excludeReason: restore ? null : 'excluded in the library view' }));
+    await this.#write(startedAt, () =>
+      restore ? call('images.restore', { images: ids }) : call('images.exclude', { images: ids, reason: 'excluded in the library view' }),
+    );
+  }
+
+  async exclude(reason: string): Promise<void> {
+    const ids = this.#targets();
+    if (ids.length === 0) return;
+    this.#patchRows(new Set(ids), (r) => ({ ...r, excluded: true, excludeReason: reason }));
+    await this.#write(performance.now(), () => call('images.exclude', { images: ids, reason }));
+  }
+
+  async restore(): Promise<void> {
+    const ids = this.#targets();
+    if (ids.length === 0) return;
+    this.#patchRows(new Set(ids), (r) => ({ ...r, excluded: false, excludeReason: null }));
+    await this.#write(performance.now(), () => call('images.restore', { images: ids }));
+  }
+
+  async undo(redo = false): Promise<void> {
+    const startedAt = performance.now();
+    this.#pending++;
+    try {
+      const r = redo ? await call('history.redo', {}) : await call('history.undo', {});
+      this.#lastSaveMs = performance.now() - startedAt;
+      notices.push('info', `${redo ? 'Redid' : 'Undid'} ${r.changed} change${r.changed === 1 ? '' : 's'}`);
+    } catch (err) {
+      notices.error(err, redo ? 'Nothing redone' : 'Nothing undone');
+    } finally {
+      this.#pending--;
+    }
+  }
+}
+
+export const library = new LibraryState();

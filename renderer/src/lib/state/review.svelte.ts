@@ -1,0 +1,139 @@
+/**
+ * The Review queue: the audit's open findings, worst first, one decision at a time with its evidence. A
+ * decision is written at once: keep (dismiss the finding), exclude (the duplicates but the keeper, or the
+ * broken file), relabel, or skip for now.
+ */
+import type { Finding, ImageRow } from '../../../../shared/contract';
+import { call } from '../api/client';
+import { notices } from './notices.svelte';
+
+const SEVERITY = { error: 0, warning: 1, info: 2 } as const;
+/** Evidence shows at most this many images of one finding (a shortcut can name hundreds). */
+const MAX_IMAGES = 12;
+
+export type Decision = 'keep' | 'exclude' | 'relabel' | 'skip';
+
+export function isDuplicate(f: Finding): boolean {
+  return f.kind === 'exact-duplicate' || f.kind === 'near-duplicate';
+}
+
+/** The keeper the audit suggests for a duplicate group (the largest image), as an image id. */
+export function keeperOf(f: Finding, images: readonly ImageRow[]): number | null {
+  const name = f.detail['suggestedKeeper'];
+  if (typeof name === 'string') {
+    const match = images.find((i) => i.relPath === name);
+    if (match) return match.id;
+  }
+  const largest = [...images].sort((a, b) => (b.width ?? 0) * (b.height ?? 0) - (a.width ?? 0) * (a.height ?? 0) || b.bytes - a.bytes)[0];
+  return largest?.id ?? null;
+}
+
+export class ReviewState {
+  #queue = $state.raw<Finding[]>([]);
+  #index = $state(0);
+  #outcomes = $state<Record<number, Decision>>({});
+  #images = $state.raw<ImageRow[]>([]);
+  #loading = $state(true);
+  #busy = $state(false);
+  #error = $state<string | null>(null);
+
+  get queue(): readonly Finding[] {
+    return this.#queue;
+  }
+  get index(): number {
+    return this.#index;
+  }
+  get current(): Finding | undefined {
+    return this.#queue[this.#index];
+  }
+  get images(): readonly ImageRow[] {
+    return this.#images;
+  }
+  get loading(): boolean {
+    return this.#loading;
+  }
+  get busy(): boolean {
+    return this.#busy;
+  }
+  get error(): string | null {
+    return this.#error;
+  }
+  get decided(): number {
+    return Object.values(this.#outcomes).filter((d) => d !== 'skip').length;
+  }
+  outcome(id: number): Decision | undefined {
+    return this.#outcomes[id];
+  }
+
+  async load(): Promise<void> {
+    this.#loading = true;
+    try {
+      const open = await call('findings.list', { status: 'open' });
+      this.#queue = [...open].sort((a, b) => SEVERITY[a.severity] - SEVERITY[b.severity] || a.kind.localeCompare(b.kind) || a.id - b.id);
+      this.#index = 0;
+      this.#outcomes = {};
+      this.#error = null;
+      await this.#loadImages();
+    } catch (err) {
+      this.#error = err instanceof Error ? err.message : String(err);
+    } finally {
+      this.#loading = false;
+    }
+  }
+
+  async #loadImages(): Promise<void> {
+    const f = this.current;
+    if (!f) {
+      this.#images = [];
+      return;
+    }
+    const ids = f.imageIds.slice(0, MAX_IMAGES);
+    const rows = await Promise.all(ids.map((id) => call('images.get', { image: id }).catch(() => null)));
+    if (this.current?.id === f.id) this.#images = rows.filter((r): r is ImageRow => r !== null);
+  }
+
+  async go(index: number): Promise<void> {
+    this.#index = Math.max(0, Math.min(this.#queue.length, index));
+    await this.#loadImages();
+  }
+
+  async decide(decision: Decision, label?: string): Promise<void> {
+    const f = this.current;
+    if (!f || this.#busy) return;
+    this.#busy = true;
+    try {
+      if (decision === 'keep') await call('findings.decide', { id: f.id, status: 'dismissed' });
+      else if (decision === 'exclude') await this.#exclude(f);
+      else if (decision === 'relabel') {
+        if (!label) throw new Error('choose the class to relabel to');
+        const ids = f.imageIds.length > 0 ? f.imageIds : this.#images.map((i) => i.id);
+        await call('labels.set', { images: ids, label });
+        await call('findings.decide', { id: f.id, status: 'resolved' });
+      }
+      this.#outcomes[f.id] = decision;
+      await this.go(this.#index + 1);
+    } catch (err) {
+      notices.error(err, 'Decision not saved');
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  async #exclude(f: Finding): Promise<void> {
+    let ids: number[];
+    let reason: string;
+    if (isDuplicate(f)) {
+      const keeper = keeperOf(f, this.#images);
+      ids = f.imageIds.filter((id) => id !== keeper);
+      const keeperName = this.#images.find((i) => i.id === keeper)?.relPath ?? 'the kept image';
+      reason = `${f.kind} of ${keeperName}`;
+    } else {
+      ids = f.imageIds;
+      reason = `${f.kind}: ${f.message}`.slice(0, 300);
+    }
+    if (ids.length > 0) await call('images.exclude', { images: ids, reason });
+    await call('findings.decide', { id: f.id, status: 'resolved' });
+  }
+}
+
+export const review = new ReviewState();
