@@ -9,7 +9,7 @@ import { heapKernels } from './heap-kernels';
 import { matMulKernels } from './matmul-kernels';
 
 /** The wasm backend's own kernels we replace, by name, captured before the first replacement. */
-const shipped = new Map<string, KernelFunc>();
+const shipped = new Map<string, KernelConfig>();
 let ours: KernelConfig[] | null = null;
 
 /** Registers our kernels (idempotent); returns the names of the kernels now ours. */
@@ -17,16 +17,17 @@ export function registerWasmTrainingKernels(): string[] {
   if (ours === null) {
     for (const name of ['Conv2DBackpropInput', 'MaxPoolGrad', 'Sum', 'BatchMatMul']) {
       const k = getKernel(name, 'wasm');
-      if (k !== undefined) shipped.set(name, k.kernelFunc);
+      if (k !== undefined) shipped.set(name, k);
     }
+    const func = (name: string): KernelFunc | undefined => shipped.get(name)?.kernelFunc;
     ours = [
-      ...conv2dGradKernels(shipped.get('Conv2DBackpropInput')),
+      ...conv2dGradKernels(func('Conv2DBackpropInput')),
       ...depthwiseGradKernels(),
-      ...heapKernels(shipped.get('Sum')),
-      ...matMulKernels(shipped.get('BatchMatMul')),
+      ...heapKernels(func('Sum')),
+      ...matMulKernels(func('BatchMatMul')),
     ];
   }
-  for (const config of ours) replace(config.kernelName, config.kernelFunc);
+  for (const config of ours) replace(config);
   return ours.map((k) => k.kernelName);
 }
 
@@ -37,11 +38,17 @@ export function registerWasmTrainingKernels(): string[] {
 export function restoreShippedKernel(name: string): boolean {
   const k = shipped.get(name);
   if (k === undefined) return false;
-  replace(name, k);
+  replace(k);
   return true;
 }
 
-function replace(kernelName: string, kernelFunc: KernelFunc): void {
+/**
+ * Ours keep the shipped kernel's setup function: the backend runs it when it initialises, and our kernel
+ * may fall back to the shipped one, which needs it.
+ */
+function replace(config: KernelConfig): void {
+  const { kernelName } = config;
+  const setupFunc = shipped.get(kernelName)?.setupFunc;
   if (getKernel(kernelName, 'wasm') !== undefined) unregisterKernel(kernelName, 'wasm');
-  registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
+  registerKernel(setupFunc === undefined ? config : { ...config, setupFunc });
 }
