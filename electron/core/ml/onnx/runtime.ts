@@ -22,6 +22,11 @@ export interface OnnxSessionOptions {
   threads?: number;
   /** 'auto' (default): CUDA when available, else CPU. */
   provider?: OnnxProvider | 'auto';
+  /**
+   * Let idle intra-op threads spin-wait for work (ONNX Runtime's default, true): fastest on an idle machine,
+   * wasted cycles when other processes compete for the cores.
+   */
+  spinning?: boolean;
 }
 
 export interface OnnxSession {
@@ -141,10 +146,11 @@ export async function getSession(model: string | Uint8Array, opts: OnnxSessionOp
   const threads = opts.threads ?? defaultThreads();
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer; received ${threads}`);
   const provider = resolveProvider(opts.provider);
-  const key = `${createHash('sha256').update(bytes).digest('hex')}:${provider}:${threads}`;
+  const spinning = opts.spinning ?? true;
+  const key = `${createHash('sha256').update(bytes).digest('hex')}:${provider}:${threads}:${spinning ? 'spin' : 'nospin'}`;
   let entry = sessions.get(key);
   if (!entry) {
-    const pending = createSession(bytes, provider, threads, key);
+    const pending = createSession(bytes, provider, threads, spinning, key);
     entry = { pending, refs: 0, lastUsed: 0 };
     sessions.set(key, entry);
     // a failed creation must not stay cached
@@ -167,13 +173,20 @@ export async function releaseSession(s: OnnxSession): Promise<void> {
   }
 }
 
-async function createSession(bytes: Uint8Array, provider: OnnxProvider, threads: number, key: string): Promise<OnnxSession> {
+async function createSession(
+  bytes: Uint8Array,
+  provider: OnnxProvider,
+  threads: number,
+  spinning: boolean,
+  key: string,
+): Promise<OnnxSession> {
   const session = await ort.InferenceSession.create(bytes, {
     executionProviders: provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
     graphOptimizationLevel: 'all',
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
+    extra: { session: { intra_op: { allow_spinning: spinning ? '1' : '0' } } },
   });
   const inputName = session.inputNames[0];
   if (inputName === undefined || session.inputNames.length !== 1) {
