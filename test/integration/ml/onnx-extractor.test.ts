@@ -12,6 +12,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import type { ImageBatch } from '../../../electron/core/ml/feature-extractor';
 import { TfjsFeatureExtractor } from '../../../electron/core/ml/features';
 import { buildBase, preprocess } from '../../../electron/core/ml/models/index';
+import { createFeatureExtractor, onnxRuntimeStatus } from '../../../electron/core/ml/onnx/engine';
 import { writeOnnx } from '../../../electron/core/ml/onnx/export';
 import { OnnxFeatureExtractor } from '../../../electron/core/ml/onnx/extractor';
 import { randomizeWeights, seededRandom } from '../../../electron/core/ml/onnx/random-weights';
@@ -130,5 +131,27 @@ describe('OnnxFeatureExtractor', () => {
     const cuda = r.providers.find((p) => p.name === 'cuda');
     assert.ok(cuda, 'the CUDA provider is listed');
     assert.equal(r.cudaHint === null, cuda.available);
+  });
+
+  test('engine choice: auto picks ONNX Runtime, tfjs on request, auto falls back when export fails', async () => {
+    const auto = await createFeatureExtractor('auto', base, 'caffe', { threads: 1 });
+    assert.equal(auto.extractor.info.engine, 'onnx');
+    assert.equal(auto.fallback, null);
+    await auto.extractor.dispose();
+    const tfjs = await createFeatureExtractor('tfjs', base, 'caffe');
+    assert.equal(tfjs.extractor.info.engine, 'tfjs');
+    const x = tf.input({ shape: [SIZE, SIZE, 3] });
+    const up = tf.layers.conv2dTranspose({ filters: 2, kernelSize: 3, name: 'up' }).apply(x);
+    assert.ok(up instanceof tf.SymbolicTensor);
+    const pooled = tf.layers.globalAveragePooling2d({}).apply(up);
+    assert.ok(pooled instanceof tf.SymbolicTensor);
+    const odd = tf.model({ inputs: x, outputs: pooled });
+    const fellBack = await createFeatureExtractor('auto', odd, 'unit');
+    assert.equal(fellBack.extractor.info.engine, 'tfjs');
+    assert.match(fellBack.fallback ?? '', /layer "up" \(Conv2DTranspose\)/);
+    await assert.rejects(createFeatureExtractor('onnx', odd, 'unit'), /Conv2DTranspose/);
+    odd.dispose();
+    const status = await onnxRuntimeStatus();
+    assert.ok(status.loads);
   });
 });

@@ -40,6 +40,8 @@ export interface OnnxExportOptions {
   foldBatchNorm?: boolean;
   /** Fixed batch size; default a symbolic `batch` dimension. */
   batchSize?: number;
+  /** Extra metadata_props for the model card (threshold, classes, run id…). */
+  metadata?: Record<string, string>;
 }
 
 export interface OnnxTensorInfo {
@@ -208,6 +210,7 @@ export function exportOnnx(model: tf.LayersModel, opts: OnnxExportOptions = {}):
     input_layout: rank === 4 ? 'NHWC float32' : 'NC float32',
     preprocessing,
     outputs: infos.map((o) => `${o.name}[${o.shape.join(',')}]`).join(' '),
+    ...opts.metadata,
   });
   return {
     proto,
