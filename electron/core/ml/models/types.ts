@@ -3,7 +3,6 @@
  * structure, the same layer names (so Keras `.h5` weights load by Keras's own rules) and the same
  * parameter counts.
  */
-import type * as tf from '@tensorflow/tfjs';
 
 export const MODEL_NAMES = ['scratch', 'vgg19', 'inception_v3', 'inception_resnet_v2', 'resnet50', 'xception'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
@@ -28,4 +27,23 @@ export interface ArchitectureSpec {
   preprocessing: Preprocessing;
   /** Keras's counts (include_top=True with 1000 classes, and include_top=False). Null for scratch. */
   keras: { paramsWithTop: number; paramsNoTop: number } | null;
+}
+
+/** 'avg' adds a GlobalAveragePooling2D after the last block, as Keras's `pooling='avg'`. */
+export type Pooling = 'none' | 'avg';
+
+/**
+ * 'default' follows Keras (glorot_uniform kernels, zero biases). 'zeros' makes every kernel zero: only for
+ * builds that count parameters or shapes, where drawing ~140M random numbers (VGG19's top) is wasted time.
+ */
+export type InitializerMode = 'default' | 'zeros';
+
+export interface BuildOptions {
+  /** Square input side in pixels; defaults to the architecture's `defaultInputSize`. */
+  inputSize?: number;
+  /** Keras's ImageNet top (1000 classes). Only for counting parameters: nothing trains it here. */
+  includeTop?: boolean;
+  /** Ignored with `includeTop`. Default 'none'. */
+  pooling?: Pooling;
+  initializer?: InitializerMode;
 }
