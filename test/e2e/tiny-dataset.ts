@@ -5,7 +5,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { Random } from '../fixtures/random';
 
 export interface TinyDataset {
@@ -18,7 +18,7 @@ export interface TinyDataset {
   truncated: string;
 }
 
-async function picture(rng: Random, width: number, height: number, masked: boolean): Promise<sharp.Sharp> {
+async function picture(rng: Random, width: number, height: number, masked: boolean): Promise<Sharp> {
   const bg = [rng.int(40, 200), rng.int(40, 200), rng.int(40, 200)];
   const skin = [rng.int(150, 230), rng.int(110, 180), rng.int(90, 150)];
   const cx = Math.round(width * rng.range(0.35, 0.65));

@@ -56,7 +56,8 @@ export class InsightsState {
       const samples: Record<string, ImageRow[]> = {};
       await Promise.all(
         classes.map(async (c) => {
-          samples[c] = (await call('images.list', { filter: { label: c, excluded: false }, offset: 0, limit: SAMPLES })).rows;
+          const rows = (await call('images.list', { filter: { label: c, excluded: false }, offset: 0, limit: SAMPLES * 2 })).rows;
+          samples[c] = rows.filter((r) => r.decodeStatus === 'ok' && !r.missing).slice(0, SAMPLES);
         }),
       );
       this.#stats = stats;

@@ -1,0 +1,192 @@
+/**
+ * The studio in a real browser: Debian's Chromium against `mask-studio serve` on a fresh library of the
+ * synthetic dataset. Import, see the grid, label with the keyboard and undo, exclude a duplicate from Review,
+ * see Insights' charts drawn. Every step is checked in the page and in the library through the CLI's --json;
+ * waits are on data-testids and events, never on time.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, Page } from 'playwright-core';
+import type { HistoryEntry, Stats } from '../../shared/contract';
+import { generateDataset, type DatasetManifest } from '../fixtures/synthetic';
+import { parseJson, runCli, tempDir } from '../helpers';
+import type { CanvasLike, PageGlobals } from './page-types';
+import { browserMissing, ensureBuilt, launchBrowser, screenshotDir, serve, type Served } from './harness';
+
+const skip = browserMissing();
+
+interface AuditDoc {
+  findings: Array<{ id: number; kind: string; status: string; images: string[] }>;
+}
+
+describe('the studio in Chromium (serve mode)', { skip: skip ?? false }, () => {
+  let browser: Browser;
+  let page: Page;
+  let server: Served;
+  let data: DatasetManifest;
+  let library: string;
+  /** The library's numbers right after the import, read through the CLI. */
+  let stats: Stats;
+  const problems: string[] = [];
+  const shots = screenshotDir();
+  const cleanups: Array<() => void> = [];
+
+  const cli = async <T>(...args: string[]): Promise<T> => {
+    const r = await runCli(['--library', library, '--json', ...args]);
+    assert.equal(r.code, 0, `mask-studio ${args.join(' ')}: ${r.stderr}`);
+    return parseJson<T>(r.stdout);
+  };
+  const shot = (name: string) => page.screenshot({ path: join(shots, `${name}.png`) });
+
+  before(async () => {
+    ensureBuilt();
+    const root = tempDir('e2e', { after: (fn) => cleanups.push(fn) });
+    library = join(root, 'library');
+    mkdirSync(library);
+    data = await generateDataset(join(root, 'data'), { n: 40, defects: true, seed: 3, maxSize: 256 });
+    server = await serve(library);
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) problems.push(`console ${m.type()}: ${m.text()} (${m.location().url})`);
+    });
+    await page.goto(server.url);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    for (const fn of cleanups) fn();
+  });
+
+  test('the token moved into a cookie and out of the address bar', () => {
+    assert.ok(!page.url().includes('token='), page.url());
+  });
+
+  test('import: a wrong folder is an error message, the right one a finished job', async () => {
+    await page.getByTestId('library-empty').waitFor();
+    await page.getByTestId('open-import').click();
+    await page.getByTestId('import-dir').fill(join(data.root, 'no-such-folder'));
+    await page.getByTestId('import-start').click();
+    const error = page.getByTestId('import-error');
+    await error.waitFor();
+    assert.match(await error.innerText(), /not found/);
+
+    await page.getByTestId('import-dir').fill(data.imagesDir);
+    await page.getByTestId('import-labels').fill(data.labelsCsv);
+    await page.getByTestId('import-test-dir').fill(data.testDir);
+    await page.getByTestId('import-start').click();
+    const summary = page.getByTestId('import-summary');
+    await summary.waitFor();
+    stats = await cli<Stats>('stats');
+    assert.equal(stats.images, Object.keys(data.paths).length);
+    assert.match(await summary.innerText(), new RegExp(`Imported ${stats.images} files`));
+    await shot('import');
+    await page.getByTestId('import-done').click();
+  });
+
+  test('the grid shows every image with its thumbnail', async () => {
+    await page.locator(`[data-testid=grid][data-total="${stats.images}"]`).waitFor();
+    assert.equal(await page.getByTestId('grid-count').innerText(), `${stats.images} images`);
+    await page.locator('[data-testid=cell][data-id] img').first().waitFor();
+    await page.waitForFunction(() => {
+      const imgs = Array.from((globalThis as unknown as PageGlobals).document.querySelectorAll('[data-testid=cell] img'));
+      return imgs.length > 0 && imgs.slice(0, 8).every((i) => i.complete && i.naturalWidth > 0);
+    });
+    await shot('library');
+  });
+
+  test('label with the keyboard, then undo with z', async () => {
+    const first = page.locator('[data-testid=cell][data-index="0"]');
+    await first.click();
+    const before = await first.getAttribute('data-label');
+    const name = await first.locator('img').getAttribute('alt');
+    assert.ok(name);
+    const target = before === '1' ? '0' : '1';
+    await page.keyboard.press(target);
+    await page.locator(`[data-testid=cell][data-index="0"][data-label="${target}"]`).waitFor();
+    await page.locator('[data-testid=save-status][data-pending="0"]:not([data-ms=""])').waitFor();
+    const labelled = await cli<HistoryEntry[]>('history', '--limit', '1');
+    assert.equal(labelled[0]?.kind, 'label');
+    assert.ok(labelled[0]?.image.endsWith(name), `${labelled[0]?.image} is ${name}`);
+    assert.equal(labelled[0]?.newValue, target);
+    assert.equal(labelled[0]?.state, 'done');
+
+    await page.keyboard.press('z');
+    await page.locator(`[data-testid=cell][data-index="0"][data-label="${before ?? ''}"]`).waitFor();
+    await page.getByTestId('notice-info').filter({ hasText: 'Undid 1 change' }).waitFor();
+    const undone = await cli<HistoryEntry[]>('history', '--limit', '1');
+    assert.equal(undone[0]?.state, 'undone');
+  });
+
+  test('exclude a duplicate from Review, keeping the suggested keeper', async () => {
+    await page.getByTestId('nav-review').click();
+    const item = page.getByTestId('review-item');
+    await item.waitFor();
+    // Skip to the exact duplicate group: one decision at a time, as a person would.
+    for (let i = 0; i < 40 && (await item.getAttribute('data-kind')) !== 'exact-duplicate'; i++) {
+      const id = await item.getAttribute('data-finding-id');
+      await page.keyboard.press('s');
+      await page.locator(`[data-testid=review-item]:not([data-finding-id="${id}"]), [data-testid=review-done]`).first().waitFor();
+    }
+    assert.equal(await item.getAttribute('data-kind'), 'exact-duplicate');
+    await page.locator('[data-testid=evidence-image]').nth(1).waitFor();
+    const keeperName = await page.locator('[data-testid=evidence-image][data-keeper="true"] strong').innerText();
+    const others = await page.locator('[data-testid=evidence-image][data-keeper="false"] strong').allInnerTexts();
+    assert.ok(others.length >= 1);
+    await shot('review');
+    const findingId = await item.getAttribute('data-finding-id');
+    await page.keyboard.press('x');
+    await page.locator(`[data-testid=review-item]:not([data-finding-id="${findingId}"]), [data-testid=review-done]`).first().waitFor();
+    assert.match(await page.getByTestId('review-progress').innerText(), /decided\s*1 \/ /);
+
+    // A fresh audit no longer sees the group: only the keeper of those bytes is still included.
+    const audit = await cli<AuditDoc>('audit');
+    const stillOpen = audit.findings.filter((f) => f.kind === 'exact-duplicate' && f.status === 'open' && f.images.includes(keeperName));
+    assert.deepEqual(stillOpen, []);
+    const hist = await cli<HistoryEntry[]>('history', '--limit', '5');
+    const excluded = hist.filter((h) => h.kind === 'exclusion' && h.state === 'done' && h.newValue !== null).map((h) => h.image);
+    assert.deepEqual(excluded.sort(), [...others].sort());
+    assert.ok(!excluded.includes(keeperName));
+  });
+
+  test("Insights draws its charts and box plots", async () => {
+    await page.getByTestId('nav-insights').click();
+    for (const id of ['chart-balance', 'chart-formats', 'chart-scatter']) {
+      await page.locator(`[data-testid=${id}][data-rendered="true"]`).waitFor();
+      const painted = await page.getByTestId(id).evaluate((el) => {
+        const c = el as unknown as CanvasLike;
+        const ctx = c.getContext('2d');
+        if (!ctx) return 0;
+        const px = ctx.getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let i = 3; i < px.length; i += 4) if ((px[i] ?? 0) > 0) n++;
+        return n;
+      });
+      assert.ok(painted > 500, `${id} painted ${painted} pixels`);
+    }
+    assert.ok(stats.width);
+    const outliers = await page.getByTestId('box-width-outliers').innerText();
+    assert.equal(outliers, `${stats.width.outliers} outliers`);
+    await shot('insights');
+  });
+
+  test('the other views say what they are, never a blank page', async () => {
+    for (const view of ['train', 'compare', 'doctor']) {
+      await page.getByTestId(`nav-${view}`).click();
+      const body = page.locator(`[data-testid=${view}-placeholder], [data-testid=${view}-view]`).first();
+      await body.waitFor();
+      assert.ok((await body.innerText()).length > 40);
+      await shot(view);
+    }
+  });
+
+  test('no page errors, console errors or CSP violations', () => {
+    assert.deepEqual(problems, []);
+  });
+});
+
+if (skip) test('the studio in Chromium', { skip }, () => {});

@@ -1,0 +1,72 @@
+/**
+ * What the browser tests and the UI bench share: Debian's Chromium through playwright-core, `mask-studio
+ * serve` as a child process on a temp library, and the built renderer (built here when missing).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { REPO_ROOT } from '../helpers';
+
+export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+
+export function browserMissing(): string | null {
+  return existsSync(CHROMIUM) ? null : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`;
+}
+
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+/** `npm test` builds before the tests; a test run on its own builds once here. */
+export function ensureBuilt(): void {
+  if (existsSync(join(REPO_ROOT, 'out', 'renderer', 'index.html'))) return;
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('electron-vite build failed');
+}
+
+export interface Served {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts `mask-studio --library DIR serve --json` and resolves with the URL it prints. */
+export function serve(library: string, env: NodeJS.ProcessEnv = {}): Promise<Served> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'mask-studio.mjs'), '--library', library, 'serve', '--port', '0', '--json'], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    const stop = () =>
+      new Promise<void>((done) => {
+        if (child.exitCode !== null) return done();
+        child.once('exit', () => done());
+        child.kill('SIGTERM');
+      });
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      try {
+        const doc = JSON.parse(out) as { url: string; port: number };
+        resolve({ url: doc.url, port: doc.port, child, stop });
+      } catch {
+        // not the whole document yet
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('exit', (code) => reject(new Error(`mask-studio serve exited (${code}) before printing its URL: ${err}`)));
+  });
+}
+
+/** Where screenshots go: docs/screenshots/ when UPDATE_SCREENSHOTS=1 (to commit them), else test-results/. */
+export function screenshotDir(): string {
+  const dir = process.env['UPDATE_SCREENSHOTS'] === '1' ? join(REPO_ROOT, 'docs', 'screenshots') : join(REPO_ROOT, 'test-results', 'screenshots');
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
