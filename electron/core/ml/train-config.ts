@@ -43,23 +43,25 @@ export interface TrainConfig {
 export function defaultConfig(model: ModelName): TrainConfig {
   const spec = ARCHITECTURES[model];
   const scratch = model === 'scratch';
+  // The head on cached features costs milliseconds per epoch: many epochs, Adam (SGD needs far more steps
+  // on 2,000-dimensional features from a few hundred images), early stopping decides.
   return {
     model,
-    epochs: scratch ? 40 : 60,
+    epochs: scratch ? 40 : 100,
     batchSize: 32,
-    lr: scratch ? 0.01 : 0.01,
-    optimizer: 'sgd',
+    lr: scratch ? 0.01 : 0.001,
+    optimizer: scratch ? 'sgd' : 'adam',
     momentum: 0.9,
     inputSize: spec.defaultInputSize,
     resize: 'fill',
-    weights: scratch ? 'none' : model === 'inception_v3' ? 'nsfwjs' : 'imagenet',
+    weights: scratch ? 'none' : 'imagenet',
     fineTuneLayers: 0,
     fineTuneEpochs: 10,
-    fineTuneLr: 0.001,
+    fineTuneLr: scratch ? 0.001 : 0.0001,
     augment: scratch,
     backend: 'auto',
     seed: 42,
-    patience: scratch ? 10 : 15,
+    patience: scratch ? 10 : 20,
     classWeights: 'none',
     headDropout: 0.2,
   };

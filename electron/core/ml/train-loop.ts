@@ -98,6 +98,25 @@ export async function predictProbabilities(
   return out;
 }
 
+/**
+ * Every layer's weights, layer by layer. Not `model.getWeights()`: that lists trainable weights first, so
+ * its order changes when layers are frozen or unfrozen between taking and restoring a snapshot.
+ */
+export function snapshotWeights(model: tf.LayersModel): tf.Tensor[][] {
+  return model.layers.map((l) => l.getWeights().map((t) => tf.keep(t.clone())));
+}
+
+export function restoreWeights(model: tf.LayersModel, snapshot: readonly tf.Tensor[][]): void {
+  model.layers.forEach((l, i) => {
+    const w = snapshot[i];
+    if (w && w.length > 0) l.setWeights(w);
+  });
+}
+
+export function disposeSnapshot(snapshot: readonly tf.Tensor[][] | null): void {
+  snapshot?.forEach((ws) => ws.forEach((t) => t.dispose()));
+}
+
 function makeOptimizer(opts: FitOptions): tf.Optimizer {
   return opts.optimizer === 'adam' ? tf.train.adam(opts.lr) : tf.train.momentum(opts.lr, opts.momentum);
 }
@@ -118,7 +137,7 @@ export async function fit(model: tf.LayersModel, data: FitData, opts: FitOptions
   const [w0, w1] = opts.classWeights;
   const epochs: RunEpoch[] = [];
   let best: Best | null = null;
-  let bestWeights: tf.Tensor[] | null = null;
+  let bestWeights: tf.Tensor[][] | null = null;
   let sinceBest = 0;
   let cancelled = false;
   let trainSeconds = 0;
@@ -206,17 +225,17 @@ export async function fit(model: tf.LayersModel, data: FitData, opts: FitOptions
       hooks.epoch(row);
       if (isBetter(row.valAuc, row.valLoss, best)) {
         best = { epoch: epochNo, valAuc: row.valAuc, valLogLoss: row.valLoss };
-        bestWeights?.forEach((t) => t.dispose());
-        bestWeights = model.getWeights().map((t) => tf.keep(t.clone()));
+        disposeSnapshot(bestWeights);
+        bestWeights = snapshotWeights(model);
         sinceBest = 0;
         await hooks.improved?.(epochNo);
       } else if (++sinceBest >= opts.patience) {
         break;
       }
     }
-    if (bestWeights) model.setWeights(bestWeights);
+    if (bestWeights) restoreWeights(model, bestWeights);
   } finally {
-    bestWeights?.forEach((t) => t.dispose());
+    disposeSnapshot(bestWeights);
     optimizer.dispose();
   }
   return { epochs, best, cancelled, trainSeconds, trainImages };

@@ -16,7 +16,7 @@ import type { Preprocessing, TransferModelName } from './models/types';
 import { Rng } from './random';
 import type { TrainItem } from './runs';
 import { classWeightsFor } from './train-config';
-import { fit, predictProbabilities, type Best, type FitHooks, type FitOptions } from './train-loop';
+import { disposeSnapshot, fit, predictProbabilities, restoreWeights, snapshotWeights, type Best, type FitHooks, type FitOptions } from './train-loop';
 import { copyWeightsByName, predictionRows, saveCheckpoint, seedInit, throttle, type PredictionRow, type RunIo, type RunJob } from './train-run';
 import { loadWeightsInto } from './weights';
 
@@ -156,7 +156,7 @@ export async function runTransfer(job: RunJob, io: RunIo, env: { backend: string
           test: pixels.slice(train.length + val.length, train.length + val.length + test.length),
           submission: pixels.slice(train.length + val.length + test.length),
         };
-        const before = classifier.getWeights().map((t) => t.clone());
+        const before = snapshotWeights(classifier);
         try {
           unfreezeTop(classifier, cfg.fineTuneLayers);
           const augRng = new Rng(rng.seed());
@@ -183,9 +183,9 @@ export async function runTransfer(job: RunJob, io: RunIo, env: { backend: string
           images += stage2.trainImages;
           if (stage2.cancelled) return cancelledResult(better(stage2.best, best) ? stage2.best : best);
           if (better(stage2.best, best)) best = stage2.best;
-          else classifier.setWeights(before);
+          else restoreWeights(classifier, before);
         } finally {
-          before.forEach((t) => t.dispose());
+          disposeSnapshot(before);
         }
         const predict = async (p: Uint8Array[]): Promise<Float32Array> =>
           predictProbabilities(classifier, p.length, (idx) => batchTensor(p, idx, size, preprocessing), cfg.batchSize);

@@ -63,7 +63,10 @@ export function checkWeights(config: TrainConfig, weightsDir?: string): void {
   }
   if (config.weights === 'imagenet') {
     const status = weightsStatus(config.model, weightsDir ? { dir: weightsDir } : {});
-    if (!status.present) throw new AppError('NOT_FOUND', `no ImageNet weights for ${config.model}: ${fetchHint(config.model)}`);
+    if (!status.present) {
+      const alt = config.model === 'inception_v3' && findNsfwjs() ? "; or train on the offline pretrained InceptionV3 with '--weights nsfwjs'" : '';
+      throw new AppError('NOT_FOUND', `no ImageNet weights for ${config.model}: ${fetchHint(config.model)}${alt}`);
+    }
     return;
   }
   if (!existsSync(resolve(config.weights))) {

@@ -1,0 +1,105 @@
+/** Temp libraries for the training tests: images inserted as rows with a chosen split, and the wasm backend. */
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import sharp from 'sharp';
+import * as tf from '@tensorflow/tfjs';
+import { openLibrary, type Library } from '../../../electron/core/library';
+import { chooseBackend } from '../../../electron/core/ml/train-backend';
+import { Rng } from '../../../electron/core/ml/random';
+
+export type SplitName = 'train' | 'val' | 'test' | 'submission';
+
+export interface TempLibrary {
+  lib: Library;
+  dir: string;
+  cleanup(): void;
+}
+
+export function tempLibrary(prefix = 'ms-train-'): TempLibrary {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const lib = openLibrary(join(dir, 'lib'), { create: true });
+  return {
+    lib,
+    dir,
+    cleanup: () => {
+      lib.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Rows as an import would leave them (classes '0' and '1', one source, decoded fine), with the split given.
+ * The training engine reads only these columns; the import itself has its own tests.
+ */
+export function insertImages(lib: Library, root: string, rows: ReadonlyArray<{ path: string; label: '0' | '1' | null; split: SplitName }>, sampleSubmission?: string): number[] {
+  const db = lib.db;
+  db.prepare("INSERT OR IGNORE INTO classes (name, display_name, hotkey, position) VALUES ('0', 'no mask', '0', 0), ('1', 'mask', '1', 1)").run();
+  const src = db
+    .prepare("INSERT INTO sources (root, layout, labels_csv, sample_submission, imported_at) VALUES (?, 'zindi', NULL, ?, ?)")
+    .run(root, sampleSubmission ?? null, new Date().toISOString());
+  const insert = db.prepare(
+    `INSERT INTO images (source_id, path, rel_path, file_name, bytes, mtime_ms, sha256, decode_status, label, split, scanned_at)
+     VALUES (?, ?, ?, ?, ?, 0, ?, 'ok', ?, ?, ?)`,
+  );
+  const ids: number[] = [];
+  db.transaction(() => {
+    for (const r of rows) {
+      const buf = readFileSync(r.path);
+      const sha = createHash('sha256').update(buf).digest('hex');
+      const name = basename(r.path);
+      const info = insert.run(src.lastInsertRowid, r.path, name, name, buf.byteLength, sha, r.label, r.split, new Date().toISOString());
+      ids.push(Number(info.lastInsertRowid));
+    }
+  })();
+  return ids;
+}
+
+/**
+ * Seeded "faces": a skin-coloured ellipse on a random background, position and size varying; class 1
+ * wears a mask (a light-blue or white band over the lower half), class 0 shows a mouth.
+ */
+export async function makeFaces(dir: string, count: number, seed: number): Promise<Array<{ path: string; label: '0' | '1' }>> {
+  mkdirSync(dir, { recursive: true });
+  const rng = new Rng(seed);
+  const out: Array<{ path: string; label: '0' | '1' }> = [];
+  for (let i = 0; i < count; i++) {
+    const mask = i % 2 === 1;
+    const size = 96;
+    const bg = [0, 0, 0].map(() => Math.floor(rng.range(40, 210))).join(',');
+    const skin = [Math.floor(rng.range(120, 240)), Math.floor(rng.range(90, 180)), Math.floor(rng.range(60, 150))].join(',');
+    const cx = rng.range(36, 60);
+    const cy = rng.range(36, 60);
+    const r = rng.range(18, 30);
+    const band = rng.next() < 0.5 ? '110,170,230' : '235,235,235';
+    const lower = mask
+      ? `<rect x="${cx - r * 0.8}" y="${cy + r * 0.05}" width="${r * 1.6}" height="${r * 0.75}" rx="${r * 0.2}" fill="rgb(${band})"/>`
+      : `<ellipse cx="${cx}" cy="${cy + r * 0.5}" rx="${r * 0.32}" ry="${r * 0.1}" fill="rgb(140,40,50)"/>`;
+    const svg =
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}"><rect width="100%" height="100%" fill="rgb(${bg})"/>` +
+      `<ellipse cx="${cx}" cy="${cy}" rx="${r * 0.8}" ry="${r}" fill="rgb(${skin})"/>` +
+      `<circle cx="${cx - r * 0.3}" cy="${cy - r * 0.3}" r="${r * 0.08}" fill="rgb(30,30,30)"/><circle cx="${cx + r * 0.3}" cy="${cy - r * 0.3}" r="${r * 0.08}" fill="rgb(30,30,30)"/>` +
+      `${lower}</svg>`;
+    const path = join(dir, `face_${String(i).padStart(4, '0')}.jpg`);
+    await sharp(Buffer.from(svg)).jpeg({ quality: 85 }).toFile(path);
+    out.push({ path, label: mask ? '1' : '0' });
+  }
+  return out;
+}
+
+/** Assigns train/val/test by position: 60 / 25 / 15 per 20 images, both classes in each. */
+export function splitByPosition(i: number): SplitName {
+  const k = i % 20;
+  return k < 12 ? 'train' : k < 17 ? 'val' : 'test';
+}
+
+export async function useWasm(): Promise<void> {
+  await chooseBackend('wasm');
+  if (tf.getBackend() !== 'wasm') throw new Error(`expected the wasm backend, got ${tf.getBackend()}`);
+}
+
+export function writeSampleSubmission(file: string, names: readonly string[]): void {
+  writeFileSync(file, `image,target\n${names.map((n) => `${n},0`).join('\n')}\n`);
+}

@@ -1,0 +1,158 @@
+/**
+ * The training engine end to end on wasm: the scratch CNN learns a small synthetic mask/no-mask set in a
+ * worker thread, every row lands in SQLite, the checkpoint predicts and writes a submission; cancel
+ * stops a run and keeps its epochs; a fit leaks no tensors.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { JobRunner } from '../../../electron/core/jobs/runner';
+import { batchTensor, DEFAULT_AUGMENT } from '../../../electron/core/ml/augment';
+import { loadPixels } from '../../../electron/core/ml/data';
+import { buildClassifier } from '../../../electron/core/ml/models';
+import { predictFiles, writeSubmission } from '../../../electron/core/ml/predict';
+import { Rng } from '../../../electron/core/ml/random';
+import { getRun, listRuns, runEpochs, runPredictions } from '../../../electron/core/ml/runs';
+import { deleteRun, startTraining } from '../../../electron/core/ml/train';
+import { fit } from '../../../electron/core/ml/train-loop';
+import type { RunMessage } from '../../../electron/core/ml/train-run';
+import { insertImages, makeFaces, splitByPosition, tempLibrary, useWasm, writeSampleSubmission, type TempLibrary } from './train-helpers';
+
+describe('training engine (wasm)', () => {
+  let t: TempLibrary;
+  let faces: Array<{ path: string; label: '0' | '1' }>;
+  let submissionFiles: string[];
+
+  before(async () => {
+    t = tempLibrary();
+    faces = await makeFaces(join(t.dir, 'images'), 200, 11);
+    const extra = await makeFaces(join(t.dir, 'test_images'), 8, 99);
+    submissionFiles = extra.map((f) => f.path);
+    const sample = join(t.dir, 'sample_submission.csv');
+    // the sample's order differs from the import order: the submission must follow the sample
+    writeSampleSubmission(sample, [...submissionFiles].reverse().map((p) => basename(p)));
+    insertImages(t.lib, join(t.dir, 'images'), faces.map((f, i) => ({ ...f, split: splitByPosition(i) })));
+    insertImages(t.lib, join(t.dir, 'test_images'), extra.map((f) => ({ path: f.path, label: null, split: 'submission' })), sample);
+  });
+
+  after(() => t.cleanup());
+
+  test('the scratch CNN learns the synthetic set at 64 px: val AUC ≥ 0.95, every row in SQLite', async () => {
+    const messages: RunMessage[] = [];
+    const runner = new JobRunner(t.lib.db, () => {});
+    const started = performance.now();
+    const start = startTraining(t.lib, runner, { model: 'scratch', inputSize: 64, epochs: 6, batchSize: 16, backend: 'wasm', seed: 3 }, {
+      onMessage: (m) => messages.push(m),
+    });
+    assert.equal(getRun(t.lib.db, start.runId).status, 'running');
+    await runner.wait(start.jobId);
+    const seconds = (performance.now() - started) / 1000;
+    const run = getRun(t.lib.db, start.runId);
+    assert.equal(run.status, 'done', run.error ?? '');
+    assert.equal(run.backend, 'wasm');
+    assert.ok(run.best, 'a best epoch');
+    const epochs = runEpochs(t.lib.db, run.id);
+    console.log(
+      `scratch 64 px synthetic: ${epochs.map((e) => `e${e.epoch} loss ${e.loss.toFixed(3)} valAUC ${e.valAuc?.toFixed(3)}`).join(', ')}; ` +
+        `best ${run.best.valAuc} at ${run.best.epoch}; ${run.imagesPerSecond?.toFixed(1)} img/s; ${seconds.toFixed(1)} s`,
+    );
+    assert.ok((run.best.valAuc ?? 0) >= 0.95, `val AUC ${run.best.valAuc}`);
+    assert.equal(run.trainImages, 120);
+    assert.equal(run.valImages, 50);
+    assert.ok(run.params !== null && run.params > 0);
+    assert.match(run.dataHash, /^[0-9a-f]{64}$/);
+
+    // every epoch the worker reported is a row; the best one is the one with the highest val AUC
+    assert.equal(epochs.length, messages.filter((m) => m.type === 'epoch').length);
+    assert.ok(epochs.length >= 1 && epochs.length <= 6);
+    const top = Math.max(...epochs.map((e) => e.valAuc ?? -1));
+    assert.equal(run.best.valAuc, top);
+    // progress: phases decode → train → predict, throttled
+    const phases = [...new Set(messages.filter((m) => m.type === 'progress').map((m) => (m.type === 'progress' ? m.phase : '')))];
+    assert.deepEqual(phases, ['decode', 'train', 'predict']);
+
+    // predictions: one per val, test and submission row, probabilities of the best checkpoint
+    const preds = runPredictions(t.lib.db, run.id);
+    const bySplit = (s: string): number => preds.filter((p) => p.split === s).length;
+    assert.deepEqual([bySplit('val'), bySplit('test'), bySplit('submission'), bySplit('train')], [50, 30, 8, 0]);
+    assert.ok(preds.every((p) => p.probability >= 0 && p.probability <= 1));
+
+    // the checkpoint reproduces the stored predictions on the same files
+    assert.ok(existsSync(join(t.lib.modelsDir, run.id, 'model.json')));
+    const valRows = preds.filter((p) => p.split === 'val').slice(0, 5);
+    const paths = valRows.map((p) => faces.find((f) => basename(f.path) === p.fileName)?.path ?? '');
+    const again = await predictFiles(t.lib, run.id, paths);
+    again.forEach((a, i) => assert.ok(Math.abs(a.probability - (valRows[i]?.probability ?? -1)) < 1e-4, `${a.file}: ${a.probability}`));
+
+    // the submission follows the sample's order
+    const out = join(t.dir, 'submission.csv');
+    const sub = await writeSubmission(t.lib, run.id.slice(0, 20), out);
+    assert.equal(sub.rows, 8);
+    const lines = readFileSync(out, 'utf8').trim().split('\n');
+    assert.equal(lines[0], 'image,target');
+    assert.deepEqual(lines.slice(1).map((l) => l.split(',')[0]), [...submissionFiles].reverse().map((p) => basename(p)));
+  });
+
+  test('cancel stops the run within a batch: status cancelled, the epochs so far kept', async () => {
+    const runner = new JobRunner(t.lib.db, () => {});
+    let jobId = '';
+    let cancelledAt = -1;
+    const start = startTraining(t.lib, runner, { model: 'scratch', inputSize: 32, epochs: 50, batchSize: 8, backend: 'wasm', patience: 50 }, {
+      onMessage: (m) => {
+        if (m.type === 'epoch' && cancelledAt < 0) {
+          cancelledAt = m.row.epoch;
+          runner.cancel(jobId);
+        }
+      },
+    });
+    jobId = start.jobId;
+    await runner.wait(jobId);
+    const run = getRun(t.lib.db, start.runId);
+    assert.equal(run.status, 'cancelled');
+    const epochs = runEpochs(t.lib.db, run.id);
+    // the epoch that triggered the cancel is kept; the one in flight stops within a batch and is not recorded
+    assert.ok(epochs.length >= 1 && epochs.length <= cancelledAt + 1, `${epochs.length} epochs after cancelling at ${cancelledAt}`);
+    assert.equal(runPredictions(t.lib.db, run.id).length, 0);
+    const job = t.lib.db.prepare('SELECT status FROM jobs WHERE id = ?').get(jobId) as { status: string };
+    assert.equal(job.status, 'cancelled');
+    await deleteRun(t.lib, run.id);
+    assert.ok(!listRuns(t.lib.db).some((r) => r.id === run.id));
+    assert.equal(runEpochs(t.lib.db, run.id).length, 0);
+  });
+
+  test('an unsplit library is refused with what to run', () => {
+    const u = tempLibrary();
+    try {
+      insertImages(u.lib, t.dir, faces.slice(0, 4).map((f) => ({ ...f, split: 'train' })));
+      assert.throws(() => startTraining(u.lib, new JobRunner(u.lib.db, () => {}), { model: 'scratch' }), /not split.*mask-studio split/);
+    } finally {
+      u.cleanup();
+    }
+  });
+
+  test('tf.memory().numTensors is the same before and after a fit', async () => {
+    await useWasm();
+    const items = faces.slice(0, 40).map((f) => ({ sha256: basename(f.path), path: f.path }));
+    const pixels = await loadPixels(join(t.dir, 'cache-mem'), items, 32, 'fill');
+    const labels = faces.slice(0, 40).map((f) => Number(f.label));
+    const model = buildClassifier('scratch', { inputSize: 32 });
+    const rng = new Rng(1);
+    const before = tf.memory().numTensors;
+    const result = await fit(
+      model,
+      {
+        trainLabels: labels.slice(0, 30),
+        trainBatch: (idx) => batchTensor(pixels.slice(0, 30), idx, 32, 'unit', { rng, opts: DEFAULT_AUGMENT }),
+        valLabels: labels.slice(30),
+        valBatch: (idx) => batchTensor(pixels.slice(30), idx, 32, 'unit'),
+      },
+      { epochs: 2, batchSize: 8, lr: 0.01, optimizer: 'adam', momentum: 0.9, patience: 5, classWeights: [1, 2], rng, stage: 1, firstEpoch: 1, training: true, phase: 'train' },
+      { cancelled: () => false, progress: () => {}, epoch: () => {} },
+    );
+    assert.equal(result.epochs.length, 2);
+    assert.equal(tf.memory().numTensors, before);
+    model.dispose();
+  });
+});
