@@ -44,7 +44,8 @@ export class KerasBatchNormalization extends Stock {
   }
 
   private variable(name: string): tf.LayerVariable | undefined {
-    return this.weights.find((w) => w.originalName.endsWith(`/${name}`));
+    // built inside apply() the name is scoped (`bn_1/moving_mean`), built directly it is not
+    return this.weights.find((w) => w.originalName === name || w.originalName.endsWith(`/${name}`));
   }
 
   /**
