@@ -15,7 +15,7 @@ import { ARCHITECTURES, buildBase, countFlops, TRANSFER_MODELS } from '../../ele
 import type { ModelName } from '../../electron/core/ml/models/types';
 import { OPSET } from '../../electron/core/ml/onnx/export';
 import { OnnxFeatureExtractor } from '../../electron/core/ml/onnx/extractor';
-import { onnxruntimeProviders, releaseSessions } from '../../electron/core/ml/onnx/runtime';
+import { defaultThreads, onnxruntimeProviders, releaseSessions } from '../../electron/core/ml/onnx/runtime';
 import { seededRandom } from '../../electron/core/ml/onnx/random-weights';
 
 interface Args {
@@ -41,7 +41,7 @@ function parseArgs(argv: string[]): Args {
   return {
     models,
     sizes,
-    threads: Number(get('--threads') ?? availableParallelism()),
+    threads: Number(get('--threads') ?? defaultThreads()),
     batch: Number(get('--batch') ?? 8),
     seconds: Number(get('--seconds') ?? 4),
     tfjs: !argv.includes('--no-tfjs'),

@@ -7,18 +7,14 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 
 export type OnnxProvider = 'cpu' | 'cuda';
 
 export interface OnnxSessionOptions {
-  /**
-   * Threads for one operator. Default: the machine's cores. With another busy process on a 2-core machine,
-   * 1 thread measured faster than 2 (the threads spin-wait for each other), so callers that know the machine
-   * is shared should pass what is free.
-   */
+  /** Threads for one operator. Default: the cores that are free when the session is created (defaultThreads). */
   threads?: number;
   /** 'auto' (default): CUDA when available, else CPU. */
   provider?: OnnxProvider | 'auto';
@@ -53,8 +49,15 @@ export interface OnnxRuntimeReport {
 
 const require = createRequire(import.meta.url);
 
+/**
+ * The cores that are free: all of them minus the 1-minute load average (rounded down), at least one. On 2
+ * cores beside another busy process, 1 ONNX Runtime thread measured faster than 2, which spin-wait for a
+ * core the other process holds. Windows reports no load average (0): all cores.
+ */
 export function defaultThreads(): number {
-  return Math.max(1, availableParallelism());
+  const cores = Math.max(1, availableParallelism());
+  const load = loadavg()[0] ?? 0;
+  return Math.min(cores, Math.max(1, cores - Math.floor(load)));
 }
 
 function bindingDir(): string | null {
