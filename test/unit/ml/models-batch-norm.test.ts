@@ -82,6 +82,7 @@ describe('KerasBatchNormalization', () => {
       assert.deepEqual(stats(layer), before);
       layer.trainable = true;
       const live = layer.apply(x, { training: true });
+      assert.ok(live instanceof tf.Tensor);
       assert.notDeepEqual(stats(layer), before, 'a trainable layer updates its moving statistics');
       tf.dispose([inference, training, live]);
       free(layer);
