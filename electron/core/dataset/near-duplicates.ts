@@ -7,18 +7,22 @@
  * Each chunk gets a bucket table indexed directly by the chunk's value; every occupied bucket is compared with
  * the buckets within s bits of it, and a candidate pair is checked on all 64 bits. A pair is reported only by
  * the first chunk in which it is within s, so no set of seen pairs is needed. m is chosen per call by a cost
- * model (table size + bucket probes + expected candidates on uniform hashes). A BK-tree was measured too and
- * was several times slower at these radii (test/bench/near-duplicates.ts prints both).
+ * model (table size + bucket probes + expected candidates on uniform hashes). A BK-tree was measured too: on
+ * 64-bit hashes almost every node is 32 ± 4 bits away, so a query prunes little, and it was slower than brute
+ * force (test/bench/near-duplicates.ts prints both).
  */
 import { hexToHash } from './phash';
 
 /**
- * The default radius for dHash (phash.ts), chosen by measurement (test/bench/near-duplicates.ts): on the 1,617
- * real Spot the Mask images a copy resized to 70 % and re-encoded at JPEG quality 60 moved by ≤ 4 bits in
- * 99.6 % of cases (max 6), the closest pairs of different photos are 6 bits apart, and synthetic faces are
- * ≥ 12 bits apart.
+ * The default radius for dHash (phash.ts), chosen by measurement (`npm run bench -- near-duplicates`):
+ * - real Spot the Mask, 1,617 images: a copy resized to 70 % and re-encoded at JPEG quality 60 moved by ≤ 5 bits
+ *   in 1,615 cases (p99 3, max 6). Pairs of different files within 5: 8, of which 7 are true near duplicates
+ *   (the two identical pairs, the labelled/test pair, crops) and 1 a look-alike (two studio portraits on white).
+ * - 400 synthetic faces (test/fixtures): copies ≤ 5 bits in 399 (max 7); different faces ≥ 6 bits apart.
+ * Radius 4 loses a true train/test crop and 6 of the 400 synthetic copies; 6 joins 9 more real pairs, most of
+ * them different photos.
  */
-export const DEFAULT_NEAR_RADIUS = 4;
+export const DEFAULT_NEAR_RADIUS = 5;
 
 /** N hashes as two 32-bit halves: `hi[i]` holds bits 63..32 of hash i, `lo[i]` bits 31..0. */
 export interface PackedHashes {
