@@ -49,21 +49,32 @@ function parseArgs(argv: string[]): Args {
   };
 }
 
+interface Ceiling {
+  /** GFLOP per wall-clock second. */
+  wall: number;
+  /** GFLOP per CPU-second of the numpy process. */
+  cpu: number;
+}
+
 /**
- * numpy's float32 matmul GFLOP/s (2048², best of 5): what this machine's cores can do at best, measured
+ * numpy's float32 matmul (2048², best of 5, all cores): what this machine's cores can do at best, measured
  * beside every row because other processes' load changes it from minute to minute. Null without numpy.
  */
-function numpyCeiling(): number | null {
+function numpyCeiling(): Ceiling | null {
   const code = [
     'import numpy as np, time',
     'a = np.random.rand(2048, 2048).astype(np.float32); b = np.random.rand(2048, 2048).astype(np.float32)',
     'a @ b',
-    'best = min((lambda t: (a @ b, time.perf_counter() - t)[1])(time.perf_counter()) for _ in range(5))',
-    'print(2 * 2048**3 / best / 1e9)',
+    'runs = []',
+    'for _ in range(5):',
+    '    t, c = time.perf_counter(), time.process_time(); a @ b',
+    '    runs.append((time.perf_counter() - t, time.process_time() - c))',
+    'w, c = min(runs)',
+    'print(2 * 2048**3 / w / 1e9, 2 * 2048**3 / max(c, 1e-9) / 1e9)',
   ].join('\n');
   const r = spawnSync('python3', ['-c', code], { encoding: 'utf8', timeout: 60_000 });
-  const v = Number(r.stdout.trim());
-  return r.status === 0 && Number.isFinite(v) ? v : null;
+  const [wall, cpu] = r.stdout.trim().split(/\s+/).map(Number);
+  return r.status === 0 && wall !== undefined && cpu !== undefined && Number.isFinite(wall + cpu) ? { wall, cpu } : null;
 }
 
 function randomBatch(size: number, n: number): ImageBatch {
@@ -71,21 +82,33 @@ function randomBatch(size: number, n: number): ImageBatch {
   return { pixels: Uint8Array.from({ length: n * size * size * 3 }, () => Math.floor(rand() * 256)), count: n };
 }
 
-/** Images/s over at least `seconds` (and at least 2 batches) after one warm-up batch. */
-async function measure(ex: FeatureExtractor, batch: ImageBatch, seconds: number): Promise<number> {
+interface Rate {
+  /** Images per wall-clock second. */
+  wall: number;
+  /**
+   * Images per CPU-second of this process (all its threads): on a machine shared with other processes it
+   * shows what the engine does with the cycles it gets; × free cores ≈ the idle machine's figure.
+   */
+  cpu: number;
+}
+
+/** Rates over at least `seconds` (and at least 2 batches) after one warm-up batch. */
+async function measure(ex: FeatureExtractor, batch: ImageBatch, seconds: number): Promise<Rate> {
   await ex.extract([batch]);
   let images = 0;
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   let elapsed = 0;
   for (let runs = 0; runs < 2 || elapsed < seconds * 1000; runs++) {
     await ex.extract([batch]);
     images += batch.count;
     elapsed = performance.now() - t0;
   }
-  return (images * 1000) / elapsed;
+  const cpu = process.cpuUsage(c0);
+  return { wall: (images * 1000) / elapsed, cpu: (images * 1e6) / (cpu.user + cpu.system) };
 }
 
-const fmt = (x: number, d = 1): string => x.toFixed(d).padStart(7);
+const fmt = (x: number, d = 1, width = 7): string => x.toFixed(d).padStart(width);
 
 export async function run(argv: string[] = []): Promise<void> {
   const args = parseArgs(argv);
@@ -94,8 +117,10 @@ export async function run(argv: string[] = []): Promise<void> {
   console.log(`infer: ONNX Runtime ${ort.version} (opset ${OPSET}, ${ort.providers.filter((p) => p.available).map((p) => p.name).join('+')}, ` +
     `${args.threads} intra-op threads${args.spinning ? '' : ', no spinning'}) vs TensorFlow.js ${tf.version.tfjs} (${tf.getBackend()}); batch ${args.batch}`);
   console.log(`machine: ${cpus()[0]?.model ?? '?'} x${availableParallelism()}, load average ${loadavg()[0]?.toFixed(1)} (shared: figures are noisy)`);
-  console.log('ceiling: numpy float32 matmul (2048², all cores), measured before each row');
-  console.log('model                  size  GFLOP/img | numpy GFLOP/s | ORT img/s  GFLOP/s  %ceil | tfjs img/s  GFLOP/s | speed-up');
+  console.log('ceiling: numpy float32 matmul (2048², all cores), measured before each row; "/cpu-s" = per CPU-second');
+  console.log(
+    'model                 size GFLOP/img | numpy GFLOP/s /cpu-s | ORT img/s GFLOP/s %ceil /cpu-s | tfjs img/s GFLOP/s /cpu-s | ORT/tfjs',
+  );
   for (const name of args.models) {
     const spec = ARCHITECTURES[name];
     for (const s of args.sizes) {
@@ -107,22 +132,21 @@ export async function run(argv: string[] = []): Promise<void> {
       const onnx = await OnnxFeatureExtractor.fromModel(base, spec.preprocessing, { threads: args.threads, maxBatch: args.batch, spinning: args.spinning });
       const ceiling = numpyCeiling();
       const ortRate = await measure(onnx, batch, args.seconds);
-      const pct = ceiling === null ? '     -' : `${fmt((100 * ortRate * gflop) / ceiling, 0)}%`.slice(-6);
       await onnx.dispose();
       await releaseSessions();
-      let tfjsCols = '         - |        -';
+      const pct = ceiling === null ? '     -' : `${fmt((100 * ortRate.wall * gflop) / ceiling.wall, 0)}%`.slice(-6);
+      let tfjsCols = `${'-'.padStart(10)} ${'-'.padStart(7)} ${'-'.padStart(6)}`;
       let speedup = '';
       if (args.tfjs) {
         const tfx = new TfjsFeatureExtractor(base, spec.preprocessing);
         const rate = await measure(tfx, batch, args.seconds);
-        tfjsCols = `${fmt(rate, 2)}    ${fmt(rate * gflop)}`;
-        speedup = `${fmt(ortRate / rate)}x`;
+        tfjsCols = `${fmt(rate.wall, 2, 10)} ${fmt(rate.wall * gflop, 1, 7)} ${fmt(rate.cpu * gflop, 0, 6)}`;
+        speedup = `${fmt(ortRate.wall / rate.wall, 1, 7)}x`;
       }
       base.dispose();
-      const numpy = ceiling === null ? '            -' : `      ${fmt(ceiling, 0)}`;
-      console.log(
-        `${name.padEnd(20)} ${String(size).padStart(5)}  ${fmt(gflop, 2)}   | ${numpy} | ${fmt(ortRate)}  ${fmt(ortRate * gflop)} ${pct} | ${tfjsCols} | ${speedup}`,
-      );
+      const numpy = ceiling === null ? `${'-'.padStart(13)} ${'-'.padStart(6)}` : `${fmt(ceiling.wall, 0, 13)} ${fmt(ceiling.cpu, 0, 6)}`;
+      const ortCols = `${fmt(ortRate.wall, 1, 9)} ${fmt(ortRate.wall * gflop, 1, 7)} ${pct.trim().padStart(5)} ${fmt(ortRate.cpu * gflop, 0, 6)}`;
+      console.log(`${name.padEnd(20)} ${String(size).padStart(5)} ${fmt(gflop, 2, 9)} | ${numpy} | ${ortCols} | ${tfjsCols} | ${speedup}`);
     }
   }
 }
