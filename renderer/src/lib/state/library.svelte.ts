@@ -3,34 +3,14 @@
  * fetched at once unless a person selects them all), the selection, and the edits. Every edit is written at
  * once; the grid shows it before the answer arrives and the status line shows when it is stored.
  */
-import type { FindingKind, ImageFilter, ImageRow, Split } from '../../../../shared/contract';
+import type { ImageRow } from '../../../../shared/contract';
 import { call, onEvent } from '../api/client';
+import { DEFAULT_FILTER, toImageFilter, type LibraryFilter } from '../filters';
+
+export type { LibraryFilter };
 import { notices } from './notices.svelte';
 
 export const PAGE_SIZE = 300;
-
-export interface LibraryFilter {
-  /** 'any', '' for unlabelled, or a class name */
-  label: string;
-  split: Split | 'any';
-  excluded: 'any' | 'included' | 'excluded';
-  /** 'any', 'with', 'without', or one finding kind */
-  finding: 'any' | 'with' | 'without' | FindingKind;
-  search: string;
-}
-
-export const DEFAULT_FILTER: LibraryFilter = { label: 'any', split: 'any', excluded: 'any', finding: 'any', search: '' };
-
-export function toImageFilter(f: LibraryFilter): ImageFilter {
-  const out: ImageFilter = {};
-  if (f.label !== 'any') out.label = f.label === '' ? null : f.label;
-  if (f.split !== 'any') out.split = f.split;
-  if (f.excluded !== 'any') out.excluded = f.excluded === 'excluded';
-  if (f.finding === 'with' || f.finding === 'without') out.hasFinding = f.finding === 'with';
-  else if (f.finding !== 'any') out.findingKind = f.finding;
-  if (f.search.trim() !== '') out.search = f.search.trim();
-  return out;
-}
 
 export class LibraryState {
   #filter = $state<LibraryFilter>({ ...DEFAULT_FILTER });

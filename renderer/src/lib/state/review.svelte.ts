@@ -5,28 +5,16 @@
  */
 import type { Finding, ImageRow } from '../../../../shared/contract';
 import { call } from '../api/client';
+import { isDuplicate, keeperOf } from '../findings';
 import { notices } from './notices.svelte';
+
+export { isDuplicate, keeperOf };
 
 const SEVERITY = { error: 0, warning: 1, info: 2 } as const;
 /** Evidence shows at most this many images of one finding (a shortcut can name hundreds). */
 const MAX_IMAGES = 12;
 
 export type Decision = 'keep' | 'exclude' | 'relabel' | 'skip';
-
-export function isDuplicate(f: Finding): boolean {
-  return f.kind === 'exact-duplicate' || f.kind === 'near-duplicate';
-}
-
-/** The keeper the audit suggests for a duplicate group (the largest image), as an image id. */
-export function keeperOf(f: Finding, images: readonly ImageRow[]): number | null {
-  const name = f.detail['suggestedKeeper'];
-  if (typeof name === 'string') {
-    const match = images.find((i) => i.relPath === name);
-    if (match) return match.id;
-  }
-  const largest = [...images].sort((a, b) => (b.width ?? 0) * (b.height ?? 0) - (a.width ?? 0) * (a.height ?? 0) || b.bytes - a.bytes)[0];
-  return largest?.id ?? null;
-}
 
 export class ReviewState {
   #queue = $state.raw<Finding[]>([]);

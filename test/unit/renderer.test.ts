@@ -1,0 +1,72 @@
+/** The page's pure pieces: the filter sent to images.list, the duplicate keeper, numbers for people. */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Finding, ImageRow } from '../../shared/contract';
+import { DEFAULT_FILTER, toImageFilter } from '../../renderer/src/lib/filters';
+import { isDuplicate, keeperOf } from '../../renderer/src/lib/findings';
+import { formatBytes, formatEta, percent } from '../../renderer/src/lib/format';
+
+function row(id: number, relPath: string, width: number, height: number, bytes: number): ImageRow {
+  return {
+    id, path: `/data/${relPath}`, relPath, fileName: relPath, bytes, sha256: 'x', format: 'jpeg', width, height, channels: 3, space: 'srgb',
+    hasAlpha: false, orientation: null, decodeStatus: 'ok', decodeError: null, phash: null, label: '1', split: 'unassigned', excluded: false,
+    excludeReason: null, missing: false,
+  };
+}
+
+function finding(kind: Finding['kind'], detail: Record<string, unknown>, imageIds: number[]): Finding {
+  return { id: 1, key: 'k', kind, severity: 'warning', images: [], imageIds, message: '', detail, status: 'open' };
+}
+
+describe('toImageFilter', () => {
+  test('the default filter asks for everything', () => {
+    assert.deepEqual(toImageFilter(DEFAULT_FILTER), {});
+  });
+  test('each control maps to its contract field', () => {
+    assert.deepEqual(toImageFilter({ label: '', split: 'val', excluded: 'excluded', finding: 'with', search: '  cat ' }), {
+      label: null,
+      split: 'val',
+      excluded: true,
+      hasFinding: true,
+      search: 'cat',
+    });
+    assert.deepEqual(toImageFilter({ ...DEFAULT_FILTER, label: '1', excluded: 'included', finding: 'near-duplicate' }), {
+      label: '1',
+      excluded: false,
+      findingKind: 'near-duplicate',
+    });
+    assert.deepEqual(toImageFilter({ ...DEFAULT_FILTER, finding: 'without', search: '   ' }), { hasFinding: false });
+  });
+});
+
+describe('keeperOf', () => {
+  const images = [row(1, 'a.jpg', 100, 100, 5000), row(2, 'b.jpg', 300, 200, 4000), row(3, 'c.jpg', 300, 200, 9000)];
+  test("follows the audit's suggestion", () => {
+    assert.equal(keeperOf(finding('exact-duplicate', { suggestedKeeper: 'a.jpg' }, [1, 2, 3]), images), 1);
+  });
+  test('else the largest image, then the most bytes', () => {
+    assert.equal(keeperOf(finding('near-duplicate', {}, [1, 2, 3]), images), 3);
+    assert.equal(keeperOf(finding('near-duplicate', { suggestedKeeper: 'gone.jpg' }, [1, 2]), images.slice(0, 2)), 2);
+    assert.equal(keeperOf(finding('near-duplicate', {}, []), []), null);
+  });
+  test('only duplicate kinds are duplicates', () => {
+    assert.equal(isDuplicate(finding('exact-duplicate', {}, [])), true);
+    assert.equal(isDuplicate(finding('near-duplicate', {}, [])), true);
+    assert.equal(isDuplicate(finding('label-conflict', {}, [])), false);
+  });
+});
+
+describe('format', () => {
+  test('bytes, ETA and percent read as a person expects', () => {
+    assert.equal(formatBytes(512), '512 B');
+    assert.equal(formatBytes(2048), '2.0 KB');
+    assert.equal(formatBytes(5 * 1024 * 1024), '5.0 MB');
+    assert.equal(formatEta(null), '');
+    assert.equal(formatEta(42_000), '42 s left');
+    assert.equal(formatEta(125_000), '2 min 05 s left');
+    assert.equal(formatEta(3 * 3600_000 + 60_000), '3 h 1 min left');
+    assert.equal(percent(1, 4), 25);
+    assert.equal(percent(5, 0), 0);
+    assert.equal(percent(9, 4), 100);
+  });
+});
