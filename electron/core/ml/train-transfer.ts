@@ -30,6 +30,44 @@ function featureTensor(features: readonly Float32Array[], idx: readonly number[]
   return tf.tensor2d(buf, [idx.length, dim]);
 }
 
+/**
+ * Per-dimension mean and standard deviation of the training features. The head trains on standardised
+ * vectors (one learning rate then suits every base, whatever the scale of its features) and the
+ * standardisation is folded into the head's first Dense layer afterwards, so the saved classifier takes
+ * raw features.
+ */
+export function featureStats(train: readonly Float32Array[], dim: number): { mean: Float32Array; std: Float32Array } {
+  const mean = new Float32Array(dim);
+  const std = new Float32Array(dim);
+  for (const f of train) for (let j = 0; j < dim; j++) mean[j] = (mean[j] ?? 0) + (f[j] ?? 0) / train.length;
+  for (const f of train) for (let j = 0; j < dim; j++) std[j] = (std[j] ?? 0) + ((f[j] ?? 0) - (mean[j] ?? 0)) ** 2 / train.length;
+  for (let j = 0; j < dim; j++) {
+    const s = Math.sqrt(std[j] ?? 0);
+    std[j] = s > 1e-6 ? s : 1; // a constant dimension stays as it is
+  }
+  return { mean, std };
+}
+
+export function standardize(features: readonly Float32Array[], stats: { mean: Float32Array; std: Float32Array }): Float32Array[] {
+  return features.map((f) => f.map((v, j) => (v - (stats.mean[j] ?? 0)) / (stats.std[j] ?? 1)));
+}
+
+/** Dense(W, b) on (x − m) / s equals Dense(W / s, b − (m / s)·W) on x: rewrites the layer to take raw x. */
+export function foldStandardization(model: tf.LayersModel, stats: { mean: Float32Array; std: Float32Array }): void {
+  const first = model.layers.find((l) => l.name === `${HEAD_PREFIX}hidden`) ?? model.getLayer(`${HEAD_PREFIX}dense`);
+  const [kernel, bias] = first.getWeights();
+  if (!kernel || !bias) throw new Error(`${first.name} has no kernel and bias`);
+  const folded = tf.tidy(() => {
+    const s = tf.tensor2d(stats.std, [stats.std.length, 1]);
+    const m = tf.tensor2d(stats.mean, [1, stats.mean.length]);
+    const w = tf.div(kernel, s);
+    const b = tf.sub(bias, tf.matMul(tf.div(m, tf.reshape(s, [1, -1])), kernel).reshape([-1]));
+    return [w, b];
+  });
+  first.setWeights(folded);
+  tf.dispose(folded);
+}
+
 /** Freezes the whole classifier except its head and the top `n` base layers that own weights. */
 export function unfreezeTop(model: tf.LayersModel, n: number): string[] {
   const weighted = model.layers.filter((l) => !l.name.startsWith(HEAD_PREFIX) && l.weights.length > 0);
@@ -93,11 +131,13 @@ export async function runTransfer(job: RunJob, io: RunIo, env: { backend: string
       throw err;
     }
     const dim = extractor.featureSize;
+    const stats = featureStats(features.slice(0, train.length), dim);
+    const z = standardize(features, stats);
     const slices = {
-      train: features.slice(0, train.length),
-      val: features.slice(train.length, train.length + val.length),
-      test: features.slice(train.length + val.length, train.length + val.length + test.length),
-      submission: features.slice(train.length + val.length + test.length),
+      train: z.slice(0, train.length),
+      val: z.slice(train.length, train.length + val.length),
+      test: z.slice(train.length + val.length, train.length + val.length + test.length),
+      submission: z.slice(train.length + val.length + test.length),
     };
 
     // ---- stage 1: head
@@ -135,6 +175,7 @@ export async function runTransfer(job: RunJob, io: RunIo, env: { backend: string
     try {
       copyWeightsByName(base, classifier);
       copyWeightsByName(headModel, classifier);
+      foldStandardization(classifier, stats);
       let best = stage1.best;
       let rows: PredictionRow[];
       if (cfg.fineTuneLayers > 0) {
