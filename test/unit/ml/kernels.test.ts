@@ -124,6 +124,9 @@ describe('DepthwiseConv2dNative gradients on wasm equal the cpu backend', () => 
     [3, 10, 9, 2, 2, 3, 3, 1, 'valid'],
     [2, 11, 10, 3, 2, 5, 5, 2, 'valid'],
     [1, 8, 8, 5, 1, 3, 3, 2, 'valid'],
+    // above 48² output positions the filter gradient takes the heap loop instead of a convolution
+    [1, 50, 50, 2, 1, 3, 3, 1, 'same'],
+    [2, 100, 98, 2, 2, 3, 3, 2, 'same'],
   ];
   for (const [b, h, w, c, m, kh, kw, s, pad] of cases) {
     const what = `x ${[b, h, w, c]} filter ${[kh, kw, c, m]} stride ${s} pad ${pad}`;
