@@ -1,8 +1,9 @@
 /**
  * InceptionV3 as keras/src/applications/inception_v3.py builds it (Szegedy et al., CVPR 2016). Its
  * conv2d_bn leaves every layer unnamed except the `mixedN` concatenations, so the names are Keras's
- * automatic ones (`conv2d_17`, `batch_normalization_17`, `activation_17`); BatchNormalization has no
- * scale (gamma), which is why the count is 21,802,784 and not ~21.8M + 10k.
+ * automatic ones (`conv2d_17`, `batch_normalization_17`, `activation_17`), as a fresh Keras 3 session
+ * prints them (Keras 2's files say `conv2d_18`…: weights load by order, not by these names).
+ * BatchNormalization has no scale (gamma), which the parameter counts depend on.
  */
 import * as tf from '@tensorflow/tfjs';
 import { batchNormalization } from './batch-normalization';
