@@ -161,23 +161,47 @@ const FEATURES: readonly Feature[] = [
   { name: 'bytes', unit: 'bytes', value: (i) => i.bytes },
 ];
 
-/** Tukey's fences (k = 3, "far out": the 1.5 rule flags a tenth of any real photo set) on each size feature. */
-export const OUTLIER_K = 3;
+/**
+ * Tukey's fences on the log of each size feature: sizes and byte counts are positive and skewed (a photo set
+ * spans 100 to 5,000 px), so the linear 1.5·IQR rule flags a tenth of any real set, while on the log scale it
+ * flags what is far out relative to the typical size (on Spot the Mask: the few images above ~4,000 px).
+ */
+export const OUTLIER_K = 1.5;
 
 export function outlierChecks(images: readonly ImageRecord[]): DraftFinding[] {
   const usable = images.filter((i) => i.decode_status === 'ok' && i.excluded === 0);
   const flagged = new Map<ImageRecord, Array<Record<string, unknown>>>();
   for (const f of FEATURES) {
-    const vals = usable.map(f.value);
-    const summary = fivePoint(vals.filter((v): v is number => v !== null), OUTLIER_K);
-    if (!summary) continue;
-    usable.forEach((img, idx) => {
-      const v = vals[idx];
-      if (v === null || v === undefined || (v >= summary.lowerFence && v <= summary.upperFence)) return;
-      const list = flagged.get(img) ?? [];
-      list.push({ feature: f.name, value: v, unit: f.unit, q1: summary.q1, median: summary.median, q3: summary.q3, lowerFence: summary.lowerFence, upperFence: summary.upperFence, k: OUTLIER_K });
-      flagged.set(img, list);
-    });
+    // A PNG is several times the bytes of the same picture as a JPEG: bytes are compared within a format.
+    const cohorts = new Map<string, ImageRecord[]>();
+    for (const img of usable) {
+      const cohort = f.name === 'bytes' ? (img.format ?? 'unknown') : 'all';
+      const list = cohorts.get(cohort);
+      if (list) list.push(img);
+      else cohorts.set(cohort, [img]);
+    }
+    for (const [cohort, members] of cohorts) {
+      const vals = members.map(f.value);
+      const logSummary = fivePoint(vals.filter((v): v is number => v !== null && v > 0).map(Math.log), OUTLIER_K);
+      if (!logSummary || logSummary.count < 8) continue;
+      const summary = {
+        q1: Math.exp(logSummary.q1),
+        median: Math.exp(logSummary.median),
+        q3: Math.exp(logSummary.q3),
+        lowerFence: Math.exp(logSummary.lowerFence),
+        upperFence: Math.exp(logSummary.upperFence),
+      };
+      members.forEach((img, idx) => {
+        const v = vals[idx];
+        if (v === null || v === undefined || (v >= summary.lowerFence && v <= summary.upperFence)) return;
+        const list = flagged.get(img) ?? [];
+        list.push({
+          feature: f.name, value: v, unit: f.unit, ...(cohort === 'all' ? {} : { among: cohort }),
+          q1: summary.q1, median: summary.median, q3: summary.q3, lowerFence: summary.lowerFence, upperFence: summary.upperFence, k: OUTLIER_K,
+        });
+        flagged.set(img, list);
+      });
+    }
   }
   const out: DraftFinding[] = [];
   for (const [img, features] of flagged) {
@@ -188,7 +212,7 @@ export function outlierChecks(images: readonly ImageRecord[]): DraftFinding[] {
       kind: 'size-outlier',
       severity: 'info',
       images: [img],
-      message: `${img.rel_path} is a size outlier: ${text} (Tukey fences, q1/q3 ± ${OUTLIER_K}·IQR)`,
+      message: `${img.rel_path} is a size outlier: ${text} (Tukey fences on the log scale, ${OUTLIER_K}·IQR)`,
       detail: { features },
       key: `size-outlier:${img.sha256}`,
     });

@@ -79,9 +79,26 @@ export function formatOfExtension(ext: string): string | null {
 
 export const IMAGE_EXTENSIONS = new Set(['jpg', 'jpeg', 'jpe', 'jfif', 'png', 'gif', 'webp', 'tif', 'tiff', 'bmp', 'avif', 'heic', 'heif']);
 
-function classify(message: string, magic: string | null): DecodeStatus {
+/**
+ * Whether the file stops before its format's end marker: a JPEG whose last end-of-image marker (FFD9) comes
+ * before its last start-of-scan (FFDA), a PNG without an IEND chunk. Decided from the bytes, because the
+ * decoder's own message is not reliable under concurrency: libvips keeps one error buffer, and sharp then
+ * reports only "Warning treated as error due to failOn setting".
+ */
+export function endsEarly(buf: Buffer, magic: string | null): boolean {
+  if (magic === 'jpeg') {
+    const lastEoi = buf.lastIndexOf(Buffer.from([0xff, 0xd9]));
+    const lastSos = buf.lastIndexOf(Buffer.from([0xff, 0xda]));
+    return lastEoi < 0 || lastEoi < lastSos;
+  }
+  if (magic === 'png') return buf.lastIndexOf(Buffer.from('IEND', 'latin1')) < 0;
+  return false;
+}
+
+function classify(message: string, magic: string | null, buf: Buffer): DecodeStatus {
   if (/pixel limit/i.test(message)) return 'too-large';
   if (magic === null && /unsupported image format|bad seek|input buffer/i.test(message)) return 'not-an-image';
+  if (endsEarly(buf, magic)) return 'truncated';
   if (/premature end|truncat|unexpected end|end of (file|stream|data|input)|not enough data|short read|out of data/i.test(message)) {
     return 'truncated';
   }
@@ -128,7 +145,12 @@ export async function scanBuffer(buf: Buffer): Promise<ScanResult> {
       phashFine: fine,
     };
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    let message = err instanceof Error ? err.message : String(err);
+    if (/Warning treated as error/i.test(message)) {
+      message = endsEarly(buf, magic)
+        ? `the file ends before its end-of-image marker (${buf.length} bytes): truncated`
+        : 'the decoder found corrupt data (a warning, refused with failOn)';
+    }
     return {
       ...EMPTY,
       // What the header said is still worth keeping for a file that fails later in the decode.
@@ -141,7 +163,7 @@ export async function scanBuffer(buf: Buffer): Promise<ScanResult> {
       orientation: meta?.orientation ?? null,
       sha256: digest,
       magic,
-      decodeStatus: classify(message, magic),
+      decodeStatus: classify(message, magic, buf),
       decodeError: message.split('\n')[0] ?? message,
     };
   }
