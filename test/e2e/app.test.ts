@@ -128,6 +128,33 @@ describe('the studio in Chromium (serve mode)', { skip: skip ?? false }, () => {
     assert.equal(undone[0]?.state, 'undone');
   });
 
+  test('preview, range selection, select all, and a class filter', async () => {
+    await page.locator('[data-testid=cell][data-index="0"]').click();
+    await page.keyboard.press(' ');
+    await page.locator('[data-testid=preview] img').waitFor();
+    await page.waitForFunction(() => {
+      const img = Array.from((globalThis as unknown as PageGlobals).document.querySelectorAll('[data-testid=preview] img'))[0];
+      return img !== undefined && img.complete && img.naturalWidth > 0;
+    });
+    await page.keyboard.press('Escape');
+    await page.getByTestId('preview').waitFor({ state: 'detached' });
+
+    await page.keyboard.press('Shift+ArrowRight');
+    await page.keyboard.press('Shift+ArrowRight');
+    await page.getByTestId('bulk-bar').filter({ hasText: '3 selected' }).waitFor();
+    await page.keyboard.press('Control+a');
+    await page.getByTestId('bulk-bar').filter({ hasText: `${stats.images} selected` }).waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByTestId('bulk-bar').waitFor({ state: 'detached' });
+
+    const masks = stats.byClassAndSplit.filter((r) => r.label === '1').reduce((a, r) => a + r.count, 0);
+    await page.getByTestId('filter-label').selectOption('1');
+    await page.locator(`[data-testid=grid][data-total="${masks}"]`).waitFor();
+    assert.equal(await page.locator('[data-testid=cell][data-id]:not([data-label="1"])').count(), 0);
+    await page.getByTestId('filter-label').selectOption('any');
+    await page.locator(`[data-testid=grid][data-total="${stats.images}"]`).waitFor();
+  });
+
   test('exclude a duplicate from Review, keeping the suggested keeper', async () => {
     await page.getByTestId('nav-review').click();
     const item = page.getByTestId('review-item');

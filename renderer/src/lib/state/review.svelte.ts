@@ -71,13 +71,18 @@ export class ReviewState {
 
   async #loadImages(): Promise<void> {
     const f = this.current;
-    if (!f) {
-      this.#images = [];
-      return;
+    // Never show one finding with another's images.
+    this.#images = [];
+    if (!f) return;
+    const rows = await this.#rowsOf(f, MAX_IMAGES);
+    if (this.current?.id === f.id) {
+      this.#images = rows;
     }
-    const ids = f.imageIds.slice(0, MAX_IMAGES);
-    const rows = await Promise.all(ids.map((id) => call('images.get', { image: id }).catch(() => null)));
-    if (this.current?.id === f.id) this.#images = rows.filter((r): r is ImageRow => r !== null);
+  }
+
+  async #rowsOf(f: Finding, limit: number): Promise<ImageRow[]> {
+    const rows = await Promise.all(f.imageIds.slice(0, limit).map((id) => call('images.get', { image: id }).catch(() => null)));
+    return rows.filter((r): r is ImageRow => r !== null);
   }
 
   async go(index: number): Promise<void> {
@@ -99,21 +104,26 @@ export class ReviewState {
         await call('findings.decide', { id: f.id, status: 'resolved' });
       }
       this.#outcomes[f.id] = decision;
-      await this.go(this.#index + 1);
     } catch (err) {
       notices.error(err, 'Decision not saved');
+      return;
     } finally {
       this.#busy = false;
     }
+    // Not busy while the next item's images load: the next key acts on the item already on screen.
+    await this.go(this.#index + 1);
   }
 
   async #exclude(f: Finding): Promise<void> {
     let ids: number[];
     let reason: string;
     if (isDuplicate(f)) {
-      const keeper = keeperOf(f, this.#images);
+      // The keeper is chosen from every member, whatever the evidence panel had loaded.
+      const members = await this.#rowsOf(f, f.imageIds.length);
+      const keeper = keeperOf(f, members);
+      if (keeper === null) throw new Error('no member of this group could be read: nothing excluded');
       ids = f.imageIds.filter((id) => id !== keeper);
-      const keeperName = this.#images.find((i) => i.id === keeper)?.relPath ?? 'the kept image';
+      const keeperName = members.find((i) => i.id === keeper)?.relPath ?? 'the kept image';
       reason = `${f.kind} of ${keeperName}`;
     } else {
       ids = f.imageIds;
