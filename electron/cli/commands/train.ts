@@ -9,6 +9,7 @@ import { predictFiles, writeSubmission } from '../../core/ml/predict';
 import { getRun, listRuns } from '../../core/ml/runs';
 import { chooseBackend } from '../../core/ml/train-backend';
 import { clearCaches, deleteRun, startTraining } from '../../core/ml/train';
+import { resolveConfig } from '../../core/ml/train-config';
 import { fetchHint, findNsfwjs, weightsStatus } from '../../core/ml/weights';
 import { UsageError, boolOpt, intOpt, numberOpt, positional, stringOpt, type Command, type ParsedArgs } from '../command';
 import type { CliContext } from '../context';
@@ -148,16 +149,30 @@ export const train: Command = {
     }
     const runs: RunInfo[] = [];
     const skipped: Array<{ model: string; reason: string }> = [];
+    // every model's options are checked before the first one trains: a bad flag fails fast, a model the
+    // flags do not suit (an input size below its minimum) is skipped with the reason
+    const todo: TrainInput[] = [];
     for (const p of plan(args)) {
-      if (p.skip !== undefined) {
-        skipped.push({ model: p.model, reason: p.skip });
-        ctx.stderr.write(`skipping ${p.model}: ${p.skip}\n`);
-        continue;
-      }
       const input = trainInput(args, p.model);
-      if (p.model === 'scratch') delete input.weights;
-      else if (p.weights !== undefined) input.weights = p.weights;
-      if (p.model === 'scratch') delete input.fineTuneLayers;
+      if (p.model === 'scratch') {
+        delete input.weights;
+        delete input.fineTuneLayers;
+      } else if (p.weights !== undefined) input.weights = p.weights;
+      let reason = p.skip;
+      if (reason === undefined) {
+        try {
+          resolveConfig(input);
+        } catch (err) {
+          if (!(err instanceof AppError)) throw err;
+          reason = err.message;
+        }
+      }
+      if (reason !== undefined) {
+        skipped.push({ model: p.model, reason });
+        ctx.stderr.write(`skipping ${p.model}: ${reason}\n`);
+      } else todo.push(input);
+    }
+    for (const input of todo) {
       const run = await trainOne(ctx, lib, input);
       runs.push(run);
       if (!ctx.json) ctx.stdout.write(`${describeRun(run)}\n`);
