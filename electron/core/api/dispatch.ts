@@ -7,9 +7,11 @@ import { isMethodName, methods, type MethodName } from '../../../shared/contract
 import { AppError } from '../../../shared/errors';
 import type { CoreContext } from './context';
 import { datasetHandlers, type HandlerTable } from './dataset-handlers';
+import { trainingHandlers } from './training-handlers';
 
 export const handlers: HandlerTable<MethodName> = {
   ...datasetHandlers,
+  ...trainingHandlers,
 };
 
 function describeIssues(method: string, error: z.ZodError): string {
