@@ -31,6 +31,13 @@ export interface ScratchOptions {
   dropout?: number;
 }
 
+/**
+ * Flatten trains better here: on 600 real Spot the Mask images (450 train / 150 validation, two splits),
+ * 64 px, SGD momentum 0.9, lr 0.01, 12 epochs, no augmentation, the best validation AUC was 0.705 / 0.691
+ * with flatten and 0.689 / 0.658 with GAP. A mask sits in a predictable place (the lower half of a face),
+ * which flatten can use and GAP averages away; GAP also learns more slowly with SGD. Flatten's cost is a
+ * larger head (1.0M parameters at 64 px, 4.2M at 128), which the 0.5 dropout is there for.
+ */
 export const DEFAULT_SCRATCH_OPTIONS: Required<ScratchOptions> = {
   filters: [32, 64, 128],
   head: 'flatten',
