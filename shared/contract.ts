@@ -351,7 +351,11 @@ export const methods = {
   'jobs.list': { input: Empty, output: z.array(JobInfo) },
   'jobs.cancel': { input: z.object({ jobId: z.string() }), output: z.object({ cancelled: z.boolean() }) },
   // ---- training (runs.*, train.*)
-  'train.start': { input: TrainInput, output: z.object({ jobId: z.string(), runId: z.string() }) },
+  'train.start': {
+    input: TrainInput,
+    /** warnings: the audit's unresolved error findings (training goes on; the person should know). */
+    output: z.object({ jobId: z.string(), runId: z.string(), warnings: z.array(z.string()) }),
+  },
   'runs.list': { input: Empty, output: z.array(RunInfo) },
   'runs.get': { input: z.object({ id: z.string().min(1) }), output: RunInfo.extend({ epochs: z.array(RunEpoch) }) },
   'runs.predictions': { input: z.object({ id: z.string().min(1) }), output: z.array(RunPrediction) },

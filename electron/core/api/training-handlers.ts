@@ -5,8 +5,8 @@ import type { HandlerTable } from './dataset-handlers';
 
 export const trainingHandlers: HandlerTable<'train.start' | 'runs.list' | 'runs.get' | 'runs.predictions' | 'runs.delete'> = {
   'train.start': (ctx, input) => {
-    const { runId, jobId } = startTraining(ctx.lib, ctx.jobs, input);
-    return { runId, jobId };
+    const { runId, jobId, warnings } = startTraining(ctx.lib, ctx.jobs, input);
+    return { runId, jobId, warnings };
   },
   'runs.list': (ctx) => listRuns(ctx.lib.db),
   'runs.get': (ctx, input) => {

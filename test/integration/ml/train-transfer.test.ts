@@ -63,7 +63,7 @@ describe('transfer learning: nsfwjs InceptionV3 at 75 px (wasm)', { skip: nsfwjs
     // every feature came from the cache: the first progress report of the phase already says all are done
     const firstFeatures = second.messages.find((m) => m.type === 'progress' && m.phase === 'features');
     assert.ok(firstFeatures?.type === 'progress' && firstFeatures.done === firstFeatures.total, JSON.stringify(firstFeatures));
-    console.log(`# nsfwjs InceptionV3 75 px: val AUC ${run.best?.valAuc?.toFixed(3)}; first run ${firstSeconds.toFixed(1)} s, cached ${secondSeconds.toFixed(1)} s`);
+    console.log(`nsfwjs InceptionV3 75 px: val AUC ${run.best?.valAuc?.toFixed(3)}; first run ${firstSeconds.toFixed(1)} s, cached ${secondSeconds.toFixed(1)} s`);
   });
 
   test('stage 2: fine-tuning the top layers; the checkpoint reproduces the stored predictions', async () => {
