@@ -64,7 +64,8 @@ async function trainSpeed(a: Args, backend: 'wasm' | 'cpu', batches: number): Pr
     const out = await model.trainOnBatch(x, y);
     loss = Array.isArray(out) ? (out[0] ?? NaN) : out;
   };
-  await step(); // warm-up: XNNPACK operators, first allocations
+  // warm-up on wasm (XNNPACK operators, first allocations); a cpu batch takes minutes and needs none
+  if (backend === 'wasm') await step();
   const before = tf.memory().numTensors;
   const t = await timeIt(async () => {
     for (let i = 0; i < batches; i++) await step();

@@ -96,6 +96,20 @@ export class WasmScope {
     return info;
   }
 
+  /** Takes ownership of a buffer made outside `run` (e.g. `makeOutput`). */
+  adopt(info: TensorInfo): TensorInfo {
+    this.owned.push(info);
+    return info;
+  }
+
+  /** Frees an intermediate now rather than at `dispose()` (large per-chunk buffers). */
+  free(info: TensorInfo): void {
+    const i = this.owned.lastIndexOf(info);
+    if (i < 0) return;
+    this.owned.splice(i, 1);
+    this.backend.disposeData(info.dataId);
+  }
+
   dispose(): void {
     for (const info of this.owned) this.backend.disposeData(info.dataId);
     this.owned.length = 0;
