@@ -184,6 +184,10 @@ describe('the other kernels a CNN fit needs', () => {
       const b3 = rand(tb ? [2, 3, 7] : [2, 7, 3], 15);
       await compare('BatchMatMul', { a: a3, b: b3 }, { transposeA: ta, transposeB: tb }, `3-D ${ta} ${tb}`);
     }
+    // One large flagged operand: computed as (op(B)ᵀ·op(A)ᵀ)ᵀ, transposing the small result instead.
+    await compare('BatchMatMul', { a: rand([3, 4], 16), b: rand([50, 4], 17) }, { transposeA: false, transposeB: true }, 'dy·Wᵀ');
+    await compare('BatchMatMul', { a: rand([4, 50], 18), b: rand([4, 3], 19) }, { transposeA: true, transposeB: false }, 'Aᵀ·B');
+    await compare('BatchMatMul', { a: rand([2, 3, 4], 20), b: rand([2, 50, 4], 21) }, { transposeA: false, transposeB: true }, '3-D dy·Wᵀ');
   });
 });
 
