@@ -1,8 +1,10 @@
 /** Every CLI command, in the order `mask-studio --help` lists them. */
 import type { Command } from '../command';
 import { audit, exportCmd, split, stats } from './dataset';
+import { doctor, models } from './doctor';
 import { classes, exclude, historyCmd, label, redoCmd, restore, undoCmd } from './edits';
 import { importCmd } from './import';
+import { weights } from './weights';
 import { cache, predict, runs, submission, train } from './train';
 import { serve } from './serve';
 
@@ -24,5 +26,8 @@ export const COMMANDS: readonly Command[] = [
   predict,
   submission,
   cache,
+  weights,
+  models,
+  doctor,
   serve,
 ];
