@@ -2,7 +2,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError } from '../../../shared/errors';
-import { startServer } from '../../server/server';
 import { intOpt, stringOpt, UsageError, type Command } from '../command';
 
 const REPO_ROOT = new URL('../../../', import.meta.url).pathname;
@@ -21,7 +20,7 @@ export const serve: Command = {
       throw new AppError('NOT_FOUND', `the studio's page is not built (${join(rendererDir, 'index.html')} is missing): run 'npm run build' first`);
     }
     const lib = ctx.library(true);
-    const server = await startServer({ lib, rendererDir, host, port });
+    const server = await (await import('../../server/server')).startServer({ lib, rendererDir, host, port });
     const loopback = host === '127.0.0.1' || host === '::1' || host === 'localhost';
     ctx.print({ url: server.url, host: server.host, port: server.port, library: lib.dir }, () =>
       [

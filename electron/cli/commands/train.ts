@@ -3,14 +3,8 @@ import type { RunInfo, TrainInput } from '../../../shared/contract';
 import { AppError } from '../../../shared/errors';
 import { JobRunner } from '../../core/jobs/runner';
 import type { Library } from '../../core/library';
-import { isModelName } from '../../core/ml/models';
 import { MODEL_NAMES, type ModelName } from '../../core/ml/models/types';
-import { predictFiles, writeSubmission } from '../../core/ml/predict';
 import { getRun, listRuns } from '../../core/ml/runs';
-import { chooseBackend } from '../../core/ml/train-backend';
-import { clearCaches, deleteRun, startTraining } from '../../core/ml/train';
-import { resolveConfig } from '../../core/ml/train-config';
-import { fetchHint, findNsfwjs, weightsStatus } from '../../core/ml/weights';
 import { UsageError, boolOpt, intOpt, numberOpt, positional, stringOpt, type Command, type ParsedArgs } from '../command';
 import type { CliContext } from '../context';
 
@@ -66,8 +60,14 @@ function trainInput(args: ParsedArgs, model: ModelName): TrainInput {
   return input;
 }
 
+// TensorFlow.js, the models and the weights load when a command needs them, so that `import`, `audit`
+// and the other dataset commands start in a fraction of a second.
+const engine = () => import('../../core/ml/train');
+const weightsModule = () => import('../../core/ml/weights');
+
 /** Trains one model to its end with a progress line; Ctrl-C cancels the run (epochs so far are kept). */
 async function trainOne(ctx: CliContext, lib: Library, input: TrainInput): Promise<RunInfo> {
+  const { startTraining } = await engine();
   const runner = new JobRunner(lib.db, (e) => {
     const p = e.payload;
     if (e.name !== 'job.progress' || !('phase' in p)) return;
@@ -93,7 +93,8 @@ async function trainOne(ctx: CliContext, lib: Library, input: TrainInput): Promi
 }
 
 /** For --all: each model and the weights it would use, or why it is skipped. */
-function plan(args: ParsedArgs): Array<{ model: ModelName; weights?: string; skip?: string }> {
+async function plan(args: ParsedArgs): Promise<Array<{ model: ModelName; weights?: string; skip?: string }>> {
+  const { fetchHint, findNsfwjs, weightsStatus } = await weightsModule();
   const requested = stringOpt(args, 'weights');
   return MODEL_NAMES.map((model) => {
     if (model === 'scratch') return { model };
@@ -136,10 +137,10 @@ export const train: Command = {
     if (all === (model !== undefined)) throw new UsageError('train needs --model NAME or --all (not both)');
     const lib = ctx.library(false);
     if (!all) {
-      if (!model || !isModelName(model)) {
+      if (!model || !(MODEL_NAMES as readonly string[]).includes(model)) {
         throw new AppError('BAD_INPUT', `unknown model '${model ?? ''}'; expected one of ${MODEL_NAMES.join(', ')}`);
       }
-      const run = await trainOne(ctx, lib, trainInput(args, model));
+      const run = await trainOne(ctx, lib, trainInput(args, model as ModelName));
       if (run.status === 'failed') throw new AppError('INTERNAL', `run ${run.id} failed: ${run.error ?? 'unknown error'}`);
       if (run.status === 'cancelled') {
         throw new AppError('CANCELLED', `run ${run.id} was cancelled after ${run.best ? `a best epoch ${run.best.epoch}` : 'no complete epoch'}; its epochs are kept ('mask-studio runs')`);
@@ -152,7 +153,8 @@ export const train: Command = {
     // every model's options are checked before the first one trains: a bad flag fails fast, a model the
     // flags do not suit (an input size below its minimum) is skipped with the reason
     const todo: TrainInput[] = [];
-    for (const p of plan(args)) {
+    const { resolveConfig } = await import('../../core/ml/train-config');
+    for (const p of await plan(args)) {
       const input = trainInput(args, p.model);
       if (p.model === 'scratch') {
         delete input.weights;
@@ -194,7 +196,7 @@ export const runs: Command = {
     const [sub, id] = args.positionals;
     if (sub === 'delete') {
       if (!id) throw new UsageError('runs delete needs a run ID');
-      const deleted = await deleteRun(lib, id);
+      const deleted = await (await engine()).deleteRun(lib, id);
       ctx.print({ deleted }, () => `deleted run ${deleted} and its saved model`);
       return;
     }
@@ -224,7 +226,7 @@ export const cache: Command = {
   async run(ctx, args) {
     if (positional(args, 0, "'clear'") !== 'clear') throw new UsageError("the only cache command is 'cache clear'");
     const lib = ctx.library(false);
-    await clearCaches(lib);
+    await (await engine()).clearCaches(lib);
     ctx.print({ cleared: lib.cacheDir }, () => `cleared the pixel and feature caches in ${lib.cacheDir}`);
   },
 };
@@ -241,6 +243,7 @@ export const predict: Command = {
     const backend = stringOpt(args, 'backend') ?? 'auto';
     if (!['auto', 'tensorflow', 'wasm', 'cpu'].includes(backend)) throw new UsageError(`--backend '${backend}': expected auto, tensorflow, wasm or cpu`);
     const lib = ctx.library(false);
+    const [{ chooseBackend }, { predictFiles }] = await Promise.all([import('../../core/ml/train-backend'), import('../../core/ml/predict')]);
     await chooseBackend(backend as 'auto');
     const out = await predictFiles(lib, id, args.positionals);
     ctx.print(out, () => out.map((p) => `${p.file}\t${p.probability.toFixed(4)}\t${p.label}`).join('\n'));
@@ -256,6 +259,7 @@ export const submission: Command = {
     const id = stringOpt(args, 'run');
     const out = stringOpt(args, 'out');
     if (!id || !out) throw new UsageError('submission needs --run ID and --out FILE');
+    const { writeSubmission } = await import('../../core/ml/predict');
     const result = await writeSubmission(ctx.library(false), id, out);
     ctx.print(result, () => `wrote ${result.rows} rows to ${result.out} (in the order of ${result.sample})`);
   },

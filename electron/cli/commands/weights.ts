@@ -1,5 +1,5 @@
 /** `mask-studio weights list|fetch MODEL|import MODEL FILE`: the per-user cache of pretrained weights. */
-import { fetchWeights, importWeights, listWeights, weightsDir, type WeightsStatus } from '../../core/ml/weights';
+import type { WeightsStatus } from '../../core/ml/weights';
 import { UsageError, boolOpt, positional, type Command } from '../command';
 
 function row(s: WeightsStatus): string {
@@ -15,6 +15,7 @@ export const weights: Command = {
   summary: "pretrained ImageNet weights: list the cache, download Keras's file (MD5-checked), or import a local .h5 / model.json",
   options: { force: { type: 'boolean' } },
   async run(ctx, args) {
+    const { fetchWeights, importWeights, listWeights, weightsDir } = await import('../../core/ml/weights');
     const sub = args.positionals[0] ?? 'list';
     if (sub === 'list') {
       const list = listWeights();
