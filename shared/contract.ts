@@ -218,6 +218,8 @@ export type JobInfo = z.infer<typeof JobInfo>;
 
 export const TRAIN_MODELS = ['scratch', 'vgg19', 'inception_v3', 'inception_resnet_v2', 'resnet50', 'xception'] as const;
 export const BACKEND_PREFS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+/** Inference engine for frozen-base features and prediction: ONNX Runtime when it loads ('auto'), or forced. */
+export const ENGINE_PREFS = ['auto', 'onnx', 'tfjs'] as const;
 
 /** Every option is optional: the model's defaults fill the rest (the run records the filled-in config). */
 export const TrainInput = z.object({
@@ -234,6 +236,7 @@ export const TrainInput = z.object({
   fineTuneEpochs: z.number().int().positive().optional(),
   augment: z.boolean().optional(),
   backend: z.enum(BACKEND_PREFS).optional(),
+  engine: z.enum(ENGINE_PREFS).optional(),
   seed: z.number().int().nonnegative().optional(),
   patience: z.number().int().positive().optional(),
   /** none | balanced | [weight of class 0, weight of class 1] */

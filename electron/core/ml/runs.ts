@@ -109,8 +109,19 @@ export function createRun(db: Db, r: NewRun): void {
   );
 }
 
-export function setRunEnvironment(db: Db, id: string, env: { backend: string; device: string; engine: string; params: number }): void {
-  db.prepare('UPDATE runs SET backend = ?, device = ?, engine = ?, params = ? WHERE id = ?').run(env.backend, env.device, env.engine, env.params, id);
+/**
+ * The runs table has no provider column (migrations are never edited): the engine's provider and any
+ * fallback reason go into the config JSON as `engineProvider` / `engineFallback`.
+ */
+export function setRunEnvironment(
+  db: Db,
+  id: string,
+  env: { backend: string; device: string; engine: string; params: number; provider?: string; engineFallback?: string },
+): void {
+  db.prepare(
+    `UPDATE runs SET backend = ?, device = ?, engine = ?, params = ?,
+       config = json_set(config, '$.engineProvider', ?, '$.engineFallback', ?) WHERE id = ?`,
+  ).run(env.backend, env.device, env.engine, env.params, env.provider ?? null, env.engineFallback ?? null, id);
 }
 
 export function insertEpoch(db: Db, runId: string, e: RunEpoch): void {

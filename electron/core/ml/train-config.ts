@@ -11,6 +11,7 @@ import type { ModelName } from './models/types';
 
 export type Optimizer = 'sgd' | 'adam';
 export type BackendPref = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+export type EnginePref = 'auto' | 'onnx' | 'tfjs';
 export type ClassWeights = 'none' | 'balanced' | [number, number];
 
 export interface TrainConfig {
@@ -32,6 +33,8 @@ export interface TrainConfig {
   fineTuneLr: number;
   augment: boolean;
   backend: BackendPref;
+  /** Inference engine for the frozen base (transfer stage 1); scratch trains end to end and uses none. */
+  engine: EnginePref;
   seed: number;
   /** Early stopping: epochs without a better validation AUC before stopping. */
   patience: number;
@@ -59,6 +62,7 @@ export function defaultConfig(model: ModelName): TrainConfig {
     fineTuneLr: scratch ? 0.001 : 0.0001,
     augment: scratch,
     backend: 'auto',
+    engine: 'auto',
     seed: 42,
     patience: scratch ? 10 : 20,
     classWeights: 'none',

@@ -59,6 +59,10 @@ export interface Environment {
   device: string;
   /** What computed frozen-base features: tfjs | onnx, or 'none' for end-to-end training. */
   engine: string;
+  /** The engine's provider: 'cpu' / 'cuda' for ONNX Runtime, the backend for TensorFlow.js. */
+  provider?: string;
+  /** Why the requested engine was not used ('auto' fell back to TensorFlow.js), else absent. */
+  engineFallback?: string;
   params: number;
 }
 

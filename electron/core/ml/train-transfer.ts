@@ -10,8 +10,9 @@ import * as tf from '@tensorflow/tfjs';
 import { batchTensor, DEFAULT_AUGMENT } from './augment';
 import { loadPixels, type ImageSource } from './data';
 import type { FeatureExtractor } from './feature-extractor';
-import { extractFeatures, FeatureCache, TfjsFeatureExtractor } from './features';
+import { extractFeatures, FeatureCache } from './features';
 import { buildBase, buildClassifier, buildHead, HEAD_PREFIX } from './models';
+import { createFeatureExtractor } from './onnx/engine';
 import type { Preprocessing, TransferModelName } from './models/types';
 import { Rng } from './random';
 import type { TrainItem } from './runs';
@@ -107,7 +108,10 @@ export async function runTransfer(job: RunJob, io: RunIo, env: { backend: string
     const loaded = await loadWeightsInto(arch, base, cfg.weights, job.weightsDir ? { dir: job.weightsDir } : {});
     const preprocessing: Preprocessing = loaded.preprocessing;
     progress('weights', 1, 1);
-    extractor = new TfjsFeatureExtractor(base, preprocessing);
+    // features agree within 1e-4 between the engines, so the cache below is shared by both (not keyed by engine)
+    const choice = await createFeatureExtractor(cfg.engine, base, preprocessing);
+    extractor = choice.extractor;
+    const fallback = choice.fallback;
     const cache =
       loaded.weightsId === 'none'
         ? null
@@ -143,7 +147,16 @@ export async function runTransfer(job: RunJob, io: RunIo, env: { backend: string
     // ---- stage 1: head
     head = buildHead(dim, { dropout: cfg.headDropout });
     seedInit(head, rng);
-    io.post({ type: 'environment', env: { ...env, engine: extractor.info.engine, params: base.countParams() + head.countParams() } });
+    io.post({
+      type: 'environment',
+      env: {
+        ...env,
+        engine: extractor.info.engine,
+        provider: extractor.info.provider,
+        ...(fallback !== null ? { engineFallback: fallback } : {}),
+        params: base.countParams() + head.countParams(),
+      },
+    });
     const trainLabels = train.map((t) => t.label);
     const valLabels = val.map((v) => v.label);
     const common: Omit<FitOptions, 'epochs' | 'lr' | 'stage' | 'firstEpoch' | 'training' | 'phase'> = {
