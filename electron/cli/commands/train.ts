@@ -10,14 +10,28 @@ import type { CliContext } from '../context';
 
 const fmt = (v: number | null | undefined, digits = 3): string => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
 
+function engineNote(r: RunInfo): string {
+  if (r.engine !== 'onnx' && r.engine !== 'tfjs') return '';
+  const provider = r.config['engineProvider'];
+  return `, features on ${r.engine}${typeof provider === 'string' ? ` (${provider})` : ''}`;
+}
+
 function describeRun(r: RunInfo): string {
   const best = r.best ? `best epoch ${r.best.epoch}: val AUC ${fmt(r.best.valAuc, 4)}, log loss ${fmt(r.best.valLogLoss, 4)}` : 'no epoch finished';
   return [
-    `run ${r.id}: ${r.model} (${r.weightsSource} weights, ${r.inputSize} px) on ${r.backend}${r.device ? ` [${r.device}]` : ''}: ${r.status}`,
+    `run ${r.id}: ${r.model} (${r.weightsSource} weights, ${r.inputSize} px) on ${r.backend}${r.device ? ` [${r.device}]` : ''}${engineNote(r)}: ${r.status}`,
     `  ${best}`,
     `  ${fmt(r.seconds, 1)} s, ${fmt(r.imagesPerSecond, 1)} images/s training, ${r.params ?? '—'} parameters, ${r.trainImages} train / ${r.valImages} val images`,
     ...(r.error ? [`  error: ${r.error}`] : []),
   ].join('\n');
+}
+
+/** `--engine auto|onnx|tfjs` (the names are repeated from onnx/engine.ts, which loads TensorFlow.js). */
+function engineOpt(args: ParsedArgs): TrainInput['engine'] {
+  const engine = stringOpt(args, 'engine');
+  if (engine === undefined) return undefined;
+  if (engine !== 'auto' && engine !== 'onnx' && engine !== 'tfjs') throw new UsageError(`--engine '${engine}': expected auto, onnx or tfjs`);
+  return engine;
 }
 
 function trainInput(args: ParsedArgs, model: ModelName): TrainInput {
@@ -27,6 +41,7 @@ function trainInput(args: ParsedArgs, model: ModelName): TrainInput {
   if (backend !== undefined && !['auto', 'tensorflow', 'wasm', 'cpu'].includes(backend)) {
     throw new UsageError(`--backend '${backend}': expected auto, tensorflow, wasm or cpu`);
   }
+  const engine = engineOpt(args);
   const resize = stringOpt(args, 'resize');
   if (resize !== undefined && !['fill', 'crop', 'letterbox'].includes(resize)) throw new UsageError(`--resize '${resize}': expected fill, crop or letterbox`);
   const cw = stringOpt(args, 'class-weights');
@@ -52,6 +67,7 @@ function trainInput(args: ParsedArgs, model: ModelName): TrainInput {
   set('fineTuneLayers', intOpt(args, 'fine-tune-layers', 0));
   set('fineTuneEpochs', intOpt(args, 'fine-tune-epochs', 1));
   set('backend', backend as TrainInput['backend']);
+  set('engine', engine);
   set('seed', intOpt(args, 'seed', 0));
   set('patience', intOpt(args, 'patience', 1));
   set('classWeights', classWeights);
@@ -89,7 +105,10 @@ async function trainOne(ctx: CliContext, lib: Library, input: TrainInput): Promi
   } finally {
     process.off('SIGINT', onSigint);
   }
-  return getRun(lib.db, start.runId);
+  const run = getRun(lib.db, start.runId);
+  const fallback = run.config['engineFallback'];
+  if (typeof fallback === 'string') ctx.stderr.write(`warning: features computed with TensorFlow.js: ${fallback}\n`);
+  return run;
 }
 
 /** For --all: each model and the weights it would use, or why it is skipped. */
@@ -110,7 +129,7 @@ export const train: Command = {
   usage:
     'train --model NAME | --all [--epochs N] [--batch N] [--lr F] [--optimizer sgd|adam] [--input-size N] [--resize fill|crop|letterbox] ' +
     '[--weights imagenet|none|nsfwjs|FILE] [--fine-tune-layers N] [--fine-tune-epochs N] [--augment|--no-augment] ' +
-    '[--class-weights none|balanced|W0,W1] [--patience N] [--backend auto|tensorflow|wasm|cpu] [--seed N]',
+    '[--class-weights none|balanced|W0,W1] [--patience N] [--backend auto|tensorflow|wasm|cpu] [--engine auto|onnx|tfjs] [--seed N]',
   summary: `train a model on the library's split (${MODEL_NAMES.join(', ')}); --all trains every model whose weights are present`,
   options: {
     model: { type: 'string' },
@@ -129,6 +148,7 @@ export const train: Command = {
     'class-weights': { type: 'string' },
     patience: { type: 'string' },
     backend: { type: 'string' },
+    engine: { type: 'string' },
     seed: { type: 'string' },
   },
   async run(ctx, args) {
@@ -233,19 +253,23 @@ export const cache: Command = {
 
 export const predict: Command = {
   name: 'predict',
-  usage: 'predict --run ID FILE... [--backend auto|wasm|cpu]',
-  summary: "a run's probability of the second class for image files",
-  options: { run: { type: 'string' }, backend: { type: 'string' } },
+  usage: 'predict --run ID FILE... [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu]',
+  summary: "a run's probability of the second class for image files (ONNX Runtime when it loads, else TensorFlow.js)",
+  options: { run: { type: 'string' }, backend: { type: 'string' }, engine: { type: 'string' } },
   async run(ctx, args) {
     const id = stringOpt(args, 'run');
     if (!id) throw new UsageError('predict needs --run ID');
     if (args.positionals.length === 0) throw new UsageError('predict needs at least one FILE');
     const backend = stringOpt(args, 'backend') ?? 'auto';
     if (!['auto', 'tensorflow', 'wasm', 'cpu'].includes(backend)) throw new UsageError(`--backend '${backend}': expected auto, tensorflow, wasm or cpu`);
+    const engine = engineOpt(args) ?? 'auto';
     const lib = ctx.library(false);
-    const [{ chooseBackend }, { predictFiles }] = await Promise.all([import('../../core/ml/train-backend'), import('../../core/ml/predict')]);
+    const [{ chooseBackend }, { predictRun }] = await Promise.all([import('../../core/ml/train-backend'), import('../../core/ml/predict')]);
+    // the backend is needed on the ONNX path too: the one-time export loads the tfjs checkpoint
     await chooseBackend(backend as 'auto');
-    const out = await predictFiles(lib, id, args.positionals);
+    const result = await predictRun(lib, id, args.positionals, { engine });
+    if (result.fallback !== null) ctx.stderr.write(`warning: predicting with TensorFlow.js: ${result.fallback}\n`);
+    const out = result.predictions;
     ctx.print(out, () => out.map((p) => `${p.file}\t${p.probability.toFixed(4)}\t${p.label}`).join('\n'));
   },
 };
