@@ -3,6 +3,7 @@ import type { Command } from '../command';
 import { audit, exportCmd, split, stats } from './dataset';
 import { doctor, models } from './doctor';
 import { classes, exclude, historyCmd, label, redoCmd, restore, undoCmd } from './edits';
+import { exportModel } from './export-model';
 import { importCmd } from './import';
 import { weights } from './weights';
 import { cache, predict, runs, submission, train } from './train';
@@ -25,6 +26,7 @@ export const COMMANDS: readonly Command[] = [
   runs,
   predict,
   submission,
+  exportModel,
   cache,
   weights,
   models,
