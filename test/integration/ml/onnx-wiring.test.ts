@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { JobRunner } from '../../../electron/core/jobs/runner';
 import { exportRunModel, type ModelCard } from '../../../electron/core/ml/export-model';
@@ -127,5 +127,20 @@ describe('ONNX Runtime in training, predict and export-model', () => {
     const badEngine = await runCli(['train', '--library', join(t.dir, 'lib'), '--model', 'scratch', '--engine', 'gpu']);
     assert.notEqual(badEngine.code, 0);
     assert.match(badEngine.stderr, /--engine 'gpu': expected auto, onnx or tfjs/);
+  });
+
+  test("predict: 'auto' falls back to tfjs with the reason when ONNX cannot run, 'onnx' fails", async () => {
+    // the cached ONNX path is taken by a non-empty folder: the export cannot be written
+    const cached = join(t.lib.modelsDir, scratchId, 'model.onnx');
+    rmSync(cached, { force: true });
+    rmSync(join(t.lib.modelsDir, scratchId, 'model.onnx.json'), { force: true });
+    mkdirSync(join(cached, 'blocker'), { recursive: true });
+    const files = faces.slice(0, 4).map((f) => f.path);
+    const auto = await predictRun(t.lib, scratchId, files);
+    assert.equal(auto.engine, 'tfjs');
+    assert.match(auto.fallback ?? '', /^ONNX Runtime unavailable: /);
+    const tfjs = await predictRun(t.lib, scratchId, files, { engine: 'tfjs' });
+    assert.deepEqual(auto.predictions, tfjs.predictions);
+    await assert.rejects(predictRun(t.lib, scratchId, files, { engine: 'onnx' }));
   });
 });
