@@ -1,8 +1,10 @@
 /**
- * `npm run bench -- train-kernels [--size 128] [--batch 32] [--batches 4] [--cpu-batches 1] [--no-layers]`:
+ * `npm run bench -- train-kernels [--size 128] [--batch 32] [--batches 4] [--cpu-batches 1] [--cpu-batch 4]
+ * [--no-layers]`:
  * training images/s of the scratch CNN (the project's buildScratch defaults) on wasm with our kernels,
  * with the shipped wasm kernels where they exist (Conv2DBackpropFilter and the depthwise gradients have
- * none, so ours stay), and on the cpu backend; then each conv layer's forward and gradient kernels alone.
+ * none, so ours stay), and on the cpu backend (smaller batches by default: a batch of 32 takes it ~15
+ * minutes); then each conv layer's forward and gradient kernels alone.
  *
  * The machine is shared: besides wall-clock figures it prints figures from this process's CPU time (what
  * the step costs when the cores are free) and the load average.
@@ -18,6 +20,7 @@ interface Args {
   batch: number;
   batches: number;
   cpuBatches: number;
+  cpuBatch: number;
   layers: boolean;
 }
 
@@ -33,6 +36,7 @@ function parseArgs(argv: string[]): Args {
     batch: num('--batch', 32),
     batches: num('--batches', 4),
     cpuBatches: num('--cpu-batches', 1),
+    cpuBatch: num('--cpu-batch', 4),
     layers: !argv.includes('--no-layers'),
   };
 }
@@ -71,14 +75,18 @@ async function trainSpeed(a: Args, backend: 'wasm' | 'cpu', batches: number): Pr
     for (let i = 0; i < batches; i++) await step();
   });
   const leaked = tf.memory().numTensors - before;
-  if (leaked !== 0) console.log(`  warning: ${leaked} tensors leaked over ${batches} batches`);
+  // without a warm-up the first step also creates the optimizer's momentum slots
+  if (leaked !== 0 && backend === 'wasm') console.log(`  warning: ${leaked} tensors leaked over ${batches} batches`);
   tf.dispose([x, y]);
   model.dispose();
   return { wallMs: t.wallMs / batches, cpuMs: t.cpuMs / batches, loss };
 }
 
 function line(label: string, a: Args, t: Timing): string {
-  const ips = (ms: number): string => ((a.batch * 1000) / ms).toFixed(1);
+  const ips = (ms: number): string => {
+    const v = (a.batch * 1000) / ms;
+    return v >= 10 ? v.toFixed(1) : v.toPrecision(2);
+  };
   return (
     `${label.padEnd(34)} ${t.wallMs.toFixed(0).padStart(6)} ms/batch wall = ${ips(t.wallMs).padStart(5)} img/s` +
     ` | CPU ${t.cpuMs.toFixed(0).padStart(6)} ms/batch = ${ips(t.cpuMs).padStart(5)} img/s`
@@ -138,7 +146,10 @@ export async function run(argv: string[] = []): Promise<void> {
   const shipped = await trainSpeed(a, 'wasm', Math.max(1, Math.ceil(a.batches / 2)));
   registerWasmTrainingKernels();
   console.log(line('wasm, shipped kernels where exist', a, shipped));
-  if (a.cpuBatches > 0) console.log(line('cpu backend', a, await trainSpeed(a, 'cpu', a.cpuBatches)));
+  if (a.cpuBatches > 0) {
+    const cpuArgs = { ...a, batch: a.cpuBatch };
+    console.log(line(`cpu backend (batch ${a.cpuBatch})`, cpuArgs, await trainSpeed(cpuArgs, 'cpu', a.cpuBatches)));
+  }
   await tf.setBackend('wasm');
   if (a.layers) layerKernels(a);
   console.log(`\nload average after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);

@@ -1,7 +1,11 @@
 /**
- * The gradient kernels the wasm backend lacks (or runs slowly), registered once per process. Call before
- * or after `setBackend('wasm')`: kernels without a setup function take effect immediately.
+ * The kernels the wasm backend lacks for training, or runs slowly: Conv2DBackpropFilter, the two depthwise
+ * gradients, a faster Conv2DBackpropInput, MaxPoolGrad, Sum over leading axes and BatchMatMul with
+ * transposes. Call before or after `setBackend('wasm')` (initBackend does); idempotent.
  */
+// The wasm package registers its own kernels when loaded; it must be loaded before we capture and
+// replace them, or it would later overwrite ours.
+import '@tensorflow/tfjs-backend-wasm';
 import { getKernel, type KernelConfig, type KernelFunc, registerKernel, unregisterKernel } from '@tensorflow/tfjs';
 import { conv2dGradKernels } from './conv2d-grads';
 import { depthwiseGradKernels } from './depthwise-grads';
