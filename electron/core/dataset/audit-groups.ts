@@ -4,10 +4,10 @@
  *
  * Near is two-stage. The index finds every pair whose 64-bit dHash is within NEAR_COARSE_RADIUS without
  * comparing all pairs; each candidate is then confirmed by the 256-bit dHash (within NEAR_FINE_MAX).
- * Measured on Spot the Mask (1,617 images, every pair up to coarse distance 12 looked at by eye): the 14
- * true copies (crops, colour shifts, re-encodes) sit at coarse 1–11 and fine 16–62; unrelated photos that
- * come that close on the coarse hash are at fine ≥ 67, except one pair at coarse 12 / fine 62 (two people
- * in the same studio pose). Either hash alone joins different photos or misses crops.
+ * Measured on Spot the Mask (1,617 images, every pair up to coarse distance 13 looked at by eye): the 14
+ * true copies (crops, colour shifts, re-encodes) sit at coarse 0–10 and fine 6–61; unrelated photos within
+ * coarse 11 are at fine ≥ 66 (two people in the same studio pose, say). Either hash alone joins different
+ * photos or misses crops.
  */
 import type { ImageRecord } from './images';
 import { findNearPairsHex } from './near-duplicates';

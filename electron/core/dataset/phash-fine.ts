@@ -3,21 +3,14 @@
  * grid, same rule: it tells a crop or a colour-shifted copy (≤ 62 bits apart on Spot the Mask) from an
  * unrelated photo whose coarse hash happens to be close (≥ 69 bits apart).
  */
-import type { Sharp } from 'sharp';
+import { fromGrid, type GreyGrid } from './phash';
 
 export const FINE_WIDTH = 17;
 export const FINE_HEIGHT = 16;
 
-/** 256-bit dHash as 64 hex characters, row-major, most significant bit first. */
-export async function dhashFine(image: Sharp): Promise<string> {
-  const px = await image
-    .clone()
-    .rotate()
-    .flatten({ background: '#ffffff' })
-    .greyscale()
-    .resize(FINE_WIDTH, FINE_HEIGHT, { fit: 'fill', kernel: 'lanczos3' })
-    .raw()
-    .toBuffer();
+/** 256-bit dHash as 64 hex characters, row-major, most significant bit first, from the shared grey grid. */
+export async function dhashFine(grid: GreyGrid): Promise<string> {
+  const px = await fromGrid(grid).resize(FINE_WIDTH, FINE_HEIGHT, { fit: 'fill', kernel: 'lanczos3' }).raw().toBuffer();
   let hex = '';
   let nibble = 0;
   let bits = 0;

@@ -14,23 +14,56 @@ export const HASH_HEIGHT = 8;
 /** The intermediate grid is this many times the hash grid (see dhash). */
 const MID_SCALE = 8;
 
-/** dHash of a decoded image; `image` is a sharp pipeline (it is cloned, not consumed). */
-export async function dhash(image: Sharp): Promise<bigint> {
-  // Two steps, because one resize straight to 9×8 made the hash unstable: on the real Spot the Mask images a
-  // copy resized to 70 % and re-encoded at JPEG quality 60 moved by up to 13 bits (95th percentile 7), as
-  // near-equal neighbours on flat backgrounds flipped. Going through 72×64 and then a cubic 8× reduction
-  // averages each cell smoothly: the same copies move by at most 6 bits (99th percentile 3), while different
-  // photos stay about as far apart (1st percentile 19 bits, was 20; `npm run bench -- near-duplicates`).
-  const mid = await image
+/**
+ * The one full decode both hashes start from: oriented, alpha flattened on white, grey, 256×256. A JPEG
+ * still decodes at a reduced DCT scale for most photos, and 256 px is far above both hash grids, so hashing
+ * from it gives the same bits as decoding straight to each grid, for one decode instead of two.
+ */
+export interface GreyGrid {
+  data: Buffer;
+  width: number;
+  height: number;
+}
+
+export const GRID_SIDE = 256;
+
+/** Decodes `image` (cloned, not consumed) once into the grid both hashes are computed from. */
+export async function greyGrid(image: Sharp): Promise<GreyGrid> {
+  const out = await image
     .clone()
     .rotate()
     .flatten({ background: '#ffffff' })
     .greyscale()
+    .resize(GRID_SIDE, GRID_SIDE, { fit: 'fill' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { data: out.data, width: out.info.width, height: out.info.height };
+}
+
+/** A raw one-channel grid as a sharp input (greyscale() again: raw 1-channel input comes out as sRGB otherwise). */
+export function fromGrid(grid: GreyGrid): Sharp {
+  return sharp(grid.data, { raw: { width: grid.width, height: grid.height, channels: 1 } }).greyscale();
+}
+
+/** dHash of a decoded image; `image` is a sharp pipeline (it is cloned, not consumed). */
+export async function dhash(image: Sharp): Promise<bigint> {
+  return dhashOfGrid(await greyGrid(image));
+}
+
+/**
+ * The 64-bit dHash. Two steps, because one resize straight to 9×8 made the hash unstable: on the real Spot
+ * the Mask images a copy resized to 70 % and re-encoded at JPEG quality 60 moved by up to 13 bits (95th
+ * percentile 7), as near-equal neighbours on flat backgrounds flipped. Going through 72×64 and then a cubic
+ * 8× reduction averages each cell smoothly: the same copies move by at most 6 bits (99th percentile 3),
+ * while different photos stay about as far apart (1st percentile 19 bits, was 20;
+ * `npm run bench -- near-duplicates`).
+ */
+export async function dhashOfGrid(grid: GreyGrid): Promise<bigint> {
+  const mid = await fromGrid(grid)
     .resize(HASH_WIDTH * MID_SCALE, HASH_HEIGHT * MID_SCALE, { fit: 'fill' })
     .raw()
     .toBuffer({ resolveWithObject: true });
-  const pixels = await sharp(mid.data, { raw: { width: mid.info.width, height: mid.info.height, channels: mid.info.channels } })
-    .greyscale()
+  const pixels = await fromGrid({ data: mid.data, width: mid.info.width, height: mid.info.height })
     .resize(HASH_WIDTH, HASH_HEIGHT, { fit: 'fill', kernel: 'cubic' })
     .raw()
     .toBuffer();

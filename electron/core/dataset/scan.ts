@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import sharp, { type Metadata } from 'sharp';
 import type { DecodeStatus } from '../../../shared/contract';
-import { dhash, hashToHex } from './phash';
+import { dhashOfGrid, greyGrid, hashToHex } from './phash';
 import { dhashFine } from './phash-fine';
 
 /** Larger images are refused (decompression bombs); 16k × 16k is far past any photo in a dataset. */
@@ -128,7 +128,9 @@ export async function scanBuffer(buf: Buffer): Promise<ScanResult> {
   try {
     const image = sharp(buf, { failOn: 'warning', limitInputPixels: PIXEL_LIMIT });
     meta = await image.metadata();
-    const [hash, fine] = await Promise.all([dhash(image), dhashFine(image)]);
+    // One full decode (failOn set: this is where truncation shows), both hashes from its grid.
+    const grid = await greyGrid(image);
+    const [hash, fine] = await Promise.all([dhashOfGrid(grid), dhashFine(grid)]);
     return {
       sha256: digest,
       magic,
