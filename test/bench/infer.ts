@@ -16,7 +16,7 @@ import type { ModelName } from '../../electron/core/ml/models/types';
 import { OPSET } from '../../electron/core/ml/onnx/export';
 import { OnnxFeatureExtractor } from '../../electron/core/ml/onnx/extractor';
 import { defaultThreads, onnxruntimeProviders, releaseSessions } from '../../electron/core/ml/onnx/runtime';
-import { seededRandom } from '../../electron/core/ml/onnx/random-weights';
+import { seededRandom } from '../../electron/core/random';
 
 interface Args {
   models: ModelName[];

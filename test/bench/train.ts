@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { JobRunner } from '../../electron/core/jobs/runner';
-import { Rng } from '../../electron/core/ml/random';
+import { Rng } from '../../electron/core/random';
 import { getRun, runEpochs } from '../../electron/core/ml/runs';
 import { startTraining } from '../../electron/core/ml/train';
 import type { TrainInput } from '../../shared/contract';

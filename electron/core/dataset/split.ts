@@ -8,20 +8,9 @@ import { AppError } from '../../../shared/errors';
 import type { Db } from '../db/open';
 import { duplicateGroups } from './audit-groups';
 import { allImages, type ImageRecord } from './images';
+import { seededRandom } from '../random';
 
 type Target = 'train' | 'val' | 'test';
-
-/** mulberry32: small, fast, and the same sequence on every platform. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function shuffle<T>(items: T[], random: () => number): T[] {
   for (let i = items.length - 1; i > 0; i--) {

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { preprocess } from './models/preprocessing';
 import type { Preprocessing } from './models/types';
-import type { Rng } from './random';
+import type { Rng } from '../random';
 
 export interface AugmentOptions {
   flip: boolean;

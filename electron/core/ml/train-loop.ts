@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { RunEpoch } from '../../../shared/contract';
 import { binaryMetrics, logLoss, rocAuc } from './metrics';
 import type { Optimizer } from './train-config';
-import type { Rng } from './random';
+import type { Rng } from '../random';
 
 export interface FitData {
   trainLabels: readonly number[];

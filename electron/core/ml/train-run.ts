@@ -11,7 +11,7 @@ import { toErrorPayload, type ErrorPayload } from '../../../shared/errors';
 import type { Best } from './train-loop';
 import type { TrainConfig } from './train-config';
 import type { TrainItem } from './runs';
-import type { Rng } from './random';
+import type { Rng } from '../random';
 import type { ResizeMode } from './data';
 import { saveModel } from './model-io';
 import type { Preprocessing } from './models/types';

@@ -2,7 +2,7 @@
 import { batchTensor, DEFAULT_AUGMENT } from './augment';
 import { loadPixels, type ImageSource } from './data';
 import { buildClassifier } from './models';
-import { Rng } from './random';
+import { Rng } from '../random';
 import { predictProbabilities, fit } from './train-loop';
 import { classWeightsFor } from './train-config';
 import { predictionRows, saveCheckpoint, seedInit, throttle, type RunIo, type RunJob } from './train-run';

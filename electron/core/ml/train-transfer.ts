@@ -14,7 +14,7 @@ import { extractFeatures, FeatureCache } from './features';
 import { buildBase, buildClassifier, buildHead, HEAD_PREFIX } from './models';
 import { createFeatureExtractor } from './onnx/engine';
 import type { Preprocessing, TransferModelName } from './models/types';
-import { Rng } from './random';
+import { Rng } from '../random';
 import type { TrainItem } from './runs';
 import { classWeightsFor } from './train-config';
 import { disposeSnapshot, fit, predictProbabilities, restoreWeights, snapshotWeights, type Best, type FitHooks, type FitOptions } from './train-loop';

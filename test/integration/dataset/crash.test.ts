@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import type { ImportSummary } from '../../../shared/contract';
-import { seededRandom } from '../../../electron/core/dataset/split';
+import { seededRandom } from '../../../electron/core/random';
 import { REPO_ROOT, parseJson, runCli, tempDir } from '../../helpers';
 
 const N = 600;

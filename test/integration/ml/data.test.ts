@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
 import { augmentBoxes, batchTensor, DEFAULT_AUGMENT } from '../../../electron/core/ml/augment';
 import { cachedRgb, decodeRgb, loadPixels, pixelCacheDir } from '../../../electron/core/ml/data';
-import { Rng } from '../../../electron/core/ml/random';
+import { Rng } from '../../../electron/core/random';
 
 let dir: string;
 const at = (rgb: Uint8Array, size: number, x: number, y: number): number[] => {

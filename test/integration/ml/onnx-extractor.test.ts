@@ -15,7 +15,8 @@ import { buildBase, preprocess } from '../../../electron/core/ml/models/index';
 import { createFeatureExtractor, onnxRuntimeStatus } from '../../../electron/core/ml/onnx/engine';
 import { writeOnnx } from '../../../electron/core/ml/onnx/export';
 import { OnnxFeatureExtractor } from '../../../electron/core/ml/onnx/extractor';
-import { randomizeWeights, seededRandom } from '../../../electron/core/ml/onnx/random-weights';
+import { randomizeWeights } from '../../../electron/core/ml/onnx/random-weights';
+import { seededRandom } from '../../../electron/core/random';
 import { cachedSessionCount, onnxruntimeProviders, releaseSessions } from '../../../electron/core/ml/onnx/runtime';
 import { compareArrays } from '../../../electron/core/ml/onnx/verify';
 

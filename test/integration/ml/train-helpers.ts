@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
 import { openLibrary, type Library } from '../../../electron/core/library';
 import { chooseBackend } from '../../../electron/core/ml/train-backend';
-import { Rng } from '../../../electron/core/ml/random';
+import { Rng } from '../../../electron/core/random';
 
 export type SplitName = 'train' | 'val' | 'test' | 'submission';
 

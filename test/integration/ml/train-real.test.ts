@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { JobRunner } from '../../../electron/core/jobs/runner';
-import { Rng } from '../../../electron/core/ml/random';
+import { Rng } from '../../../electron/core/random';
 import { getRun, runEpochs } from '../../../electron/core/ml/runs';
 import { startTraining } from '../../../electron/core/ml/train';
 import { insertImages, tempLibrary, type SplitName } from './train-helpers';

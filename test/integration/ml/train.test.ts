@@ -13,7 +13,7 @@ import { batchTensor, DEFAULT_AUGMENT } from '../../../electron/core/ml/augment'
 import { loadPixels } from '../../../electron/core/ml/data';
 import { buildClassifier } from '../../../electron/core/ml/models';
 import { predictFiles, writeSubmission } from '../../../electron/core/ml/predict';
-import { Rng } from '../../../electron/core/ml/random';
+import { Rng } from '../../../electron/core/random';
 import { getRun, listRuns, runEpochs, runPredictions } from '../../../electron/core/ml/runs';
 import { deleteRun, startTraining } from '../../../electron/core/ml/train';
 import { fit } from '../../../electron/core/ml/train-loop';

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { aucPValue, fivePoint, quantile, rankAuc } from '../../../electron/core/dataset/statistics';
 import { hammingHex } from '../../../electron/core/dataset/phash-fine';
-import { seededRandom, shuffle } from '../../../electron/core/dataset/split';
+import { shuffle } from '../../../electron/core/dataset/split';
+import { seededRandom } from '../../../electron/core/random';
 
 test('quantiles interpolate like numpy', () => {
   const v = [1, 2, 3, 4, 10];

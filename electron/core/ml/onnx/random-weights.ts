@@ -6,19 +6,8 @@
  * non-trivial, so batch-norm folding is really exercised), set layer by layer in one forward pass.
  */
 import * as tf from '@tensorflow/tfjs';
+import { seededRandom } from '../../random';
 import { layerCalls } from './export';
-
-/** mulberry32: small, fast, and the same sequence on every platform. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function weightBase(w: tf.LayerVariable): string {
   return w.originalName.slice(w.originalName.lastIndexOf('/') + 1).replace(/_\d+$/, '');

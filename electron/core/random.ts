@@ -1,4 +1,4 @@
-/** Seeded randomness for training (shuffles, augmentation): mulberry32, the same stream on every machine. */
+/** Seeded randomness (splits, shuffles, augmentation, test weights): mulberry32, the same stream on every machine. */
 export class Rng {
   #state: number;
 
@@ -34,4 +34,10 @@ export class Rng {
     }
     return items;
   }
+}
+
+/** A seeded uniform [0, 1) generator as a plain function. */
+export function seededRandom(seed: number): () => number {
+  const rng = new Rng(seed);
+  return () => rng.next();
 }
