@@ -4,6 +4,7 @@
  * where they enter (IPC, HTTP, CLI flags); core trusts what `dispatch()` hands it.
  */
 import { z } from 'zod';
+import { DoctorReport } from './doctor';
 
 // ---------------------------------------------------------------- shared shapes
 
@@ -363,6 +364,8 @@ export const methods = {
   'runs.get': { input: z.object({ id: z.string().min(1) }), output: RunInfo.extend({ epochs: z.array(RunEpoch) }) },
   'runs.predictions': { input: z.object({ id: z.string().min(1) }), output: z.array(RunPrediction) },
   'runs.delete': { input: z.object({ id: z.string().min(1) }), output: z.object({ deleted: z.string() }) },
+  // ---- the machine (what `mask-studio doctor --json` prints)
+  'doctor.get': { input: Empty, output: DoctorReport },
 } as const;
 
 export type Methods = typeof methods;

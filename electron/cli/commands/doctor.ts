@@ -1,6 +1,6 @@
 /**
  * `doctor` and `models`: what this machine can run, and what each architecture is. Neither needs a library.
- * TensorFlow.js, ONNX Runtime and the models are loaded inside `run`, so other commands start without them.
+ * The report (core/ml/doctor, shared with the studio's `doctor.get`), TensorFlow.js and the models are loaded inside `run`, so other commands start without them.
  */
 import type { Command } from '../command';
 
@@ -10,37 +10,29 @@ export const doctor: Command = {
   summary: 'backends (tensorflow GPU/CPU, wasm, cpu), the GPU and its CUDA/cuDNN libraries, ONNX Runtime, weights',
   options: {},
   async run(ctx) {
-    const [{ probeBackends, initBackend }, { onnxRuntimeStatus }, { listWeights, weightsDir }] = await Promise.all([
-      import('../../core/ml/backend'),
-      import('../../core/ml/onnx/engine'),
-      import('../../core/ml/weights'),
-    ]);
-    // One after the other: probing while a backend initialises races for the same wasm module.
-    const chosen = await initBackend('auto');
-    const probe = await probeBackends();
-    const onnx = await onnxRuntimeStatus();
-    const weights = listWeights();
-    const doc = { chosen, backends: probe.backends, wasm: probe.wasm, cuda: probe.cuda, onnxRuntime: onnx, weights: { dir: weightsDir(), models: weights } };
+    const { doctorReport } = await import('../../core/ml/doctor');
+    const doc = await doctorReport();
+    const { chosen, wasm, cuda, onnxRuntime: onnx, weights } = doc;
     ctx.print(doc, () => {
       const yes = (b: boolean) => (b ? 'yes' : 'no');
       const lines = [`training backend in use: ${chosen.name} (${chosen.device})`, '', 'TensorFlow.js backends (best first):'];
-      for (const b of probe.backends) {
+      for (const b of doc.backends) {
         lines.push(`  ${b.name.padEnd(15)} ${b.package.padEnd(30)} installed ${yes(b.installed).padEnd(4)} loads ${yes(b.loads).padEnd(4)}${b.device ? ` ${b.device}` : ''}${b.error ? `  (${b.error.split('\n')[0]})` : ''}`);
       }
-      lines.push(`  wasm: SIMD ${yes(probe.wasm.simd)}, threads ${yes(probe.wasm.threads)}`);
+      lines.push(`  wasm: SIMD ${yes(wasm.simd)}, threads ${yes(wasm.threads)}`);
       lines.push('', 'GPU:');
-      lines.push(probe.cuda.gpus && probe.cuda.gpus.length > 0 ? probe.cuda.gpus.map((g) => `  ${g.name}, driver ${g.driver}, ${g.memoryMiB} MiB`).join('\n') : '  no NVIDIA GPU found (nvidia-smi absent or failing)');
-      for (const l of probe.cuda.libraries) lines.push(`  ${l.name.padEnd(22)} ${l.path ?? 'missing'}`);
-      if (probe.cuda.otherVersions.length > 0) lines.push(`  other CUDA/cuDNN versions found: ${probe.cuda.otherVersions.join(', ')}`);
-      lines.push(`  ${probe.cuda.gpuReady ? 'the tfjs GPU path is ready' : `to train on the GPU: ${probe.cuda.hint}`}`);
+      lines.push(cuda.gpus && cuda.gpus.length > 0 ? cuda.gpus.map((g) => `  ${g.name}, driver ${g.driver}, ${g.memoryMiB} MiB`).join('\n') : '  no NVIDIA GPU found (nvidia-smi absent or failing)');
+      for (const l of cuda.libraries) lines.push(`  ${l.name.padEnd(22)} ${l.path ?? 'missing'}`);
+      if (cuda.otherVersions.length > 0) lines.push(`  other CUDA/cuDNN versions found: ${cuda.otherVersions.join(', ')}`);
+      lines.push(`  ${cuda.gpuReady ? 'the tfjs GPU path is ready' : `to train on the GPU: ${cuda.hint}`}`);
       lines.push('', 'ONNX Runtime (inference):');
       if (onnx.loads) {
         lines.push(`  onnxruntime-node ${onnx.report.version}`);
         for (const p of onnx.report.providers) lines.push(`  ${p.name.padEnd(12)} ${p.available ? 'available' : 'not available'}: ${p.detail}`);
         if (onnx.report.cudaHint) lines.push(`  for CUDA: ${onnx.report.cudaHint}`);
       } else lines.push(`  does not load: ${onnx.error}`);
-      lines.push('', `pretrained weights (${weightsDir()}):`);
-      for (const w of weights) {
+      lines.push('', `pretrained weights (${weights.dir}):`);
+      for (const w of weights.models) {
         lines.push(`  ${w.model.padEnd(20)} ${!w.pretrained ? 'not pretrained (scratch)' : w.present ? `present (${w.format})` : `missing: mask-studio weights fetch ${w.model}${w.alternatives.length > 0 ? ` (offline: --weights ${w.alternatives.join(', ')})` : ''}`}`);
       }
       return lines.join('\n');

@@ -7,11 +7,13 @@ import { isMethodName, methods, type MethodName } from '../../../shared/contract
 import { AppError } from '../../../shared/errors';
 import type { CoreContext } from './context';
 import { datasetHandlers, type HandlerTable } from './dataset-handlers';
+import { doctorHandlers } from './doctor-handlers';
 import { trainingHandlers } from './training-handlers';
 
 export const handlers: HandlerTable<MethodName> = {
   ...datasetHandlers,
   ...trainingHandlers,
+  ...doctorHandlers,
 };
 
 function describeIssues(method: string, error: z.ZodError): string {

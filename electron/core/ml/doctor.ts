@@ -1,0 +1,35 @@
+/**
+ * The machine report behind `mask-studio doctor` and the studio's Doctor view. TensorFlow.js, ONNX Runtime
+ * and the weights registry load inside the call, so the CLI and the server start without them.
+ */
+import type { DoctorReport } from '../../../shared/doctor';
+
+let inFlight: Promise<DoctorReport> | null = null;
+
+/** Calls that overlap share one probe: two probes at once would race for the same wasm module. */
+export function doctorReport(): Promise<DoctorReport> {
+  inFlight ??= buildReport().finally(() => {
+    inFlight = null;
+  });
+  return inFlight;
+}
+
+async function buildReport(): Promise<DoctorReport> {
+  const [{ probeBackends, initBackend }, { onnxRuntimeStatus }, { listWeights, weightsDir }] = await Promise.all([
+    import('./backend'),
+    import('./onnx/engine'),
+    import('./weights'),
+  ]);
+  // One after the other: probing while a backend initialises races for the same wasm module.
+  const chosen = await initBackend('auto');
+  const probe = await probeBackends();
+  const onnxRuntime = await onnxRuntimeStatus();
+  return {
+    chosen,
+    backends: probe.backends,
+    wasm: probe.wasm,
+    cuda: probe.cuda,
+    onnxRuntime,
+    weights: { dir: weightsDir(), models: listWeights() },
+  };
+}
