@@ -1,7 +1,7 @@
 /**
  * The studio in a real browser: Debian's Chromium against `mask-studio serve` on a fresh library of the
  * synthetic dataset. Import, see the grid, label with the keyboard and undo, exclude a duplicate from Review,
- * see Insights' charts drawn. Every step is checked in the page and in the library through the CLI's --json;
+ * see Insights' charts drawn, train a tiny scratch run and watch it finish, read the Doctor. Every step is checked in the page and in the library through the CLI's --json;
  * waits are on data-testids and events, never on time.
  */
 import { mkdirSync } from 'node:fs';
@@ -10,7 +10,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
-import type { HistoryEntry, Stats } from '../../shared/contract';
+import type { HistoryEntry, RunInfo, Stats } from '../../shared/contract';
+import type { DoctorReport } from '../../shared/doctor';
 import { generateDataset, type DatasetManifest } from '../fixtures/synthetic';
 import { parseJson, runCli, tempDir } from '../helpers';
 import type { CanvasLike, PageGlobals } from './page-types';
@@ -207,14 +208,66 @@ describe('the studio in Chromium (serve mode)', { skip: skip ?? false }, () => {
     await shot('insights');
   });
 
-  test('the other views say what they are, never a blank page', async () => {
-    for (const view of ['train', 'compare', 'doctor']) {
-      await page.getByTestId(`nav-${view}`).click();
-      const body = page.locator(`[data-testid=${view}-placeholder], [data-testid=${view}-view]`).first();
-      await body.waitFor();
-      assert.ok((await body.innerText()).length > 40);
-      await shot(view);
+  test('train a tiny scratch run from the Train view and watch its progress reach the end', async () => {
+    await cli('split', '--seed', '1');
+    await page.getByTestId('nav-train').click();
+    await page.getByTestId('train-view').waitFor();
+    await page.getByTestId('train-model-scratch').check();
+    await page.getByTestId('train-epochs').fill('2');
+    await page.getByTestId('train-input-size').fill('32');
+    await page.getByTestId('train-start').click();
+    // The bar stays once the job ends: full when it finished, where it stopped otherwise.
+    const ended = page.locator('[data-testid=train-run-progress]:not([data-status=running])');
+    await ended.waitFor({ timeout: 90_000 });
+    assert.equal(await ended.getAttribute('data-status'), 'done');
+    const bar = page.getByTestId('train-progress');
+    const total = Number(await bar.getAttribute('data-total'));
+    assert.ok(total > 0, `total ${total}`);
+    assert.equal(Number(await bar.getAttribute('data-done')), total);
+    const row = page.locator('[data-testid=run-row][data-status=done]');
+    await row.waitFor();
+    assert.equal(await page.getByTestId('run-row').count(), 1);
+    assert.match(await row.innerText(), /scratch/);
+    await page.locator('[data-testid=train-curves][data-rendered="true"]').waitFor();
+
+    const runs = await cli<RunInfo[]>('runs');
+    assert.equal(runs.length, 1);
+    const run = runs[0];
+    assert.ok(run);
+    assert.equal(run.status, 'done');
+    assert.equal(run.model, 'scratch');
+    assert.equal(run.inputSize, 32);
+    assert.equal(run.config['epochs'], 2);
+    assert.ok(run.trainImages > 0 && run.valImages > 0, `${run.trainImages} train, ${run.valImages} val`);
+    await shot('train');
+  });
+
+  test('the Doctor shows the backend in use, as `mask-studio doctor` reports it', async () => {
+    await page.getByTestId('nav-doctor').click();
+    await page.getByTestId('doctor-view').waitFor();
+    const expected = await cli<DoctorReport>('doctor');
+    const backend = page.getByTestId('doctor-backend');
+    await backend.waitFor({ timeout: 60_000 });
+    assert.equal(await backend.getAttribute('data-backend'), expected.chosen.name);
+    assert.ok((await backend.innerText()).includes(expected.chosen.device), await backend.innerText());
+    assert.equal(await page.getByTestId('doctor-backend-row').count(), expected.backends.length);
+    const loads = await page.locator('[data-testid=doctor-backend-row][data-loads="true"]').evaluateAll((rows) => rows.map((r) => (r as unknown as { dataset: { name: string } }).dataset.name));
+    assert.deepEqual(loads, expected.backends.filter((b) => b.loads).map((b) => b.name));
+    const missing = expected.weights.models.filter((w) => w.pretrained && !w.present);
+    for (const w of missing) {
+      const text = await page.locator(`[data-testid=doctor-weights-row][data-model="${w.model}"]`).innerText();
+      assert.ok(text.includes(`mask-studio weights fetch ${w.model}`), text);
     }
+    assert.equal(await page.getByTestId('doctor-error').count(), 0);
+    await shot('doctor');
+  });
+
+  test('Compare says what it is, never a blank page', async () => {
+    await page.getByTestId('nav-compare').click();
+    const body = page.locator('[data-testid=compare-placeholder], [data-testid=compare-view]').first();
+    await body.waitFor();
+    assert.ok((await body.innerText()).length > 40);
+    await shot('compare');
   });
 
   test('no page errors, console errors or CSP violations', () => {

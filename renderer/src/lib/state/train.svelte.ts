@@ -19,6 +19,8 @@ export class TrainState {
   #queued = $state(0);
   #finishedInQueue = $state(0);
   #currentJob = $state<string | null>(null);
+  /** The latest run's job, kept after it ends so its bar stays full (or shows where it stopped). */
+  #lastJob = $state<string | null>(null);
   #current = $state.raw<RunDetail | null>(null);
   #cancelled = false;
   #lastEpoch = -1;
@@ -45,6 +47,9 @@ export class TrainState {
   }
   get currentJob(): string | null {
     return this.#currentJob;
+  }
+  get lastJob(): string | null {
+    return this.#lastJob;
   }
   get queue(): readonly ModelName[] {
     return this.#queue;
@@ -91,6 +96,7 @@ export class TrainState {
         const started = await call('train.start', { ...settings, model });
         jobs.started(started.jobId, 'train');
         this.#currentJob = started.jobId;
+        this.#lastJob = started.jobId;
         this.#lastEpoch = -1;
         this.#current = await call('runs.get', { id: started.runId });
         const end = await jobs.finished(started.jobId);
