@@ -22,13 +22,7 @@ import {
 } from '@tensorflow/tfjs';
 import { axes, cropNegative, dilateZeros, filterGradPads, inputGradPads } from './geometry';
 import { f32, heapBackend } from './heap';
-import { type Shape4, withScope } from './wasm-ops';
-
-function input(params: Parameters<KernelFunc>[0], name: string): TensorInfo {
-  const t = params.inputs[name];
-  if (t === undefined) throw new Error(`missing input ${name}`);
-  return t;
-}
+import { input, type Shape4, withScope } from './wasm-ops';
 
 export function depthwiseBackpropInput(params: Parameters<KernelFunc>[0]): TensorInfo {
   const backend = params.backend as KernelBackend;

@@ -18,13 +18,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs';
 import { f32, heapBackend } from './heap';
-import type { Shape4 } from './wasm-ops';
-
-function input(params: Parameters<KernelFunc>[0], name: string): TensorInfo {
-  const t = params.inputs[name];
-  if (t === undefined) throw new Error(`missing input ${name}`);
-  return t;
-}
+import { input, type Shape4 } from './wasm-ops';
 
 interface Geometry {
   h: number;

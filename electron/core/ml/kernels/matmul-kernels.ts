@@ -11,13 +11,7 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs';
-import { withScope } from './wasm-ops';
-
-function input(params: Parameters<KernelFunc>[0], name: string): TensorInfo {
-  const t = params.inputs[name];
-  if (t === undefined) throw new Error(`missing input ${name}`);
-  return t;
-}
+import { input, withScope } from './wasm-ops';
 
 /** Swaps the last two axes. */
 function swapPerm(rank: number): number[] {

@@ -125,3 +125,10 @@ export function withScope(backend: KernelBackend, body: (s: WasmScope) => Tensor
     scope.dispose();
   }
 }
+
+/** A kernel's named input, or an error naming it (tfjs types every input as optional). */
+export function input(params: Parameters<KernelFunc>[0], name: string): TensorInfo {
+  const t = params.inputs[name];
+  if (t === undefined) throw new Error(`missing input ${name}`);
+  return t;
+}
