@@ -6,7 +6,8 @@ import type { FindingKind, Severity } from '../../../shared/contract';
 import type { DuplicateGroup } from './audit-groups';
 import type { ImageRecord } from './images';
 import { formatOfExtension } from './scan';
-import { aucPValue, fivePoint, rankAuc } from './statistics';
+import { rocAuc } from '../ml/metrics';
+import { aucPValue, fivePoint } from './statistics';
 import { extensionOf } from './walk';
 
 export interface DraftFinding {
@@ -236,7 +237,8 @@ export function shortcutChecks(images: readonly ImageRecord[], classes: readonly
       const keep = vals.map((v) => v !== null);
       const scores = vals.filter((v): v is number => v !== null);
       const pos = isPos.filter((_, i) => keep[i]);
-      const auc = rankAuc(scores, pos);
+      const auc = rocAuc(pos.map(Number), scores);
+      if (auc === null) continue;
       const p = aucPValue(auc, pos.filter(Boolean).length, pos.length - pos.filter(Boolean).length);
       if (Math.abs(auc - 0.5) >= 0.1 && p < 1e-3) {
         out.push({
@@ -265,7 +267,7 @@ export function shortcutChecks(images: readonly ImageRecord[], classes: readonly
         counts.set(v, c);
       });
       if (counts.size < 2) continue;
-      const auc = rankAuc(rows.map((r) => { const c = counts.get(valueOf(r))!; return c.pos / c.n; }), isPos);
+      const auc = rocAuc(isPos.map(Number), rows.map((r) => { const c = counts.get(valueOf(r))!; return c.pos / c.n; })) ?? Number.NaN;
       for (const [value, c] of counts) {
         if (c.n < 10 || c.n > rows.length / 2) continue;
         const rate = c.pos / c.n;

@@ -1,4 +1,4 @@
-/** Small, exact statistics the audit and the insights need: quantiles, Tukey fences, rank AUC. */
+/** Small, exact statistics the audit and the insights need: quantiles, Tukey fences, AUC significance (ROC AUC itself is ml/metrics.ts). */
 import type { FivePoint } from '../../../shared/contract';
 
 /** Quantile with linear interpolation between order statistics (numpy's default). `sorted` ascending. */
@@ -32,34 +32,6 @@ export function fivePoint(values: readonly number[], k = 1.5): FivePoint | null 
     upperFence,
     outliers: sorted.filter((v) => v < lowerFence || v > upperFence).length,
   };
-}
-
-/**
- * ROC AUC of `scores` for `positives` (true = positive class), exact: the Mann–Whitney U statistic with
- * tied scores given half credit (average ranks). NaN when either class is empty.
- */
-export function rankAuc(scores: readonly number[], positives: readonly boolean[]): number {
-  const n = scores.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
-  const ranks = new Float64Array(n);
-  for (let i = 0; i < n; ) {
-    let j = i;
-    while (j + 1 < n && scores[order[j + 1]!] === scores[order[i]!]) j++;
-    const avg = (i + j) / 2 + 1;
-    for (let t = i; t <= j; t++) ranks[order[t]!] = avg;
-    i = j + 1;
-  }
-  let nPos = 0;
-  let rankSum = 0;
-  for (let i = 0; i < n; i++) {
-    if (positives[i]) {
-      nPos++;
-      rankSum += ranks[i]!;
-    }
-  }
-  const nNeg = n - nPos;
-  if (nPos === 0 || nNeg === 0) return Number.NaN;
-  return (rankSum - (nPos * (nPos + 1)) / 2) / (nPos * nNeg);
 }
 
 /**

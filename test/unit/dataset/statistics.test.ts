@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { aucPValue, fivePoint, quantile, rankAuc } from '../../../electron/core/dataset/statistics';
+import { aucPValue, fivePoint, quantile } from '../../../electron/core/dataset/statistics';
+import { rocAuc } from '../../../electron/core/ml/metrics';
 import { hammingHex } from '../../../electron/core/dataset/phash-fine';
 import { shuffle } from '../../../electron/core/dataset/split';
 import { seededRandom } from '../../../electron/core/random';
@@ -17,10 +18,12 @@ test('quantiles interpolate like numpy', () => {
   assert.equal(p.outliers, 1);
 });
 
+const auc = (scores: number[], labels: boolean[]) => rocAuc(labels.map(Number), scores);
+
 test('rank AUC equals the Mann–Whitney statistic, counts ties as half, ignores monotone transforms', () => {
-  assert.equal(rankAuc([0.1, 0.4, 0.35, 0.8], [false, false, true, true]), 0.75);
-  assert.equal(rankAuc([1, 1, 1, 1], [false, true, false, true]), 0.5);
-  assert.equal(rankAuc([0.5, 0.5, 0.9], [false, true, true]), 0.75);
+  assert.equal(auc([0.1, 0.4, 0.35, 0.8], [false, false, true, true]), 0.75);
+  assert.equal(auc([1, 1, 1, 1], [false, true, false, true]), 0.5);
+  assert.equal(auc([0.5, 0.5, 0.9], [false, true, true]), 0.75);
   const random = seededRandom(1);
   const scores = Array.from({ length: 60 }, () => random());
   const labels = scores.map((s) => s + random() * 0.5 > 0.6);
@@ -32,9 +35,9 @@ test('rank AUC equals the Mann–Whitney statistic, counts ties as half, ignores
       wins += scores[i]! > scores[j]! ? 1 : scores[i] === scores[j] ? 0.5 : 0;
     }
   }
-  assert.ok(Math.abs(rankAuc(scores, labels) - wins / pairs) < 1e-12);
-  assert.ok(Math.abs(rankAuc(scores.map((s) => Math.exp(3 * s)), labels) - wins / pairs) < 1e-12);
-  assert.ok(Number.isNaN(rankAuc([1, 2], [true, true])));
+  assert.ok(Math.abs(auc(scores, labels)! - wins / pairs) < 1e-12);
+  assert.ok(Math.abs(auc(scores.map((s) => Math.exp(3 * s)), labels)! - wins / pairs) < 1e-12);
+  assert.equal(auc([1, 2], [true, true]), null);
 });
 
 test('AUC p-values: far from 0.5 on many samples is significant, near it is not', () => {
