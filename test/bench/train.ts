@@ -6,7 +6,7 @@
  * features + head; prints validation AUC and log loss, training images/s, seconds, and the load average
  * (the machine is shared: wall-clock figures are noisy; CPU seconds say what the work cost).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { JobRunner } from '../../electron/core/jobs/runner';
@@ -14,7 +14,7 @@ import { Rng } from '../../electron/core/random';
 import { getRun, runEpochs } from '../../electron/core/ml/runs';
 import { startTraining } from '../../electron/core/ml/train';
 import type { TrainInput } from '../../shared/contract';
-import { insertImages, tempLibrary, type SplitName, type TempLibrary } from '../integration/ml/train-helpers';
+import { insertImages, labelledRows, tempLibrary, type SplitName, type TempLibrary } from '../integration/ml/train-helpers';
 
 interface Args {
   models: string[];
@@ -52,13 +52,7 @@ function parse(argv: string[]): Args {
 }
 
 function sample(data: string, args: Args): Array<{ path: string; label: '0' | '1'; split: SplitName }> {
-  const rows = readFileSync(join(data, 'labels.csv'), 'utf8')
-    .trim()
-    .split(/\r?\n/)
-    .slice(1)
-    .map((l) => l.split(','))
-    .filter((f): f is [string, string] => f.length >= 2 && (f[1] === '0' || f[1] === '1'))
-    .filter(([name]) => existsSync(join(data, 'images', name)));
+  const rows = labelledRows(data);
   const rng = new Rng(2024);
   const out: Array<{ path: string; label: '0' | '1'; split: SplitName }> = [];
   for (const c of ['0', '1'] as const) {

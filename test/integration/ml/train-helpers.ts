@@ -1,10 +1,11 @@
 /** Temp libraries for the training tests: images inserted as rows with a chosen split, and the wasm backend. */
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
+import { columnIndexes, parseCsv } from '../../../electron/core/dataset/csv';
 import { openLibrary, type Library } from '../../../electron/core/library';
 import { chooseBackend } from '../../../electron/core/ml/train-backend';
 import { Rng } from '../../../electron/core/random';
@@ -102,4 +103,18 @@ export async function useWasm(): Promise<void> {
 
 export function writeSampleSubmission(file: string, names: readonly string[]): void {
   writeFileSync(file, `image,target\n${names.map((n) => `${n},0`).join('\n')}\n`);
+}
+
+/** The labelled rows of a Zindi-layout labels.csv whose image file is present, read with the project's CSV reader. */
+export function labelledRows(dataDir: string): Array<[string, '0' | '1']> {
+  const rows = parseCsv(readFileSync(join(dataDir, 'labels.csv'), 'utf8'));
+  const cols = columnIndexes(rows[0]?.fields ?? [], ['image', 'target']);
+  if (!cols) throw new Error(`${dataDir}/labels.csv has no image and target columns`);
+  const out: Array<[string, '0' | '1']> = [];
+  for (const r of rows.slice(1)) {
+    const name = r.fields[cols.image] ?? '';
+    const target = r.fields[cols.target];
+    if ((target === '0' || target === '1') && existsSync(join(dataDir, 'images', name))) out.push([name, target]);
+  }
+  return out;
 }

@@ -5,13 +5,13 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { JobRunner } from '../../../electron/core/jobs/runner';
 import { Rng } from '../../../electron/core/random';
 import { getRun, runEpochs } from '../../../electron/core/ml/runs';
 import { startTraining } from '../../../electron/core/ml/train';
-import { insertImages, tempLibrary, type SplitName } from './train-helpers';
+import { insertImages, labelledRows, tempLibrary, type SplitName } from './train-helpers';
 
 const repoRoot = resolve(import.meta.dirname, '..', '..', '..');
 const data = resolve(repoRoot, '..', 'shared', 'data', 'spot-the-mask');
@@ -23,13 +23,7 @@ const VAL = 150;
 
 describe('scratch CNN on real Spot the Mask photos', { skip: available ? false : `no dataset at ${data}` }, () => {
   test(`default settings at 64 px, 10 epochs, ${TRAIN} train / ${VAL} val images: val AUC well above chance`, async () => {
-    const rows = readFileSync(join(data, 'labels.csv'), 'utf8')
-      .trim()
-      .split(/\r?\n/)
-      .slice(1)
-      .map((l) => l.split(','))
-      .filter((f): f is [string, string] => f.length >= 2 && (f[1] === '0' || f[1] === '1'))
-      .filter(([name]) => existsSync(join(data, 'images', name)));
+    const rows = labelledRows(data);
     // a seeded, class-stratified sample: half of each split per class
     const rng = new Rng(2024);
     const byClass = (c: string): string[] => rng.shuffle(rows.filter((r) => r[1] === c).map((r) => r[0]));
