@@ -4,6 +4,7 @@
  * where they enter (IPC, HTTP, CLI flags); core trusts what `dispatch()` hands it.
  */
 import { z } from 'zod';
+import { compareMethods } from './contract-compare';
 import { DoctorReport } from './doctor';
 
 // ---------------------------------------------------------------- shared shapes
@@ -33,6 +34,8 @@ export const FINDING_KINDS = [
   'unknown-label',
   'duplicate-row',
   'shortcut',
+  /** From `mask-studio doubts`: the models' out-of-fold probabilities doubt the given label. */
+  'label-doubt',
 ] as const;
 export const FindingKind = z.enum(FINDING_KINDS);
 export type FindingKind = z.infer<typeof FindingKind>;
@@ -366,6 +369,8 @@ export const methods = {
   'runs.delete': { input: z.object({ id: z.string().min(1) }), output: z.object({ deleted: z.string() }) },
   // ---- the machine (what `mask-studio doctor --json` prints)
   'doctor.get': { input: Empty, output: DoctorReport },
+  // ---- comparison, ensembles, label doubts, explanations, the report (contract-compare.ts)
+  ...compareMethods,
 } as const;
 
 export type Methods = typeof methods;

@@ -6,14 +6,20 @@ import { z } from 'zod';
 import { isMethodName, methods, type MethodName } from '../../../shared/contract';
 import { AppError } from '../../../shared/errors';
 import type { CoreContext } from './context';
+import { compareHandlers } from './compare-handlers';
 import { datasetHandlers, type HandlerTable } from './dataset-handlers';
 import { doctorHandlers } from './doctor-handlers';
+import { doubtsHandlers } from './doubts-handlers';
+import { explainHandlers } from './explain-handlers';
 import { trainingHandlers } from './training-handlers';
 
 export const handlers: HandlerTable<MethodName> = {
   ...datasetHandlers,
   ...trainingHandlers,
   ...doctorHandlers,
+  ...compareHandlers,
+  ...doubtsHandlers,
+  ...explainHandlers,
 };
 
 function describeIssues(method: string, error: z.ZodError): string {

@@ -1,0 +1,178 @@
+/**
+ * The contract's comparison half: what `mask-studio compare`, `ensemble`, `doubts`, `report` and
+ * `predict --explain` return, and the app's Compare view reads. `contract.ts` spreads these methods into
+ * its table, so one dispatcher and one typed client serve both halves.
+ */
+import { z } from 'zod';
+
+export const EvalSplit = z.enum(['val', 'test']);
+export type EvalSplit = z.infer<typeof EvalSplit>;
+
+/** A 95 % interval (percentile bootstrap over images, seeded: the same data gives the same interval). */
+export const Interval = z.object({ low: z.number(), high: z.number() });
+export type Interval = z.infer<typeof Interval>;
+
+export const CompareRow = z.object({
+  id: z.string(),
+  /** Architecture name, or 'ensemble'. */
+  model: z.string(),
+  kind: z.enum(['trained', 'ensemble']),
+  /** The ensemble's member run ids (empty for a trained run). */
+  members: z.array(z.string()),
+  name: z.string().nullable(),
+  backend: z.string(),
+  device: z.string(),
+  engine: z.string(),
+  inputSize: z.number().int(),
+  weightsSource: z.string(),
+  seed: z.number().int().nullable(),
+  epochs: z.number().int(),
+  bestEpoch: z.number().int().nullable(),
+  /** Images scored on the split. */
+  count: z.number().int(),
+  auc: z.number().nullable(),
+  aucCi: Interval.nullable(),
+  logLoss: z.number(),
+  logLossCi: Interval.nullable(),
+  accuracy: z.number(),
+  precision: z.number(),
+  recall: z.number(),
+  f1: z.number(),
+  params: z.number().int().nullable(),
+  seconds: z.number().nullable(),
+  imagesPerSecond: z.number().nullable(),
+  /** True on the first row: highest AUC, then lowest log loss. */
+  best: z.boolean(),
+});
+export type CompareRow = z.infer<typeof CompareRow>;
+
+/** Runs of one model with the same settings and different seeds: mean ± sample standard deviation. */
+export const SeedSummary = z.object({
+  model: z.string(),
+  /** The settings the runs share, written out ('input 128, weights imagenet, lr 0.001, …'). */
+  settings: z.string(),
+  runs: z.array(z.string()),
+  auc: z.object({ mean: z.number(), sd: z.number() }).nullable(),
+  logLoss: z.object({ mean: z.number(), sd: z.number() }),
+});
+export type SeedSummary = z.infer<typeof SeedSummary>;
+
+/** DeLong's test for two correlated ROC AUCs on the same images (two-sided). */
+export const DeLongTest = z.object({
+  a: z.string(),
+  b: z.string(),
+  aucA: z.number(),
+  aucB: z.number(),
+  difference: z.number(),
+  se: z.number(),
+  z: z.number(),
+  p: z.number(),
+});
+export type DeLongTest = z.infer<typeof DeLongTest>;
+
+export const Comparison = z.object({
+  split: EvalSplit,
+  rows: z.array(CompareRow),
+  seedGroups: z.array(SeedSummary),
+  /** Between the two best rows with an AUC; null with fewer than two. */
+  delong: DeLongTest.nullable(),
+  /** Runs left out and why (no predictions on the split, a different split, still running). */
+  skipped: z.array(z.object({ id: z.string(), reason: z.string() })),
+});
+export type Comparison = z.infer<typeof Comparison>;
+
+export const ConfusionCell = z.object({ count: z.number().int(), imageIds: z.array(z.number().int()) });
+export type ConfusionCell = z.infer<typeof ConfusionCell>;
+
+export const ConfusionAt = z.object({
+  threshold: z.number(),
+  tp: ConfusionCell,
+  fp: ConfusionCell,
+  tn: ConfusionCell,
+  fn: ConfusionCell,
+});
+export type ConfusionAt = z.infer<typeof ConfusionAt>;
+
+export const RunEvaluation = z.object({
+  runId: z.string(),
+  split: EvalSplit,
+  count: z.number().int(),
+  positives: z.number().int(),
+  /** Class names in position order: index 1 is the positive class the probabilities are of. */
+  classes: z.array(z.string()),
+  row: CompareRow,
+  roc: z.array(z.object({ threshold: z.number().nullable(), fpr: z.number(), tpr: z.number() })),
+  pr: z.array(z.object({ threshold: z.number().nullable(), recall: z.number(), precision: z.number() })),
+  /** Ten equal-width bins of predicted probability. */
+  calibration: z.array(
+    z.object({
+      low: z.number(),
+      high: z.number(),
+      count: z.number().int(),
+      meanPredicted: z.number().nullable(),
+      observed: z.number().nullable(),
+    }),
+  ),
+  atHalf: ConfusionAt,
+  /** At the threshold that maximises Youden's J = TPR − FPR. */
+  atYouden: ConfusionAt.extend({ j: z.number() }),
+});
+export type RunEvaluation = z.infer<typeof RunEvaluation>;
+
+export const DoubtRow = z.object({
+  imageId: z.number().int(),
+  relPath: z.string(),
+  given: z.string(),
+  suggested: z.string(),
+  /** Out-of-fold probability of the given label. */
+  probability: z.number(),
+  rank: z.number().int(),
+  findingId: z.number().int().nullable(),
+});
+export type DoubtRow = z.infer<typeof DoubtRow>;
+
+export const DoubtsInput = z.object({
+  run: z.string().min(1).optional(),
+  model: z.string().min(1).optional(),
+  folds: z.number().int().min(2).max(20).default(5),
+  seed: z.number().int().default(1),
+});
+
+export const DoubtsResult = z.object({
+  model: z.string(),
+  folds: z.number().int(),
+  images: z.number().int(),
+  /** Per-class confidence thresholds (mean out-of-fold probability of the class over images labelled so). */
+  thresholds: z.record(z.string(), z.number()),
+  /** Out-of-fold AUC, a check that the probabilities mean something. */
+  oofAuc: z.number().nullable(),
+  doubts: z.array(DoubtRow),
+  seconds: z.number(),
+});
+export type DoubtsResult = z.infer<typeof DoubtsResult>;
+
+export const compareMethods = {
+  'compare.list': { input: z.object({ split: EvalSplit.default('val') }), output: Comparison },
+  'compare.run': { input: z.object({ id: z.string().min(1), split: EvalSplit.default('val') }), output: RunEvaluation },
+  'ensemble.create': {
+    input: z.object({ runs: z.array(z.string().min(1)).min(2), name: z.string().min(1).optional() }),
+    output: z.object({ runId: z.string() }),
+  },
+  /** K-fold out-of-fold probabilities and confident learning; a job (its result is a DoubtsResult). */
+  'doubts.start': { input: DoubtsInput, output: z.object({ jobId: z.string() }) },
+  'doubts.list': { input: z.object({}).strict(), output: z.array(DoubtRow) },
+  /** Accepts a label-doubt finding: a label event with source 'model-suggestion' (undoable). */
+  'doubts.accept': {
+    input: z.object({ findingId: z.number().int() }),
+    output: z.object({ imageId: z.number().int(), label: z.string(), batch: z.number().int() }),
+  },
+  /** Grad-CAM over the image for a run: a PNG as a data URL. */
+  'runs.explain': {
+    input: z.object({ id: z.string().min(1), imageId: z.number().int() }),
+    output: z.object({ dataUrl: z.string(), probability: z.number(), layer: z.string() }),
+  },
+  'report.write': {
+    input: z.object({ out: z.string().min(1), split: EvalSplit.default('val') }),
+    output: z.object({ out: z.string(), bytes: z.number().int() }),
+  },
+} as const;
