@@ -6,9 +6,8 @@ const notYet = (method: string): never => {
   throw new AppError('INTERNAL', `${method} is not built yet`);
 };
 
-export const compareHandlers: HandlerTable<'compare.list' | 'compare.run' | 'ensemble.create' | 'report.write'> = {
+export const compareHandlers: HandlerTable<'compare.list' | 'compare.run' | 'ensemble.create'> = {
   'compare.list': () => notYet('compare.list'),
   'compare.run': () => notYet('compare.run'),
   'ensemble.create': () => notYet('ensemble.create'),
-  'report.write': () => notYet('report.write'),
 };

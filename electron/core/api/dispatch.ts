@@ -11,6 +11,7 @@ import { datasetHandlers, type HandlerTable } from './dataset-handlers';
 import { doctorHandlers } from './doctor-handlers';
 import { doubtsHandlers } from './doubts-handlers';
 import { explainHandlers } from './explain-handlers';
+import { reportHandlers } from './report-handlers';
 import { trainingHandlers } from './training-handlers';
 
 export const handlers: HandlerTable<MethodName> = {
@@ -20,6 +21,7 @@ export const handlers: HandlerTable<MethodName> = {
   ...compareHandlers,
   ...doubtsHandlers,
   ...explainHandlers,
+  ...reportHandlers,
 };
 
 function describeIssues(method: string, error: z.ZodError): string {
