@@ -24,7 +24,7 @@ export interface FilePrediction {
   label: string;
 }
 
-async function readCheckpointInfo(dir: string, runId: string): Promise<CheckpointInfo> {
+export async function readCheckpointInfo(dir: string, runId: string): Promise<CheckpointInfo> {
   const file = join(dir, CHECKPOINT_INFO);
   if (!existsSync(file)) {
     throw new AppError('NOT_FOUND', `run ${runId} has no saved checkpoint (it ended before its first epoch, or was deleted)`);
