@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, Menu, session as electronSession, shell } from 'electron';
 import { defaultLibraryDir, openLibrary, type Library } from '../core/library';
-import { CALL_CHANNEL, EVENT_CHANNEL, type BridgeEvent, type CallReply } from '../preload/bridge';
+import { CALL_CHANNEL, EVENT_CHANNEL, SHELL_SAVE, type BridgeEvent, type CallReply } from '../preload/bridge';
 import { CoreSession } from '../server/session';
 import { buildMenu } from './menu';
+import { handleSave } from './save';
 import { bindingHelp, findSqliteBinding } from './native-binding';
 import { APP_ORIGIN, handleScheme, registerScheme } from './protocol';
 import { SettingsFile } from './settings';
@@ -127,6 +128,7 @@ function wireIpc(): void {
     }
     if (typeof method !== 'string') return { ok: false, error: { code: 'BAD_INPUT', message: 'method must be a string' } };
     if (!current) return { ok: false, error: { code: 'NO_LIBRARY', message: 'no library is open: use File › Open Library…' } };
+    if (method === SHELL_SAVE) return handleSave(window, current.session, input);
     return current.session.call(method, input);
   });
 }

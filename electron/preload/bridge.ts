@@ -20,5 +20,17 @@ export interface Bridge {
   onEvent(handler: (event: BridgeEvent) => void): () => void;
 }
 
+/**
+ * The one call the desktop shell answers itself instead of core: a save dialog, then the file written where
+ * the person chose. It travels through `call` like a contract method, so the page's surface stays
+ * `call` + `onEvent`; `serve` has GET routes for the same files instead.
+ */
+export const SHELL_SAVE = 'shell.save';
+export type SaveRequest = { kind: 'submission'; runId: string } | { kind: 'report'; split: 'val' | 'test' };
+/** `path: null` when the person cancelled the dialog. */
+export interface SaveResult {
+  path: string | null;
+}
+
 export const CALL_CHANNEL = 'studio:call';
 export const EVENT_CHANNEL = 'studio:event';

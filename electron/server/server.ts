@@ -1,6 +1,7 @@
 /**
  * `mask-studio serve`: the built renderer, `POST /api/call` into the same dispatch() the desktop app uses,
- * events over a WebSocket at /api/events, and `GET /api/image/<id>[?size=thumb]`. Every request needs the
+ * events over a WebSocket at /api/events, `GET /api/image/<id>[?size=thumb]`, and two downloads:
+ * `GET /api/runs/<id>/submission.csv` and `GET /api/report.html[?split=test]`. Every request needs the
  * token printed at start: `?token=` on the first page load (which moves it into an HttpOnly, SameSite=Strict
  * cookie and drops it from the address bar), the cookie after that, or `Authorization: Bearer` for scripts.
  */
@@ -10,6 +11,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Library } from '../core/library';
+import { toErrorPayload } from '../../shared/errors';
+import { parseRunId, parseSplit, reportFileName, submissionFileName, viaTempFile, writeReportFile, writeSubmissionFile } from './downloads';
 import { parseImageId, type ImageSize } from './images';
 import { SECURITY_HEADERS, statusFor } from './security';
 import { CoreSession } from './session';
@@ -148,6 +151,23 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       .pipe(res);
   }
 
+  /** Writes the file through core into a temp folder and sends it as an attachment, or the error as text. */
+  async function handleDownload(res: ServerResponse, name: string, type: string, write: (file: string) => Promise<unknown>): Promise<void> {
+    let body: Buffer;
+    try {
+      body = await viaTempFile(name, write);
+    } catch (err) {
+      const error = toErrorPayload(err);
+      if (error.code === 'INTERNAL') log(`download ${name} failed: ${(err as Error).stack ?? error.message}`);
+      send(res, statusFor(error.code), error.message);
+      return;
+    }
+    // attachment: the browser saves it; an HTML report must never render inside the app's origin.
+    const disposition = `attachment; filename="${name}"`;
+    res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': type, 'Cache-Control': 'no-store', 'Content-Disposition': disposition, 'Content-Length': String(body.length) });
+    res.end(body);
+  }
+
   function handleStatic(req: IncomingMessage, res: ServerResponse, url: URL): void {
     const file = resolveStatic(options.rendererDir, url.pathname);
     if (!file) {
@@ -158,6 +178,26 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': file.contentType, 'Cache-Control': cache });
     if (req.method === 'HEAD') res.end();
     else createReadStream(file.file).on('error', () => res.destroy()).pipe(res);
+  }
+
+  function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const read = req.method === 'GET' || req.method === 'HEAD';
+    if (url.pathname === '/api/call' && req.method === 'POST') return handleCall(req, res);
+    const image = url.pathname.match(/^\/api\/image\/([^/]*)$/);
+    if (image && read) return handleImage(req, res, url, image[1] ?? '');
+    const submission = url.pathname.match(/^\/api\/runs\/([^/]+)\/submission\.csv$/);
+    const runId = submission ? parseRunId(submission[1] ?? '') : null;
+    if (runId !== null && req.method === 'GET') {
+      return handleDownload(res, submissionFileName(runId), 'text/csv; charset=utf-8', (file) => writeSubmissionFile(session, runId, file));
+    }
+    if (url.pathname === '/api/report.html' && req.method === 'GET') {
+      const split = parseSplit(url.searchParams.get('split'));
+      return handleDownload(res, reportFileName(split), 'text/html; charset=utf-8', (file) => writeReportFile(session, split, file));
+    }
+    if (url.pathname.startsWith('/api/')) send(res, 404, 'not found');
+    else if (read) handleStatic(req, res, url);
+    else send(res, 405, 'method not allowed');
+    return Promise.resolve();
   }
 
   const server = createServer((req, res) => {
@@ -174,17 +214,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       send(res, 303, 'see other', 'text/plain; charset=utf-8', { Location: `${url.pathname}${url.search}`, 'Set-Cookie': cookie });
       return;
     }
-    const imageMatch = url.pathname.match(/^\/api\/image\/([^/]*)$/);
-    const work =
-      url.pathname === '/api/call' && req.method === 'POST'
-        ? handleCall(req, res)
-        : imageMatch && (req.method === 'GET' || req.method === 'HEAD')
-          ? handleImage(req, res, url, imageMatch[1] ?? '')
-          : url.pathname.startsWith('/api/')
-            ? Promise.resolve(send(res, 404, 'not found'))
-            : req.method === 'GET' || req.method === 'HEAD'
-              ? Promise.resolve(handleStatic(req, res, url))
-              : Promise.resolve(send(res, 405, 'method not allowed'));
+    const work = route(req, res, url);
     work.catch((err: unknown) => {
       log(`${req.method ?? '?'} ${url.pathname} failed: ${(err as Error).message}`);
       if (!res.headersSent) send(res, 500, (err as Error).message);
