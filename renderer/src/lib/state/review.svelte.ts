@@ -1,11 +1,14 @@
 /**
  * The Review queue: the audit's open findings, worst first, one decision at a time with its evidence. A
  * decision is written at once: keep (dismiss the finding), exclude (the duplicates but the keeper, or the
- * broken file), relabel, or skip for now.
+ * broken file), relabel, or skip for now. Label doubts (from the models' out-of-fold probabilities) join the
+ * same queue; accepting one is a label event with source 'model-suggestion', undone like any other.
  */
 import type { Finding, ImageRow } from '../../../../shared/contract';
-import { call } from '../api/client';
+import type { DoubtRow } from '../../../../shared/contract-compare';
+import { call, errorMessage } from '../api/client';
 import { isDuplicate, keeperOf } from '../findings';
+import { jobs } from './jobs.svelte';
 import { notices } from './notices.svelte';
 
 export { isDuplicate, keeperOf };
@@ -14,7 +17,7 @@ const SEVERITY = { error: 0, warning: 1, info: 2 } as const;
 /** Evidence shows at most this many images of one finding (a shortcut can name hundreds). */
 const MAX_IMAGES = 12;
 
-export type Decision = 'keep' | 'exclude' | 'relabel' | 'skip';
+export type Decision = 'keep' | 'exclude' | 'relabel' | 'accept' | 'skip';
 
 export class ReviewState {
   #queue = $state.raw<Finding[]>([]);
@@ -24,6 +27,9 @@ export class ReviewState {
   #loading = $state(true);
   #busy = $state(false);
   #error = $state<string | null>(null);
+  /** label-doubt findings' numbers (given, suggested, p), by finding id. */
+  #doubts = $state.raw<Record<number, DoubtRow>>({});
+  #doubtJob = $state<string | null>(null);
 
   get queue(): readonly Finding[] {
     return this.#queue;
@@ -52,6 +58,17 @@ export class ReviewState {
   outcome(id: number): Decision | undefined {
     return this.#outcomes[id];
   }
+  doubt(findingId: number): DoubtRow | undefined {
+    return this.#doubts[findingId];
+  }
+  /** The running (or last) "Find label doubts" job. */
+  get doubtJob(): string | null {
+    return this.#doubtJob;
+  }
+  get findingDoubts(): boolean {
+    const job = this.#doubtJob ? jobs.get(this.#doubtJob) : undefined;
+    return job?.status === 'running';
+  }
 
   async load(): Promise<void> {
     this.#loading = true;
@@ -61,11 +78,54 @@ export class ReviewState {
       this.#index = 0;
       this.#outcomes = {};
       this.#error = null;
-      await this.#loadImages();
+      await Promise.all([this.#loadImages(), this.#loadDoubts()]);
     } catch (err) {
       this.#error = err instanceof Error ? err.message : String(err);
     } finally {
       this.#loading = false;
+    }
+  }
+
+  async #loadDoubts(): Promise<void> {
+    if (!this.#queue.some((f) => f.kind === 'label-doubt')) return;
+    try {
+      const rows = await call('doubts.list', {});
+      const byFinding: Record<number, DoubtRow> = {};
+      for (const r of rows) if (r.findingId !== null) byFinding[r.findingId] = r;
+      this.#doubts = byFinding;
+    } catch {
+      // The finding's own message and detail still describe the doubt.
+    }
+  }
+
+  /** Starts the K-fold label-doubt computation as a job; its findings join the queue when it ends. */
+  async findDoubts(): Promise<void> {
+    if (this.findingDoubts) return;
+    let jobId: string;
+    try {
+      jobId = (await call('doubts.start', {})).jobId;
+    } catch (err) {
+      notices.error(err, 'Label doubts not started');
+      return;
+    }
+    jobs.started(jobId, 'doubts');
+    this.#doubtJob = jobId;
+    const end = await jobs.finished(jobId);
+    if (end.status === 'done') {
+      const n = countDoubts(end.result);
+      notices.push('info', n === null ? 'Label doubts computed' : `The models doubt ${n} label${n === 1 ? '' : 's'}`);
+      await this.load();
+    } else if (end.status === 'failed') {
+      notices.push('error', `Label doubts failed: ${end.error?.message ?? 'no reason given'}`);
+    }
+  }
+
+  async undo(): Promise<void> {
+    try {
+      const r = await call('history.undo', {});
+      notices.push('info', `Undid ${r.changed} change${r.changed === 1 ? '' : 's'}`);
+    } catch (err) {
+      notices.push('error', `Nothing undone: ${errorMessage(err)}`);
     }
   }
 
@@ -102,6 +162,10 @@ export class ReviewState {
         const ids = f.imageIds.length > 0 ? f.imageIds : this.#images.map((i) => i.id);
         await call('labels.set', { images: ids, label });
         await call('findings.decide', { id: f.id, status: 'resolved' });
+      } else if (decision === 'accept') {
+        if (f.kind !== 'label-doubt') throw new Error('only a label doubt has a suggestion to accept');
+        const r = await call('doubts.accept', { findingId: f.id });
+        notices.push('info', `Relabelled as “${r.label}” (undo: the Undo button, or z in the Library)`);
       }
       this.#outcomes[f.id] = decision;
     } catch (err) {
@@ -132,6 +196,12 @@ export class ReviewState {
     if (ids.length > 0) await call('images.exclude', { images: ids, reason });
     await call('findings.decide', { id: f.id, status: 'resolved' });
   }
+}
+
+/** The doubts job's result is a DoubtsResult; only its count is read here, defensively (it is `unknown`). */
+function countDoubts(result: unknown): number | null {
+  if (typeof result !== 'object' || result === null || !('doubts' in result) || !Array.isArray(result.doubts)) return null;
+  return result.doubts.length;
 }
 
 export const review = new ReviewState();
