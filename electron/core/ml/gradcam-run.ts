@@ -25,8 +25,8 @@ export interface Explanation {
   layer: string;
   /** The run's probability of the positive class (the second) for the file. */
   probability: number;
-  /** The positive class's name. */
-  positive: string;
+  /** The class at threshold 0.5, as predict names it. */
+  label: string;
 }
 
 export interface ExplainOptions {
@@ -64,7 +64,7 @@ export async function explainFiles(lib: Library, runRef: string, files: readonly
         ...overlay,
         layer: cam.layer,
         probability: cam.probability,
-        positive: info.classes[1] ?? '1',
+        label: info.classes[cam.probability >= 0.5 ? 1 : 0] ?? String(cam.probability >= 0.5 ? 1 : 0),
       });
     }
     return out;
