@@ -116,12 +116,13 @@ export function createRun(db: Db, r: NewRun): void {
 export function setRunEnvironment(
   db: Db,
   id: string,
-  env: { backend: string; device: string; engine: string; params: number; provider?: string; engineFallback?: string },
+  env: { backend: string; device: string; engine: string; params: number; provider?: string; engineFallback?: string; fineTune?: string },
 ): void {
   db.prepare(
     `UPDATE runs SET backend = ?, device = ?, engine = ?, params = ?,
        config = json_set(config, '$.engineProvider', ?, '$.engineFallback', ?) WHERE id = ?`,
   ).run(env.backend, env.device, env.engine, env.params, env.provider ?? null, env.engineFallback ?? null, id);
+  if (env.fineTune !== undefined) db.prepare(`UPDATE runs SET config = json_set(config, '$.fineTune', ?) WHERE id = ?`).run(env.fineTune, id);
 }
 
 export function insertEpoch(db: Db, runId: string, e: RunEpoch): void {

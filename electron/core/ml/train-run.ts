@@ -63,6 +63,8 @@ export interface Environment {
   provider?: string;
   /** Why the requested engine was not used ('auto' fell back to TensorFlow.js), else absent. */
   engineFallback?: string;
+  /** Transfer stage 2 on cached activations: where the model was cut and what trains (config JSON `fineTune`). */
+  fineTune?: string;
   params: number;
 }
 

@@ -11,6 +11,7 @@ import { batchTensor, DEFAULT_AUGMENT } from './augment';
 import { loadPixels, type ImageSource } from './data';
 import type { FeatureExtractor } from './feature-extractor';
 import { extractFeatures, FeatureCache } from './features';
+import { prepareCachedFineTune } from './fine-tune-cache';
 import { buildBase, buildClassifier, buildHead, HEAD_PREFIX } from './models';
 import { createFeatureExtractor } from './onnx/engine';
 import type { Preprocessing, TransferModelName } from './models/types';
@@ -18,7 +19,7 @@ import { Rng } from '../random';
 import type { TrainItem } from './runs';
 import { classWeightsFor } from './train-config';
 import { disposeSnapshot, fit, predictProbabilities, restoreWeights, snapshotWeights, type Best, type FitHooks, type FitOptions } from './train-loop';
-import { copyWeightsByName, predictionRows, saveCheckpoint, seedInit, throttle, type PredictionRow, type RunIo, type RunJob } from './train-run';
+import { copyWeightsByName, predictionRows, saveCheckpoint, seedInit, throttle, type Environment, type PredictionRow, type RunIo, type RunJob } from './train-run';
 import { loadWeightsInto } from './weights';
 
 function featureTensor(features: readonly Float32Array[], idx: readonly number[], dim: number): tf.Tensor2D {
@@ -147,16 +148,14 @@ export async function runTransfer(job: RunJob, io: RunIo, env: { backend: string
     // ---- stage 1: head
     head = buildHead(dim, { dropout: cfg.headDropout });
     seedInit(head, rng);
-    io.post({
-      type: 'environment',
-      env: {
-        ...env,
-        engine: extractor.info.engine,
-        provider: extractor.info.provider,
-        ...(fallback !== null ? { engineFallback: fallback } : {}),
-        params: base.countParams() + head.countParams(),
-      },
-    });
+    const runEnv: Environment = {
+      ...env,
+      engine: extractor.info.engine,
+      provider: extractor.info.provider,
+      ...(fallback !== null ? { engineFallback: fallback } : {}),
+      params: base.countParams() + head.countParams(),
+    };
+    io.post({ type: 'environment', env: runEnv });
     const trainLabels = train.map((t) => t.label);
     const valLabels = val.map((v) => v.label);
     const common: Omit<FitOptions, 'epochs' | 'lr' | 'stage' | 'firstEpoch' | 'training' | 'phase'> = {
@@ -184,6 +183,15 @@ export async function runTransfer(job: RunJob, io: RunIo, env: { backend: string
     let images = stage1.trainImages;
     if (stage1.cancelled) return cancelledResult(stage1.best);
 
+    const headRows = async (): Promise<PredictionRow[]> => {
+      const predict = async (f: Float32Array[]): Promise<Float32Array> =>
+        predictProbabilities(headModel, f.length, (idx) => featureTensor(f, idx, dim), 256);
+      return [
+        ...predictionRows(val, 'val', await predict(slices.val)),
+        ...predictionRows(test, 'test', await predict(slices.test)),
+        ...predictionRows(submission, 'submission', await predict(slices.submission)),
+      ];
+    };
     const classifier = buildClassifier(arch, { inputSize: size, dropout: cfg.headDropout });
     try {
       copyWeightsByName(base, classifier);
@@ -191,8 +199,55 @@ export async function runTransfer(job: RunJob, io: RunIo, env: { backend: string
       foldStandardization(classifier, stats);
       let best = stage1.best;
       let rows: PredictionRow[];
-      if (cfg.fineTuneLayers > 0) {
-        // ---- stage 2: fine-tune from pixels
+      const open = cfg.fineTuneLayers > 0 ? unfreezeTop(classifier, cfg.fineTuneLayers) : [];
+      // ---- stage 2 on activations that ONNX Runtime cached at a cut below the open layers
+      const cached =
+        cfg.fineTuneLayers > 0 && extractor.info.engine === 'onnx'
+          ? await prepareCachedFineTune({
+              classifier, open, preprocessing, resize: cfg.resize, cacheDir: job.cacheDir, flip: cfg.augment, rng: new Rng(rng.seed()),
+              key: cache ? { architecture: arch, weightsHash: createHash('sha256').update(loaded.weightsId).digest('hex') } : null,
+              items: { train, val, test, submission },
+              signal: abort.signal,
+              onProgress: (done, total) => {
+                checkCancel();
+                progress('activations', done, total);
+              },
+            }).catch((err: unknown) => {
+              if (io.cancelled()) return 'cancelled' as const;
+              throw err;
+            })
+          : null;
+      if (cached === 'cancelled') return cancelledResult(best);
+      if (cached) {
+        try {
+          io.post({ type: 'environment', env: { ...runEnv, fineTune: cached.description } });
+          const stage2 = await fit(
+            cached.top,
+            { trainLabels, trainBatch: cached.trainBatch, valLabels, valBatch: cached.valBatch },
+            { ...common, epochs: cfg.fineTuneEpochs, lr: cfg.fineTuneLr, stage: 2, firstEpoch: stage1.epochs.length + 1, training: false, phase: 'fine-tune' },
+            hooks,
+          );
+          seconds += stage2.trainSeconds;
+          images += stage2.trainImages;
+          const won = better(stage2.best, best);
+          if (stage2.cancelled) return cancelledResult(won ? stage2.best : best);
+          // the top model is a copy: the classifier keeps stage 1's weights unless stage 2 won
+          if (won) {
+            best = stage2.best;
+            cached.copyBack();
+            rows = [
+              ...predictionRows(val, 'val', await cached.predict('val', cfg.batchSize)),
+              ...predictionRows(test, 'test', await cached.predict('test', cfg.batchSize)),
+              ...predictionRows(submission, 'submission', await cached.predict('submission', cfg.batchSize)),
+            ];
+          } else {
+            rows = await headRows();
+          }
+        } finally {
+          cached.dispose();
+        }
+      } else if (cfg.fineTuneLayers > 0) {
+        // ---- stage 2 from pixels (TensorFlow.js engine, or no cut below the open layers)
         const pixels = await loadPixels(job.cacheDir, all as ImageSource[], size, cfg.resize, {
           signal: abort.signal,
           onProgress: (done, total) => {
@@ -212,7 +267,6 @@ export async function runTransfer(job: RunJob, io: RunIo, env: { backend: string
         };
         const before = snapshotWeights(classifier);
         try {
-          unfreezeTop(classifier, cfg.fineTuneLayers);
           const augRng = new Rng(rng.seed());
           const stage2 = await fit(
             classifier,
@@ -249,13 +303,7 @@ export async function runTransfer(job: RunJob, io: RunIo, env: { backend: string
           ...predictionRows(submission, 'submission', await predict(px.submission)),
         ];
       } else {
-        const predict = async (f: Float32Array[]): Promise<Float32Array> =>
-          predictProbabilities(headModel, f.length, (idx) => featureTensor(f, idx, dim), 256);
-        rows = [
-          ...predictionRows(val, 'val', await predict(slices.val)),
-          ...predictionRows(test, 'test', await predict(slices.test)),
-          ...predictionRows(submission, 'submission', await predict(slices.submission)),
-        ];
+        rows = await headRows();
       }
       progress('save', 0, 1);
       await saveCheckpoint(classifier, job, preprocessing);
