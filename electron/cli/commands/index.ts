@@ -2,6 +2,7 @@
 import type { Command } from '../command';
 import { audit, exportCmd, split, stats } from './dataset';
 import { doctor, models } from './doctor';
+import { compare, ensemble } from './compare';
 import { classes, exclude, historyCmd, label, redoCmd, restore, undoCmd } from './edits';
 import { exportModel } from './export-model';
 import { importCmd } from './import';
@@ -26,6 +27,8 @@ export const COMMANDS: readonly Command[] = [
   runs,
   predict,
   submission,
+  compare,
+  ensemble,
   exportModel,
   cache,
   weights,

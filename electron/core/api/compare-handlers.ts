@@ -1,13 +1,11 @@
-/** Contract handlers for compare (contract-compare.ts). Being built this session: each throws until its core lands. */
-import { AppError } from '../../../shared/errors';
+/** Contract handlers for compare (contract-compare.ts): thin calls into core/compare. */
+import { compareRuns } from '../compare/compare';
+import { createEnsemble } from '../compare/ensemble';
+import { evaluateRun } from '../compare/evaluate';
 import type { HandlerTable } from './dataset-handlers';
 
-const notYet = (method: string): never => {
-  throw new AppError('INTERNAL', `${method} is not built yet`);
-};
-
 export const compareHandlers: HandlerTable<'compare.list' | 'compare.run' | 'ensemble.create'> = {
-  'compare.list': () => notYet('compare.list'),
-  'compare.run': () => notYet('compare.run'),
-  'ensemble.create': () => notYet('ensemble.create'),
+  'compare.list': (ctx, input) => compareRuns(ctx.lib.db, input.split),
+  'compare.run': (ctx, input) => evaluateRun(ctx.lib.db, input.id, input.split),
+  'ensemble.create': (ctx, input) => ({ runId: createEnsemble(ctx.lib.db, input.runs, input.name) }),
 };

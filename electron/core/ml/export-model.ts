@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { AppError } from '../../../shared/errors';
 import type { Library } from '../library';
 import { MODEL_JSON } from './model-io';
+import { refuseEnsemble } from '../compare/ensemble';
 import { getRun } from './runs';
 import { CHECKPOINT_INFO, type CheckpointInfo } from './train-run';
 import { runDir } from './train';
@@ -45,6 +46,7 @@ export interface ExportResult {
 
 export async function exportRunModel(lib: Library, runRef: string, format: ExportFormat, outDir: string): Promise<ExportResult> {
   const run = getRun(lib.db, runRef);
+  refuseEnsemble(run, 'export');
   const dir = runDir(lib, run.id);
   const infoFile = join(dir, CHECKPOINT_INFO);
   if (!existsSync(infoFile) || !existsSync(join(dir, MODEL_JSON))) {

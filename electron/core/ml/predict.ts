@@ -14,6 +14,7 @@ import { decodeRgb } from './data';
 import { loadModel } from './model-io';
 import type { Engine } from './onnx/engine';
 import { getRun } from './runs';
+import { refuseEnsemble } from '../compare/ensemble';
 import { CHECKPOINT_INFO, type CheckpointInfo } from './train-run';
 import { runDir } from './train';
 
@@ -85,6 +86,7 @@ export async function predictRun(lib: Library, runRef: string, files: readonly s
   const engine = opts.engine ?? 'auto';
   const batchSize = opts.batchSize ?? 16;
   const run = getRun(lib.db, runRef);
+  refuseEnsemble(run, 'predict with');
   const dir = runDir(lib, run.id);
   const info = await readCheckpointInfo(dir, run.id);
   for (const f of files) if (!existsSync(resolve(f))) throw new AppError('NOT_FOUND', `no file at ${resolve(f)}`);

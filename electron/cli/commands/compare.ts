@@ -1,0 +1,103 @@
+/** `compare` and `ensemble`: every finished run side by side with intervals and a test, and averaged runs. */
+import type { CompareRow, Comparison, DeLongTest, EvalSplit } from '../../../shared/contract-compare';
+import { AppError } from '../../../shared/errors';
+import { compareRuns } from '../../core/compare/compare';
+import { createEnsemble } from '../../core/compare/ensemble';
+import { evaluateRun } from '../../core/compare/evaluate';
+import { UsageError, stringOpt, type Command } from '../command';
+
+const num = (v: number | null | undefined, digits = 3): string => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
+const ci = (v: number | null, c: { low: number; high: number } | null): string => (v === null ? '—' : `${num(v)}${c ? ` [${num(c.low, 2)}, ${num(c.high, 2)}]` : ''}`);
+
+const COLUMNS: ReadonlyArray<{ head: string; cell: (r: CompareRow) => string; right?: boolean }> = [
+  { head: '', cell: (r) => (r.best ? '*' : '') },
+  { head: 'run', cell: (r) => r.id },
+  { head: 'model', cell: (r) => (r.kind === 'ensemble' ? `ensemble(${r.members.length})${r.name ? ` ${r.name}` : ''}` : r.model) },
+  { head: 'backend/device', cell: (r) => `${r.backend}${r.device ? ` [${r.device}]` : ''}` },
+  { head: 'input', cell: (r) => (r.inputSize > 0 ? String(r.inputSize) : '—'), right: true },
+  { head: 'weights', cell: (r) => r.weightsSource },
+  { head: 'epochs/best', cell: (r) => (r.kind === 'ensemble' ? '—' : `${r.epochs}/${r.bestEpoch ?? '—'}`), right: true },
+  { head: 'AUC [95% CI]', cell: (r) => ci(r.auc, r.aucCi) },
+  { head: 'log loss [95% CI]', cell: (r) => ci(r.logLoss, r.logLossCi) },
+  { head: 'acc', cell: (r) => num(r.accuracy), right: true },
+  { head: 'prec', cell: (r) => num(r.precision), right: true },
+  { head: 'recall', cell: (r) => num(r.recall), right: true },
+  { head: 'F1', cell: (r) => num(r.f1), right: true },
+  { head: 'params', cell: (r) => (r.params === null ? '—' : String(r.params)), right: true },
+  { head: 'train s', cell: (r) => num(r.seconds, 1), right: true },
+  { head: 'img/s', cell: (r) => num(r.imagesPerSecond, 1), right: true },
+];
+
+function table(rows: readonly CompareRow[]): string {
+  const cells = rows.map((r) => COLUMNS.map((c) => c.cell(r)));
+  const widths = COLUMNS.map((c, k) => Math.max(c.head.length, ...cells.map((row) => (row[k] ?? '').length)));
+  const line = (values: readonly string[]): string =>
+    values.map((v, k) => (COLUMNS[k]?.right ? v.padStart(widths[k] ?? 0) : v.padEnd(widths[k] ?? 0))).join('  ').trimEnd();
+  return [line(COLUMNS.map((c) => c.head)), ...cells.map(line)].join('\n');
+}
+
+export function delongLine(d: DeLongTest): string {
+  const p = d.p < 0.001 ? d.p.toExponential(1) : d.p.toFixed(d.p < 0.01 ? 3 : 2);
+  return (
+    `best vs second: ΔAUC ${num(d.difference)}, z ${num(d.z, 2)}, p ${p} ` +
+    `(${d.p < 0.05 ? 'significant' : 'not significant'} at 0.05; ${d.a} vs ${d.b})`
+  );
+}
+
+export function comparisonText(c: Comparison): string {
+  const out: string[] = [];
+  if (c.rows.length === 0) out.push(`no finished run has predictions on the ${c.split} split ('mask-studio train' makes some)`);
+  else {
+    out.push(`${c.rows.length} run(s) on the ${c.split} split (${c.rows[0]?.count ?? 0} images scored by the best; * = best by AUC, then log loss)`);
+    out.push(table(c.rows));
+  }
+  for (const g of c.seedGroups) {
+    const auc = g.auc ? `AUC ${num(g.auc.mean)} ± ${num(g.auc.sd)}` : 'AUC —';
+    out.push(`seeds: ${g.model} (${g.settings}) over ${g.runs.length} runs: ${auc}, log loss ${num(g.logLoss.mean)} ± ${num(g.logLoss.sd)} (mean ± sd)`);
+  }
+  if (c.delong) out.push(delongLine(c.delong));
+  else if (c.rows.length >= 2) out.push('best vs second: no DeLong test (fewer than two runs with an AUC on shared images of both classes)');
+  for (const s of c.skipped) out.push(`skipped ${s.id}: ${s.reason}`);
+  return out.join('\n');
+}
+
+function splitOpt(raw: string | undefined): EvalSplit {
+  if (raw === undefined) return 'val';
+  if (raw !== 'val' && raw !== 'test') throw new UsageError(`--split '${raw}': expected val or test`);
+  return raw;
+}
+
+export const compare: Command = {
+  name: 'compare',
+  usage: 'compare [--split val|test] [--json]',
+  summary: 'every finished run ranked by AUC then log loss, with 95% bootstrap intervals, seed spread and DeLong between the two best',
+  options: { split: { type: 'string' } },
+  async run(ctx, args) {
+    const split = splitOpt(stringOpt(args, 'split'));
+    const c = compareRuns(ctx.library(false).db, split);
+    ctx.print({ split: c.split, runs: c.rows, seedGroups: c.seedGroups, delong: c.delong, skipped: c.skipped }, () => comparisonText(c));
+  },
+};
+
+export const ensemble: Command = {
+  name: 'ensemble',
+  usage: 'ensemble --runs ID,ID,... [--name N]',
+  summary: "average finished runs' probabilities into a new run that compare ranks and submission writes",
+  options: { runs: { type: 'string' }, name: { type: 'string' } },
+  async run(ctx, args) {
+    const refs = (stringOpt(args, 'runs') ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+    if (refs.length < 2) throw new UsageError('ensemble needs --runs with at least two run ids, comma-separated');
+    const name = stringOpt(args, 'name');
+    const db = ctx.library(false).db;
+    const runId = createEnsemble(db, refs, name);
+    let row: CompareRow | null = null;
+    try {
+      row = evaluateRun(db, runId, 'val').row;
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err; // no labelled val predictions: the run exists all the same
+    }
+    ctx.print({ runId, val: row }, () =>
+      `ensemble ${runId} of ${refs.length} runs${row ? `: val AUC ${ci(row.auc, row.aucCi)}, log loss ${ci(row.logLoss, row.logLossCi)} on ${row.count} images` : ''}`,
+    );
+  },
+};

@@ -1,0 +1,101 @@
+/**
+ * Ensembles: the mean of several finished runs' probabilities, stored as a run of its own (model
+ * 'ensemble', its members in the config JSON) so `compare` ranks it and `submission` writes it like any
+ * run. It has no weights: predicting files or exporting a model go through a member.
+ */
+import { randomBytes } from 'node:crypto';
+import type { RunInfo } from '../../../shared/contract';
+import { AppError } from '../../../shared/errors';
+import type { Db } from '../db/open';
+import { getRun } from '../ml/runs';
+import { libraryClasses, runMembers } from './evaluate';
+
+export const ENSEMBLE_MODEL = 'ensemble';
+
+/** Refuses what needs a model's weights (predict, export, explain) on an ensemble, naming its members. */
+export function refuseEnsemble(run: RunInfo, what: string): void {
+  if (run.model !== ENSEMBLE_MODEL) return;
+  const members = runMembers(run);
+  throw new AppError(
+    'CONFLICT',
+    `run ${run.id} is an ensemble (the mean of ${members.length > 0 ? members.join(', ') : 'other runs'}'s stored probabilities): ` +
+      `it has no weights to ${what}; use one of its member runs`,
+  );
+}
+
+function newEnsembleId(): string {
+  const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+  return `${t}-ensemble-${randomBytes(2).toString('hex')}`;
+}
+
+/** The classes a run scored: an ensemble records them; a trained run used the library's list. */
+function classesOf(run: RunInfo, library: readonly string[]): string[] {
+  const c = run.config['classes'];
+  return Array.isArray(c) && c.every((x) => typeof x === 'string') ? (c as string[]) : [...library];
+}
+
+const allEqual = <T>(values: readonly T[]): boolean => values.every((v) => v === values[0]);
+
+/**
+ * Averages the members' probabilities per split over the images every member predicted in that split,
+ * into a new finished run; returns its id. Members must be finished, distinct, of the same classes and
+ * trained on the same data (the same data hash), else their predictions are not about the same question.
+ */
+export function createEnsemble(db: Db, runRefs: readonly string[], name?: string): string {
+  const members: RunInfo[] = [];
+  for (const ref of runRefs) {
+    const run = getRun(db, ref);
+    if (!members.some((m) => m.id === run.id)) members.push(run);
+  }
+  if (members.length < 2) {
+    throw new AppError('BAD_INPUT', `an ensemble needs at least two different runs; got ${members.map((m) => m.id).join(', ') || 'none'}`);
+  }
+  const unfinished = members.filter((m) => m.status !== 'done');
+  if (unfinished.length > 0) {
+    throw new AppError('CONFLICT', `only finished runs can be averaged: ${unfinished.map((m) => `${m.id} is ${m.status}`).join('; ')}`);
+  }
+  const library = libraryClasses(db);
+  const classes = members.map((m) => classesOf(m, library).join(','));
+  if (!allEqual(classes)) {
+    throw new AppError('CONFLICT', `the runs score different classes (${members.map((m, i) => `${m.id}: ${classes[i]}`).join('; ')}): their probabilities cannot be averaged`);
+  }
+  if (!allEqual(members.map((m) => m.dataHash))) {
+    throw new AppError(
+      'CONFLICT',
+      `the runs trained on different data (${members.map((m) => `${m.id}: data ${m.dataHash.slice(0, 12)}`).join('; ')}): ` +
+        "the library's labels or split changed between them, so their validation scores are not comparable; retrain them on the current split or pick runs with the same data hash",
+    );
+  }
+  const first = members[0] as RunInfo;
+  const ids = members.map((m) => m.id);
+  const placeholders = ids.map(() => '?').join(', ');
+  // an image counts when every member predicted it, and in the same split
+  const rows = db
+    .prepare(
+      `SELECT image_id AS imageId, MIN(split) AS split, AVG(probability) AS probability FROM predictions
+       WHERE run_id IN (${placeholders}) GROUP BY image_id HAVING COUNT(*) = ? AND COUNT(DISTINCT split) = 1 ORDER BY image_id`,
+    )
+    .all(...ids, ids.length) as Array<{ imageId: number; split: string; probability: number }>;
+  if (rows.length === 0) throw new AppError('CONFLICT', `the runs ${ids.join(', ')} have no image that all of them predicted`);
+  const id = newEnsembleId();
+  const now = new Date().toISOString();
+  const params = members.every((m) => m.params !== null) ? members.reduce((a, m) => a + (m.params ?? 0), 0) : null;
+  const seconds = members.every((m) => m.seconds !== null) ? members.reduce((a, m) => a + (m.seconds ?? 0), 0) : null;
+  const config = { members: ids, name: name ?? null, classes: classes[0]?.split(',') ?? library };
+  const insert = db.prepare(
+    `INSERT INTO runs (id, model, config, backend, device, engine, status, job_id, pid, started_at, finished_at, seconds, params,
+       split_seed, data_hash, train_images, val_images, weights_source, input_size)
+     VALUES (?, ?, ?, ?, '', 'none', 'done', NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ensemble', ?)`,
+  );
+  const prediction = db.prepare('INSERT INTO predictions (run_id, image_id, split, probability) VALUES (?, ?, ?, ?)');
+  db.transaction(() => {
+    insert.run(
+      id, ENSEMBLE_MODEL, JSON.stringify(config), allEqual(members.map((m) => m.backend)) ? first.backend : 'mixed', process.pid, now, now,
+      seconds, params, allEqual(members.map((m) => m.splitSeed)) ? first.splitSeed : null, first.dataHash, first.trainImages,
+      first.valImages, allEqual(members.map((m) => m.inputSize)) ? first.inputSize : 0,
+    );
+    // AVG of values in [0, 1] can land a rounding error outside it; the table's CHECK would refuse that
+    for (const r of rows) prediction.run(id, r.imageId, r.split, Math.min(1, Math.max(0, r.probability)));
+  })();
+  return id;
+}

@@ -1,0 +1,144 @@
+/**
+ * One run on one split, from the probabilities it stored: the comparison row (metrics with bootstrap
+ * intervals) and what the Compare view draws (ROC and PR points, calibration, confusion matrices whose
+ * cells list their images). Scored against the images' current labels, included rows only: a label fixed
+ * or an image removed after training counts for every run alike.
+ */
+import type { RunInfo } from '../../../shared/contract';
+import type { CompareRow, ConfusionAt, EvalSplit, RunEvaluation } from '../../../shared/contract-compare';
+import { AppError } from '../../../shared/errors';
+import type { Db } from '../db/open';
+import { binaryMetrics, calibrationBins, prCurve, rocCurve, youdenThreshold } from '../ml/metrics';
+import { getRun } from '../ml/runs';
+import { bootstrapIntervals } from './stats';
+
+export interface RunScores {
+  imageIds: number[];
+  /** 0 or 1: the position of the image's current label. */
+  labels: number[];
+  probs: number[];
+}
+
+export function libraryClasses(db: Db): string[] {
+  return (db.prepare('SELECT name FROM classes ORDER BY position, name').all() as Array<{ name: string }>).map((c) => c.name);
+}
+
+/** The run's probabilities on the split's labelled, included images, in image id order. */
+export function runScores(db: Db, runId: string, split: EvalSplit, classes: readonly string[]): RunScores {
+  const rows = db
+    .prepare(
+      `SELECT p.image_id AS imageId, p.probability, i.label FROM predictions p JOIN images i ON i.id = p.image_id
+       WHERE p.run_id = ? AND p.split = ? AND i.label IS NOT NULL AND i.excluded = 0 ORDER BY p.image_id`,
+    )
+    .all(runId, split) as Array<{ imageId: number; probability: number; label: string }>;
+  const out: RunScores = { imageIds: [], labels: [], probs: [] };
+  for (const r of rows) {
+    const label = classes.indexOf(r.label);
+    if (label !== 0 && label !== 1) continue; // a class added after the run has no place in a binary score
+    out.imageIds.push(r.imageId);
+    out.labels.push(label);
+    out.probs.push(r.probability);
+  }
+  return out;
+}
+
+function configString(run: RunInfo, key: string): string | null {
+  const v = run.config[key];
+  return typeof v === 'string' ? v : null;
+}
+
+export function runMembers(run: RunInfo): string[] {
+  const m = run.config['members'];
+  return Array.isArray(m) ? m.filter((x): x is string => typeof x === 'string') : [];
+}
+
+function epochCount(db: Db, runId: string): number {
+  return (db.prepare('SELECT COUNT(*) AS n FROM epochs WHERE run_id = ?').get(runId) as { n: number }).n;
+}
+
+/** The comparison row for a run whose scores are known (best is set by the caller that ranks rows). */
+export function compareRow(db: Db, run: RunInfo, s: RunScores): CompareRow {
+  const m = binaryMetrics(s.labels, s.probs);
+  const ci = bootstrapIntervals(s.labels, s.probs);
+  const seed = run.config['seed'];
+  const ensemble = run.model === 'ensemble';
+  return {
+    id: run.id,
+    model: run.model,
+    kind: ensemble ? 'ensemble' : 'trained',
+    members: ensemble ? runMembers(run) : [],
+    name: configString(run, 'name'),
+    backend: run.backend,
+    device: run.device,
+    engine: run.engine,
+    inputSize: run.inputSize,
+    weightsSource: run.weightsSource,
+    seed: typeof seed === 'number' && Number.isInteger(seed) ? seed : null,
+    epochs: epochCount(db, run.id),
+    bestEpoch: run.best?.epoch ?? null,
+    count: m.count,
+    auc: m.auc,
+    aucCi: m.auc === null ? null : ci.auc,
+    logLoss: m.logLoss,
+    logLossCi: ci.logLoss,
+    accuracy: m.accuracy,
+    precision: m.precision,
+    recall: m.recall,
+    f1: m.f1,
+    params: run.params,
+    seconds: run.seconds,
+    imagesPerSecond: run.imagesPerSecond,
+    best: false,
+  };
+}
+
+/** Confusion counts at a threshold (≥ predicts the positive class), with the images in each cell. */
+export function confusionAt(s: RunScores, threshold: number): ConfusionAt {
+  const cell = (): { count: number; imageIds: number[] } => ({ count: 0, imageIds: [] });
+  const c = { threshold, tp: cell(), fp: cell(), tn: cell(), fn: cell() };
+  for (let i = 0; i < s.labels.length; i++) {
+    const predicted = (s.probs[i] as number) >= threshold;
+    const target = s.labels[i] === 1 ? (predicted ? c.tp : c.fn) : predicted ? c.fp : c.tn;
+    target.count++;
+    target.imageIds.push(s.imageIds[i] as number);
+  }
+  return c;
+}
+
+/** Why a run cannot be scored on the split, or null when it can. */
+export function unscorable(run: RunInfo, s: RunScores, split: EvalSplit): string | null {
+  if (run.status !== 'done') return `${run.status}: only finished runs are compared`;
+  if (s.labels.length === 0) return `no predictions on labelled ${split} images`;
+  return null;
+}
+
+export function binaryClasses(db: Db): string[] {
+  const classes = libraryClasses(db);
+  if (classes.length !== 2) {
+    throw new AppError('CONFLICT', `comparison is binary for now; this library has ${classes.length} classes (${classes.join(', ')})`);
+  }
+  return classes;
+}
+
+export function evaluateRun(db: Db, runRef: string, split: EvalSplit): RunEvaluation {
+  const run = getRun(db, runRef);
+  const classes = binaryClasses(db);
+  const s = runScores(db, run.id, split, classes);
+  const why = unscorable(run, s, split);
+  if (why !== null) throw new AppError('CONFLICT', `run ${run.id} cannot be evaluated on ${split}: ${why}`);
+  const youden = youdenThreshold(s.labels, s.probs);
+  const atYouden = youden === null ? { ...confusionAt(s, 0.5), j: 0 } : { ...confusionAt(s, youden.threshold), j: youden.j };
+  return {
+    runId: run.id,
+    split,
+    count: s.labels.length,
+    positives: s.labels.filter((l) => l === 1).length,
+    classes,
+    row: compareRow(db, run, s),
+    roc: rocCurve(s.labels, s.probs).map((p) => ({ threshold: Number.isFinite(p.threshold) ? p.threshold : null, fpr: p.fpr, tpr: p.tpr })),
+    pr: prCurve(s.labels, s.probs),
+    calibration: calibrationBins(s.labels, s.probs, 10),
+    atHalf: confusionAt(s, 0.5),
+    atYouden,
+  };
+}
