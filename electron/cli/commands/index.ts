@@ -6,6 +6,7 @@ import { compare, ensemble } from './compare';
 import { classes, exclude, historyCmd, label, redoCmd, restore, undoCmd } from './edits';
 import { exportModel } from './export-model';
 import { importCmd } from './import';
+import { report } from './report';
 import { weights } from './weights';
 import { cache, predict, runs, submission, train } from './train';
 import { serve } from './serve';
@@ -29,6 +30,7 @@ export const COMMANDS: readonly Command[] = [
   submission,
   compare,
   ensemble,
+  report,
   exportModel,
   cache,
   weights,

@@ -1,11 +1,10 @@
-/** Contract handlers for report (contract-compare.ts). Being built this session: each throws until its core lands. */
-import { AppError } from '../../../shared/errors';
+/** Contract handler for report.write: the self-contained HTML report (core/report). */
 import type { HandlerTable } from './dataset-handlers';
 
-const notYet = (method: string): never => {
-  throw new AppError('INTERNAL', `${method} is not built yet`);
-};
-
 export const reportHandlers: HandlerTable<'report.write'> = {
-  'report.write': () => notYet('report.write'),
+  'report.write': async (ctx, input) => {
+    // loaded here: sharp's thumbnails and chart.js stay out of the other methods' start-up
+    const { writeReport } = await import('../report/report');
+    return writeReport(ctx.lib, input.out, input.split);
+  },
 };
