@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AppError } from '../../../shared/errors';
+import { refuseEnsemble } from '../compare/ensemble';
 import type { Library } from '../library';
 import { batchTensor } from './augment';
 import { decodeRgb } from './data';
@@ -41,6 +42,7 @@ export interface ExplainOptions {
 export async function explainFiles(lib: Library, runRef: string, files: readonly string[], opts: ExplainOptions = {}): Promise<Explanation[]> {
   if (files.length === 0) throw new AppError('BAD_INPUT', 'explain needs at least one image file');
   const run = getRun(lib.db, runRef);
+  refuseEnsemble(run, 'explain');
   const dir = runDir(lib, run.id);
   const info = await readCheckpointInfo(dir, run.id);
   const paths = files.map((f) => resolve(f));

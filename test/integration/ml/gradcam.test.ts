@@ -135,6 +135,9 @@ describe('Grad-CAM (wasm)', () => {
     const decoded = await sharp(Buffer.from(out.dataUrl.split(',')[1] ?? '', 'base64')).metadata();
     assert.deepEqual([decoded.width, decoded.height], [SIDE, SIDE]);
     await assert.rejects(dispatch(ctx, 'runs.explain', { id: runId, imageId: 99999 }), /no image with id 99999/);
+    // an ensemble has no weights to explain: refused with what to do instead
+    createRun(t.lib.db, { id: 'gradcam-test-ensemble', model: 'ensemble', config: { members: [runId] }, backend: 'none', jobId: null, set: trainingSet(t.lib.db), weightsSource: 'none', inputSize: 0 });
+    await assert.rejects(explainFiles(t.lib, 'gradcam-test-ensemble', [file]), /is an ensemble .*use one of its member runs/);
   });
 
   test('CLI: predict --run ID FILE --explain OUT.png; several files take a folder', async () => {
