@@ -1,13 +1,30 @@
-/** Contract handlers for doubts (contract-compare.ts). Being built this session: each throws until its core lands. */
-import { AppError } from '../../../shared/errors';
+/** Contract handlers for the label doubts (contract-compare.ts): thin calls into core/doubts. */
+import { acceptDoubt, listDoubts } from '../doubts/store';
 import type { HandlerTable } from './dataset-handlers';
 
-const notYet = (method: string): never => {
-  throw new AppError('INTERNAL', `${method} is not built yet`);
-};
-
 export const doubtsHandlers: HandlerTable<'doubts.start' | 'doubts.list' | 'doubts.accept'> = {
-  'doubts.start': () => notYet('doubts.start'),
-  'doubts.list': () => notYet('doubts.list'),
-  'doubts.accept': () => notYet('doubts.accept'),
+  'doubts.start': (ctx, input) => {
+    const jobId = ctx.jobs.start('doubts', input, async (job) => {
+      // TensorFlow.js, ONNX Runtime and the models load with the first computation, not with the server
+      const { computeDoubts, toDoubtsResult } = await import('../doubts/compute');
+      const report = await computeDoubts(ctx.lib, {
+        run: input.run,
+        model: input.model,
+        folds: input.folds,
+        seed: input.seed,
+        signal: job.signal,
+        progress: job.progress,
+      });
+      ctx.emit({ name: 'library.changed', payload: { what: 'findings' } });
+      return toDoubtsResult(report);
+    });
+    return { jobId };
+  },
+  'doubts.list': (ctx) => listDoubts(ctx.lib.db),
+  'doubts.accept': (ctx, input) => {
+    const accepted = acceptDoubt(ctx.lib.db, input.findingId);
+    ctx.emit({ name: 'library.changed', payload: { what: 'labels' } });
+    ctx.emit({ name: 'library.changed', payload: { what: 'findings' } });
+    return accepted;
+  },
 };

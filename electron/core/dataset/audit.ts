@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import type { Finding, FindingKind, FindingStatus } from '../../../shared/contract';
 import { AppError } from '../../../shared/errors';
 import type { Db } from '../db/open';
+import { labelDoubtDrafts } from '../doubts/findings';
 import { duplicateGroups } from './audit-groups';
 import { fileChecks, groupChecks, outlierChecks, shortcutChecks, type DraftFinding } from './audit-checks';
 import { allImages, type ImageRecord } from './images';
@@ -50,6 +51,8 @@ export function runAudit(db: Db): AuditResult {
     ...groupChecks(duplicateGroups(included)),
     ...outlierChecks(images),
     ...shortcutChecks(images, classes),
+    // the models' label doubts (`mask-studio doubts`) are computed elsewhere; re-added while still relevant
+    ...labelDoubtDrafts(db, included),
   ];
   for (const img of included) {
     if (img.label === null && img.split !== 'submission' && !named.has(img.id)) {

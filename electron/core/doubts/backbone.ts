@@ -1,0 +1,166 @@
+/**
+ * Where the doubts' features come from: the frozen, pretrained base of a transfer architecture, run once
+ * per image and cached on disk exactly as transfer training caches it (same key: architecture, input size,
+ * resize mode, weights identity), so doubts after training, or training after doubts, extract nothing.
+ *
+ * The scratch CNN has no pretrained base whose features mean anything before training; K-fold scratch
+ * training would cost K full trainings. Doubts therefore refuse it and say which backbone to use.
+ */
+import { createHash } from 'node:crypto';
+import { AppError } from '../../../shared/errors';
+import type { Db } from '../db/open';
+import type { ImageSource, ResizeMode } from '../ml/data';
+import { getRun } from '../ml/runs';
+import { ARCHITECTURES, TRANSFER_MODELS, type TransferModelName } from '../ml/models';
+import type { Engine } from '../ml/onnx/engine';
+import type { BackendPref } from '../ml/train-config';
+import { fetchHint, findNsfwjs, weightsStatus } from '../ml/weights';
+
+/** Length of the pooled feature vector of each base (Keras's include_top=False + GlobalAveragePooling2D). */
+export const FEATURE_SIZE: Record<TransferModelName, number> = {
+  vgg19: 512,
+  inception_v3: 2048,
+  inception_resnet_v2: 1536,
+  resnet50: 2048,
+  xception: 2048,
+};
+
+export interface Backbone {
+  model: TransferModelName;
+  /** imagenet | nsfwjs | a weights file. */
+  weights: string;
+  inputSize: number;
+  resize: ResizeMode;
+  /** The training run it was taken from (--run), else null. */
+  runId: string | null;
+}
+
+export interface BackboneRequest {
+  run?: string | undefined;
+  model?: string | undefined;
+  weights?: string | undefined;
+  inputSize?: number | undefined;
+  weightsDir?: string | undefined;
+}
+
+function isTransfer(name: string): name is TransferModelName {
+  return (TRANSFER_MODELS as readonly string[]).includes(name);
+}
+
+const USE_TRANSFER = "use a transfer backbone: '--model inception_v3' (the nsfwjs weights work offline) or '--run ID' of a transfer run";
+
+/** The backbone a request names; the default is InceptionV3 with the weights at hand (ImageNet, else nsfwjs). */
+export function resolveBackbone(db: Db, req: BackboneRequest): Backbone {
+  if (req.run !== undefined && req.model !== undefined) throw new AppError('BAD_INPUT', 'doubts take --run ID or --model NAME, not both');
+  if (req.run !== undefined) {
+    const run = getRun(db, req.run);
+    if (!isTransfer(run.model)) {
+      throw new AppError('BAD_INPUT', `run ${run.id} is the ${run.model} model, which has no pretrained base to take features from; ${USE_TRANSFER}`);
+    }
+    if (run.weightsSource === 'none') {
+      throw new AppError('BAD_INPUT', `run ${run.id} trained ${run.model} from random weights: its frozen base says nothing; ${USE_TRANSFER}`);
+    }
+    const resize = run.config['resize'];
+    return {
+      model: run.model,
+      weights: run.weightsSource,
+      inputSize: req.inputSize ?? run.inputSize,
+      resize: resize === 'crop' || resize === 'letterbox' ? resize : 'fill',
+      runId: run.id,
+    };
+  }
+  const model = req.model ?? 'inception_v3';
+  if (!isTransfer(model)) {
+    throw new AppError(
+      'BAD_INPUT',
+      model === 'scratch' ? `the scratch CNN has no pretrained base; ${USE_TRANSFER}` : `unknown model '${model}'; expected one of ${TRANSFER_MODELS.join(', ')}`,
+    );
+  }
+  const spec = ARCHITECTURES[model];
+  const inputSize = req.inputSize ?? spec.defaultInputSize;
+  if (inputSize < spec.minInputSize) throw new AppError('BAD_INPUT', `${model} needs an input size of at least ${spec.minInputSize} px; received ${inputSize}`);
+  let weights = req.weights;
+  if (weights === undefined) {
+    const dir = req.weightsDir !== undefined ? { dir: req.weightsDir } : {};
+    if (weightsStatus(model, dir).present) weights = 'imagenet';
+    else if (model === 'inception_v3' && findNsfwjs()) weights = 'nsfwjs';
+    else throw new AppError('NOT_FOUND', `no pretrained weights for ${model}: ${fetchHint(model)}${model === 'inception_v3' ? '' : "; or use '--model inception_v3' (the nsfwjs weights work offline)"}`);
+  }
+  if (weights === 'none') throw new AppError('BAD_INPUT', `doubts need pretrained weights; random ones say nothing. ${USE_TRANSFER}`);
+  return { model, weights, inputSize, resize: 'fill', runId: null };
+}
+
+/** The cache key's weights identity without loading the weights, where it is known up front. */
+function knownWeightsId(b: Backbone, weightsDir: string | undefined): string | null {
+  if (b.weights === 'nsfwjs') {
+    const pkg = findNsfwjs();
+    return pkg ? `nsfwjs@${pkg.version}` : null;
+  }
+  if (b.weights === 'imagenet') {
+    const s = weightsStatus(b.model, weightsDir !== undefined ? { dir: weightsDir } : {});
+    return s.md5 !== null ? `md5:${s.md5}` : null;
+  }
+  return null;
+}
+
+export interface BackboneFeatures {
+  features: Float32Array[];
+  /** Images whose features were already cached. */
+  cached: number;
+  /** What computed the missing ones: 'onnx' | 'tfjs', or 'cache' when nothing was computed. */
+  engine: string;
+  /** Why 'auto' fell back to TensorFlow.js, if it did. */
+  fallback: string | null;
+}
+
+export interface FeatureOptions {
+  engine?: Engine;
+  /** TensorFlow.js backend for building the base (ONNX Runtime then runs it); default auto. */
+  backend?: BackendPref;
+  weightsDir?: string | undefined;
+  signal?: AbortSignal | undefined;
+  onProgress?: (done: number, total: number) => void;
+}
+
+const weightsHash = (id: string): string => createHash('sha256').update(id).digest('hex');
+
+/** Features for every source, in order; TensorFlow.js and the base load only when something is missing. */
+export async function backboneFeatures(cacheDir: string, b: Backbone, sources: readonly ImageSource[], opts: FeatureOptions = {}): Promise<BackboneFeatures> {
+  const { FeatureCache, extractFeatures } = await import('../ml/features');
+  const key = (id: string): ConstructorParameters<typeof FeatureCache>[1] => ({ architecture: b.model, inputSize: b.inputSize, resize: b.resize, weightsHash: weightsHash(id) });
+  const known = knownWeightsId(b, opts.weightsDir);
+  if (known !== null) {
+    const cache = new FeatureCache(cacheDir, key(known), FEATURE_SIZE[b.model]);
+    const hits = await Promise.all(sources.map((s) => cache.get(s.sha256)));
+    if (hits.every((h) => h !== null)) {
+      opts.onProgress?.(sources.length, sources.length);
+      return { features: hits.filter((h) => h !== null), cached: sources.length, engine: 'cache', fallback: null };
+    }
+  }
+  const [{ buildBase }, { loadWeightsInto }, { createFeatureExtractor }, { chooseBackend }] = await Promise.all([
+    import('../ml/models'),
+    import('../ml/weights'),
+    import('../ml/onnx/engine'),
+    import('../ml/train-backend'),
+  ]);
+  await chooseBackend(opts.backend ?? 'auto');
+  // zeros: every weight is overwritten by the load, drawing ~22M random numbers first is wasted time
+  const base = buildBase(b.model, { inputSize: b.inputSize, pooling: 'avg', initializer: 'zeros' });
+  try {
+    const loaded = await loadWeightsInto(b.model, base, b.weights, opts.weightsDir !== undefined ? { dir: opts.weightsDir } : {});
+    const choice = await createFeatureExtractor(opts.engine ?? 'auto', base, loaded.preprocessing);
+    try {
+      const cache = new FeatureCache(cacheDir, key(loaded.weightsId), choice.extractor.featureSize);
+      const r = await extractFeatures(choice.extractor, cache, cacheDir, sources, {
+        resize: b.resize,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      });
+      return { features: r.features, cached: r.cached, engine: choice.extractor.info.engine, fallback: choice.fallback };
+    } finally {
+      await choice.extractor.dispose();
+    }
+  } finally {
+    base.dispose();
+  }
+}
