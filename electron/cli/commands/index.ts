@@ -2,6 +2,7 @@
 import type { Command } from '../command';
 import { audit, exportCmd, split, stats } from './dataset';
 import { doctor, models } from './doctor';
+import { doubts } from './doubts';
 import { compare, ensemble } from './compare';
 import { classes, exclude, historyCmd, label, redoCmd, restore, undoCmd } from './edits';
 import { exportModel } from './export-model';
@@ -32,6 +33,7 @@ export const COMMANDS: readonly Command[] = [
   ensemble,
   report,
   exportModel,
+  doubts,
   cache,
   weights,
   models,

@@ -1,0 +1,106 @@
+/** `doubts`: the labels the models doubt (confident learning on out-of-fold probabilities); `doubts accept ID`. */
+import { JobRunner } from '../../core/jobs/runner';
+import { UsageError, intOpt, numberOpt, positional, stringOpt, type Command } from '../command';
+
+const fmt = (v: number | null | undefined, digits = 3): string => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
+
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return [line(head), ...rows.map(line)].join('\n');
+}
+
+export const doubts: Command = {
+  name: 'doubts',
+  usage: 'doubts [--run ID | --model NAME] [--weights imagenet|nsfwjs|FILE] [--input-size N] [--folds 5] [--seed N] [--top N] [--engine auto|onnx|tfjs] [--json] | doubts accept FINDING_ID',
+  summary: "labels the models doubt: K-fold out-of-fold probabilities on a pretrained backbone's features and confident learning (findings join the audit)",
+  options: {
+    run: { type: 'string' },
+    model: { type: 'string' },
+    weights: { type: 'string' },
+    'input-size': { type: 'string' },
+    folds: { type: 'string' },
+    seed: { type: 'string' },
+    top: { type: 'string' },
+    engine: { type: 'string' },
+  },
+  async run(ctx, args) {
+    const lib = ctx.library(false);
+    if (args.positionals[0] === 'accept') {
+      const raw = positional(args, 1, 'the FINDING_ID of a label-doubt finding');
+      const id = Number(raw);
+      if (!Number.isInteger(id)) throw new UsageError(`'${raw}' is not a finding id`);
+      const { acceptDoubt } = await import('../../core/doubts/store');
+      const r = acceptDoubt(lib.db, id);
+      ctx.print(r, () => `relabelled image ${r.imageId} as '${r.label}' (batch ${r.batch}; 'mask-studio undo' restores it)`);
+      return;
+    }
+    if (args.positionals.length > 0) throw new UsageError(`unknown 'doubts ${args.positionals[0] ?? ''}'; try 'doubts' or 'doubts accept ID'`);
+    const engineRaw = stringOpt(args, 'engine');
+    if (engineRaw !== undefined && engineRaw !== 'auto' && engineRaw !== 'onnx' && engineRaw !== 'tfjs') throw new UsageError(`--engine '${engineRaw}': expected auto, onnx or tfjs`);
+    const engine: 'auto' | 'onnx' | 'tfjs' | undefined = engineRaw;
+    const folds = intOpt(args, 'folds', 2) ?? 5;
+    if (folds > 20) throw new UsageError(`--folds ${folds}: at most 20`);
+    const top = intOpt(args, 'top', 1) ?? 20;
+    const { computeDoubts, toDoubtsResult } = await import('../../core/doubts/compute');
+    const runner = new JobRunner(lib.db, (e) => {
+      const p = e.payload;
+      if (e.name === 'job.progress' && 'phase' in p) ctx.progress('doubts')({ phase: p.phase, done: p.done, total: p.total, etaMs: p.etaMs });
+    });
+    const input = {
+      run: stringOpt(args, 'run'),
+      model: stringOpt(args, 'model'),
+      weights: stringOpt(args, 'weights'),
+      inputSize: intOpt(args, 'input-size', 8),
+      folds,
+      seed: numberOpt(args, 'seed', Number.isInteger) ?? 1,
+      ...(engine !== undefined ? { engine } : {}),
+    };
+    let report: Awaited<ReturnType<typeof computeDoubts>> | null = null;
+    let failure: unknown = null;
+    const jobId = runner.start('doubts', input, async (job) => {
+      try {
+        report = await computeDoubts(lib, { ...input, signal: job.signal, progress: job.progress });
+      } catch (err) {
+        failure = err;
+        throw err;
+      }
+      return toDoubtsResult(report);
+    });
+    const onSigint = (): void => {
+      ctx.stderr.write('\ncancelling the doubts computation…\n');
+      runner.cancel(jobId);
+    };
+    process.on('SIGINT', onSigint);
+    try {
+      await runner.wait(jobId);
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+    if (failure !== null) throw failure;
+    const r = report as Awaited<ReturnType<typeof computeDoubts>> | null;
+    if (r === null) throw new UsageError('the doubts computation was cancelled');
+    if (r.engineFallback !== null) ctx.stderr.write(`warning: features computed with TensorFlow.js: ${r.engineFallback}\n`);
+    const names = new Map((lib.db.prepare('SELECT name, display_name FROM classes').all() as Array<{ name: string; display_name: string }>).map((c) => [c.name, c.display_name]));
+    const show = (c: string): string => names.get(c) ?? c;
+    ctx.print(toDoubtsResult(r), () => {
+      const b = r.backbone;
+      const lines = [
+        `${r.images} labelled images, ${r.folds} folds (stratified, duplicates kept together), features: ${b.model} (${b.weights} weights, ${b.inputSize} px${b.runId ? `, from run ${b.runId}` : ''}; ${r.cachedFeatures} cached, rest on ${r.engine})`,
+        `out-of-fold AUC ${fmt(r.oofAuc, 4)}, logistic regression L2 ${r.l2}`,
+        `thresholds (mean out-of-fold p of the class over images labelled so): ${Object.entries(r.thresholds).map(([c, t]) => `'${show(c)}' ${fmt(t)}`).join(', ')}`,
+        `${r.doubts.length} doubts in ${r.seconds.toFixed(1)} s${r.doubts.length > top ? ` (top ${top} below; --json for all)` : ''}`,
+      ];
+      if (r.doubts.length > 0) {
+        lines.push(
+          table(
+            ['rank', 'finding', 'image', 'given', 'suggested', 'p(given)'],
+            r.doubts.slice(0, top).map((d) => [String(d.rank), d.findingId === null ? '—' : String(d.findingId), d.relPath, show(d.given), show(d.suggested), fmt(d.probability)]),
+          ),
+          "accept one with 'mask-studio doubts accept FINDING'; they are also in 'mask-studio audit' and the app's Review",
+        );
+      }
+      return lines.join('\n');
+    });
+  },
+};
