@@ -8,6 +8,7 @@ import type { Finding, ImageRow } from '../../../../shared/contract';
 import type { DoubtRow } from '../../../../shared/contract-compare';
 import { call, errorMessage } from '../api/client';
 import { isDuplicate, keeperOf } from '../findings';
+import { app } from './app.svelte';
 import { jobs } from './jobs.svelte';
 import { notices } from './notices.svelte';
 
@@ -165,7 +166,7 @@ export class ReviewState {
       } else if (decision === 'accept') {
         if (f.kind !== 'label-doubt') throw new Error('only a label doubt has a suggestion to accept');
         const r = await call('doubts.accept', { findingId: f.id });
-        notices.push('info', `Relabelled as “${r.label}” (undo: the Undo button, or z in the Library)`);
+        notices.push('info', `Relabelled as “${app.displayName(r.label)}” (undo: the Undo button, or z in the Library)`);
       }
       this.#outcomes[f.id] = decision;
     } catch (err) {
