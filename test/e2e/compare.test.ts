@@ -198,6 +198,22 @@ describe('the Compare view in Chromium (serve mode)', { skip: skip ?? false }, (
     assert.match(download.suggestedFilename(), /^submission-.+\.csv$/);
   });
 
+  test('the download routes want the token, and a run id is never a pattern', async () => {
+    const origin = new URL(server.url).origin;
+    const id = runs[0]?.id ?? '';
+    const bare = await fetch(`${origin}/api/runs/${id}/submission.csv`);
+    assert.equal(bare.status, 401);
+    assert.equal((await fetch(`${origin}/api/report.html`)).status, 401);
+    const token = new URL(server.url).searchParams.get('token') ?? '';
+    const auth = { headers: { Authorization: `Bearer ${token}` } };
+    const ok = await fetch(`${origin}/api/runs/${id}/submission.csv`, auth);
+    assert.equal(ok.status, 200);
+    assert.match(ok.headers.get('content-disposition') ?? '', /^attachment; filename="submission-/);
+    // '%' is SQL LIKE's wildcard: a prefix lookup must not turn it into "any run".
+    assert.equal((await fetch(`${origin}/api/runs/%25/submission.csv`, auth)).status, 404);
+    assert.equal((await fetch(`${origin}/api/runs/no-such-run/submission.csv`, auth)).status, 404);
+  });
+
   test('the split control in Insights writes a split and shows its summary', async () => {
     await page.getByTestId('nav-insights').click();
     await page.getByTestId('split-panel').waitFor();

@@ -1,0 +1,28 @@
+/** The Compare view's run names: a name, else the model, told apart by seed, then by the id's tail. */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { CompareRow } from '../../shared/contract-compare';
+import { runLabels } from '../../renderer/src/lib/compare-names';
+
+function row(id: string, model: string, seed: number | null, extra: Partial<CompareRow> = {}): CompareRow {
+  return {
+    id, model, kind: 'trained', members: [], name: null, backend: 'wasm', device: 'cpu', engine: 'tfjs', inputSize: 32, weightsSource: 'none',
+    seed, epochs: 2, bestEpoch: 1, count: 8, auc: 0.5, aucCi: null, logLoss: 0.69, logLossCi: null, accuracy: 0.5, precision: 0.5, recall: 0.5,
+    f1: 0.5, params: 100, seconds: 1, imagesPerSecond: 10, best: false, ...extra,
+  };
+}
+
+describe('runLabels', () => {
+  test('a model alone keeps its name; a given name wins', () => {
+    const names = runLabels([row('a-1', 'scratch', 1), row('b-2', 'vgg19', 1, { name: 'my vgg' })]);
+    assert.deepEqual([...names.values()], ['scratch', 'my vgg']);
+  });
+  test('runs of one model are told apart by seed, reruns of one seed by the id tail', () => {
+    const names = runLabels([row('x-aaaa', 'scratch', 1), row('x-bbbb', 'scratch', 2), row('x-cccc', 'scratch', 2)]);
+    assert.deepEqual([...names.values()], ['scratch · seed 1', 'scratch · seed 2 · bbbb', 'scratch · seed 2 · cccc']);
+  });
+  test('an ensemble is named by its size', () => {
+    const names = runLabels([row('e-1', 'ensemble', null, { kind: 'ensemble', members: ['a', 'b', 'c'] })]);
+    assert.equal(names.get('e-1'), 'ensemble of 3');
+  });
+});
