@@ -1,0 +1,77 @@
+/**
+ * `npm run bench -- doubts [--size 224] [--folds 5] [--library DIR]`: label doubts on the real Spot the Mask
+ * labels (../shared/data/spot-the-mask from the repo root), imported into a temp library by the core import
+ * (so duplicate groups come from the real hashes). First on the labels as given: the top 20 doubts, for a
+ * person to look at. Then with 5 % of the labels flipped (seeded): precision and recall of the doubts against
+ * the flips (a doubt that is no flip may still be a real label error). Features: nsfwjs InceptionV3, cached,
+ * so the second computation extracts nothing. The machine is shared: wall-clock seconds are noisy.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { importDataset } from '../../electron/core/dataset/import';
+import { computeDoubts } from '../../electron/core/doubts/compute';
+import { openLibrary } from '../../electron/core/library';
+import { Rng } from '../../electron/core/random';
+
+const DATA = resolve(import.meta.dirname, '../../../shared/data/spot-the-mask');
+
+export async function run(argv: string[]): Promise<void> {
+  const get = (flag: string): string | undefined => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const size = Number(get('--size') ?? 224);
+  const folds = Number(get('--folds') ?? 5);
+  if (!existsSync(join(DATA, 'labels.csv'))) {
+    console.log(`skipped: no Spot the Mask data at ${DATA}`);
+    return;
+  }
+  const keep = get('--library');
+  const dir = keep ? resolve(keep) : mkdtempSync(join(tmpdir(), 'ms-bench-doubts-'));
+  const lib = openLibrary(dir, { create: true });
+  try {
+    let t0 = performance.now();
+    const imported = await importDataset(lib.db, { dir: join(DATA, 'images'), labels: join(DATA, 'labels.csv') });
+    console.log(`import: ${imported.files} files in ${((performance.now() - t0) / 1000).toFixed(1)} s (load average ${loadavg().map((l) => l.toFixed(1)).join(' ')})`);
+    const names = new Map((lib.db.prepare('SELECT name, display_name FROM classes').all() as Array<{ name: string; display_name: string }>).map((c) => [c.name, c.display_name]));
+    const opts = { model: 'inception_v3', weights: 'nsfwjs', inputSize: size, folds, seed: 1 };
+
+    t0 = performance.now();
+    const real = await computeDoubts(lib, opts);
+    console.log(
+      `\nreal labels: ${real.images} images, OOF AUC ${real.oofAuc?.toFixed(4)}, L2 ${real.l2}, thresholds ${JSON.stringify(real.thresholds)}, ` +
+        `${real.doubts.length} doubts; ${((performance.now() - t0) / 1000).toFixed(1)} s (features: ${real.cachedFeatures} cached, rest on ${real.engine})`,
+    );
+    console.log('rank  file                 given     suggested  p(given)');
+    for (const d of real.doubts.slice(0, 20)) {
+      console.log(`${String(d.rank).padEnd(5)} ${d.relPath.padEnd(20)} ${(names.get(d.given) ?? d.given).padEnd(9)} ${(names.get(d.suggested) ?? d.suggested).padEnd(10)} ${d.probability.toFixed(3)}`);
+    }
+
+    // 5 % flipped, seeded; written straight into the rows (no events: this library is thrown away)
+    const rows = lib.db.prepare("SELECT id, label FROM images WHERE label IS NOT NULL AND excluded = 0 AND decode_status = 'ok' ORDER BY id").all() as Array<{ id: number; label: string }>;
+    const rng = new Rng(5);
+    const flipped = new Set<number>();
+    const set = lib.db.prepare('UPDATE images SET label = ? WHERE id = ?');
+    lib.db.transaction(() => {
+      for (const r of rows) {
+        if (rng.next() >= 0.05) continue;
+        set.run(r.label === '1' ? '0' : '1', r.id);
+        flipped.add(r.id);
+      }
+    })();
+    t0 = performance.now();
+    const noisy = await computeDoubts(lib, opts);
+    const hits = noisy.doubts.filter((d) => flipped.has(d.imageId)).length;
+    const before = new Set(real.doubts.map((d) => d.imageId));
+    const others = noisy.doubts.filter((d) => !flipped.has(d.imageId));
+    console.log(
+      `\n5 % flipped (${flipped.size} of ${rows.length}): ${noisy.doubts.length} doubts, recall ${(hits / flipped.size).toFixed(3)} (${hits}/${flipped.size}), ` +
+        `precision ${(hits / Math.max(1, noisy.doubts.length)).toFixed(3)}; of the ${others.length} doubts that are no flip, ${others.filter((d) => before.has(d.imageId)).length} were ` +
+        `already doubted on the real labels; OOF AUC ${noisy.oofAuc?.toFixed(4)}, L2 ${noisy.l2}; ${((performance.now() - t0) / 1000).toFixed(1)} s (features: ${noisy.cachedFeatures} cached)`,
+    );
+  } finally {
+    lib.close();
+    if (!keep) rmSync(dir, { recursive: true, force: true });
+  }
+}
