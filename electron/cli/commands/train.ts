@@ -300,7 +300,7 @@ export const predict: Command = {
         rows.push({ file: r.file, probability: r.probability, label: r.label, explanation: out, layer: r.layer, width: r.width, height: r.height });
       }
       ctx.print(rows, () =>
-        [`Grad-CAM at layer ${results[0]?.layer ?? '?'} (TensorFlow.js on ${chosen.backend})`, ...rows.map((r) => `${r.file}\t${r.probability.toFixed(4)}\t${r.label}\t${r.explanation}`)].join('\n'),
+        [`Grad-CAM at layer ${results[0]?.layer ?? '?'} (TensorFlow.js on ${chosen.backend}); each map shows the evidence for the predicted class`, ...rows.map((r) => `${r.file}\t${r.probability.toFixed(4)}\t${r.label}\t${r.explanation}`)].join('\n'),
       );
       return;
     }

@@ -26,7 +26,7 @@ export interface Explanation {
   layer: string;
   /** The run's probability of the positive class (the second) for the file. */
   probability: number;
-  /** The class at threshold 0.5, as predict names it. */
+  /** The class at threshold 0.5, as predict names it: the map shows the evidence for this class. */
   label: string;
 }
 

@@ -1,7 +1,9 @@
 /**
  * Grad-CAM (Selvaraju et al. 2017) for our binary classifiers: the activation A of the last layer whose
- * output is still a 4-D feature map (picked automatically), the gradient of the positive class's logit
- * with respect to A, channel weights = the gradient's spatial mean, CAM = ReLU(Σ_k w_k A_k).
+ * output is still a 4-D feature map (picked automatically), the gradient of the explained class's logit
+ * with respect to A, channel weights = the gradient's spatial mean, CAM = ReLU(Σ_k w_k A_k). By default the
+ * explained class is the predicted one: for a binary sigmoid the negative class's logit is −logit, so a
+ * confident 'no mask' shows what the model saw instead of an empty map.
  *
  * The gradient only flows through the layers after the cut (pooling/flatten → dense → dropout → dense),
  * which every backend differentiates cheaply; the base runs forward once, like predict.
@@ -27,7 +29,12 @@ export interface CamResult extends CamGrid {
   /** The model's probability of the positive class (the second one) for the image. */
   probability: number;
   logit: number;
+  /** Whose evidence the map shows: 1 = the positive class, 0 = the other. */
+  explained: 0 | 1;
 }
+
+/** 'predicted' (default): the class the model predicts; or always the given class's evidence. */
+export type CamTarget = 'predicted' | 0 | 1;
 
 function outputRank(layer: tf.layers.Layer): number {
   const shape = layer.outputShape;
@@ -118,12 +125,15 @@ export function camModel(model: tf.LayersModel, layerName?: string): CamModel {
 }
 
 /** Grad-CAM of one preprocessed image ([1, size, size, 3], as predict feeds it). */
-export async function gradCam(cm: CamModel, input: tf.Tensor4D): Promise<CamResult> {
+export async function gradCam(cm: CamModel, input: tf.Tensor4D, target: CamTarget = 'predicted'): Promise<CamResult> {
   if (input.shape[0] !== 1) throw new RangeError(`gradCam takes one image at a time; received a batch of ${input.shape[0]}`);
+  let explained: 0 | 1 = 1;
   const [camT, logitT] = tf.tidy(() => {
     const a = cm.base.predict(input) as tf.Tensor4D;
     const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => tf.sum(cm.head(x)))(a);
-    const weights = tf.mean(grad, [1, 2], true); // [1, 1, 1, K]
+    explained = target === 'predicted' ? ((value.dataSync()[0] ?? 0) >= 0 ? 1 : 0) : target;
+    // d(−logit)/dA = −d(logit)/dA: the other class's weights are the negated ones
+    const weights = tf.mul(tf.mean(grad, [1, 2], true), explained === 1 ? 1 : -1); // [1, 1, 1, K]
     const cam = tf.relu(tf.sum(tf.mul(a, weights), -1)); // [1, h, w]
     return [cam, value];
   });
@@ -131,7 +141,7 @@ export async function gradCam(cm: CamModel, input: tf.Tensor4D): Promise<CamResu
     const [h, w] = [camT.shape[1] ?? 0, camT.shape[2] ?? 0];
     const cam = new Float32Array(await camT.data());
     const logit = (await logitT.data())[0] ?? Number.NaN;
-    return { layer: cm.layer.name, height: h, width: w, cam, logit, probability: 1 / (1 + Math.exp(-logit)) };
+    return { layer: cm.layer.name, height: h, width: w, cam, logit, probability: 1 / (1 + Math.exp(-logit)), explained };
   } finally {
     camT.dispose();
     logitT.dispose();

@@ -80,15 +80,23 @@ describe('gradCam', () => {
       const logit = v.reduce((s, vk, k) => s + vk * (Array.from({ length: H * W }, (_, p) => a[p * K + k] ?? 0).reduce((m, y) => m + y, 0) / (H * W)), bias);
       const t = tf.tensor4d(xs, [1, H, W, C]);
       const before = tf.memory().numTensors;
-      const r = await gradCam(camModel(model), t);
+      const r = await gradCam(camModel(model), t, 1);
       assert.equal(tf.memory().numTensors, before, 'gradCam leaks no tensors');
-      t.dispose();
       assert.equal(r.layer, 'conv');
       assert.deepEqual([r.height, r.width], [H, W]);
       close(r.cam, expected, 1e-5, `cam seed ${seed}`);
+      // the other class's evidence: the logit is −logit, so the weights are −v
+      const negative = Array.from({ length: H * W }, (_, p) => Math.max(0, -v.reduce((s, vk, k) => s + vk * (a[p * K + k] ?? 0), 0) / (H * W)));
+      const r0 = await gradCam(camModel(model), t, 0);
+      assert.equal(r0.explained, 0);
+      close(r0.cam, negative, 1e-5, `class-0 cam seed ${seed}`);
+      const predicted = await gradCam(camModel(model), t);
+      t.dispose();
+      assert.equal(predicted.explained, logit >= 0 ? 1 : 0, 'by default the predicted class is explained');
+      close(predicted.cam, logit >= 0 ? expected : negative, 1e-5, `predicted-class cam seed ${seed}`);
       close([r.logit], [logit], 1e-5, 'logit');
-      const predicted = (model.predict(tf.tensor4d(xs, [1, H, W, C])) as tf.Tensor).dataSync()[0] ?? Number.NaN;
-      close([r.probability], [predicted], 1e-5, 'probability');
+      const p = (model.predict(tf.tensor4d(xs, [1, H, W, C])) as tf.Tensor).dataSync()[0] ?? Number.NaN;
+      close([r.probability], [p], 1e-5, 'probability');
     }
     model.dispose();
   });
@@ -108,7 +116,7 @@ describe('gradCam', () => {
     const w = Array.from({ length: K }, (_, k) => Array.from({ length: H * W }, (_, p) => u[p * K + k] ?? 0).reduce((s, y) => s + y, 0) / (H * W));
     const expected = Array.from({ length: H * W }, (_, p) => Math.max(0, w.reduce((s, wk, k) => s + wk * (a[p * K + k] ?? 0), 0)));
     const t = tf.tensor4d(xs, [1, H, W, C]);
-    const r = await gradCam(camModel(model), t);
+    const r = await gradCam(camModel(model), t, 1);
     t.dispose();
     close(r.cam, expected, 1e-5, 'cam');
     model.dispose();
