@@ -171,6 +171,16 @@ export const compareMethods = {
     input: z.object({ id: z.string().min(1), imageId: z.number().int() }),
     output: z.object({ dataUrl: z.string(), probability: z.number(), layer: z.string() }),
   },
+  /** A run's best model as ONNX or TensorFlow.js files plus model-card.json (what `export-model` writes). */
+  'runs.export': {
+    input: z.object({
+      id: z.string().min(1),
+      format: z.enum(['onnx', 'tfjs']).default('onnx'),
+      /** Default: the library's exports/<run id>-<format> folder. */
+      outDir: z.string().min(1).optional(),
+    }),
+    output: z.object({ dir: z.string(), files: z.array(z.string()) }),
+  },
   'report.write': {
     input: z.object({ out: z.string().min(1), split: EvalSplit.default('val') }),
     output: z.object({ out: z.string(), bytes: z.number().int() }),

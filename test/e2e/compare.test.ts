@@ -5,7 +5,7 @@
  * panel or its message, an ensemble as a third row, the submission download in the sample's order, and the
  * split control in Insights (its counts as `stats --json` reports them). Waits are on data-testids.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -185,6 +185,22 @@ describe('the Compare view in Chromium (serve mode)', { skip: skip ?? false }, (
     const expected = await cli<CompareDoc>('compare');
     assert.equal(expected.runs.length, 3);
     assert.deepEqual(expected.runs.find((r) => r.kind === 'ensemble')?.members.sort(), runs.map((r) => r.id).sort());
+  });
+
+  test('Export model writes the focused run as ONNX with its model card into the library', async () => {
+    const row = page.locator('[data-testid=compare-row][data-kind=trained]').first();
+    const id = await row.getAttribute('data-id');
+    assert.ok(id);
+    await row.locator('td').nth(1).click(); // a click on the row focuses the run
+    await page.locator(`[data-testid=export-model]:not([disabled])`).waitFor();
+    await page.getByTestId('export-format').selectOption('onnx');
+    await page.getByTestId('export-model').click();
+    await page.locator('[data-testid=export-model]:has-text("Export model")').waitFor();
+    const dir = join(library, 'exports', `${id}-onnx`);
+    const card = JSON.parse(readFileSync(join(dir, 'model-card.json'), 'utf8')) as { architecture: string; inputSize: number };
+    assert.equal(card.architecture, 'scratch');
+    assert.equal(card.inputSize, 32);
+    assert.ok(existsSync(join(dir, 'model.onnx')), 'model.onnx written');
   });
 
   test('the submission download has the sample submission ids in its order', async () => {
