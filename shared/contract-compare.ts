@@ -136,6 +136,8 @@ export const DoubtsInput = z.object({
   model: z.string().min(1).optional(),
   folds: z.number().int().min(2).max(20).default(5),
   seed: z.number().int().default(1),
+  /** The backbone's input size (default: the run's, else the architecture's). */
+  inputSize: z.number().int().min(32).max(1024).optional(),
 });
 
 export const DoubtsResult = z.object({

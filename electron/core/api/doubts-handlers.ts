@@ -12,6 +12,7 @@ export const doubtsHandlers: HandlerTable<'doubts.start' | 'doubts.list' | 'doub
         model: input.model,
         folds: input.folds,
         seed: input.seed,
+        inputSize: input.inputSize,
         signal: job.signal,
         progress: job.progress,
       });
