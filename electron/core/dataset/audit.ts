@@ -109,15 +109,18 @@ export function listFindings(db: Db, filter: { kind?: FindingKind | undefined; s
     )
     .all(...(filter.kind ? [filter.kind] : [])) as FindingRecord[];
   const imagesOf = db.prepare(
-    'SELECT i.id, i.rel_path, i.excluded FROM finding_images fi JOIN images i ON i.id = fi.image_id WHERE fi.finding_id = ? ORDER BY fi.position',
+    'SELECT i.id, i.rel_path, i.excluded, i.label FROM finding_images fi JOIN images i ON i.id = fi.image_id WHERE fi.finding_id = ? ORDER BY fi.position',
   );
   const out: Finding[] = [];
   for (const r of rows) {
-    const imgs = imagesOf.all(r.id) as Array<{ id: number; rel_path: string; excluded: number }>;
+    const imgs = imagesOf.all(r.id) as Array<{ id: number; rel_path: string; excluded: number; label: string | null }>;
     const detail = JSON.parse(r.detail) as Record<string, unknown>;
     const names = Array.isArray(detail['names']) ? (detail['names'] as string[]) : [];
     const allExcluded = imgs.length > 0 && imgs.every((i) => i.excluded === 1);
-    const status: FindingStatus = r.decision ?? (allExcluded ? 'resolved' : 'open');
+    // a label doubt is settled once the label it doubted is gone (accepted, or relabelled by hand), and open
+    // again when an undo brings that label back
+    const relabelled = r.kind === 'label-doubt' && imgs.length > 0 && imgs.every((i) => i.label !== detail['given']);
+    const status: FindingStatus = r.decision ?? (allExcluded || relabelled ? 'resolved' : 'open');
     if (filter.status && status !== filter.status) continue;
     out.push({
       id: r.id,

@@ -5,7 +5,7 @@
  */
 import type { DoubtRow } from '../../../shared/contract-compare';
 import { AppError } from '../../../shared/errors';
-import { decideFinding, runAudit } from '../dataset/audit';
+import { runAudit } from '../dataset/audit';
 import { setLabels } from '../dataset/edits';
 import { allImages } from '../dataset/images';
 import type { Db } from '../db/open';
@@ -101,6 +101,7 @@ export function acceptDoubt(db: Db, findingId: number): Accepted {
   if (typeof detail.suggested !== 'string' || !image) throw new AppError('INTERNAL', `finding ${findingId} names no image or suggested label`);
   const change = setLabels(db, [image.image_id], detail.suggested, 'model-suggestion');
   if (change.batch === null) throw new AppError('CONFLICT', `the image of finding ${findingId} is already labelled '${detail.suggested}'`);
-  decideFinding(db, findingId, 'resolved');
+  // no decision is stored: the finding reads as resolved while the label differs from the doubted one, so an
+  // undo of this change reopens it (audit.ts listFindings)
   return { imageId: image.image_id, label: detail.suggested, batch: change.batch };
 }

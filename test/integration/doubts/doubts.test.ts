@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { EventMessage } from '../../../shared/contract';
 import { dispatch } from '../../../electron/core/api/dispatch';
 import { listFindings, runAudit } from '../../../electron/core/dataset/audit';
-import { history, undo } from '../../../electron/core/dataset/edits';
+import { history, redo, undo } from '../../../electron/core/dataset/edits';
 import { computeDoubts, type DoubtsReport } from '../../../electron/core/doubts/compute';
 import { JobRunner } from '../../../electron/core/jobs/runner';
 import { findNsfwjs } from '../../../electron/core/ml/weights';
@@ -120,7 +120,12 @@ describe('label doubts: 400 synthetic faces, 5 % flipped, nsfwjs InceptionV3 at 
     const ev = history(t.lib.db, 1)[0];
     assert.ok(ev);
     assert.deepEqual([ev.batch, ev.source, ev.oldValue, ev.newValue], [accepted.batch, 'model-suggestion', target.given, target.suggested]);
-    assert.equal(listFindings(t.lib.db, { kind: 'label-doubt' }).find((f) => f.id === target.findingId)?.status, 'resolved');
+    const statusOf = (): string | undefined => listFindings(t.lib.db, { kind: 'label-doubt' }).find((f) => f.id === target.findingId)?.status;
+    assert.equal(statusOf(), 'resolved');
+    undo(t.lib.db);
+    assert.equal(statusOf(), 'open', 'an undo of the accept reopens the doubt');
+    redo(t.lib.db);
+    assert.equal(statusOf(), 'resolved');
     assert.ok(events.some((e) => e.name === 'library.changed' && 'what' in e.payload && e.payload.what === 'labels'));
     await assert.rejects(dispatch(ctx, 'doubts.accept', { findingId: -5 }), /no finding -5/);
 
@@ -131,6 +136,9 @@ describe('label doubts: 400 synthetic faces, 5 % flipped, nsfwjs InceptionV3 at 
 
     undo(t.lib.db);
     assert.equal(labelOf(target.imageId), target.given);
+    runAudit(t.lib.db);
+    const back = listFindings(t.lib.db, { kind: 'label-doubt' }).find((f) => f.imageIds.includes(target.imageId));
+    assert.equal(back?.status, 'open', 'with the doubted label back, the next audit shows the doubt again');
   });
 
   test('doubts.start is a job: a scratch model is refused with what to use instead', async () => {
