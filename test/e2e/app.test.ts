@@ -9,13 +9,12 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import sharp from 'sharp';
 import type { HistoryEntry, RunInfo, Stats } from '../../shared/contract';
 import type { DoctorReport } from '../../shared/doctor';
 import { generateDataset, type DatasetManifest } from '../fixtures/synthetic';
-import { parseJson, runCli, tempDir } from '../helpers';
+import { tempDir } from '../helpers';
 import type { CanvasLike, PageGlobals } from './page-types';
-import { browserMissing, ensureBuilt, launchBrowser, screenshotDir, serve, type Served } from './harness';
+import { browserMissing, ensureBuilt, launchBrowser, libraryCli, screenshotter, serve, type Served } from './harness';
 
 const skip = browserMissing();
 
@@ -32,18 +31,9 @@ describe('the studio in Chromium (serve mode)', { skip: skip ?? false }, () => {
   /** The library's numbers right after the import, read through the CLI. */
   let stats: Stats;
   const problems: string[] = [];
-  const shots = screenshotDir();
   const cleanups: Array<() => void> = [];
-
-  const cli = async <T>(...args: string[]): Promise<T> => {
-    const r = await runCli(['--library', library, '--json', ...args]);
-    assert.equal(r.code, 0, `mask-studio ${args.join(' ')}: ${r.stderr}`);
-    return parseJson<T>(r.stdout);
-  };
-  // Palette PNGs: a quarter of the bytes, small enough to commit for the README.
-  const shot = async (name: string) => {
-    await sharp(await page.screenshot()).png({ palette: true, quality: 80, effort: 8 }).toFile(join(shots, `${name}.png`));
-  };
+  const cli = libraryCli(() => library);
+  const shot = screenshotter(() => page);
 
   before(async () => {
     ensureBuilt();

@@ -10,12 +10,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import sharp from 'sharp';
 import type { HistoryEntry, RunInfo, Stats } from '../../shared/contract';
 import type { CompareRow } from '../../shared/contract-compare';
 import { generateDataset, type DatasetManifest } from '../fixtures/synthetic';
-import { parseJson, runCli, tempDir } from '../helpers';
-import { browserMissing, ensureBuilt, launchBrowser, screenshotDir, serve, type Served } from './harness';
+import { tempDir } from '../helpers';
+import { browserMissing, ensureBuilt, launchBrowser, libraryCli, screenshotter, serve, type Served } from './harness';
 import type { CanvasLike } from './page-types';
 
 const skip = browserMissing();
@@ -41,17 +40,9 @@ describe('the Compare view in Chromium (serve mode)', { skip: skip ?? false }, (
   let library: string;
   let runs: RunInfo[] = [];
   const problems: string[] = [];
-  const shots = screenshotDir();
   const cleanups: Array<() => void> = [];
-
-  const cli = async <T>(...args: string[]): Promise<T> => {
-    const r = await runCli(['--library', library, '--json', ...args]);
-    assert.equal(r.code, 0, `mask-studio ${args.join(' ')}: ${r.stderr}`);
-    return parseJson<T>(r.stdout);
-  };
-  const shot = async (name: string) => {
-    await sharp(await page.screenshot()).png({ palette: true, quality: 80, effort: 8 }).toFile(join(shots, `${name}.png`));
-  };
+  const cli = libraryCli(() => library);
+  const shot = screenshotter(() => page);
 
   before(async () => {
     ensureBuilt();

@@ -5,8 +5,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
-import { REPO_ROOT } from '../helpers';
+import assert from 'node:assert/strict';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import sharp from 'sharp';
+import { parseJson, REPO_ROOT, runCli } from '../helpers';
 
 export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 
@@ -69,4 +71,21 @@ export function screenshotDir(): string {
   const dir = process.env['UPDATE_SCREENSHOTS'] === '1' ? join(REPO_ROOT, 'docs', 'screenshots') : join(REPO_ROOT, 'test-results', 'screenshots');
   mkdirSync(dir, { recursive: true });
   return dir;
+}
+
+/** `mask-studio --library DIR --json ARGS…` that must succeed, its stdout parsed: the library's own word. */
+export function libraryCli(library: () => string): <T>(...args: string[]) => Promise<T> {
+  return async <T>(...args: string[]): Promise<T> => {
+    const r = await runCli(['--library', library(), '--json', ...args]);
+    assert.equal(r.code, 0, `mask-studio ${args.join(' ')}: ${r.stderr}`);
+    return parseJson<T>(r.stdout);
+  };
+}
+
+/** Saves the page as NAME.png in screenshotDir(): palette PNGs, a quarter of the bytes, small enough to commit. */
+export function screenshotter(page: () => Page): (name: string) => Promise<void> {
+  const dir = screenshotDir();
+  return async (name: string) => {
+    await sharp(await page().screenshot()).png({ palette: true, quality: 80, effort: 8 }).toFile(join(dir, `${name}.png`));
+  };
 }

@@ -7,6 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { apply as ap } from '../../../electron/core/ml/models/graph';
 import '@tensorflow/tfjs-backend-wasm';
 import { ARCHITECTURES, buildBase, buildClassifier, CustomScaleLayer, MODEL_NAMES, preprocess } from '../../../electron/core/ml/models/index';
 import type { Preprocessing } from '../../../electron/core/ml/models/types';
@@ -15,14 +16,7 @@ import { randomizeWeights } from '../../../electron/core/ml/onnx/random-weights'
 import { releaseSessions } from '../../../electron/core/ml/onnx/runtime';
 import { checkParity, type ParityReport } from '../../../electron/core/ml/onnx/verify';
 
-type ST = tf.SymbolicTensor;
 const L = tf.layers;
-function ap(layer: tf.layers.Layer, x: ST | ST[]): ST {
-  const y = layer.apply(x);
-  if (!(y instanceof tf.SymbolicTensor)) throw new Error(`${layer.name}: not one output`);
-  return y;
-}
-
 before(async () => {
   await tf.setBackend('wasm');
 });

@@ -2,17 +2,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { apply as ap } from '../../../electron/core/ml/models/graph';
 import { exportOnnx, OPSET, SUPPORTED_LAYERS } from '../../../electron/core/ml/onnx/export';
 import { onnx } from '../../../electron/core/ml/onnx/graph-builder';
 import { depthwiseToOnnx, foldIntoConv, hwioToOihw, samePads } from '../../../electron/core/ml/onnx/weights';
 import { compareArrays } from '../../../electron/core/ml/onnx/verify';
-
-type ST = tf.SymbolicTensor;
-function ap(layer: tf.layers.Layer, x: ST | ST[]): ST {
-  const y = layer.apply(x);
-  if (!(y instanceof tf.SymbolicTensor)) throw new Error('not one output');
-  return y;
-}
 
 describe('TensorFlow same padding', () => {
   test('matches TF: the odd pixel goes bottom/right', () => {
