@@ -245,6 +245,7 @@ export async function prepareCachedFineTune(input: CachedFineTuneInput): Promise
     return tf.tensor(buf, [idx.length, ...choice.shape]);
   };
   const top = buildTopModel(classifier, choice.cut);
+  let disposed = false;
   const rng = input.rng;
   return {
     choice,
@@ -276,6 +277,9 @@ export async function prepareCachedFineTune(input: CachedFineTuneInput): Promise
       }
       return copied;
     },
-    dispose: () => top.dispose(),
+    dispose() {
+      if (!disposed) top.dispose();
+      disposed = true;
+    },
   };
 }

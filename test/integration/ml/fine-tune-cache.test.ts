@@ -21,6 +21,7 @@ import { releaseSessions } from '../../../electron/core/ml/onnx/runtime';
 import { predictFiles } from '../../../electron/core/ml/predict';
 import { getRun, runEpochs, runPredictions } from '../../../electron/core/ml/runs';
 import { startTraining } from '../../../electron/core/ml/train';
+import { fit } from '../../../electron/core/ml/train-loop';
 import { unfreezeTop } from '../../../electron/core/ml/train-transfer';
 import { Rng } from '../../../electron/core/random';
 import { insertImages, makeFaces, splitByPosition, tempLibrary, useWasm, type TempLibrary } from './train-helpers';
@@ -107,16 +108,21 @@ describe('fine-tuning on cached activations (InceptionV3, 75 px, random weights)
         const top = [...(await ft.predict('val', 4))];
         assert.ok(maxAbsDiff(top, full.subarray(4, 8)) <= 1e-4, `top ${top.join(', ')} vs full ${Array.from(full.subarray(4, 8)).join(', ')}`);
 
-        // "training": every trainable weight of the top moves; copied back, the checkpoint follows the top
-        for (const layer of ft.top.layers) {
-          if (!layer.trainable || layer.weights.length === 0) continue;
-          const moved = tf.tidy(() => layer.getWeights().map((w, i) => tf.add(w, tf.mul(tf.randomNormal(w.shape, 0, 1, 'float32', 7 + i), 0.02))));
-          layer.setWeights(moved);
-          tf.dispose(moved);
-        }
+        // training as stage 2 does (the best epoch's weights restored at the end), then copied back
+        const labels = faces.slice(0, 10).map((f) => Number(f.label));
+        const rng = new Rng(5);
+        const fitted = await fit(
+          ft.top,
+          { trainLabels: labels.slice(0, 4), trainBatch: ft.trainBatch, valLabels: labels.slice(4, 8), valBatch: ft.valBatch },
+          { epochs: 3, batchSize: 2, lr: 0.05, optimizer: 'sgd', momentum: 0.9, patience: 5, classWeights: [1, 1], rng, stage: 2, firstEpoch: 1, training: false, phase: 'fine-tune' },
+          { cancelled: () => false, progress: () => {}, epoch: () => {} },
+        );
+        assert.equal(fitted.epochs.length, 3);
         const trainedTop = await ft.predict('val', 4);
         assert.ok(maxAbsDiff(trainedTop, top) > 1e-3, 'perturbing the top changed nothing');
         assert.equal(ft.copyBack(), 19);
+        // as in a run: the top model is gone before the checkpoint is written
+        ft.dispose();
         const dir = join(t.dir, 'checkpoint');
         await saveModel(classifier, dir);
         const loaded = await loadModel(dir);
