@@ -3,7 +3,7 @@
  * at the cut fed through the TensorFlow.js top model give what the whole TensorFlow.js classifier gives;
  * weights trained in the top model and copied back make a checkpoint that predicts what the top predicted;
  * a run with --fine-tune-layers goes through the cache, records the cut, and its checkpoint reproduces the
- * stored predictions.
+ * stored predictions; with the TensorFlow.js engine, stage 2 falls back to training from pixels.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -167,5 +167,18 @@ describe('fine-tuning on cached activations (InceptionV3, 75 px, random weights)
     const paths = val.map((p) => faces.find((f) => basename(f.path) === p.fileName)?.path ?? '');
     const again = await predictFiles(t.lib, run.id, paths);
     again.forEach((a, i) => assert.ok(Math.abs(a.probability - (val[i]?.probability ?? -1)) < 1e-3, `${a.file}: ${a.probability} vs ${val[i]?.probability}`));
+  });
+
+  test('with the TensorFlow.js engine stage 2 still runs, from pixels (no cut recorded)', async () => {
+    const runner = new JobRunner(t.lib.db, () => {});
+    const start = startTraining(t.lib, runner, {
+      model: 'inception_v3', weights: 'none', inputSize: SIZE, epochs: 2, fineTuneLayers: 18, fineTuneEpochs: 1, batchSize: 8, backend: 'wasm', engine: 'tfjs',
+    });
+    await runner.wait(start.jobId);
+    const run = getRun(t.lib.db, start.runId);
+    assert.equal(run.status, 'done', run.error ?? '');
+    assert.equal(run.engine, 'tfjs');
+    assert.equal((run.config as Record<string, unknown>).fineTune, undefined);
+    assert.deepEqual(runEpochs(t.lib.db, run.id).map((e) => e.stage), [1, 1, 2]);
   });
 });
