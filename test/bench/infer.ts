@@ -28,7 +28,7 @@ interface Args {
   spinning: boolean;
 }
 
-function parseArgs(argv: string[]): Args {
+async function parseArgs(argv: string[]): Promise<Args> {
   const get = (flag: string): string | undefined => {
     const i = argv.indexOf(flag);
     return i >= 0 ? argv[i + 1] : undefined;
@@ -41,7 +41,7 @@ function parseArgs(argv: string[]): Args {
   return {
     models,
     sizes,
-    threads: Number(get('--threads') ?? defaultThreads()),
+    threads: Number(get('--threads') ?? (await defaultThreads())),
     batch: Number(get('--batch') ?? 8),
     seconds: Number(get('--seconds') ?? 4),
     tfjs: !argv.includes('--no-tfjs'),
@@ -111,7 +111,7 @@ async function measure(ex: FeatureExtractor, batch: ImageBatch, seconds: number)
 const fmt = (x: number, d = 1, width = 7): string => x.toFixed(d).padStart(width);
 
 export async function run(argv: string[] = []): Promise<void> {
-  const args = parseArgs(argv);
+  const args = await parseArgs(argv);
   await tf.setBackend('wasm');
   const ort = onnxruntimeProviders();
   console.log(`infer: ONNX Runtime ${ort.version} (opset ${OPSET}, ${ort.providers.filter((p) => p.available).map((p) => p.name).join('+')}, ` +

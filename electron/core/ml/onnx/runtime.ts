@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 
@@ -49,15 +49,40 @@ export interface OnnxRuntimeReport {
 
 const require = createRequire(import.meta.url);
 
+/** Whole-machine CPU time so far (ms): idle and total over every core. */
+function machineTimes(): { idle: number; total: number } {
+  let idle = 0;
+  let total = 0;
+  for (const c of cpus()) {
+    idle += c.times.idle;
+    total += c.times.user + c.times.nice + c.times.sys + c.times.idle + c.times.irq;
+  }
+  return { idle, total };
+}
+
 /**
- * The cores that are free: all of them minus the 1-minute load average (rounded down), at least one. On 2
- * cores beside another busy process, 1 ONNX Runtime thread measured faster than 2, which spin-wait for a
- * core the other process holds. Windows reports no load average (0): all cores.
+ * The cores that are free now: all of them minus what other processes use, measured over `windowMs` (this
+ * process's own work is not counted against it). On 2 cores beside another busy process, 1 ONNX Runtime
+ * thread measured faster than 2, which spin-wait for a core the other process holds. The 1-minute load
+ * average is the wrong signal: it lags, and counts this process's own last minute (a training run that just
+ * finished extracting would give itself one thread on an idle machine).
  */
-export function defaultThreads(): number {
+export async function defaultThreads(windowMs = 200): Promise<number> {
   const cores = Math.max(1, availableParallelism());
-  const load = loadavg()[0] ?? 0;
-  return Math.min(cores, Math.max(1, cores - Math.floor(load)));
+  const before = machineTimes();
+  const ownBefore = process.cpuUsage();
+  await new Promise((r) => setTimeout(r, windowMs));
+  const after = machineTimes();
+  const own = process.cpuUsage(ownBefore);
+  return freeCores(cores, { idle: after.idle - before.idle, total: after.total - before.total }, (own.user + own.system) / 1000, windowMs);
+}
+
+/** Cores minus the cores other processes kept busy over a window (machine CPU ms, this process's CPU ms); at least 1. */
+export function freeCores(cores: number, machine: { idle: number; total: number }, ownMs: number, windowMs: number): number {
+  if (machine.total <= 0 || windowMs <= 0) return cores;
+  const busyCores = (cores * (machine.total - machine.idle)) / machine.total;
+  const others = Math.max(0, busyCores - ownMs / windowMs);
+  return Math.min(cores, Math.max(1, cores - Math.round(others)));
 }
 
 function bindingDir(): string | null {
@@ -146,7 +171,7 @@ let clock = 0;
  */
 export async function getSession(model: string | Uint8Array, opts: OnnxSessionOptions = {}): Promise<OnnxSession> {
   const bytes = typeof model === 'string' ? new Uint8Array(await readFile(model)) : model;
-  const threads = opts.threads ?? defaultThreads();
+  const threads = opts.threads ?? (await defaultThreads());
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer; received ${threads}`);
   const provider = resolveProvider(opts.provider);
   const spinning = opts.spinning ?? true;
