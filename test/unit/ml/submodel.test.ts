@@ -5,16 +5,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { apply as ap } from '../../../electron/core/ml/models/graph';
 import { buildTopModel, chooseCut, cutPoints } from '../../../electron/core/ml/models/submodel';
 
 type ST = tf.SymbolicTensor;
 const L = tf.layers;
-function ap(layer: tf.layers.Layer, x: ST | ST[]): ST {
-  const y = layer.apply(x);
-  if (!(y instanceof tf.SymbolicTensor)) throw new Error(`${layer.name}: not one output`);
-  return y;
-}
-
 /** stem → two branches joined by `join1` (a residual add around `b2`) → dense. */
 function branched(): tf.LayersModel {
   const input = tf.input({ shape: [6, 6, 2], name: 'in' });
