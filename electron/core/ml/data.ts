@@ -4,6 +4,7 @@
  * (sha256, size, mode), so the second epoch, the second run and the second model at one size decode nothing.
  * Tensors are made per batch (augmentation.ts, batchTensor) and never for the whole set.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -62,7 +63,7 @@ export async function cachedRgb(cacheDir: string, src: ImageSource, size: number
   const rgb = await decodeRgb(src.path, size, mode);
   await mkdir(dir, { recursive: true });
   // write then rename: a reader in another process never sees half a file
-  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
   await writeFile(tmp, rgb);
   await rename(tmp, file);
   return rgb;

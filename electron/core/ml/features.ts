@@ -4,7 +4,7 @@
  * same base, skip the base entirely. A cache entry is keyed by what determines the vector: architecture,
  * input size, resize mode, a hash of the base's weight values, and the image's sha256.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -129,7 +129,7 @@ export class FeatureCache {
     if (v.length !== this.#size) throw new RangeError(`feature cache: vector of ${v.length}, expected ${this.#size}`);
     const file = this.#file(sha256);
     await mkdir(join(this.dir, sha256.slice(0, 2)), { recursive: true });
-    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
     await writeFile(tmp, new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
     await rename(tmp, file);
   }

@@ -11,6 +11,7 @@
  * activations of their horizontal mirror (cached too) and each epoch draws one of the two per image. Crops
  * and colour jitter would need a copy per draw and are not done here.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -66,7 +67,7 @@ export class ActivationCache {
     if (a.length !== this.#size) throw new RangeError(`activation cache: ${a.length} values, expected ${this.#size}`);
     const file = this.#file(sha256, v);
     await mkdir(join(this.dir, sha256.slice(0, 2)), { recursive: true });
-    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
     await writeFile(tmp, new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
     await rename(tmp, file);
   }

@@ -101,6 +101,26 @@ describe('training engine (wasm)', () => {
     }
   });
 
+  test('the same seed trains the same model (dropout and augmentation included); another seed does not', async () => {
+    const runner = new JobRunner(t.lib.db, () => {});
+    const probabilities = async (seed: number): Promise<number[]> => {
+      const start = startTraining(t.lib, runner, { model: 'scratch', inputSize: 32, epochs: 2, batchSize: 16, augment: true, backend: 'wasm', seed });
+      await runner.wait(start.jobId);
+      const run = getRun(t.lib.db, start.runId);
+      assert.equal(run.status, 'done', run.error ?? '');
+      assert.ok(Number(run.config['headDropout']) > 0, 'the model has dropout to repeat');
+      const probs = runPredictions(t.lib.db, run.id).map((p) => p.probability);
+      await deleteRun(t.lib, run.id);
+      return probs;
+    };
+    const a = await probabilities(11);
+    const b = await probabilities(11);
+    const c = await probabilities(12);
+    assert.ok(a.length > 0);
+    assert.deepEqual(b, a);
+    assert.notDeepEqual(c, a);
+  });
+
   test('cancel stops the run within a batch: status cancelled, the epochs so far kept; error findings warn', async () => {
     // an unresolved error finding and a dismissed one: training warns about the first and goes on
     const audit = t.lib.db.prepare("INSERT INTO audits (created_at, seconds, images) VALUES ('now', 0, 0)").run().lastInsertRowid;
