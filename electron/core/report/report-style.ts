@@ -5,6 +5,7 @@ header { border-bottom: 2px solid #ddd; margin-bottom: 16px; }
 h1 { font-size: 24px; margin: 20px 0 4px; } h2 { font-size: 20px; margin-top: 32px; } h3 { font-size: 16px; } h4 { margin: 8px 0; }
 header p, small, .ci { color: #666; }
 table { border-collapse: collapse; margin: 8px 0; }
+.scroll { overflow-x: auto; }
 th, td { border: 1px solid #ddd; padding: 4px 8px; text-align: left; vertical-align: top; }
 th { background: #f5f5f5; font-weight: 600; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
