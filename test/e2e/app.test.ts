@@ -14,7 +14,7 @@ import type { DoctorReport } from '../../shared/doctor';
 import { generateDataset, type DatasetManifest } from '../fixtures/synthetic';
 import { tempDir } from '../helpers';
 import type { CanvasLike, PageGlobals } from './page-types';
-import { browserMissing, ensureBuilt, launchBrowser, libraryCli, screenshotter, serve, type Served } from './harness';
+import { browserMissing, ensureBuilt, launchBrowser, libraryCli, screenshotter, serve, watchProblems, type Served } from './harness';
 
 const skip = browserMissing();
 
@@ -44,12 +44,7 @@ describe('the studio in Chromium (serve mode)', { skip: skip ?? false }, () => {
     server = await serve(library);
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('console', (m) => {
-      // A refused call is shown to the person by the view (asserted where it matters); Chromium also logs its status.
-      if (/Failed to load resource/.test(m.text()) && m.location().url.endsWith('/api/call')) return;
-      if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) problems.push(`console ${m.type()}: ${m.text()} (${m.location().url})`);
-    });
+    watchProblems(page, problems);
     await page.goto(server.url);
   });
 

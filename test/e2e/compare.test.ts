@@ -14,7 +14,7 @@ import type { HistoryEntry, RunInfo, Stats } from '../../shared/contract';
 import type { CompareRow } from '../../shared/contract-compare';
 import { generateDataset, type DatasetManifest } from '../fixtures/synthetic';
 import { tempDir } from '../helpers';
-import { browserMissing, ensureBuilt, launchBrowser, libraryCli, screenshotter, serve, type Served } from './harness';
+import { browserMissing, ensureBuilt, launchBrowser, libraryCli, screenshotter, serve, watchProblems, type Served } from './harness';
 import type { CanvasLike } from './page-types';
 
 const skip = browserMissing();
@@ -60,12 +60,7 @@ describe('the Compare view in Chromium (serve mode)', { skip: skip ?? false }, (
     server = await serve(library);
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('console', (m) => {
-      // A refused call is shown by the view (the Grad-CAM message is asserted below); Chromium logs its status too.
-      if (/Failed to load resource/.test(m.text()) && m.location().url.endsWith('/api/call')) return;
-      if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) problems.push(`console ${m.type()}: ${m.text()} (${m.location().url})`);
-    });
+    watchProblems(page, problems);
     await page.goto(server.url);
   });
 

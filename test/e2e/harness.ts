@@ -89,3 +89,15 @@ export function screenshotter(page: () => Page): (name: string) => Promise<void>
     await sharp(await page().screenshot()).png({ palette: true, quality: 80, effort: 8 }).toFile(join(dir, `${name}.png`));
   };
 }
+
+/**
+ * Collects what must never happen on a page: uncaught errors, console errors, CSP violations. A refused call
+ * is shown by the view (asserted where it matters); Chromium also logs its HTTP status, which is not a problem.
+ */
+export function watchProblems(page: Page, problems: string[]): void {
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (/Failed to load resource/.test(m.text()) && m.location().url.endsWith('/api/call')) return;
+    if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) problems.push(`console ${m.type()}: ${m.text()} (${m.location().url})`);
+  });
+}
