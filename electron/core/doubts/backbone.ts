@@ -60,6 +60,9 @@ export function resolveBackbone(db: Db, req: BackboneRequest): Backbone {
     if (run.weightsSource === 'none') {
       throw new AppError('BAD_INPUT', `run ${run.id} trained ${run.model} from random weights: its frozen base says nothing; ${USE_TRANSFER}`);
     }
+    // The run's pretrained base, never its fine-tuned checkpoint: fine-tuned layers have learnt the training
+    // labels (the wrong ones included), and confident learning needs probabilities no label has shaped
+    // except through the out-of-fold heads.
     const resize = run.config['resize'];
     return {
       model: run.model,
