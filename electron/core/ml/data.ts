@@ -4,11 +4,11 @@
  * (sha256, size, mode), so the second epoch, the second run and the second model at one size decode nothing.
  * Tensors are made per batch (augmentation.ts, batchTensor) and never for the whole set.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { AppError } from '../../../shared/errors';
+import { writeFileAtomic } from '../atomic-write';
 import { throwIfAborted } from '../jobs/progress';
 
 /** fill: stretch to the square (as Keras's load_img); crop: centre crop; letterbox: fit inside, pad black. */
@@ -61,11 +61,7 @@ export async function cachedRgb(cacheDir: string, src: ImageSource, size: number
     // not cached yet
   }
   const rgb = await decodeRgb(src.path, size, mode);
-  await mkdir(dir, { recursive: true });
-  // write then rename: a reader in another process never sees half a file
-  const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
-  await writeFile(tmp, rgb);
-  await rename(tmp, file);
+  await writeFileAtomic(file, rgb);
   return rgb;
 }
 

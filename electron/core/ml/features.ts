@@ -4,10 +4,11 @@
  * same base, skip the base entirely. A cache entry is keyed by what determines the vector: architecture,
  * input size, resize mode, a hash of the base's weight values, and the image's sha256.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { writeFileAtomic } from '../atomic-write';
 import { throwIfAborted } from '../jobs/progress';
 import { loadPixels, packPixels, type ImageSource, type ResizeMode } from './data';
 import { checkBatch, type ExtractOptions, type ExtractorInfo, type FeatureExtractor, type ImageBatch } from './feature-extractor';
@@ -101,23 +102,26 @@ export function featureCacheDir(cacheDir: string, key: FeatureKey): string {
   return join(cacheDir, 'features', `${key.architecture}-${key.inputSize}-${key.resize}-${key.weightsHash.slice(0, 16)}`);
 }
 
-/** One little-endian float32 file per image: `<dir>/<sha[0:2]>/<sha>.f32`. */
-export class FeatureCache {
+/**
+ * One little-endian float32 vector of a fixed length per file, `<dir>/<sha[0:2]>/<sha><suffix>.f32`: a
+ * vector of another length (a file from another model) reads as missing.
+ */
+export class VectorCache {
   readonly dir: string;
   readonly #size: number;
 
-  constructor(cacheDir: string, key: FeatureKey, featureSize: number) {
-    this.dir = featureCacheDir(cacheDir, key);
-    this.#size = featureSize;
+  constructor(dir: string, size: number) {
+    this.dir = dir;
+    this.#size = size;
   }
 
-  #file(sha256: string): string {
-    return join(this.dir, sha256.slice(0, 2), `${sha256}.f32`);
+  #file(sha256: string, suffix: string): string {
+    return join(this.dir, sha256.slice(0, 2), `${sha256}${suffix}.f32`);
   }
 
-  async get(sha256: string): Promise<Float32Array | null> {
+  async get(sha256: string, suffix = ''): Promise<Float32Array | null> {
     try {
-      const buf = await readFile(this.#file(sha256));
+      const buf = await readFile(this.#file(sha256, suffix));
       if (buf.byteLength !== this.#size * 4) return null;
       return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
     } catch {
@@ -125,13 +129,16 @@ export class FeatureCache {
     }
   }
 
-  async put(sha256: string, v: Float32Array): Promise<void> {
-    if (v.length !== this.#size) throw new RangeError(`feature cache: vector of ${v.length}, expected ${this.#size}`);
-    const file = this.#file(sha256);
-    await mkdir(join(this.dir, sha256.slice(0, 2)), { recursive: true });
-    const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
-    await writeFile(tmp, new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
-    await rename(tmp, file);
+  async put(sha256: string, v: Float32Array, suffix = ''): Promise<void> {
+    if (v.length !== this.#size) throw new RangeError(`vector cache ${this.dir}: ${v.length} values, expected ${this.#size}`);
+    await writeFileAtomic(this.#file(sha256, suffix), new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+  }
+}
+
+/** A frozen base's pooled features, one file per image. */
+export class FeatureCache extends VectorCache {
+  constructor(cacheDir: string, key: FeatureKey, featureSize: number) {
+    super(featureCacheDir(cacheDir, key), featureSize);
   }
 }
 

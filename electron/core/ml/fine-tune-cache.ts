@@ -11,12 +11,11 @@
  * activations of their horizontal mirror (cached too) and each epoch draws one of the two per image. Crops
  * and colour jitter would need a copy per draw and are not done here.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { throwIfAborted } from '../jobs/progress';
 import { loadPixels, packPixels, type ImageSource, type ResizeMode } from './data';
+import { VectorCache } from './features';
 import { buildTopModel, chooseCut, type CutChoice } from './models/submodel';
 import type { Preprocessing } from './models/types';
 import type { Rng } from '../random';
@@ -40,38 +39,13 @@ export function activationCacheDir(cacheDir: string, key: ActivationKey): string
 
 export type Variant = 'plain' | 'flip';
 
-export class ActivationCache {
-  readonly dir: string;
-  readonly #size: number;
-
+export class ActivationCache extends VectorCache {
   constructor(cacheDir: string, key: ActivationKey, size: number) {
-    this.dir = activationCacheDir(cacheDir, key);
-    this.#size = size;
-  }
-
-  #file(sha256: string, v: Variant): string {
-    return join(this.dir, sha256.slice(0, 2), `${sha256}${v === 'flip' ? '.flip' : ''}.f32`);
-  }
-
-  async get(sha256: string, v: Variant): Promise<Float32Array | null> {
-    try {
-      const buf = await readFile(this.#file(sha256, v));
-      if (buf.byteLength !== this.#size * 4) return null;
-      return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-    } catch {
-      return null;
-    }
-  }
-
-  async put(sha256: string, v: Variant, a: Float32Array): Promise<void> {
-    if (a.length !== this.#size) throw new RangeError(`activation cache: ${a.length} values, expected ${this.#size}`);
-    const file = this.#file(sha256, v);
-    await mkdir(join(this.dir, sha256.slice(0, 2)), { recursive: true });
-    const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
-    await writeFile(tmp, new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-    await rename(tmp, file);
+    super(activationCacheDir(cacheDir, key), size);
   }
 }
+
+const variantSuffix = (v: Variant): string => (v === 'flip' ? '.flip' : '');
 
 /** Mirrors an RGB image (HWC, uint8) left to right. */
 export function flipHorizontal(img: Uint8Array, size: number): Uint8Array {
@@ -120,7 +94,7 @@ export async function extractActivations(
   requests: readonly ActivationRequest[],
   opts: ExtractActivationsOptions,
 ): Promise<Float32Array[]> {
-  const out: Array<Float32Array | null> = await Promise.all(requests.map((r) => (opts.cache ? opts.cache.get(r.src.sha256, r.variant) : null)));
+  const out: Array<Float32Array | null> = await Promise.all(requests.map((r) => (opts.cache ? opts.cache.get(r.src.sha256, variantSuffix(r.variant)) : null)));
   const missing = out.flatMap((a, i) => (a === null ? [i] : []));
   const total = requests.length;
   let done = total - missing.length;
@@ -151,7 +125,7 @@ export async function extractActivations(
           if (i === undefined || !req) throw new Error('internal: activation request out of range');
           const a = r.data.slice(k * per, (k + 1) * per);
           out[i] = a;
-          if (opts.cache) await opts.cache.put(req.src.sha256, req.variant, a);
+          if (opts.cache) await opts.cache.put(req.src.sha256, a, variantSuffix(req.variant));
         }
         done += part.length;
         opts.onProgress?.(done, total);

@@ -3,11 +3,12 @@
  * the data inlined, thumbnails as data URLs) that a person can send and open anywhere offline.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { AppError } from '../../../shared/errors';
 import type { EvalSplit } from '../../../shared/contract-compare';
+import { writeFileAtomic } from '../atomic-write';
 import type { Library } from '../library';
 import { gatherReport } from './report-data';
 import { renderReport } from './report-html';
@@ -44,11 +45,8 @@ export async function writeReport(lib: Library, out: string, split: EvalSplit = 
   const [data, chartJs] = await Promise.all([gatherReport(lib, split), loadChartJs()]);
   const html = Buffer.from(renderReport(data, chartJs), 'utf8');
   try {
-    await mkdir(dirname(abs), { recursive: true });
-    // write then rename: a half-written report never replaces a good one
-    const tmp = `${abs}.${process.pid}.tmp`;
-    await writeFile(tmp, html);
-    await rename(tmp, abs);
+    // a half-written report never replaces a good one
+    await writeFileAtomic(abs, html);
   } catch (err) {
     throw new AppError('IO', `cannot write the report to ${abs}: ${(err as Error).message}`);
   }

@@ -7,9 +7,8 @@
  * so the ONNX model's outputs are element for element the tfjs model's.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { writeFileAtomic } from '../../atomic-write';
 import type { Preprocessing } from '../models/types';
 import { CAFFE_MEAN_BGR } from '../models/preprocessing';
 import { UnsupportedLayerError, type Call, type ConvertContext, type Converter, type Value } from './context';
@@ -230,9 +229,6 @@ export async function writeOnnx(
   opts: OnnxExportOptions = {},
 ): Promise<OnnxExport & { file: string; sha256: string }> {
   const result = exportOnnx(model, opts);
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, result.bytes);
-  await rename(tmp, file);
+  await writeFileAtomic(file, result.bytes);
   return { ...result, file, sha256: createHash('sha256').update(result.bytes).digest('hex') };
 }
