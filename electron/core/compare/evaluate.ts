@@ -8,7 +8,7 @@ import type { RunInfo } from '../../../shared/contract';
 import type { CompareRow, ConfusionAt, EvalSplit, RunEvaluation } from '../../../shared/contract-compare';
 import { AppError } from '../../../shared/errors';
 import type { Db } from '../db/open';
-import { binaryMetrics, calibrationBins, prCurve, rocCurve, youdenThreshold } from '../ml/metrics';
+import { binaryMetrics, calibrationBins, confusionCell, prCurve, rocCurve, youdenThreshold } from '../ml/metrics';
 import { getRun } from '../ml/runs';
 import { bootstrapIntervals } from './stats';
 
@@ -97,8 +97,7 @@ export function confusionAt(s: RunScores, threshold: number): ConfusionAt {
   const cell = (): { count: number; imageIds: number[] } => ({ count: 0, imageIds: [] });
   const c = { threshold, tp: cell(), fp: cell(), tn: cell(), fn: cell() };
   for (let i = 0; i < s.labels.length; i++) {
-    const predicted = (s.probs[i] as number) >= threshold;
-    const target = s.labels[i] === 1 ? (predicted ? c.tp : c.fn) : predicted ? c.fp : c.tn;
+    const target = c[confusionCell(s.labels[i] as number, s.probs[i] as number, threshold)];
     target.count++;
     target.imageIds.push(s.imageIds[i] as number);
   }

@@ -120,15 +120,18 @@ export interface Confusion {
   fn: number;
 }
 
-/** Counts at a threshold: a probability ≥ threshold predicts 1. */
+/** The confusion cell of one image at a threshold: a probability ≥ threshold predicts 1. */
+export function confusionCell(label: number, probability: number, threshold: number): keyof Confusion {
+  const predicted = probability >= threshold;
+  if (label === 1) return predicted ? 'tp' : 'fn';
+  return predicted ? 'fp' : 'tn';
+}
+
+/** Counts at a threshold (confusionCell's rule). */
 export function confusion(labels: ArrayLike<number>, probs: ArrayLike<number>, threshold = 0.5): Confusion {
   check(labels, probs);
   const c: Confusion = { tp: 0, fp: 0, tn: 0, fn: 0 };
-  for (let i = 0; i < labels.length; i++) {
-    const predicted = (probs[i] as number) >= threshold;
-    if (labels[i] === 1) predicted ? c.tp++ : c.fn++;
-    else predicted ? c.fp++ : c.tn++;
-  }
+  for (let i = 0; i < labels.length; i++) c[confusionCell(labels[i] as number, probs[i] as number, threshold)]++;
   return c;
 }
 
