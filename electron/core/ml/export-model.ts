@@ -2,15 +2,13 @@
  * `export-model`: a run's best checkpoint as a deployable folder: model.onnx (raw RGB in, preprocessing
  * in the graph) or the TensorFlow.js files, plus model-card.json saying what goes in and what comes out.
  */
-import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { AppError } from '../../../shared/errors';
 import type { Library } from '../library';
 import { MODEL_JSON } from './model-io';
 import { refuseEnsemble } from '../compare/ensemble';
 import { getRun } from './runs';
-import { CHECKPOINT_INFO, type CheckpointInfo } from './train-run';
+import { readCheckpointInfo } from './train-run';
 import { runDir } from './train';
 
 export const EXPORT_FORMATS = ['onnx', 'tfjs'] as const;
@@ -48,11 +46,7 @@ export async function exportRunModel(lib: Library, runRef: string, format: Expor
   const run = getRun(lib.db, runRef);
   refuseEnsemble(run, 'export');
   const dir = runDir(lib, run.id);
-  const infoFile = join(dir, CHECKPOINT_INFO);
-  if (!existsSync(infoFile) || !existsSync(join(dir, MODEL_JSON))) {
-    throw new AppError('NOT_FOUND', `run ${run.id} has no saved checkpoint (it ended before its first epoch, or was deleted)`);
-  }
-  const info = JSON.parse(await readFile(infoFile, 'utf8')) as CheckpointInfo;
+  const info = await readCheckpointInfo(dir, run.id);
   const out = resolve(outDir);
   await mkdir(out, { recursive: true });
   let files: string[];

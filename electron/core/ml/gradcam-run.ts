@@ -12,7 +12,7 @@ import { decodeRgb } from './data';
 import { camModel, gradCam } from './gradcam';
 import { overlayCam } from './gradcam-overlay';
 import { loadModel } from './model-io';
-import { readCheckpointInfo } from './predict';
+import { readCheckpointInfo } from './train-run';
 import { getRun } from './runs';
 import { runDir } from './train';
 

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { AppError } from '../../../shared/errors';
 import { columnIndexes, formatCsv, parseCsv } from '../dataset/csv';
@@ -15,7 +15,7 @@ import { loadModel } from './model-io';
 import type { Engine } from './onnx/engine';
 import { getRun } from './runs';
 import { refuseEnsemble } from '../compare/ensemble';
-import { CHECKPOINT_INFO, type CheckpointInfo } from './train-run';
+import { readCheckpointInfo, type CheckpointInfo } from './train-run';
 import { runDir } from './train';
 
 export interface FilePrediction {
@@ -23,14 +23,6 @@ export interface FilePrediction {
   probability: number;
   /** The class at threshold 0.5. */
   label: string;
-}
-
-export async function readCheckpointInfo(dir: string, runId: string): Promise<CheckpointInfo> {
-  const file = join(dir, CHECKPOINT_INFO);
-  if (!existsSync(file)) {
-    throw new AppError('NOT_FOUND', `run ${runId} has no saved checkpoint (it ended before its first epoch, or was deleted)`);
-  }
-  return JSON.parse(await readFile(file, 'utf8')) as CheckpointInfo;
 }
 
 export interface PredictOptions {

@@ -3,17 +3,18 @@
  * transfer path. Nothing here touches SQLite: the main thread records what the messages say, so a run
  * can execute in a worker thread or in-process (tests, or where workers are unavailable) alike.
  */
-import { writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { RunEpoch } from '../../../shared/contract';
-import { toErrorPayload, type ErrorPayload } from '../../../shared/errors';
+import { AppError, toErrorPayload, type ErrorPayload } from '../../../shared/errors';
 import type { Best } from './train-loop';
 import type { TrainConfig } from './train-config';
 import type { TrainItem } from './runs';
 import type { Rng } from '../random';
 import type { ResizeMode } from './data';
-import { saveModel } from './model-io';
+import { MODEL_JSON, saveModel } from './model-io';
 import type { Preprocessing } from './models/types';
 
 export interface RunJob {
@@ -52,6 +53,15 @@ export async function saveCheckpoint(model: tf.LayersModel, job: RunJob, preproc
     classes: job.classes,
   };
   await writeFile(join(job.runDir, CHECKPOINT_INFO), `${JSON.stringify(info, null, 2)}\n`);
+}
+
+/** What saveCheckpoint wrote beside the weights; NOT_FOUND when the run saved no checkpoint. */
+export async function readCheckpointInfo(dir: string, runId: string): Promise<CheckpointInfo> {
+  const file = join(dir, CHECKPOINT_INFO);
+  if (!existsSync(file) || !existsSync(join(dir, MODEL_JSON))) {
+    throw new AppError('NOT_FOUND', `run ${runId} has no saved checkpoint (it ended before its first epoch, or was deleted)`);
+  }
+  return JSON.parse(await readFile(file, 'utf8')) as CheckpointInfo;
 }
 
 export interface Environment {
