@@ -14,6 +14,7 @@
  */
 import { throwIfAborted } from '../jobs/progress';
 import { logLoss, rocAuc } from '../ml/metrics';
+import { featureStats, standardize } from '../ml/standardize';
 import { fitLogistic, predictLogistic, type LogisticModel, type Matrix } from './logistic';
 
 export const L2_GRID = [0.3, 0.1, 0.03, 0.01] as const;
@@ -44,29 +45,12 @@ interface FoldData {
   testIdx: number[];
 }
 
-/** Signed square root, then mean and spread from the training rows only; a constant dimension keeps its scale. */
-function standardizedFold(features: readonly Float32Array[], dim: number, trainIdx: readonly number[], testIdx: readonly number[]): { train: Matrix; test: Matrix } {
-  const mean = new Float64Array(dim);
-  const sd = new Float64Array(dim);
-  for (const i of trainIdx) {
-    const f = features[i] as Float32Array;
-    for (let j = 0; j < dim; j++) mean[j] = (mean[j] ?? 0) + signedSqrt(f[j] ?? 0);
-  }
-  for (let j = 0; j < dim; j++) mean[j] = (mean[j] ?? 0) / trainIdx.length;
-  for (const i of trainIdx) {
-    const f = features[i] as Float32Array;
-    for (let j = 0; j < dim; j++) sd[j] = (sd[j] ?? 0) + (signedSqrt(f[j] ?? 0) - (mean[j] ?? 0)) ** 2;
-  }
-  for (let j = 0; j < dim; j++) {
-    const s = Math.sqrt((sd[j] ?? 0) / trainIdx.length);
-    sd[j] = s > 1e-6 ? s : 1;
-  }
+/** Standardised with the training rows' mean and spread only (the held-out fold is not looked at). */
+function standardizedFold(rows: readonly Float32Array[], dim: number, trainIdx: readonly number[], testIdx: readonly number[]): { train: Matrix; test: Matrix } {
+  const stats = featureStats(trainIdx.map((i) => rows[i] as Float32Array), dim);
   const pack = (idx: readonly number[]): Matrix => {
     const data = new Float32Array(idx.length * dim);
-    idx.forEach((i, r) => {
-      const f = features[i] as Float32Array;
-      for (let j = 0; j < dim; j++) data[r * dim + j] = (signedSqrt(f[j] ?? 0) - (mean[j] ?? 0)) / (sd[j] ?? 1);
-    });
+    standardize(idx.map((i) => rows[i] as Float32Array), stats).forEach((z, r) => data.set(z, r * dim));
     return { data, rows: idx.length, cols: dim };
   };
   return { train: pack(trainIdx), test: pack(testIdx) };
@@ -79,6 +63,7 @@ export function outOfFold(features: readonly Float32Array[], labels: readonly nu
   const dim = features[0]?.length ?? 0;
   for (let i = 0; i < n; i++) if (features[i]?.length !== dim) throw new RangeError(`feature row ${i} is not ${dim} long`);
   const k = folds.reduce((m, f) => Math.max(m, f + 1), 0);
+  const rooted = features.map((f) => f.map(signedSqrt)); // once, not once per fold
   const data: FoldData[] = [];
   for (let f = 0; f < k; f++) {
     const trainIdx: number[] = [];
@@ -87,7 +72,7 @@ export function outOfFold(features: readonly Float32Array[], labels: readonly nu
     if (testIdx.length === 0) continue;
     const classes = new Set(trainIdx.map((i) => labels[i]));
     if (classes.size < 2) throw new RangeError(`fold ${f}: its training folds hold one class only`);
-    const m = standardizedFold(features, dim, trainIdx, testIdx);
+    const m = standardizedFold(rooted, dim, trainIdx, testIdx);
     data.push({ ...m, trainY: Float64Array.from(trainIdx, (i) => labels[i] ?? 0), testIdx });
   }
   const grid = opts.l2 !== undefined ? [opts.l2] : [...L2_GRID];

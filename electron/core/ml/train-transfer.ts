@@ -16,6 +16,7 @@ import { buildBase, buildClassifier, buildHead, HEAD_PREFIX } from './models';
 import { createFeatureExtractor } from './onnx/engine';
 import type { Preprocessing, TransferModelName } from './models/types';
 import { Rng } from '../random';
+import { featureStats, standardize } from './standardize';
 import type { TrainItem } from './runs';
 import { classWeightsFor } from './train-config';
 import { disposeSnapshot, fit, predictProbabilities, restoreWeights, snapshotWeights, type Best, type FitHooks, type FitOptions } from './train-loop';
@@ -30,28 +31,6 @@ function featureTensor(features: readonly Float32Array[], idx: readonly number[]
     buf.set(f, k * dim);
   });
   return tf.tensor2d(buf, [idx.length, dim]);
-}
-
-/**
- * Per-dimension mean and standard deviation of the training features. The head trains on standardised
- * vectors (one learning rate then suits every base, whatever the scale of its features) and the
- * standardisation is folded into the head's first Dense layer afterwards, so the saved classifier takes
- * raw features.
- */
-export function featureStats(train: readonly Float32Array[], dim: number): { mean: Float32Array; std: Float32Array } {
-  const mean = new Float32Array(dim);
-  const std = new Float32Array(dim);
-  for (const f of train) for (let j = 0; j < dim; j++) mean[j] = (mean[j] ?? 0) + (f[j] ?? 0) / train.length;
-  for (const f of train) for (let j = 0; j < dim; j++) std[j] = (std[j] ?? 0) + ((f[j] ?? 0) - (mean[j] ?? 0)) ** 2 / train.length;
-  for (let j = 0; j < dim; j++) {
-    const s = Math.sqrt(std[j] ?? 0);
-    std[j] = s > 1e-6 ? s : 1; // a constant dimension stays as it is
-  }
-  return { mean, std };
-}
-
-export function standardize(features: readonly Float32Array[], stats: { mean: Float32Array; std: Float32Array }): Float32Array[] {
-  return features.map((f) => f.map((v, j) => (v - (stats.mean[j] ?? 0)) / (stats.std[j] ?? 1)));
 }
 
 /** Dense(W, b) on (x − m) / s equals Dense(W / s, b − (m / s)·W) on x: rewrites the layer to take raw x. */

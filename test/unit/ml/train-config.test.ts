@@ -4,7 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 import { buildClassifier, buildHead } from '../../../electron/core/ml/models';
 import { classWeightsFor, defaultConfig, resolveConfig } from '../../../electron/core/ml/train-config';
 import { disposeSnapshot, restoreWeights, snapshotWeights } from '../../../electron/core/ml/train-loop';
-import { featureStats, foldStandardization, standardize, unfreezeTop } from '../../../electron/core/ml/train-transfer';
+import { featureStats, standardize } from '../../../electron/core/ml/standardize';
+import { foldStandardization, unfreezeTop } from '../../../electron/core/ml/train-transfer';
 
 describe('resolveConfig', () => {
   test('fills the defaults and keeps what was given', () => {
