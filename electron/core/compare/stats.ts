@@ -4,47 +4,12 @@
  * correlated AUCs measured on the same images.
  */
 import { LOG_LOSS_EPS, prepareAuc } from '../ml/metrics';
+import { quantile, twoSidedP } from '../dataset/statistics';
 import { Rng } from '../random';
 import type { Interval } from '../../../shared/contract-compare';
 
 export const BOOTSTRAP_RESAMPLES = 1000;
 export const BOOTSTRAP_SEED = 20240905;
-
-/** erfc(x) by Numerical Recipes' Chebyshev fit: relative error below 1.2e-7 everywhere, tails included. */
-export function erfc(x: number): number {
-  const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const r =
-    t *
-    Math.exp(
-      -z * z - 1.26551223 +
-        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
-    );
-  return x >= 0 ? r : 2 - r;
-}
-
-export function erf(x: number): number {
-  return 1 - erfc(x);
-}
-
-/** The standard normal CDF. */
-export function normalCdf(z: number): number {
-  return 0.5 * erfc(-z / Math.SQRT2);
-}
-
-/** Two-sided p-value of a standard normal statistic. */
-export function twoSidedP(z: number): number {
-  return Math.min(1, erfc(Math.abs(z) / Math.SQRT2));
-}
-
-/** The q-quantile of sorted values, linear between order statistics (numpy's default). */
-function quantile(sorted: readonly number[], q: number): number {
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  const a = sorted[lo] as number;
-  return a + ((sorted[hi] as number) - a) * (pos - lo);
-}
 
 export interface BootstrapResult {
   auc: Interval | null;

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bootstrapIntervals, delongTest, erf, erfc, normalCdf, twoSidedP } from '../../../electron/core/compare/stats';
+import { bootstrapIntervals, delongTest } from '../../../electron/core/compare/stats';
+import { erf, erfc, normalCdf, twoSidedP } from '../../../electron/core/dataset/statistics';
 import { logLoss, rocAuc } from '../../../electron/core/ml/metrics';
 import { Rng } from '../../../electron/core/random';
 
