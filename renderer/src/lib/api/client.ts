@@ -1,21 +1,12 @@
 /**
  * The page's one door into core: `call('images.list', {...})` typed by the contract, `onEvent` typed by the
- * event map. Errors arrive as ApiError with the contract's code and a message meant for a person.
+ * event map. Errors arrive as the shared AppError with the contract's code and a message meant for a person.
  */
 import type { EventName, EventPayload, MethodInput, MethodName, MethodOutput } from '../../../../shared/contract';
-import type { ErrorCode } from '../../../../shared/errors';
+import { AppError } from '../../../../shared/errors';
 import { electronTransport } from './electron-transport';
 import { httpTransport } from './http-transport';
 import type { BridgeEvent, ConnectionStatus, Transport } from './transport';
-
-export class ApiError extends Error {
-  readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string) {
-    super(message);
-    this.name = 'ApiError';
-    this.code = code;
-  }
-}
 
 export interface MenuCommand {
   action: 'import';
@@ -35,7 +26,7 @@ export function transportName(): Transport['name'] {
 
 export async function call<M extends MethodName>(method: M, input: MethodInput<M>): Promise<MethodOutput<M>> {
   const reply = await current().call(method, input);
-  if (!reply.ok) throw new ApiError(reply.error.code, reply.error.message);
+  if (!reply.ok) throw new AppError(reply.error.code, reply.error.message);
   // The other side validated the input and produced the output from the same contract.
   return reply.value as MethodOutput<M>;
 }
@@ -64,7 +55,7 @@ export function imageUrl(id: number, size: 'thumb' | 'full'): string {
 }
 
 export function errorMessage(err: unknown): string {
-  if (err instanceof ApiError) return err.message;
+  if (err instanceof AppError) return err.message;
   if (err instanceof Error) return err.message;
   return String(err);
 }

@@ -4,7 +4,7 @@
  * becomes a message instead of a saved error page, and the bytes are handed to the browser's download.
  */
 import { SHELL_SAVE, type SaveRequest, type SaveResult } from '../../../../electron/preload/bridge';
-import { ApiError } from './client';
+import { AppError } from '../../../../shared/errors';
 
 export type SaveOutcome = { saved: true; where: string } | { saved: false };
 
@@ -27,15 +27,15 @@ export async function save(request: SaveRequest): Promise<SaveOutcome> {
   const bridge = window.bridge;
   if (bridge) {
     const reply = await bridge.call(SHELL_SAVE, request);
-    if (!reply.ok) throw new ApiError(reply.error.code, reply.error.message);
-    if (!isSaveResult(reply.value)) throw new ApiError('INTERNAL', 'the desktop shell answered the save with something unexpected');
+    if (!reply.ok) throw new AppError(reply.error.code, reply.error.message);
+    if (!isSaveResult(reply.value)) throw new AppError('INTERNAL', 'the desktop shell answered the save with something unexpected');
     return reply.value.path === null ? { saved: false } : { saved: true, where: reply.value.path };
   }
   const { url, name } = routeOf(request);
   const res = await fetch(url, { credentials: 'same-origin' });
   if (!res.ok) {
     const text = (await res.text()).slice(0, 400);
-    throw new ApiError(res.status === 409 ? 'CONFLICT' : res.status === 404 ? 'NOT_FOUND' : 'INTERNAL', text || `HTTP ${res.status}`);
+    throw new AppError(res.status === 409 ? 'CONFLICT' : res.status === 404 ? 'NOT_FOUND' : 'INTERNAL', text || `HTTP ${res.status}`);
   }
   const file = nameFrom(res.headers.get('Content-Disposition'), name);
   const href = URL.createObjectURL(await res.blob());
