@@ -10,7 +10,7 @@ import type { EvalSplit } from '../../shared/contract-compare';
 import { AppError } from '../../shared/errors';
 import type { CoreSession } from './session';
 
-/** Run ids are `<time>-<model>-<hex>`; anything else (a LIKE wildcard, a slash) is refused before core sees it. */
+/** Run ids are `<time>-<model>-<hex>`: anything else in the URL (a slash, a '%') is refused before core sees it. */
 export function parseRunId(text: string): string | null {
   let decoded: string;
   try {

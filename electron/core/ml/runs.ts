@@ -233,8 +233,8 @@ export function listRuns(db: Db): RunInfo[] {
 export function getRun(db: Db, id: string): RunInfo {
   const exact = db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRecord | undefined;
   if (exact) return toRunInfo(exact);
-  // a prefix, as people type the first characters of an id
-  const prefixed = db.prepare("SELECT * FROM runs WHERE id LIKE ? || '%'").all(id) as RunRecord[];
+  // a prefix, as people type the first characters of an id (compared as text: '%' and '_' are not wildcards)
+  const prefixed = db.prepare('SELECT * FROM runs WHERE substr(id, 1, length(?)) = ?').all(id, id) as RunRecord[];
   if (prefixed.length === 1 && prefixed[0]) return toRunInfo(prefixed[0]);
   if (prefixed.length > 1) throw new AppError('BAD_INPUT', `'${id}' is the start of ${prefixed.length} run ids; give more characters`);
   throw new AppError('NOT_FOUND', `no run '${id}' in this library ('mask-studio runs' lists them)`);

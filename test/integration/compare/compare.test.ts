@@ -101,6 +101,13 @@ describe('compare and ensembles', () => {
     new Map((t.lib.db.prepare("SELECT image_id AS id, probability AS p FROM predictions WHERE run_id = ? AND split = 'val'").all(runId) as Array<{ id: number; p: number }>).map((r) => [r.id, r.p]));
   const labelOf = new Map<number, number>();
 
+  test("getRun takes an id's first characters as text: '%' and '_' are not wildcards", () => {
+    assert.equal(getRun(t.lib.db, '2025-run-vg').id, ids['vgg']);
+    assert.throws(() => getRun(t.lib.db, '2025-run-s'), /is the start of \d+ run ids/);
+    assert.throws(() => getRun(t.lib.db, '%'), /no run '%'/);
+    assert.throws(() => getRun(t.lib.db, '2025_run_vgg'), /no run '2025_run_vgg'/); // '_' would match '-' as a LIKE pattern
+  });
+
   test('compareRuns: ranked by AUC then log loss, best first, runs not done or without val predictions skipped', () => {
     for (const img of images) labelOf.set(img.id, img.label);
     const c = Comparison.parse(compareRuns(t.lib.db, 'val'));
