@@ -36,7 +36,7 @@ export function reportFileName(split: EvalSplit): string {
 /** Writes the run's submission to `out` (a finished run with predictions for every sample row). */
 export async function writeSubmissionFile(session: CoreSession, runId: string, out: string): Promise<{ out: string; rows: number }> {
   // Loaded on use: TensorFlow.js comes with predict.ts, and a server that never makes a submission skips it.
-  const { writeSubmission } = await import('../core/ml/predict');
+  const { writeSubmission } = await import('../core/ml/inference/predict');
   const r = await writeSubmission(session.lib, runId, out);
   return { out: r.out, rows: r.rows };
 }

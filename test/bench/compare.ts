@@ -7,9 +7,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compareRuns } from '../../electron/core/compare/compare';
-import { bootstrapIntervals } from '../../electron/core/compare/stats';
+import { bootstrapIntervals } from '../../electron/core/stats/intervals';
 import { openLibrary } from '../../electron/core/library';
-import { createRun, finishRun, insertPredictions, type TrainingSet } from '../../electron/core/ml/runs';
+import { createRun, finishRun, insertPredictions, type TrainingSet } from '../../electron/core/ml/runs/store';
 import { Rng } from '../../electron/core/random';
 
 function median(xs: number[]): number {

@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { batchTensor } from '../../electron/core/ml/augment';
-import { decodeRgb } from '../../electron/core/ml/data';
-import { camModel, gradCam } from '../../electron/core/ml/gradcam';
-import { overlayCam } from '../../electron/core/ml/gradcam-overlay';
+import { decodeRgb } from '../../electron/core/ml/pixels';
+import { camModel, gradCam } from '../../electron/core/ml/explain/gradcam';
+import { overlayCam } from '../../electron/core/ml/explain/overlay';
 import { ARCHITECTURES, buildClassifier, isModelName } from '../../electron/core/ml/models';
 import type { ModelName } from '../../electron/core/ml/models/types';
-import { chooseBackend } from '../../electron/core/ml/train-backend';
+import { chooseBackend } from '../../electron/core/ml/backend/train-backend';
 import { realData } from '../helpers';
 import { labelledRows, makeFaces } from '../integration/ml/train-helpers';
 

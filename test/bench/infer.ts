@@ -10,7 +10,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import type { FeatureExtractor, ImageBatch } from '../../electron/core/ml/feature-extractor';
-import { TfjsFeatureExtractor } from '../../electron/core/ml/features';
+import { TfjsFeatureExtractor } from '../../electron/core/ml/inference/features';
 import { ARCHITECTURES, buildBase, countFlops, TRANSFER_MODELS } from '../../electron/core/ml/models/index';
 import type { ModelName } from '../../electron/core/ml/models/types';
 import { OPSET } from '../../electron/core/ml/onnx/export';

@@ -11,8 +11,8 @@
  */
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../electron/core/ml/backend';
-import { registerWasmTrainingKernels, restoreShippedKernel } from '../../electron/core/ml/kernels';
+import { initBackend } from '../../electron/core/ml/backend/backend';
+import { registerWasmTrainingKernels, restoreShippedKernel } from '../../electron/core/ml/backend/kernels';
 import { buildScratch } from '../../electron/core/ml/models/scratch';
 
 interface Args {

@@ -11,8 +11,8 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { JobRunner } from '../../electron/core/jobs/runner';
 import { Rng } from '../../electron/core/random';
-import { getRun, runEpochs } from '../../electron/core/ml/runs';
-import { startTraining } from '../../electron/core/ml/train';
+import { getRun, runEpochs } from '../../electron/core/ml/runs/store';
+import { startTraining } from '../../electron/core/ml/train/start';
 import type { TrainInput } from '../../shared/contract';
 import { insertImages, labelledRows, tempLibrary, type SplitName, type TempLibrary } from '../integration/ml/train-helpers';
 

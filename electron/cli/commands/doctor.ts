@@ -10,7 +10,7 @@ export const doctor: Command = {
   summary: 'backends (tensorflow GPU/CPU, wasm, cpu), the GPU and its CUDA/cuDNN libraries, ONNX Runtime, weights',
   options: {},
   async run(ctx) {
-    const { doctorReport } = await import('../../core/ml/doctor');
+    const { doctorReport } = await import('../../core/ml/backend/doctor');
     const doc = await doctorReport();
     const { chosen, wasm, cuda, onnxRuntime: onnx, weights } = doc;
     ctx.print(doc, () => {

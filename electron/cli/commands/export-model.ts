@@ -15,7 +15,7 @@ export const exportModel: Command = {
     if (format !== 'onnx' && format !== 'tfjs') throw new UsageError(`--format '${format}': expected onnx or tfjs`);
     const lib = ctx.library(false);
     // TensorFlow.js and the exporter load only here, so other commands start fast
-    const [{ chooseBackend }, { exportRunModel }] = await Promise.all([import('../../core/ml/train-backend'), import('../../core/ml/export-model')]);
+    const [{ chooseBackend }, { exportRunModel }] = await Promise.all([import('../../core/ml/backend/train-backend'), import('../../core/ml/inference/export-model')]);
     if (format === 'onnx') await chooseBackend('auto'); // the export reads the tfjs checkpoint's weights
     const result = await exportRunModel(lib, id, format, out).catch((err: unknown) => {
       if (err instanceof AppError) throw err;

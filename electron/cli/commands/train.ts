@@ -6,7 +6,7 @@ import { AppError } from '../../../shared/errors';
 import { JobRunner } from '../../core/jobs/runner';
 import type { Library } from '../../core/library';
 import { MODEL_NAMES, type ModelName } from '../../core/ml/models/types';
-import { getRun, listRuns } from '../../core/ml/runs';
+import { getRun, listRuns } from '../../core/ml/runs/store';
 import { UsageError, boolOpt, intOpt, numberOpt, positional, stringOpt, type Command, type ParsedArgs } from '../command';
 import type { CliContext } from '../context';
 
@@ -80,7 +80,7 @@ function trainInput(args: ParsedArgs, model: ModelName): TrainInput {
 
 // TensorFlow.js, the models and the weights load when a command needs them, so that `import`, `audit`
 // and the other dataset commands start in a fraction of a second.
-const engine = () => import('../../core/ml/train');
+const engine = () => import('../../core/ml/train/start');
 const weightsModule = () => import('../../core/ml/weights');
 
 /** Trains one model to its end with a progress line; Ctrl-C cancels the run (epochs so far are kept). */
@@ -175,7 +175,7 @@ export const train: Command = {
     // every model's options are checked before the first one trains: a bad flag fails fast, a model the
     // flags do not suit (an input size below its minimum) is skipped with the reason
     const todo: TrainInput[] = [];
-    const { resolveConfig } = await import('../../core/ml/train-config');
+    const { resolveConfig } = await import('../../core/ml/train/config');
     for (const p of await plan(args)) {
       const input = trainInput(args, p.model);
       if (p.model === 'scratch') {
@@ -286,11 +286,11 @@ export const predict: Command = {
     if (explain !== undefined && engine === 'onnx') throw new UsageError('--explain needs gradients, which only TensorFlow.js gives: drop --engine onnx');
     const targets = explain !== undefined ? explainTargets(explain, args.positionals) : [];
     const lib = ctx.library(false);
-    const { chooseBackend } = await import('../../core/ml/train-backend');
+    const { chooseBackend } = await import('../../core/ml/backend/train-backend');
     // the backend is needed on the ONNX path too: the one-time export loads the tfjs checkpoint
     const chosen = await chooseBackend(backend as 'auto');
     if (explain !== undefined) {
-      const { explainFiles } = await import('../../core/ml/gradcam-run');
+      const { explainFiles } = await import('../../core/ml/explain/explain-files');
       const results = await explainFiles(lib, id, args.positionals, layer !== undefined ? { layer } : {});
       if (args.positionals.length > 1) await mkdir(resolvePath(explain), { recursive: true });
       const rows: Array<{ file: string; probability: number; label: string; explanation: string; layer: string; width: number; height: number }> = [];
@@ -304,7 +304,7 @@ export const predict: Command = {
       );
       return;
     }
-    const { predictRun } = await import('../../core/ml/predict');
+    const { predictRun } = await import('../../core/ml/inference/predict');
     const result = await predictRun(lib, id, args.positionals, { engine });
     if (result.fallback !== null) ctx.stderr.write(`warning: predicting with TensorFlow.js: ${result.fallback}\n`);
     const out = result.predictions;
@@ -321,7 +321,7 @@ export const submission: Command = {
     const id = stringOpt(args, 'run');
     const out = stringOpt(args, 'out');
     if (!id || !out) throw new UsageError('submission needs --run ID and --out FILE');
-    const { writeSubmission } = await import('../../core/ml/predict');
+    const { writeSubmission } = await import('../../core/ml/inference/predict');
     const result = await writeSubmission(ctx.library(false), id, out);
     ctx.print(result, () => `wrote ${result.rows} rows to ${result.out} (in the order of ${result.sample})`);
   },

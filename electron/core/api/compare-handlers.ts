@@ -12,9 +12,9 @@ export const compareHandlers: HandlerTable<'compare.list' | 'compare.run' | 'ens
   'runs.export': async (ctx, input) => {
     // TensorFlow.js and the exporter load on the first export, not when the app starts
     const [{ chooseBackend }, { exportRunModel }, { getRun }] = await Promise.all([
-      import('../ml/train-backend'),
-      import('../ml/export-model'),
-      import('../ml/runs'),
+      import('../ml/backend/train-backend'),
+      import('../ml/inference/export-model'),
+      import('../ml/runs/store'),
     ]);
     const run = getRun(ctx.lib.db, input.id);
     if (input.format === 'onnx') await chooseBackend('auto'); // the export reads the tfjs checkpoint's weights

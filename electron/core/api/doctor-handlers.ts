@@ -3,7 +3,7 @@ import type { HandlerTable } from './dataset-handlers';
 
 export const doctorHandlers: HandlerTable<'doctor.get'> = {
   'doctor.get': async () => {
-    const { doctorReport } = await import('../ml/doctor');
+    const { doctorReport } = await import('../ml/backend/doctor');
     return doctorReport();
   },
 };

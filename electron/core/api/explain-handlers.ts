@@ -11,7 +11,7 @@ export const explainHandlers: HandlerTable<'runs.explain'> = {
     if (!row) throw new AppError('NOT_FOUND', `no image with id ${input.imageId}`);
     if (row.missing === 1) throw new AppError('NOT_FOUND', `image ${input.imageId} is missing from disk (${row.path})`);
     // loaded here: TensorFlow.js stays out of the dataset methods' start-up
-    const [{ chooseBackend }, { explainFiles }] = await Promise.all([import('../ml/train-backend'), import('../ml/gradcam-run')]);
+    const [{ chooseBackend }, { explainFiles }] = await Promise.all([import('../ml/backend/train-backend'), import('../ml/explain/explain-files')]);
     await chooseBackend('auto');
     const [r] = await explainFiles(ctx.lib, input.id, [row.path], { maxSide: MAX_SIDE });
     if (!r) throw new AppError('INTERNAL', 'explain returned nothing');

@@ -1,6 +1,6 @@
 /** Contract handlers for training: runs.* and train.*, each a thin call into core/ml. */
-import { deleteRun, startTraining } from '../ml/train';
-import { getRun, listRuns, runEpochs, runPredictions } from '../ml/runs';
+import { deleteRun, startTraining } from '../ml/train/start';
+import { getRun, listRuns, runEpochs, runPredictions } from '../ml/runs/store';
 import type { HandlerTable } from './dataset-handlers';
 
 export const trainingHandlers: HandlerTable<'train.start' | 'runs.list' | 'runs.get' | 'runs.predictions' | 'runs.delete'> = {

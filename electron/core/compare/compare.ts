@@ -6,9 +6,9 @@
 import type { RunInfo } from '../../../shared/contract';
 import type { CompareRow, Comparison, DeLongTest, EvalSplit, SeedSummary } from '../../../shared/contract-compare';
 import type { Db } from '../db/open';
-import { listRuns } from '../ml/runs';
+import { listRuns } from '../ml/runs/store';
 import { binaryClasses, compareRow, runScores, unscorable, type RunScores } from './evaluate';
-import { delongTest } from './stats';
+import { delongTest } from '../stats/intervals';
 
 /**
  * Config keys that say where or with what a run happened to run, not what was trained: runs that differ

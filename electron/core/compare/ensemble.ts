@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { RunInfo } from '../../../shared/contract';
 import { AppError } from '../../../shared/errors';
 import type { Db } from '../db/open';
-import { getRun } from '../ml/runs';
+import { getRun } from '../ml/runs/store';
 import { libraryClasses, runMembers } from './evaluate';
 
 export const ENSEMBLE_MODEL = 'ensemble';

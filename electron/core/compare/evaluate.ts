@@ -8,9 +8,9 @@ import type { RunInfo } from '../../../shared/contract';
 import type { CompareRow, ConfusionAt, EvalSplit, RunEvaluation } from '../../../shared/contract-compare';
 import { AppError } from '../../../shared/errors';
 import type { Db } from '../db/open';
-import { binaryMetrics, calibrationBins, confusionCell, prCurve, rocCurve, youdenThreshold } from '../ml/metrics';
-import { getRun } from '../ml/runs';
-import { bootstrapIntervals } from './stats';
+import { binaryMetrics, calibrationBins, confusionCell, prCurve, rocCurve, youdenThreshold } from '../stats/metrics';
+import { getRun } from '../ml/runs/store';
+import { bootstrapIntervals } from '../stats/intervals';
 
 export interface RunScores {
   imageIds: number[];

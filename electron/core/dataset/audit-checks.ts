@@ -6,8 +6,8 @@ import type { FindingKind, Severity } from '../../../shared/contract';
 import type { DuplicateGroup } from './audit-groups';
 import type { ImageRecord } from './images';
 import { formatOfExtension } from './scan';
-import { rocAuc } from '../ml/metrics';
-import { aucPValue, fivePoint } from './statistics';
+import { rocAuc } from '../stats/metrics';
+import { aucPValue, fivePoint } from '../stats/statistics';
 import { extensionOf } from './walk';
 
 export interface DraftFinding {

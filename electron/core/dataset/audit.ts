@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import type { Finding, FindingKind, FindingStatus } from '../../../shared/contract';
 import { AppError } from '../../../shared/errors';
 import type { Db } from '../db/open';
-import { labelDoubtDrafts } from '../doubts/findings';
+import { labelDoubtDrafts } from './doubt-findings';
 import { duplicateGroups } from './audit-groups';
 import { fileChecks, groupChecks, outlierChecks, shortcutChecks, type DraftFinding } from './audit-checks';
 import { allImages, type ImageRecord } from './images';

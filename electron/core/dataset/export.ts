@@ -6,7 +6,7 @@ import { copyFileSync, constants, existsSync, mkdirSync, readdirSync, writeFileS
 import { join, resolve } from 'node:path';
 import { AppError } from '../../../shared/errors';
 import type { Db } from '../db/open';
-import { formatCsv } from './csv';
+import { formatCsv } from '../csv';
 import { allImages, type ImageRecord } from './images';
 
 export interface ExportResult {

@@ -7,7 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { BadRow, ImportInput } from '../../../shared/contract';
 import { AppError } from '../../../shared/errors';
-import { columnIndexes, parseCsv } from './csv';
+import { columnIndexes, parseCsv } from '../csv';
 import { IMAGE_EXTENSIONS } from './scan';
 import { extensionOf, walkFiles, type WalkedFile } from './walk';
 

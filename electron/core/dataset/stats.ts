@@ -2,7 +2,7 @@
 import type { Stats } from '../../../shared/contract';
 import type { Db } from '../db/open';
 import { allImages } from './images';
-import { fivePoint } from './statistics';
+import { fivePoint } from '../stats/statistics';
 
 export function libraryStats(db: Db): Stats {
   const images = allImages(db);

@@ -9,11 +9,11 @@
 import { createHash } from 'node:crypto';
 import { AppError } from '../../../shared/errors';
 import type { Db } from '../db/open';
-import type { ImageSource, ResizeMode } from '../ml/data';
-import { getRun } from '../ml/runs';
+import type { ImageSource, ResizeMode } from '../ml/pixels';
+import { getRun } from '../ml/runs/store';
 import { ARCHITECTURES, TRANSFER_MODELS, type TransferModelName } from '../ml/models';
-import type { Engine } from '../ml/onnx/engine';
-import type { BackendPref } from '../ml/train-config';
+import type { Engine } from '../ml/inference/engine';
+import type { BackendPref } from '../ml/train/config';
 import { fetchHint, findNsfwjs, weightsStatus } from '../ml/weights';
 
 /** Length of the pooled feature vector of each base (Keras's include_top=False + GlobalAveragePooling2D). */
@@ -129,7 +129,7 @@ const weightsHash = (id: string): string => createHash('sha256').update(id).dige
 
 /** Features for every source, in order; TensorFlow.js and the base load only when something is missing. */
 export async function backboneFeatures(cacheDir: string, b: Backbone, sources: readonly ImageSource[], opts: FeatureOptions = {}): Promise<BackboneFeatures> {
-  const { FeatureCache, extractFeatures } = await import('../ml/features');
+  const { FeatureCache, extractFeatures } = await import('../ml/inference/features');
   const key = (id: string): ConstructorParameters<typeof FeatureCache>[1] => ({ architecture: b.model, inputSize: b.inputSize, resize: b.resize, weightsHash: weightsHash(id) });
   const known = knownWeightsId(b, opts.weightsDir);
   if (known !== null) {
@@ -143,8 +143,8 @@ export async function backboneFeatures(cacheDir: string, b: Backbone, sources: r
   const [{ buildBase }, { loadWeightsInto }, { createFeatureExtractor }, { chooseBackend }] = await Promise.all([
     import('../ml/models'),
     import('../ml/weights'),
-    import('../ml/onnx/engine'),
-    import('../ml/train-backend'),
+    import('../ml/inference/engine'),
+    import('../ml/backend/train-backend'),
   ]);
   await chooseBackend(opts.backend ?? 'auto');
   // zeros: every weight is overwritten by the load, drawing ~22M random numbers first is wasted time

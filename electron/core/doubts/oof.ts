@@ -13,8 +13,8 @@
  * towards 0.5 and missed a quarter of the flips (measured on 8 seeds of 400 faces with 5 % flipped).
  */
 import { throwIfAborted } from '../jobs/progress';
-import { logLoss, rocAuc } from '../ml/metrics';
-import { featureStats, standardize } from '../ml/standardize';
+import { logLoss, rocAuc } from '../stats/metrics';
+import { featureStats, standardize } from '../stats/standardize';
 import { fitLogistic, predictLogistic, type LogisticModel, type Matrix } from './logistic';
 
 export const L2_GRID = [0.3, 0.1, 0.03, 0.01] as const;

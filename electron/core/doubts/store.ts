@@ -9,7 +9,7 @@ import { runAudit } from '../dataset/audit';
 import { setLabels } from '../dataset/edits';
 import { allImages } from '../dataset/images';
 import type { Db } from '../db/open';
-import { doubtKey, labelDoubtDrafts, storedDoubts, type StoredDoubt } from './findings';
+import { doubtKey, labelDoubtDrafts, storedDoubts, type StoredDoubt } from '../dataset/doubt-findings';
 
 export interface DoubtsRunRecord {
   model: string;

@@ -11,7 +11,7 @@ import { listFindings } from '../dataset/audit';
 import { listClasses } from '../dataset/classes';
 import { libraryStats } from '../dataset/stats';
 import type { Library } from '../library';
-import { runEpochs, runPredictions } from '../ml/runs';
+import { runEpochs, runPredictions } from '../ml/runs/store';
 import { thumbnails, type Thumb } from './thumbnails';
 
 /** Examples per finding kind, images per example, and misclassified images per confusion cell. */

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
 import { augmentBoxes, batchTensor, DEFAULT_AUGMENT } from '../../../electron/core/ml/augment';
-import { cachedRgb, decodeRgb, loadPixels, pixelCacheDir } from '../../../electron/core/ml/data';
+import { cachedRgb, decodeRgb, loadPixels, pixelCacheDir } from '../../../electron/core/ml/pixels';
 import { Rng } from '../../../electron/core/random';
 
 let dir: string;

@@ -8,13 +8,13 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { JobRunner } from '../../../electron/core/jobs/runner';
-import { exportRunModel, type ModelCard } from '../../../electron/core/ml/export-model';
+import { exportRunModel, type ModelCard } from '../../../electron/core/ml/inference/export-model';
 import { predictOnnx } from '../../../electron/core/ml/onnx/classifier';
-import { decodeRgb } from '../../../electron/core/ml/data';
+import { decodeRgb } from '../../../electron/core/ml/pixels';
 import { releaseSessions } from '../../../electron/core/ml/onnx/runtime';
-import { predictRun } from '../../../electron/core/ml/predict';
-import { getRun } from '../../../electron/core/ml/runs';
-import { startTraining } from '../../../electron/core/ml/train';
+import { predictRun } from '../../../electron/core/ml/inference/predict';
+import { getRun } from '../../../electron/core/ml/runs/store';
+import { startTraining } from '../../../electron/core/ml/train/start';
 import { parseJson, runCli } from '../../helpers';
 import { insertImages, makeFaces, splitByPosition, tempLibrary, useWasm, type TempLibrary } from './train-helpers';
 

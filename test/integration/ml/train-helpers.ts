@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
-import { columnIndexes, parseCsv } from '../../../electron/core/dataset/csv';
+import { columnIndexes, parseCsv } from '../../../electron/core/csv';
 import { openLibrary, type Library } from '../../../electron/core/library';
-import { chooseBackend } from '../../../electron/core/ml/train-backend';
+import { chooseBackend } from '../../../electron/core/ml/backend/train-backend';
 import { Rng } from '../../../electron/core/random';
 
 export type SplitName = 'train' | 'val' | 'test' | 'submission';

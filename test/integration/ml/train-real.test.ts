@@ -9,8 +9,8 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { JobRunner } from '../../../electron/core/jobs/runner';
 import { Rng } from '../../../electron/core/random';
-import { getRun, runEpochs } from '../../../electron/core/ml/runs';
-import { startTraining } from '../../../electron/core/ml/train';
+import { getRun, runEpochs } from '../../../electron/core/ml/runs/store';
+import { startTraining } from '../../../electron/core/ml/train/start';
 import { insertImages, labelledRows, tempLibrary, type SplitName } from './train-helpers';
 
 const repoRoot = resolve(import.meta.dirname, '..', '..', '..');

@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { JobRunner } from '../../../electron/core/jobs/runner';
-import { onnxRuntimeStatus } from '../../../electron/core/ml/onnx/engine';
-import { predictFiles } from '../../../electron/core/ml/predict';
-import { getRun, runEpochs, runPredictions } from '../../../electron/core/ml/runs';
-import { startTraining } from '../../../electron/core/ml/train';
-import type { RunMessage } from '../../../electron/core/ml/train-run';
+import { onnxRuntimeStatus } from '../../../electron/core/ml/inference/engine';
+import { predictFiles } from '../../../electron/core/ml/inference/predict';
+import { getRun, runEpochs, runPredictions } from '../../../electron/core/ml/runs/store';
+import { startTraining } from '../../../electron/core/ml/train/start';
+import type { RunMessage } from '../../../electron/core/ml/train/run';
 import { findNsfwjs } from '../../../electron/core/ml/weights';
 import { insertImages, makeFaces, splitByPosition, tempLibrary, type TempLibrary } from './train-helpers';
 

@@ -15,7 +15,7 @@ import { runAudit } from '../../../electron/core/dataset/audit';
 import { importDataset } from '../../../electron/core/dataset/import';
 import { splitLibrary } from '../../../electron/core/dataset/split';
 import { JobRunner } from '../../../electron/core/jobs/runner';
-import { createRun, finishRun, insertEpoch, insertPredictions, setRunEnvironment, trainingSet } from '../../../electron/core/ml/runs';
+import { createRun, finishRun, insertEpoch, insertPredictions, setRunEnvironment, trainingSet } from '../../../electron/core/ml/runs/store';
 import { Rng } from '../../../electron/core/random';
 import { writeReport } from '../../../electron/core/report/report';
 import type { ReportData } from '../../../electron/core/report/report-data';

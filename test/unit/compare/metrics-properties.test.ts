@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { calibrationBins, logLoss, prCurve, rocAuc, rocCurve, trapezoidArea, youdenThreshold } from '../../../electron/core/ml/metrics';
+import { calibrationBins, logLoss, prCurve, rocAuc, rocCurve, trapezoidArea, youdenThreshold } from '../../../electron/core/stats/metrics';
 import { Rng } from '../../../electron/core/random';
 
 /** Mann-Whitney U / (n1 n0) over every positive-negative pair: 1 when the positive scores higher, 1/2 on a tie. */

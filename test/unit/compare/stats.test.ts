@@ -1,8 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bootstrapIntervals, delongTest } from '../../../electron/core/compare/stats';
-import { erf, erfc, normalCdf, twoSidedP } from '../../../electron/core/dataset/statistics';
-import { logLoss, rocAuc } from '../../../electron/core/ml/metrics';
+import { bootstrapIntervals, delongTest } from '../../../electron/core/stats/intervals';
+import { erf, erfc, normalCdf, twoSidedP } from '../../../electron/core/stats/statistics';
+import { logLoss, rocAuc } from '../../../electron/core/stats/metrics';
 import { Rng } from '../../../electron/core/random';
 
 const close = (actual: number, expected: number, rel: number, what: string): void =>

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { columnIndexes, formatCsv, parseCsv } from '../../../electron/core/dataset/csv';
+import { columnIndexes, formatCsv, parseCsv } from '../../../electron/core/csv';
 import { classesFromTargets } from '../../../electron/core/dataset/import-plan';
 
 test('CSV: BOM, CRLF, quotes, blank lines, line numbers', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { aucPValue, fivePoint, quantile } from '../../../electron/core/dataset/statistics';
-import { rocAuc } from '../../../electron/core/ml/metrics';
+import { aucPValue, fivePoint, quantile } from '../../../electron/core/stats/statistics';
+import { rocAuc } from '../../../electron/core/stats/metrics';
 import { hammingHex } from '../../../electron/core/dataset/phash-fine';
 import { shuffle } from '../../../electron/core/dataset/split';
 import { seededRandom } from '../../../electron/core/random';

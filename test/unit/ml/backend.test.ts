@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
-import { detectCuda, initBackend, probeBackends } from '../../../electron/core/ml/backend';
+import { detectCuda, initBackend, probeBackends } from '../../../electron/core/ml/backend/backend';
 
 const require = createRequire(import.meta.url);
 function installed(pkg: string): boolean {

@@ -6,8 +6,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { camMassIn, camModel, findCamLayer, gradCam } from '../../../electron/core/ml/gradcam';
-import { camOnImage, jet } from '../../../electron/core/ml/gradcam-overlay';
+import { camMassIn, camModel, findCamLayer, gradCam } from '../../../electron/core/ml/explain/gradcam';
+import { camOnImage, jet } from '../../../electron/core/ml/explain/overlay';
 import { Rng } from '../../../electron/core/random';
 
 const H = 4;

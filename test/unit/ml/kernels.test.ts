@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../../electron/core/ml/backend';
+import { initBackend } from '../../../electron/core/ml/backend/backend';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 type Inputs = Record<string, { shape: number[]; values: Float32Array }>;

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { binaryMetrics, confusion, logLoss, rocAuc, rocCurve, trapezoidArea } from '../../../electron/core/ml/metrics';
+import { binaryMetrics, confusion, logLoss, rocAuc, rocCurve, trapezoidArea } from '../../../electron/core/stats/metrics';
 
 const close = (a: number, b: number, tol = 1e-12): void => assert.ok(Math.abs(a - b) <= tol, `${a} ≠ ${b}`);
 

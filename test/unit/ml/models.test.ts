@@ -6,7 +6,7 @@
 import { afterEach, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../../electron/core/ml/backend';
+import { initBackend } from '../../../electron/core/ml/backend/backend';
 import {
   ARCHITECTURES,
   HEAD_PREFIX,

@@ -2,10 +2,10 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { buildClassifier, buildHead } from '../../../electron/core/ml/models';
-import { classWeightsFor, defaultConfig, resolveConfig } from '../../../electron/core/ml/train-config';
-import { disposeSnapshot, restoreWeights, snapshotWeights } from '../../../electron/core/ml/train-loop';
-import { featureStats, standardize } from '../../../electron/core/ml/standardize';
-import { foldStandardization, unfreezeTop } from '../../../electron/core/ml/train-transfer';
+import { classWeightsFor, defaultConfig, resolveConfig } from '../../../electron/core/ml/train/config';
+import { disposeSnapshot, restoreWeights, snapshotWeights } from '../../../electron/core/ml/train/loop';
+import { featureStats, standardize } from '../../../electron/core/stats/standardize';
+import { foldStandardization, unfreezeTop } from '../../../electron/core/ml/train/transfer';
 
 describe('resolveConfig', () => {
   test('fills the defaults and keeps what was given', () => {

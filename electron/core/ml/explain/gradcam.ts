@@ -9,7 +9,7 @@
  * which every backend differentiates cheaply; the base runs forward once, like predict.
  */
 import * as tf from '@tensorflow/tfjs';
-import { AppError } from '../../../shared/errors';
+import { AppError } from '../../../../shared/errors';
 
 export interface CamLayer {
   index: number;

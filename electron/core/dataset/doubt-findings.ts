@@ -3,8 +3,8 @@
  * the audit re-adds a `label-doubt` finding for every stored doubt whose image still has the doubted label
  * and the same content, so doubts survive a re-audit and vanish once the label is changed.
  */
-import type { DraftFinding } from '../dataset/audit-checks';
-import type { ImageRecord } from '../dataset/images';
+import type { DraftFinding } from './audit-checks';
+import type { ImageRecord } from './images';
 import type { Db } from '../db/open';
 
 export interface StoredDoubt {

@@ -4,17 +4,16 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { AppError } from '../../../shared/errors';
-import { refuseEnsemble } from '../compare/ensemble';
-import type { Library } from '../library';
-import { batchTensor } from './augment';
-import { decodeRgb } from './data';
+import { AppError } from '../../../../shared/errors';
+import { refuseEnsemble } from '../../compare/ensemble';
+import type { Library } from '../../library';
+import { batchTensor } from '../augment';
+import { decodeRgb } from '../pixels';
 import { camModel, gradCam } from './gradcam';
-import { overlayCam } from './gradcam-overlay';
-import { loadModel } from './model-io';
-import { readCheckpointInfo } from './train-run';
-import { getRun } from './runs';
-import { runDir } from './train';
+import { overlayCam } from './overlay';
+import { loadModel } from '../model-io';
+import { readCheckpointInfo, runDir } from '../runs/checkpoint';
+import { getRun } from '../runs/store';
 
 export interface Explanation {
   file: string;

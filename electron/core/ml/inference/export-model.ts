@@ -4,12 +4,11 @@
  */
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Library } from '../library';
-import { MODEL_JSON } from './model-io';
-import { refuseEnsemble } from '../compare/ensemble';
-import { getRun } from './runs';
-import { readCheckpointInfo } from './train-run';
-import { runDir } from './train';
+import type { Library } from '../../library';
+import { MODEL_JSON } from '../model-io';
+import { refuseEnsemble } from '../../compare/ensemble';
+import { getRun } from '../runs/store';
+import { readCheckpointInfo, runDir } from '../runs/checkpoint';
 
 export const EXPORT_FORMATS = ['onnx', 'tfjs'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -53,7 +52,7 @@ export async function exportRunModel(lib: Library, runRef: string, format: Expor
   let opset: number | null = null;
   if (format === 'onnx') {
     // loaded here: ONNX Runtime is not needed for tfjs exports
-    const { ensureClassifierOnnx, MODEL_ONNX } = await import('./onnx/classifier');
+    const { ensureClassifierOnnx, MODEL_ONNX } = await import('../onnx/classifier');
     const onnx = await ensureClassifierOnnx(dir, info.preprocessing, { runId: run.id, classes: info.classes.join(',') });
     await copyFile(onnx.file, join(out, MODEL_ONNX));
     files = [MODEL_ONNX];

@@ -7,15 +7,15 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { TrainInput } from '../../../shared/contract';
-import { AppError, type ErrorPayload } from '../../../shared/errors';
-import type { JobContext, JobRunner } from '../jobs/runner';
-import type { Library } from '../library';
-import { clearPixelCache } from './data';
-import { clearFeatureCache } from './features';
-import { TRANSFER_MODELS, type ModelName, type TransferModelName } from './models/types';
+import type { TrainInput } from '../../../../shared/contract';
+import { AppError, type ErrorPayload } from '../../../../shared/errors';
+import type { JobContext, JobRunner } from '../../jobs/runner';
+import type { Library } from '../../library';
+import { clearPixelCache } from '../pixels';
+import { clearFeatureCache } from '../inference/features';
+import { TRANSFER_MODELS, type ModelName, type TransferModelName } from '../models/types';
 import {
   createRun,
   deleteRunRows,
@@ -27,10 +27,12 @@ import {
   setRunEnvironment,
   trainingSet,
   unresolvedErrorFindings,
-} from './runs';
-import { resolveConfig, type TrainConfig } from './train-config';
-import { executeRun, type RunIo, type RunJob, type RunMessage } from './train-run';
-import { fetchHint, findNsfwjs, weightsStatus } from './weights';
+} from '../runs/store';
+import { resolveConfig, type TrainConfig } from './config';
+import { executeRun } from './execute';
+import { runDir } from '../runs/checkpoint';
+import type { RunIo, RunJob, RunMessage } from './run';
+import { fetchHint, findNsfwjs, weightsStatus } from '../weights';
 
 export interface TrainStart {
   runId: string;
@@ -79,14 +81,10 @@ function newRunId(model: string): string {
   return `${t}-${model}-${randomBytes(2).toString('hex')}`;
 }
 
-export function runDir(lib: Library, runId: string): string {
-  return join(lib.modelsDir, runId);
-}
-
 function spawnWorker(job: RunJob, onMessage: (m: RunMessage) => void, signal: AbortSignal): Promise<void> {
   const cancel = new SharedArrayBuffer(4);
   const flag = new Int32Array(cancel);
-  const worker = new Worker(new URL('./train-worker.mjs', import.meta.url), { workerData: { job, cancel } });
+  const worker = new Worker(new URL('./worker.mjs', import.meta.url), { workerData: { job, cancel } });
   const onAbort = (): void => {
     Atomics.store(flag, 0, 1);
   };

@@ -1,21 +1,17 @@
 /**
- * One training run as the worker executes it: the messages it sends, and the dispatch to the scratch or
- * transfer path. Nothing here touches SQLite: the main thread records what the messages say, so a run
+ * One training run as the worker executes it: the job, the messages it sends and what the scratch and
+ * transfer paths share (execute.ts dispatches to them). Nothing here touches SQLite: the main thread records what the messages say, so a run
  * can execute in a worker thread or in-process (tests, or where workers are unavailable) alike.
  */
-import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { RunEpoch } from '../../../shared/contract';
-import { AppError, toErrorPayload, type ErrorPayload } from '../../../shared/errors';
-import type { Best } from './train-loop';
-import type { TrainConfig } from './train-config';
-import type { TrainItem } from './runs';
-import type { Rng } from '../random';
-import type { ResizeMode } from './data';
-import { MODEL_JSON, saveModel } from './model-io';
-import type { Preprocessing } from './models/types';
+import type { RunEpoch } from '../../../../shared/contract';
+import type { ErrorPayload } from '../../../../shared/errors';
+import type { Best } from './loop';
+import type { TrainConfig } from './config';
+import type { TrainItem } from '../runs/store';
+import type { Rng } from '../../random';
+import { writeCheckpoint } from '../runs/checkpoint';
+import type { Preprocessing } from '../models/types';
 
 export interface RunJob {
   runId: string;
@@ -30,38 +26,16 @@ export interface RunJob {
   weightsDir?: string;
 }
 
-/** What predict needs to use a checkpoint: written as run.json beside model.json. */
-export interface CheckpointInfo {
-  runId: string;
-  model: string;
-  inputSize: number;
-  resize: ResizeMode;
-  preprocessing: Preprocessing;
-  classes: string[];
-}
-
-export const CHECKPOINT_INFO = 'run.json';
-
+/** Writes the best model and its run.json (what predict needs) into the run's folder. */
 export async function saveCheckpoint(model: tf.LayersModel, job: RunJob, preprocessing: Preprocessing): Promise<void> {
-  await saveModel(model, job.runDir);
-  const info: CheckpointInfo = {
+  await writeCheckpoint(model, job.runDir, {
     runId: job.runId,
     model: job.config.model,
     inputSize: job.config.inputSize,
     resize: job.config.resize,
     preprocessing,
     classes: job.classes,
-  };
-  await writeFile(join(job.runDir, CHECKPOINT_INFO), `${JSON.stringify(info, null, 2)}\n`);
-}
-
-/** What saveCheckpoint wrote beside the weights; NOT_FOUND when the run saved no checkpoint. */
-export async function readCheckpointInfo(dir: string, runId: string): Promise<CheckpointInfo> {
-  const file = join(dir, CHECKPOINT_INFO);
-  if (!existsSync(file) || !existsSync(join(dir, MODEL_JSON))) {
-    throw new AppError('NOT_FOUND', `run ${runId} has no saved checkpoint (it ended before its first epoch, or was deleted)`);
-  }
-  return JSON.parse(await readFile(file, 'utf8')) as CheckpointInfo;
+  });
 }
 
 export interface Environment {
@@ -157,21 +131,4 @@ export function indexRange(n: number): number[] {
 
 export function predictionRows(items: readonly TrainItem[], split: PredictionRow['split'], probs: Float32Array): PredictionRow[] {
   return items.map((it, i) => ({ imageId: it.id, split, probability: Math.min(1, Math.max(0, probs[i] ?? 0)) }));
-}
-
-/** Runs the job to its end: posts `finished` or `failed` exactly once. */
-export async function executeRun(job: RunJob, io: RunIo): Promise<void> {
-  try {
-    const { backend, device } = await io.initBackend(job.config.backend);
-    // the two paths are loaded lazily so a scratch run never parses the five big architectures' loaders
-    if (job.config.model === 'scratch') {
-      const { runScratch } = await import('./train-scratch');
-      await runScratch(job, io, { backend, device });
-    } else {
-      const { runTransfer } = await import('./train-transfer');
-      await runTransfer(job, io, { backend, device });
-    }
-  } catch (err) {
-    io.post({ type: 'failed', error: toErrorPayload(err) });
-  }
 }

@@ -6,17 +6,16 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { AppError } from '../../../shared/errors';
-import { columnIndexes, formatCsv, parseCsv } from '../dataset/csv';
-import type { Library } from '../library';
-import { batchTensor } from './augment';
-import { decodeRgb } from './data';
-import { loadModel } from './model-io';
-import type { Engine } from './onnx/engine';
-import { getRun } from './runs';
-import { refuseEnsemble } from '../compare/ensemble';
-import { readCheckpointInfo, type CheckpointInfo } from './train-run';
-import { runDir } from './train';
+import { AppError } from '../../../../shared/errors';
+import { columnIndexes, formatCsv, parseCsv } from '../../csv';
+import type { Library } from '../../library';
+import { batchTensor } from '../augment';
+import { decodeRgb } from '../pixels';
+import { loadModel } from '../model-io';
+import type { Engine } from './engine';
+import { getRun } from '../runs/store';
+import { refuseEnsemble } from '../../compare/ensemble';
+import { readCheckpointInfo, runDir, type CheckpointInfo } from '../runs/checkpoint';
 
 export interface FilePrediction {
   file: string;
@@ -87,7 +86,7 @@ export async function predictRun(lib: Library, runRef: string, files: readonly s
   if (engine !== 'tfjs') {
     try {
       // loaded here, not at the top: a machine where ONNX Runtime's binary does not load still predicts
-      const { ensureClassifierOnnx, predictOnnx } = await import('./onnx/classifier');
+      const { ensureClassifierOnnx, predictOnnx } = await import('../onnx/classifier');
       const { file } = await ensureClassifierOnnx(dir, info.preprocessing, { runId: run.id, classes: info.classes.join(',') });
       const r = await predictOnnx(file, pixels, info.inputSize, { batchSize, ...(opts.threads !== undefined ? { threads: opts.threads } : {}) });
       return { predictions: toPredictions(files, r.probabilities, info.classes), engine: 'onnx', provider: r.provider, fallback: null };

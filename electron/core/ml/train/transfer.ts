@@ -7,21 +7,21 @@
  */
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
-import { batchTensor, DEFAULT_AUGMENT } from './augment';
-import { loadPixels, type ImageSource } from './data';
-import type { FeatureExtractor } from './feature-extractor';
-import { extractFeatures, FeatureCache } from './features';
+import { batchTensor, DEFAULT_AUGMENT } from '../augment';
+import { loadPixels, type ImageSource } from '../pixels';
+import type { FeatureExtractor } from '../feature-extractor';
+import { extractFeatures, FeatureCache } from '../inference/features';
 import { prepareCachedFineTune } from './fine-tune-cache';
-import { buildBase, buildClassifier, buildHead, HEAD_PREFIX } from './models';
-import { createFeatureExtractor } from './onnx/engine';
-import type { Preprocessing, TransferModelName } from './models/types';
-import { Rng } from '../random';
-import { featureStats, standardize } from './standardize';
-import type { TrainItem } from './runs';
-import { classWeightsFor } from './train-config';
-import { disposeSnapshot, fit, predictProbabilities, restoreWeights, snapshotWeights, type Best, type FitHooks, type FitOptions } from './train-loop';
-import { copyWeightsByName, predictionRows, saveCheckpoint, seedInit, throttle, type Environment, type PredictionRow, type RunIo, type RunJob } from './train-run';
-import { loadWeightsInto } from './weights';
+import { buildBase, buildClassifier, buildHead, HEAD_PREFIX } from '../models';
+import { createFeatureExtractor } from '../inference/engine';
+import type { Preprocessing, TransferModelName } from '../models/types';
+import { Rng } from '../../random';
+import { featureStats, standardize } from '../../stats/standardize';
+import type { TrainItem } from '../runs/store';
+import { classWeightsFor } from './config';
+import { disposeSnapshot, fit, predictProbabilities, restoreWeights, snapshotWeights, type Best, type FitHooks, type FitOptions } from './loop';
+import { copyWeightsByName, predictionRows, saveCheckpoint, seedInit, throttle, type Environment, type PredictionRow, type RunIo, type RunJob } from './run';
+import { loadWeightsInto } from '../weights';
 
 function featureTensor(features: readonly Float32Array[], idx: readonly number[], dim: number): tf.Tensor2D {
   const buf = new Float32Array(idx.length * dim);

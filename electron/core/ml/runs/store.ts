@@ -3,10 +3,10 @@
  * predictions tables. Only the main thread writes here; the training worker sends messages.
  */
 import { createHash } from 'node:crypto';
-import type { RunInfo, RunEpoch } from '../../../shared/contract';
-import { AppError } from '../../../shared/errors';
-import { currentSplit } from '../dataset/split';
-import type { Db } from '../db/open';
+import type { RunInfo, RunEpoch } from '../../../../shared/contract';
+import { AppError } from '../../../../shared/errors';
+import { currentSplit } from '../../dataset/split';
+import type { Db } from '../../db/open';
 
 export interface TrainItem {
   id: number;

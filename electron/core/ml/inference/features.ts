@@ -8,14 +8,14 @@ import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { writeFileAtomic } from '../atomic-write';
-import { throwIfAborted } from '../jobs/progress';
-import { loadPixels, packPixels, type ImageSource, type ResizeMode } from './data';
-import { checkBatch, type ExtractOptions, type ExtractorInfo, type FeatureExtractor, type ImageBatch } from './feature-extractor';
-import { preprocess } from './models/preprocessing';
-import type { Preprocessing } from './models/types';
+import { writeFileAtomic } from '../../atomic-write';
+import { throwIfAborted } from '../../jobs/progress';
+import { loadPixels, packPixels, type ImageSource, type ResizeMode } from '../pixels';
+import { checkBatch, type ExtractOptions, type ExtractorInfo, type FeatureExtractor, type ImageBatch } from '../feature-extractor';
+import { preprocess } from '../models/preprocessing';
+import type { Preprocessing } from '../models/types';
 
-export type { FeatureExtractor, ImageBatch } from './feature-extractor';
+export type { FeatureExtractor, ImageBatch } from '../feature-extractor';
 
 function abortError(signal: AbortSignal): Error {
   if (signal.reason instanceof Error) return signal.reason;

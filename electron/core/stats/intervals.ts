@@ -3,8 +3,8 @@
  * (seeded, so the same predictions give the same interval every time) and DeLong's test for two
  * correlated AUCs measured on the same images.
  */
-import { LOG_LOSS_EPS, prepareAuc } from '../ml/metrics';
-import { quantile, twoSidedP } from '../dataset/statistics';
+import { LOG_LOSS_EPS, prepareAuc } from './metrics';
+import { quantile, twoSidedP } from './statistics';
 import { Rng } from '../random';
 import type { Interval } from '../../../shared/contract-compare';
 

@@ -6,10 +6,10 @@
  * trainable variables named explicitly (fine-tuning) without fighting fit's callbacks.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { RunEpoch } from '../../../shared/contract';
-import { binaryMetrics, logLoss, rocAuc } from './metrics';
-import type { Optimizer } from './train-config';
-import type { Rng } from '../random';
+import type { RunEpoch } from '../../../../shared/contract';
+import { binaryMetrics, logLoss, rocAuc } from '../../stats/metrics';
+import type { Optimizer } from './config';
+import type { Rng } from '../../random';
 
 export interface FitData {
   trainLabels: readonly number[];

@@ -13,12 +13,12 @@
  */
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { throwIfAborted } from '../jobs/progress';
-import { loadPixels, packPixels, type ImageSource, type ResizeMode } from './data';
-import { VectorCache } from './features';
-import { buildTopModel, chooseCut, type CutChoice } from './models/submodel';
-import type { Preprocessing } from './models/types';
-import type { Rng } from '../random';
+import { throwIfAborted } from '../../jobs/progress';
+import { loadPixels, packPixels, type ImageSource, type ResizeMode } from '../pixels';
+import { VectorCache } from '../inference/features';
+import { buildTopModel, chooseCut, type CutChoice } from '../models/submodel';
+import type { Preprocessing } from '../models/types';
+import type { Rng } from '../../random';
 
 export interface ActivationKey {
   architecture: string;
@@ -101,7 +101,7 @@ export async function extractActivations(
   opts.onProgress?.(done, total);
   if (missing.length === 0) return out.map((a) => a ?? new Float32Array(0));
 
-  const [{ exportOnnx }, { getSession, releaseSession, runBatch }] = await Promise.all([import('./onnx/export'), import('./onnx/runtime')]);
+  const [{ exportOnnx }, { getSession, releaseSession, runBatch }] = await Promise.all([import('../onnx/export'), import('../onnx/runtime')]);
   const exported = exportOnnx(model, { preprocessing, outputLayers: [cut] });
   const session = await getSession(exported.bytes);
   try {

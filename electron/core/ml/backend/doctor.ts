@@ -2,7 +2,7 @@
  * The machine report behind `mask-studio doctor` and the studio's Doctor view. TensorFlow.js, ONNX Runtime
  * and the weights registry load inside the call, so the CLI and the server start without them.
  */
-import type { DoctorReport } from '../../../shared/doctor';
+import type { DoctorReport } from '../../../../shared/doctor';
 
 let inFlight: Promise<DoctorReport> | null = null;
 
@@ -17,8 +17,8 @@ export function doctorReport(): Promise<DoctorReport> {
 async function buildReport(): Promise<DoctorReport> {
   const [{ probeBackends, initBackend }, { onnxRuntimeStatus }, { listWeights, weightsDir }] = await Promise.all([
     import('./backend'),
-    import('./onnx/engine'),
-    import('./weights'),
+    import('../inference/engine'),
+    import('../weights'),
   ]);
   // One after the other: probing while a backend initialises races for the same wasm module.
   const chosen = await initBackend('auto');

@@ -1,12 +1,12 @@
 /** The scratch CNN trained end to end from pixels, with seeded augmentation. */
-import { batchTensor, DEFAULT_AUGMENT } from './augment';
-import { loadPixels, type ImageSource } from './data';
-import { buildClassifier } from './models';
-import { Rng } from '../random';
-import { predictProbabilities, fit } from './train-loop';
-import { classWeightsFor } from './train-config';
-import { predictionRows, saveCheckpoint, seedInit, throttle, type RunIo, type RunJob } from './train-run';
-import type { TrainItem } from './runs';
+import { batchTensor, DEFAULT_AUGMENT } from '../augment';
+import { loadPixels, type ImageSource } from '../pixels';
+import { buildClassifier } from '../models';
+import { Rng } from '../../random';
+import { predictProbabilities, fit } from './loop';
+import { classWeightsFor } from './config';
+import { predictionRows, saveCheckpoint, seedInit, throttle, type RunIo, type RunJob } from './run';
+import type { TrainItem } from '../runs/store';
 
 export async function runScratch(job: RunJob, io: RunIo, env: { backend: string; device: string }): Promise<void> {
   const cfg = job.config;

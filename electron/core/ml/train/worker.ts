@@ -1,8 +1,9 @@
-/** The training worker thread: executes one run and reports through messages (see train-run.ts). */
+/** The training worker thread: executes one run and reports through messages (see run.ts). */
 import { parentPort, workerData } from 'node:worker_threads';
-import { seededRandom } from '../random';
-import { chooseBackend } from './train-backend';
-import { executeRun, type RunJob, type RunMessage } from './train-run';
+import { seededRandom } from '../../random';
+import { chooseBackend } from '../backend/train-backend';
+import { executeRun } from './execute';
+import type { RunJob, RunMessage } from './run';
 
 interface WorkerInput {
   job: RunJob;

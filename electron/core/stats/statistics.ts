@@ -1,6 +1,6 @@
 /**
  * Small, exact statistics the audit, the insights and the comparison need: quantiles, Tukey fences, the
- * normal distribution, AUC significance (ROC AUC itself is ml/metrics.ts).
+ * normal distribution, AUC significance (ROC AUC itself is metrics.ts).
  */
 import type { FivePoint } from '../../../shared/contract';
 

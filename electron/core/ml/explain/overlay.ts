@@ -4,8 +4,8 @@
  * sampled bilinearly, coloured with jet and blended over the photo.
  */
 import sharp, { type OutputInfo } from 'sharp';
-import { AppError } from '../../../shared/errors';
-import type { ResizeMode } from './data';
+import { AppError } from '../../../../shared/errors';
+import type { ResizeMode } from '../pixels';
 import type { CamGrid } from './gradcam';
 
 /** The same pixel limit the scan and the training pipeline use. */

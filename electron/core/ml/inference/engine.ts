@@ -5,10 +5,10 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { FeatureExtractor } from '../feature-extractor';
-import { TfjsFeatureExtractor } from '../features';
+import { TfjsFeatureExtractor } from './features';
 import type { Preprocessing } from '../models/types';
-import type { OnnxExtractorOptions } from './extractor';
-import type { OnnxRuntimeReport } from './runtime';
+import type { OnnxExtractorOptions } from '../onnx/extractor';
+import type { OnnxRuntimeReport } from '../onnx/runtime';
 
 export const ENGINES = ['auto', 'onnx', 'tfjs'] as const;
 export type Engine = (typeof ENGINES)[number];
@@ -31,7 +31,7 @@ export async function createFeatureExtractor(
 ): Promise<EngineChoice> {
   if (engine === 'tfjs') return { extractor: new TfjsFeatureExtractor(base, preprocessing), fallback: null };
   try {
-    const { OnnxFeatureExtractor } = await import('./extractor');
+    const { OnnxFeatureExtractor } = await import('../onnx/extractor');
     return { extractor: await OnnxFeatureExtractor.fromModel(base, preprocessing, opts), fallback: null };
   } catch (err) {
     if (engine === 'onnx') throw err;
@@ -43,7 +43,7 @@ export async function createFeatureExtractor(
 /** For `doctor`: ONNX Runtime's version and providers, or why it does not load. */
 export async function onnxRuntimeStatus(): Promise<{ loads: true; report: OnnxRuntimeReport } | { loads: false; error: string }> {
   try {
-    const { onnxruntimeProviders } = await import('./runtime');
+    const { onnxruntimeProviders } = await import('../onnx/runtime');
     return { loads: true, report: onnxruntimeProviders() };
   } catch (err) {
     return { loads: false, error: err instanceof Error ? err.message : String(err) };

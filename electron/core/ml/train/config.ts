@@ -3,11 +3,11 @@
  * actually ran. Defaults differ between the scratch CNN (trained end to end from pixels) and the transfer
  * models (a head on cached frozen-base features, optionally a fine-tuning stage).
  */
-import type { TrainInput } from '../../../shared/contract';
-import { AppError } from '../../../shared/errors';
-import type { ResizeMode } from './data';
-import { ARCHITECTURES } from './models';
-import type { ModelName } from './models/types';
+import type { TrainInput } from '../../../../shared/contract';
+import { AppError } from '../../../../shared/errors';
+import type { ResizeMode } from '../pixels';
+import { ARCHITECTURES } from '../models';
+import type { ModelName } from '../models/types';
 
 export type Optimizer = 'sgd' | 'adam';
 export type BackendPref = 'auto' | 'tensorflow' | 'wasm' | 'cpu';

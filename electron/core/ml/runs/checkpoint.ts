@@ -1,0 +1,45 @@
+/**
+ * A run's folder (models/<run-id>) and its checkpoint: the best model in TensorFlow.js format and run.json
+ * beside it, which is all that predict, export and Grad-CAM need. Written by training, read by everything
+ * after it, so it lives apart from both.
+ */
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
+import { AppError } from '../../../../shared/errors';
+import type { Library } from '../../library';
+import { MODEL_JSON, saveModel } from '../model-io';
+import type { Preprocessing } from '../models/types';
+import type { ResizeMode } from '../pixels';
+
+export function runDir(lib: Library, runId: string): string {
+  return join(lib.modelsDir, runId);
+}
+
+/** What predict needs to use a checkpoint: written as run.json beside model.json. */
+export interface CheckpointInfo {
+  runId: string;
+  model: string;
+  inputSize: number;
+  resize: ResizeMode;
+  preprocessing: Preprocessing;
+  classes: string[];
+}
+
+export const CHECKPOINT_INFO = 'run.json';
+
+export async function writeCheckpoint(model: tf.LayersModel, dir: string, info: CheckpointInfo): Promise<void> {
+  await saveModel(model, dir);
+  await writeFile(join(dir, CHECKPOINT_INFO), `${JSON.stringify(info, null, 2)}\n`);
+}
+
+/** What writeCheckpoint wrote beside the weights; NOT_FOUND when the run saved no checkpoint. */
+export async function readCheckpointInfo(dir: string, runId: string): Promise<CheckpointInfo> {
+  const file = join(dir, CHECKPOINT_INFO);
+  if (!existsSync(file) || !existsSync(join(dir, MODEL_JSON))) {
+    throw new AppError('NOT_FOUND', `run ${runId} has no saved checkpoint (it ended before its first epoch, or was deleted)`);
+  }
+  return JSON.parse(await readFile(file, 'utf8')) as CheckpointInfo;
+}
+
