@@ -4,6 +4,7 @@
  * its table, so one dispatcher and one typed client serve both halves.
  */
 import { z } from 'zod';
+import { EXPORT_FORMATS } from './names';
 
 export const EvalSplit = z.enum(['val', 'test']);
 export type EvalSplit = z.infer<typeof EvalSplit>;
@@ -177,7 +178,7 @@ export const compareMethods = {
   'runs.export': {
     input: z.object({
       id: z.string().min(1),
-      format: z.enum(['onnx', 'tfjs']).default('onnx'),
+      format: z.enum(EXPORT_FORMATS).default('onnx'),
       /** Default: the library's exports/<run id>-<format> folder. */
       outDir: z.string().min(1).optional(),
     }),

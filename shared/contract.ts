@@ -4,6 +4,7 @@
  * where they enter (IPC, HTTP, CLI flags); core trusts what `dispatch()` hands it.
  */
 import { z } from 'zod';
+import { BACKEND_PREFS, ENGINE_PREFS, MODEL_NAMES, OPTIMIZERS, RESIZE_MODES } from './names';
 import { compareMethods } from './contract-compare';
 import { DoctorReport } from './doctor';
 
@@ -220,20 +221,17 @@ export type JobInfo = z.infer<typeof JobInfo>;
 
 // ---------------------------------------------------------------- training (runs.*, train.*)
 
-export const TRAIN_MODELS = ['scratch', 'vgg19', 'inception_v3', 'inception_resnet_v2', 'resnet50', 'xception'] as const;
-export const BACKEND_PREFS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
-/** Inference engine for frozen-base features and prediction: ONNX Runtime when it loads ('auto'), or forced. */
-export const ENGINE_PREFS = ['auto', 'onnx', 'tfjs'] as const;
+export { BACKEND_PREFS, ENGINE_PREFS };
 
 /** Every option is optional: the model's defaults fill the rest (the run records the filled-in config). */
 export const TrainInput = z.object({
-  model: z.enum(TRAIN_MODELS),
+  model: z.enum(MODEL_NAMES),
   epochs: z.number().int().positive().max(10_000).optional(),
   batchSize: z.number().int().positive().max(4096).optional(),
   lr: z.number().positive().max(10).optional(),
-  optimizer: z.enum(['sgd', 'adam']).optional(),
+  optimizer: z.enum(OPTIMIZERS).optional(),
   inputSize: z.number().int().min(8).max(1024).optional(),
-  resize: z.enum(['fill', 'crop', 'letterbox']).optional(),
+  resize: z.enum(RESIZE_MODES).optional(),
   /** imagenet | none | nsfwjs (inception_v3) | a path to a Keras .h5 or a TensorFlow.js model.json */
   weights: z.string().min(1).optional(),
   fineTuneLayers: z.number().int().nonnegative().optional(),

@@ -3,13 +3,14 @@
  * cannot drift apart. Core builds it (electron/core/ml/doctor.ts); its TypeScript types must fit these.
  */
 import { z } from 'zod';
+import { BACKEND_CANDIDATES, BACKEND_NAMES } from './names';
 
-export const BACKEND_CANDIDATES = ['tensorflow-gpu', 'tensorflow-cpu', 'wasm', 'cpu'] as const;
+export { BACKEND_CANDIDATES };
 
 export const DoctorReport = z.object({
   /** The backend `auto` picks for training here, with every attempt on the way. */
   chosen: z.object({
-    name: z.enum(['tensorflow', 'wasm', 'cpu']),
+    name: z.enum(BACKEND_NAMES),
     device: z.string(),
     simd: z.boolean(),
     threads: z.boolean(),

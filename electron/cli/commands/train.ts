@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join, resolve as resolvePath } from 'node:path';
 import type { RunInfo, TrainInput } from '../../../shared/contract';
 import { AppError } from '../../../shared/errors';
+import { BACKEND_PREFS } from '../../../shared/names';
 import { JobRunner } from '../../core/jobs/runner';
 import type { Library } from '../../core/library';
 import { MODEL_NAMES, type ModelName } from '../../core/ml/models/types';
@@ -40,7 +41,7 @@ function trainInput(args: ParsedArgs, model: ModelName): TrainInput {
   const optimizer = stringOpt(args, 'optimizer');
   if (optimizer !== undefined && optimizer !== 'sgd' && optimizer !== 'adam') throw new UsageError(`--optimizer '${optimizer}': expected sgd or adam`);
   const backend = stringOpt(args, 'backend');
-  if (backend !== undefined && !['auto', 'tensorflow', 'wasm', 'cpu'].includes(backend)) {
+  if (backend !== undefined && !(BACKEND_PREFS as readonly string[]).includes(backend)) {
     throw new UsageError(`--backend '${backend}': expected auto, tensorflow, wasm or cpu`);
   }
   const engine = engineOpt(args);
@@ -278,7 +279,7 @@ export const predict: Command = {
     if (!id) throw new UsageError('predict needs --run ID');
     if (args.positionals.length === 0) throw new UsageError('predict needs at least one FILE');
     const backend = stringOpt(args, 'backend') ?? 'auto';
-    if (!['auto', 'tensorflow', 'wasm', 'cpu'].includes(backend)) throw new UsageError(`--backend '${backend}': expected auto, tensorflow, wasm or cpu`);
+    if (!(BACKEND_PREFS as readonly string[]).includes(backend)) throw new UsageError(`--backend '${backend}': expected auto, tensorflow, wasm or cpu`);
     const engine = engineOpt(args) ?? 'auto';
     const explain = stringOpt(args, 'explain');
     const layer = stringOpt(args, 'layer');

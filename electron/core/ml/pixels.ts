@@ -11,9 +11,8 @@ import { AppError } from '../../../shared/errors';
 import { writeFileAtomic } from '../atomic-write';
 import { throwIfAborted } from '../jobs/progress';
 
-/** fill: stretch to the square (as Keras's load_img); crop: centre crop; letterbox: fit inside, pad black. */
-export const RESIZE_MODES = ['fill', 'crop', 'letterbox'] as const;
-export type ResizeMode = (typeof RESIZE_MODES)[number];
+import type { ResizeMode } from '../../../shared/names';
+export { RESIZE_MODES, type ResizeMode } from '../../../shared/names';
 
 /** The same pixel limit the scan uses against decompression bombs. */
 const PIXEL_LIMIT = 268_402_689;

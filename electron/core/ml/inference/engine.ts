@@ -10,8 +10,8 @@ import type { Preprocessing } from '../models/types';
 import type { OnnxExtractorOptions } from '../onnx/extractor';
 import type { OnnxRuntimeReport } from '../onnx/runtime';
 
-export const ENGINES = ['auto', 'onnx', 'tfjs'] as const;
-export type Engine = (typeof ENGINES)[number];
+import type { EnginePref as Engine } from '../../../../shared/names';
+export { ENGINE_PREFS as ENGINES, type EnginePref as Engine } from '../../../../shared/names';
 
 export interface EngineChoice {
   extractor: FeatureExtractor;

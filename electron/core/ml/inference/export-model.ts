@@ -10,8 +10,8 @@ import { refuseEnsemble } from '../../compare/ensemble';
 import { getRun } from '../runs/store';
 import { readCheckpointInfo, runDir } from '../runs/checkpoint';
 
-export const EXPORT_FORMATS = ['onnx', 'tfjs'] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+import type { ExportFormat } from '../../../../shared/names';
+export { EXPORT_FORMATS, type ExportFormat } from '../../../../shared/names';
 export const MODEL_CARD = 'model-card.json';
 
 export interface ModelCard {

@@ -4,10 +4,8 @@
  * parameter counts.
  */
 
-export const MODEL_NAMES = ['scratch', 'vgg19', 'inception_v3', 'inception_resnet_v2', 'resnet50', 'xception'] as const;
-export type ModelName = (typeof MODEL_NAMES)[number];
-export const TRANSFER_MODELS = ['vgg19', 'inception_v3', 'inception_resnet_v2', 'resnet50', 'xception'] as const;
-export type TransferModelName = (typeof TRANSFER_MODELS)[number];
+import type { ModelName } from '../../../../shared/names';
+export { MODEL_NAMES, TRANSFER_MODELS, type ModelName, type TransferModelName } from '../../../../shared/names';
 
 /**
  * How raw RGB pixels in [0, 255] become the network's input.

@@ -7,8 +7,8 @@ import { call, errorMessage, onEvent } from '../api/client';
 import { jobs } from './jobs.svelte';
 import { notices } from './notices.svelte';
 
-export const MODELS = ['scratch', 'vgg19', 'inception_v3', 'inception_resnet_v2', 'resnet50', 'xception'] as const;
-export type ModelName = (typeof MODELS)[number];
+import type { ModelName } from '../../../../shared/names';
+export { MODEL_NAMES as MODELS, type ModelName } from '../../../../shared/names';
 export type TrainSettings = Omit<MethodInput<'train.start'>, 'model'>;
 type RunDetail = MethodOutput<'runs.get'>;
 

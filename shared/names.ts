@@ -1,0 +1,34 @@
+/**
+ * Every list of names the core, the CLI and the renderer share, defined once. Schemas in the contract and
+ * the code that branches on these names import them from here, so adding a model or an engine is one edit
+ * that the compiler then follows everywhere.
+ */
+
+/** The six architectures, scratch first (the order the app lists them). */
+export const MODEL_NAMES = ['scratch', 'vgg19', 'inception_v3', 'inception_resnet_v2', 'resnet50', 'xception'] as const;
+export type ModelName = (typeof MODEL_NAMES)[number];
+/** The five with a pretrained base (Keras Applications' structure and layer names). */
+export const TRANSFER_MODELS = ['vgg19', 'inception_v3', 'inception_resnet_v2', 'resnet50', 'xception'] as const;
+export type TransferModelName = (typeof TRANSFER_MODELS)[number];
+
+/** TensorFlow.js backends a person can ask for ('tensorflow' = tfjs-node-gpu, else tfjs-node). */
+export const BACKEND_PREFS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendPref = (typeof BACKEND_PREFS)[number];
+/** The backends `auto` tries, best first. */
+export const BACKEND_CANDIDATES = ['tensorflow-gpu', 'tensorflow-cpu', 'wasm', 'cpu'] as const;
+/** The backend names a run and the doctor report. */
+export const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const;
+
+/** ONNX Runtime when it loads ('auto'), or forced. */
+export const ENGINE_PREFS = ['auto', 'onnx', 'tfjs'] as const;
+export type EnginePref = (typeof ENGINE_PREFS)[number];
+
+export const EXPORT_FORMATS = ['onnx', 'tfjs'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** fill: stretch to the square (as Keras's load_img); crop: centre crop; letterbox: fit inside, pad black. */
+export const RESIZE_MODES = ['fill', 'crop', 'letterbox'] as const;
+export type ResizeMode = (typeof RESIZE_MODES)[number];
+
+export const OPTIMIZERS = ['sgd', 'adam'] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
