@@ -65,230 +65,265 @@ function better(a: Best | null, b: Best | null): boolean {
   return x > y || (x === y && a.valLogLoss < b.valLogLoss);
 }
 
+/** What every step of a transfer run shares. */
+interface Ctx {
+  job: RunJob;
+  io: RunIo;
+  arch: TransferModelName;
+  size: number;
+  rng: Rng;
+  progress: ReturnType<typeof throttle>;
+  signal: AbortSignal;
+  checkCancel: () => void;
+  items: RunJob['items'];
+}
+
+type Split = 'train' | 'val' | 'test' | 'submission';
+type Slices<T> = Record<Split, T[]>;
+
+/** One array in the order train, val, test, submission, cut back into the four. */
+function sliceSplits<T>(all: readonly T[], items: RunJob['items']): Slices<T> {
+  const a = items.train.length;
+  const b = a + items.val.length;
+  const c = b + items.test.length;
+  return { train: all.slice(0, a), val: all.slice(a, b), test: all.slice(b, c), submission: all.slice(c) };
+}
+
+/** The val, test and submission rows from one probability function per split. */
+async function rowsFrom(items: RunJob['items'], predict: (split: Exclude<Split, 'train'>) => Promise<Float32Array>): Promise<PredictionRow[]> {
+  return [
+    ...predictionRows(items.val, 'val', await predict('val')),
+    ...predictionRows(items.test, 'test', await predict('test')),
+    ...predictionRows(items.submission, 'submission', await predict('submission')),
+  ];
+}
+
+/** Work (seconds, images) and the result of one stage-2 path; null when the path does not apply. */
+interface Stage2Result {
+  /** Stopped by the person: `best` is what to report, `rows` are not made. */
+  cancelled: boolean;
+  best: Best | null;
+  rows: PredictionRow[] | null;
+  seconds: number;
+  images: number;
+}
+
+interface Stage2Args {
+  classifier: tf.LayersModel;
+  open: string[];
+  preprocessing: Preprocessing;
+  weightsHash: string | null;
+  common: Omit<FitOptions, 'epochs' | 'lr' | 'stage' | 'firstEpoch' | 'training' | 'phase'>;
+  hooks: FitHooks;
+  labels: { train: number[]; val: number[] };
+  firstEpoch: number;
+  best: Best | null;
+  runEnv: Environment;
+}
+
+/** Stage 2 on activations that ONNX Runtime cached at a cut below the open layers. */
+async function fineTuneCached(ctx: Ctx, a: Stage2Args): Promise<Stage2Result | 'cancelled' | null> {
+  const cfg = ctx.job.config;
+  const cached = await prepareCachedFineTune({
+    classifier: a.classifier, open: a.open, preprocessing: a.preprocessing, resize: cfg.resize, cacheDir: ctx.job.cacheDir,
+    flip: cfg.augment, rng: new Rng(ctx.rng.seed()),
+    key: a.weightsHash !== null ? { architecture: ctx.arch, weightsHash: a.weightsHash } : null,
+    items: ctx.items,
+    signal: ctx.signal,
+    onProgress: (done, total) => {
+      ctx.checkCancel();
+      ctx.progress('activations', done, total);
+    },
+  }).catch((err: unknown) => {
+    if (ctx.io.cancelled()) return 'cancelled' as const;
+    throw err;
+  });
+  if (cached === 'cancelled' || cached === null) return cached;
+  try {
+    ctx.io.post({ type: 'environment', env: { ...a.runEnv, fineTune: cached.description } });
+    const stage2 = await fit(
+      cached.top,
+      { trainLabels: a.labels.train, trainBatch: cached.trainBatch, valLabels: a.labels.val, valBatch: cached.valBatch },
+      { ...a.common, epochs: cfg.fineTuneEpochs, lr: cfg.fineTuneLr, stage: 2, firstEpoch: a.firstEpoch, training: false, phase: 'fine-tune' },
+      a.hooks,
+    );
+    const won = better(stage2.best, a.best);
+    const result: Stage2Result = { cancelled: stage2.cancelled, best: won ? stage2.best : a.best, rows: null, seconds: stage2.trainSeconds, images: stage2.trainImages };
+    if (stage2.cancelled) return result;
+    // the top model is a copy: the classifier keeps stage 1's weights unless stage 2 won
+    if (won) {
+      cached.copyBack();
+      result.rows = await rowsFrom(ctx.items, (split) => cached.predict(split, cfg.batchSize));
+    }
+    return result;
+  } finally {
+    cached.dispose();
+  }
+}
+
+/** Stage 2 from pixels (TensorFlow.js engine, or no cut below the open layers). */
+async function fineTunePixels(ctx: Ctx, a: Stage2Args): Promise<Stage2Result | 'cancelled'> {
+  const cfg = ctx.job.config;
+  const { size } = ctx;
+  const all: TrainItem[] = [...ctx.items.train, ...ctx.items.val, ...ctx.items.test, ...ctx.items.submission];
+  const pixels = await loadPixels(ctx.job.cacheDir, all as ImageSource[], size, cfg.resize, {
+    signal: ctx.signal,
+    onProgress: (done, total) => {
+      ctx.checkCancel();
+      ctx.progress('decode', done, total);
+    },
+  }).catch((err: unknown) => {
+    if (ctx.io.cancelled()) return null;
+    throw err;
+  });
+  if (pixels === null) return 'cancelled';
+  const px = sliceSplits(pixels, ctx.items);
+  const before = snapshotWeights(a.classifier);
+  let result: Stage2Result;
+  try {
+    const augRng = new Rng(ctx.rng.seed());
+    const stage2 = await fit(
+      a.classifier,
+      {
+        trainLabels: a.labels.train,
+        trainBatch: (idx) => batchTensor(px.train, idx, size, a.preprocessing, cfg.augment ? { rng: augRng, opts: DEFAULT_AUGMENT } : undefined),
+        valLabels: a.labels.val,
+        valBatch: (idx) => batchTensor(px.val, idx, size, a.preprocessing),
+      },
+      { ...a.common, epochs: cfg.fineTuneEpochs, lr: cfg.fineTuneLr, stage: 2, firstEpoch: a.firstEpoch, training: false, phase: 'fine-tune' },
+      a.hooks,
+    );
+    const won = better(stage2.best, a.best);
+    result = { cancelled: stage2.cancelled, best: won ? stage2.best : a.best, rows: null, seconds: stage2.trainSeconds, images: stage2.trainImages };
+    if (stage2.cancelled) return result;
+    if (!won) restoreWeights(a.classifier, before);
+  } finally {
+    disposeSnapshot(before);
+  }
+  result.rows = await rowsFrom(ctx.items, (split) =>
+    predictProbabilities(a.classifier, px[split].length, (idx) => batchTensor(px[split], idx, size, a.preprocessing), cfg.batchSize),
+  );
+  return result;
+}
+
+/** Stage 1's input: every image's frozen-base features, standardised by the training split's statistics. */
+async function stage1Features(
+  ctx: Ctx,
+  extractor: FeatureExtractor,
+  weightsHash: string | null,
+): Promise<{ slices: Slices<Float32Array>; stats: ReturnType<typeof featureStats> } | 'cancelled'> {
+  const cfg = ctx.job.config;
+  const all: TrainItem[] = [...ctx.items.train, ...ctx.items.val, ...ctx.items.test, ...ctx.items.submission];
+  // features agree within 1e-4 between the engines, so the cache is shared by both (not keyed by engine)
+  const cache =
+    weightsHash === null
+      ? null
+      : new FeatureCache(ctx.job.cacheDir, { architecture: ctx.arch, inputSize: ctx.size, resize: cfg.resize, weightsHash }, extractor.featureSize);
+  let features: Float32Array[];
+  try {
+    ({ features } = await extractFeatures(extractor, cache, ctx.job.cacheDir, all as ImageSource[], {
+      resize: cfg.resize,
+      signal: ctx.signal,
+      onProgress: (done, total) => {
+        ctx.checkCancel();
+        ctx.progress('features', done, total);
+      },
+    }));
+  } catch (err) {
+    if (ctx.io.cancelled()) return 'cancelled';
+    throw err;
+  }
+  const stats = featureStats(features.slice(0, ctx.items.train.length), extractor.featureSize);
+  return { slices: sliceSplits(standardize(features, stats), ctx.items), stats };
+}
+
 export async function runTransfer(job: RunJob, io: RunIo, env: { backend: string; device: string }): Promise<void> {
   const cfg = job.config;
-  const arch = cfg.model as TransferModelName;
-  const size = cfg.inputSize;
-  const progress = throttle((m) => io.post(m));
-  const rng = new Rng(cfg.seed);
-  const { train, val, test, submission } = job.items;
-  const all: TrainItem[] = [...train, ...val, ...test, ...submission];
-  const cancelledResult = (best: Best | null): void => io.post({ type: 'finished', status: 'cancelled', best, imagesPerSecond: null });
   const abort = new AbortController();
-  const checkCancel = (): void => {
-    if (io.cancelled()) abort.abort();
+  const ctx: Ctx = {
+    job, io, arch: cfg.model as TransferModelName, size: cfg.inputSize, rng: new Rng(cfg.seed), progress: throttle((m) => io.post(m)),
+    signal: abort.signal,
+    checkCancel: () => {
+      if (io.cancelled()) abort.abort();
+    },
+    items: job.items,
   };
+  const { train, val } = job.items;
+  const cancelledResult = (best: Best | null): void => io.post({ type: 'finished', status: 'cancelled', best, imagesPerSecond: null });
 
-  // ---- stage 1: features
-  progress('weights', 0, 1);
-  const base = buildBase(arch, { inputSize: size, pooling: 'avg' });
+  ctx.progress('weights', 0, 1);
+  const base = buildBase(ctx.arch, { inputSize: ctx.size, pooling: 'avg' });
   let head: tf.LayersModel | null = null;
   let extractor: FeatureExtractor | null = null;
   try {
-    const loaded = await loadWeightsInto(arch, base, cfg.weights, job.weightsDir ? { dir: job.weightsDir } : {});
+    const loaded = await loadWeightsInto(ctx.arch, base, cfg.weights, job.weightsDir ? { dir: job.weightsDir } : {});
     const preprocessing: Preprocessing = loaded.preprocessing;
-    progress('weights', 1, 1);
-    // features agree within 1e-4 between the engines, so the cache below is shared by both (not keyed by engine)
+    const weightsHash = loaded.weightsId === 'none' ? null : createHash('sha256').update(loaded.weightsId).digest('hex');
+    ctx.progress('weights', 1, 1);
     const choice = await createFeatureExtractor(cfg.engine, base, preprocessing);
     extractor = choice.extractor;
-    const fallback = choice.fallback;
-    const cache =
-      loaded.weightsId === 'none'
-        ? null
-        : new FeatureCache(
-            job.cacheDir,
-            { architecture: arch, inputSize: size, resize: cfg.resize, weightsHash: createHash('sha256').update(loaded.weightsId).digest('hex') },
-            extractor.featureSize,
-          );
-    let features: Float32Array[];
-    try {
-      ({ features } = await extractFeatures(extractor, cache, job.cacheDir, all as ImageSource[], {
-        resize: cfg.resize,
-        signal: abort.signal,
-        onProgress: (done, total) => {
-          checkCancel();
-          progress('features', done, total);
-        },
-      }));
-    } catch (err) {
-      if (io.cancelled()) return cancelledResult(null);
-      throw err;
-    }
+    const stage1Input = await stage1Features(ctx, extractor, weightsHash);
+    if (stage1Input === 'cancelled') return cancelledResult(null);
+    const { slices, stats } = stage1Input;
     const dim = extractor.featureSize;
-    const stats = featureStats(features.slice(0, train.length), dim);
-    const z = standardize(features, stats);
-    const slices = {
-      train: z.slice(0, train.length),
-      val: z.slice(train.length, train.length + val.length),
-      test: z.slice(train.length + val.length, train.length + val.length + test.length),
-      submission: z.slice(train.length + val.length + test.length),
-    };
 
-    // ---- stage 1: head
+    // ---- stage 1: the head on the cached features
     head = buildHead(dim, { dropout: cfg.headDropout });
-    seedInit(head, rng);
+    seedInit(head, ctx.rng);
     const runEnv: Environment = {
       ...env,
       engine: extractor.info.engine,
       provider: extractor.info.provider,
-      ...(fallback !== null ? { engineFallback: fallback } : {}),
+      ...(choice.fallback !== null ? { engineFallback: choice.fallback } : {}),
       params: base.countParams() + head.countParams(),
     };
     io.post({ type: 'environment', env: runEnv });
-    const trainLabels = train.map((t) => t.label);
-    const valLabels = val.map((v) => v.label);
-    const common: Omit<FitOptions, 'epochs' | 'lr' | 'stage' | 'firstEpoch' | 'training' | 'phase'> = {
+    const labels = { train: train.map((t) => t.label), val: val.map((v) => v.label) };
+    const common: Stage2Args['common'] = {
       batchSize: cfg.batchSize,
       optimizer: cfg.optimizer,
       momentum: cfg.momentum,
       patience: cfg.patience,
-      classWeights: classWeightsFor(cfg.classWeights, trainLabels),
-      rng,
+      classWeights: classWeightsFor(cfg.classWeights, labels.train),
+      rng: ctx.rng,
     };
-    const hooks: FitHooks = { cancelled: () => io.cancelled(), progress, epoch: (row) => io.post({ type: 'epoch', row }) };
+    const hooks: FitHooks = { cancelled: () => io.cancelled(), progress: ctx.progress, epoch: (row) => io.post({ type: 'epoch', row }) };
     const headModel = head;
     const stage1 = await fit(
       headModel,
-      {
-        trainLabels,
-        trainBatch: (idx) => featureTensor(slices.train, idx, dim),
-        valLabels,
-        valBatch: (idx) => featureTensor(slices.val, idx, dim),
-      },
+      { trainLabels: labels.train, trainBatch: (idx) => featureTensor(slices.train, idx, dim), valLabels: labels.val, valBatch: (idx) => featureTensor(slices.val, idx, dim) },
       { ...common, epochs: cfg.epochs, lr: cfg.lr, stage: 1, firstEpoch: 1, training: true, phase: 'head' },
       hooks,
     );
-    let seconds = stage1.trainSeconds;
-    let images = stage1.trainImages;
     if (stage1.cancelled) return cancelledResult(stage1.best);
 
-    const headRows = async (): Promise<PredictionRow[]> => {
-      const predict = async (f: Float32Array[]): Promise<Float32Array> =>
-        predictProbabilities(headModel, f.length, (idx) => featureTensor(f, idx, dim), 256);
-      return [
-        ...predictionRows(val, 'val', await predict(slices.val)),
-        ...predictionRows(test, 'test', await predict(slices.test)),
-        ...predictionRows(submission, 'submission', await predict(slices.submission)),
-      ];
-    };
-    const classifier = buildClassifier(arch, { inputSize: size, dropout: cfg.headDropout });
+    const classifier = buildClassifier(ctx.arch, { inputSize: ctx.size, dropout: cfg.headDropout });
     try {
       copyWeightsByName(base, classifier);
       copyWeightsByName(headModel, classifier);
       foldStandardization(classifier, stats);
-      let best = stage1.best;
-      let rows: PredictionRow[];
-      const open = cfg.fineTuneLayers > 0 ? unfreezeTop(classifier, cfg.fineTuneLayers) : [];
-      // ---- stage 2 on activations that ONNX Runtime cached at a cut below the open layers
-      const cached =
-        cfg.fineTuneLayers > 0 && extractor.info.engine === 'onnx'
-          ? await prepareCachedFineTune({
-              classifier, open, preprocessing, resize: cfg.resize, cacheDir: job.cacheDir, flip: cfg.augment, rng: new Rng(rng.seed()),
-              key: cache ? { architecture: arch, weightsHash: createHash('sha256').update(loaded.weightsId).digest('hex') } : null,
-              items: { train, val, test, submission },
-              signal: abort.signal,
-              onProgress: (done, total) => {
-                checkCancel();
-                progress('activations', done, total);
-              },
-            }).catch((err: unknown) => {
-              if (io.cancelled()) return 'cancelled' as const;
-              throw err;
-            })
-          : null;
-      if (cached === 'cancelled') return cancelledResult(best);
-      if (cached) {
-        try {
-          io.post({ type: 'environment', env: { ...runEnv, fineTune: cached.description } });
-          const stage2 = await fit(
-            cached.top,
-            { trainLabels, trainBatch: cached.trainBatch, valLabels, valBatch: cached.valBatch },
-            { ...common, epochs: cfg.fineTuneEpochs, lr: cfg.fineTuneLr, stage: 2, firstEpoch: stage1.epochs.length + 1, training: false, phase: 'fine-tune' },
-            hooks,
-          );
-          seconds += stage2.trainSeconds;
-          images += stage2.trainImages;
-          const won = better(stage2.best, best);
-          if (stage2.cancelled) return cancelledResult(won ? stage2.best : best);
-          // the top model is a copy: the classifier keeps stage 1's weights unless stage 2 won
-          if (won) {
-            best = stage2.best;
-            cached.copyBack();
-            rows = [
-              ...predictionRows(val, 'val', await cached.predict('val', cfg.batchSize)),
-              ...predictionRows(test, 'test', await cached.predict('test', cfg.batchSize)),
-              ...predictionRows(submission, 'submission', await cached.predict('submission', cfg.batchSize)),
-            ];
-          } else {
-            rows = await headRows();
-          }
-        } finally {
-          cached.dispose();
-        }
-      } else if (cfg.fineTuneLayers > 0) {
-        // ---- stage 2 from pixels (TensorFlow.js engine, or no cut below the open layers)
-        const pixels = await loadPixels(job.cacheDir, all as ImageSource[], size, cfg.resize, {
-          signal: abort.signal,
-          onProgress: (done, total) => {
-            checkCancel();
-            progress('decode', done, total);
-          },
-        }).catch((err: unknown) => {
-          if (io.cancelled()) return null;
-          throw err;
-        });
-        if (pixels === null) return cancelledResult(best);
-        const px = {
-          train: pixels.slice(0, train.length),
-          val: pixels.slice(train.length, train.length + val.length),
-          test: pixels.slice(train.length + val.length, train.length + val.length + test.length),
-          submission: pixels.slice(train.length + val.length + test.length),
+      // ---- stage 2: the top of the base, on cached activations where ONNX Runtime made them, else pixels
+      let stage2: Stage2Result | 'cancelled' | null = null;
+      if (cfg.fineTuneLayers > 0) {
+        const args: Stage2Args = {
+          classifier, open: unfreezeTop(classifier, cfg.fineTuneLayers), preprocessing, weightsHash, common, hooks, labels,
+          firstEpoch: stage1.epochs.length + 1, best: stage1.best, runEnv,
         };
-        const before = snapshotWeights(classifier);
-        try {
-          const augRng = new Rng(rng.seed());
-          const stage2 = await fit(
-            classifier,
-            {
-              trainLabels,
-              trainBatch: (idx) => batchTensor(px.train, idx, size, preprocessing, cfg.augment ? { rng: augRng, opts: DEFAULT_AUGMENT } : undefined),
-              valLabels,
-              valBatch: (idx) => batchTensor(px.val, idx, size, preprocessing),
-            },
-            {
-              ...common,
-              epochs: cfg.fineTuneEpochs,
-              lr: cfg.fineTuneLr,
-              stage: 2,
-              firstEpoch: stage1.epochs.length + 1,
-              training: false,
-              phase: 'fine-tune',
-            },
-            hooks,
-          );
-          seconds += stage2.trainSeconds;
-          images += stage2.trainImages;
-          if (stage2.cancelled) return cancelledResult(better(stage2.best, best) ? stage2.best : best);
-          if (better(stage2.best, best)) best = stage2.best;
-          else restoreWeights(classifier, before);
-        } finally {
-          disposeSnapshot(before);
-        }
-        const predict = async (p: Uint8Array[]): Promise<Float32Array> =>
-          predictProbabilities(classifier, p.length, (idx) => batchTensor(p, idx, size, preprocessing), cfg.batchSize);
-        rows = [
-          ...predictionRows(val, 'val', await predict(px.val)),
-          ...predictionRows(test, 'test', await predict(px.test)),
-          ...predictionRows(submission, 'submission', await predict(px.submission)),
-        ];
-      } else {
-        rows = await headRows();
+        if (extractor.info.engine === 'onnx') stage2 = await fineTuneCached(ctx, args);
+        if (stage2 === null) stage2 = await fineTunePixels(ctx, args);
       }
-      progress('save', 0, 1);
+      if (stage2 === 'cancelled') return cancelledResult(stage1.best);
+      if (stage2?.cancelled === true) return cancelledResult(stage2.best);
+      const rows =
+        stage2?.rows ??
+        (await rowsFrom(job.items, (split) => predictProbabilities(headModel, slices[split].length, (idx) => featureTensor(slices[split], idx, dim), 256)));
+      const seconds = stage1.trainSeconds + (stage2?.seconds ?? 0);
+      const images = stage1.trainImages + (stage2?.images ?? 0);
+      ctx.progress('save', 0, 1);
       await saveCheckpoint(classifier, job, preprocessing);
-      progress('save', 1, 1);
+      ctx.progress('save', 1, 1);
       io.post({ type: 'predictions', rows });
-      io.post({ type: 'finished', status: 'done', best, imagesPerSecond: seconds > 0 ? images / seconds : null });
+      io.post({ type: 'finished', status: 'done', best: stage2?.best ?? stage1.best, imagesPerSecond: seconds > 0 ? images / seconds : null });
     } finally {
       classifier.dispose();
     }
