@@ -1,8 +1,9 @@
 /**
  * The desktop app as built trains: plain Node (no tsx, and a hook that refuses any TypeScript) imports the
  * BUILT core from out/main, imports a tiny synthetic set into a new library, splits it and runs a tiny
- * scratch job through the built training worker (out/main/train-worker.js) to the end. `npm test` builds
- * before the tests; alone, run `npm run build` first.
+ * scratch job through the built training worker (out/main/train-worker.js) to the end, and loads ONNX
+ * Runtime's native binding through the doctor. `npm test` builds before the tests; alone, run
+ * `npm run build` first.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,11 +24,12 @@ interface BuiltRun {
   epochs: number;
   predictions: number;
   probabilities: number[];
+  onnxRuntime: { version?: string; providers?: Array<{ name: string; available: boolean }>; error?: string };
 }
 
-function plainNode(args: readonly string[]): Promise<CliResult> {
+function plainNode(args: readonly string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   // Nothing of the test runner's loader reaches the child: no --import tsx, no NODE_OPTIONS.
-  const env = { ...process.env };
+  const env = { ...process.env, ...extraEnv };
   delete env['NODE_OPTIONS'];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: HERE, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -52,7 +54,7 @@ test('from out/ under plain Node: a library is made and a scratch run trains in 
     dataset: { dir: data.imagesDir, labels: data.labelsCsv, testDir: data.testDir, sampleSubmission: data.sampleSubmission },
     train: { model: 'scratch', inputSize: 16, epochs: 1, batchSize: 8, augment: false, backend: 'wasm', seed: 1 },
   };
-  const r = await plainNode(['--import', './no-typescript.mjs', 'train-from-out.mjs', JSON.stringify(input)]);
+  const r = await plainNode(['--import', './no-typescript.mjs', 'train-from-out.mjs', JSON.stringify(input)], { MASK_STUDIO_HOME: join(dir, 'home') });
   assert.equal(r.code, 0, `the built core failed:\n${r.stderr}`);
   const run = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as BuiltRun;
   assert.equal(run.status, 'done', run.error ?? r.stderr);
@@ -61,6 +63,9 @@ test('from out/ under plain Node: a library is made and a scratch run trains in 
   // val + test + submission rows of 24 labelled and 4 test images, each scored by the checkpoint
   assert.ok(run.predictions >= 4, `${run.predictions} predictions`);
   assert.ok(run.probabilities.every((p) => p >= 0 && p <= 1));
+  // ONNX Runtime's native binding loads from the built code too
+  assert.equal(run.onnxRuntime.error, undefined, run.onnxRuntime.error);
+  assert.ok(run.onnxRuntime.providers?.some((p) => p.name === 'cpu' && p.available), JSON.stringify(run.onnxRuntime));
 });
 
 test('the guard holds in worker threads too: the source worker (it registers tsx) fails under it', async () => {

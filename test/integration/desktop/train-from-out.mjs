@@ -1,6 +1,6 @@
 // Plain Node, no TypeScript: drives the BUILT core in out/main as the desktop app's main process does (a
 // library, a CoreSession, contract calls, job events), through import, split and one tiny scratch run in the
-// built training worker. Prints one JSON line: what the run recorded. Used by built-training.test.ts.
+// built training worker, then asks the doctor (which loads ONNX Runtime). Prints one JSON line: what it saw. Used by built-training.test.ts.
 //   node --import ./no-typescript.mjs train-from-out.mjs '{"outMain":…,"library":…,"dataset":{…},"train":{…}}'
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
@@ -46,6 +46,8 @@ try {
   await ended(train.jobId);
   const run = await call('runs.get', { id: train.runId });
   const predictions = await call('runs.predictions', { id: train.runId });
+  // The doctor loads ONNX Runtime's native binding, which a scratch run does not need (~0.5 s).
+  const { onnxRuntime } = await call('doctor.get', {});
   process.stdout.write(
     `${JSON.stringify({
       status: run.status,
@@ -55,6 +57,7 @@ try {
       epochs: run.epochs.length,
       predictions: predictions.length,
       probabilities: predictions.map((p) => p.probability),
+      onnxRuntime: onnxRuntime.loads ? { version: onnxRuntime.report.version, providers: onnxRuntime.report.providers } : { error: onnxRuntime.error },
     })}\n`,
   );
 } finally {
