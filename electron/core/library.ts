@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, posix, resolve, win32 } from 'node:path';
 import { AppError } from '../../shared/errors';
 import { openDb, schemaVersion, type Db, type OpenOptions } from './db/open';
 
@@ -16,18 +16,21 @@ export interface Library {
   close(): void;
 }
 
-/** The platform's per-user data folder for Mask Studio (MASK_STUDIO_HOME overrides it). */
-export function dataHome(): string {
-  const override = process.env['MASK_STUDIO_HOME'];
+/**
+ * The platform's per-user data folder for Mask Studio (MASK_STUDIO_HOME overrides it): the default library and
+ * the weights cache, gigabytes that stay on this machine. Never Electron's userData nor, on Windows, the
+ * roaming profile (%APPDATA%), which is copied to a server at every sign-out where profiles roam.
+ */
+export function dataHome(platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env, home = homedir()): string {
+  const override = env['MASK_STUDIO_HOME'];
   if (override) return resolve(override);
-  const home = homedir();
-  switch (process.platform) {
+  switch (platform) {
     case 'darwin':
-      return join(home, 'Library', 'Application Support', 'Mask Studio');
+      return posix.join(home, 'Library', 'Application Support', 'Mask Studio');
     case 'win32':
-      return join(process.env['APPDATA'] ?? join(home, 'AppData', 'Roaming'), 'Mask Studio');
+      return win32.join(env['LOCALAPPDATA'] ?? win32.join(home, 'AppData', 'Local'), 'Mask Studio');
     default:
-      return join(process.env['XDG_DATA_HOME'] ?? join(home, '.local', 'share'), 'mask-studio');
+      return posix.join(env['XDG_DATA_HOME'] ?? posix.join(home, '.local', 'share'), 'mask-studio');
   }
 }
 

@@ -13,7 +13,7 @@ import { buildMenu } from './menu';
 import { handleSave } from './save';
 import { bindingHelp, findSqliteBinding } from './native-binding';
 import { APP_ORIGIN, handleScheme, registerScheme } from './protocol';
-import { SettingsFile } from './settings';
+import { SettingsFile, userDataDir } from './settings';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const rendererDir = join(here, '..', 'renderer');
@@ -23,6 +23,8 @@ let window: BrowserWindow | null = null;
 let current: { lib: Library; session: CoreSession; unsubscribe: () => void } | null = null;
 
 registerScheme();
+// Before anything reads it (the single-instance lock does); an explicit --user-data-dir still wins.
+if (!app.commandLine.hasSwitch('user-data-dir')) app.setPath('userData', userDataDir(app.getPath('appData')));
 // One window per person: a second launch focuses the first.
 if (!app.requestSingleInstanceLock()) app.quit();
 

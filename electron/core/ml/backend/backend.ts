@@ -13,6 +13,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { unpackedPath } from '../../asar';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export type BackendPreference = 'auto' | BackendName;
@@ -76,7 +77,8 @@ const ORDER: Record<BackendPreference, BackendCandidate[]> = {
   cpu: ['cpu'],
 };
 
-const require = createRequire(import.meta.url);
+// Not named `require`: the build's ESM shim declares that name in any chunk that mentions require(.
+const nodeRequire = createRequire(import.meta.url);
 const run = promisify(execFile);
 
 let current: { pref: BackendPreference; info: Promise<BackendInfo> } | null = null;
@@ -176,7 +178,8 @@ async function activateWasm(): Promise<Chosen> {
 
 /** The three .wasm binaries, located in node_modules (the backend's own guess fails once bundled). */
 function wasmFiles(): Record<string, string> {
-  const dir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+  // In a packaged app they are unpacked from the asar (electron-builder.json): hand the loader the real files.
+  const dir = unpackedPath(dirname(nodeRequire.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')));
   const names = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
   return Object.fromEntries(names.map((n) => [n, join(dir, n)]));
 }
@@ -188,7 +191,7 @@ async function setBackend(name: string): Promise<void> {
 
 async function importOptional(pkg: string): Promise<unknown> {
   try {
-    require.resolve(pkg);
+    nodeRequire.resolve(pkg);
   } catch {
     throw new Error(`${pkg} is not installed`);
   }
@@ -231,7 +234,7 @@ export async function probeBackends(): Promise<DoctorBackends> {
 
 function isInstalled(pkg: string): boolean {
   try {
-    require.resolve(pkg);
+    nodeRequire.resolve(pkg);
     return true;
   } catch {
     return false;

@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { unpackedPath } from '../../asar';
 
 export type OnnxProvider = 'cpu' | 'cuda';
 
@@ -47,7 +48,8 @@ export interface OnnxRuntimeReport {
   cudaHint: string | null;
 }
 
-const require = createRequire(import.meta.url);
+// Not named `require`: the build's ESM shim declares that name in any chunk that mentions require(.
+const nodeRequire = createRequire(import.meta.url);
 
 /** Whole-machine CPU time so far (ms): idle and total over every core. */
 function machineTimes(): { idle: number; total: number } {
@@ -87,8 +89,9 @@ export function freeCores(cores: number, machine: { idle: number; total: number 
 
 function bindingDir(): string | null {
   try {
-    const dist = dirname(require.resolve('onnxruntime-node'));
-    const bin = join(dist, '..', 'bin');
+    const dist = dirname(nodeRequire.resolve('onnxruntime-node'));
+    // The real folder in a packaged app (unpacked from the asar), where the provider libraries are looked for.
+    const bin = unpackedPath(join(dist, '..', 'bin'));
     for (const napi of readdirSync(bin)) {
       const dir = join(bin, napi, process.platform, process.arch);
       if (existsSync(dir)) return dir;

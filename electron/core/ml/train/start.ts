@@ -33,6 +33,7 @@ import { executeRun } from './execute';
 import { runDir } from '../runs/checkpoint';
 import type { RunIo, RunJob, RunMessage } from './run';
 import { fetchHint, findNsfwjs, weightsStatus } from '../weights';
+import { trainWorkerUrl } from './worker-url';
 
 export interface TrainStart {
   runId: string;
@@ -84,7 +85,7 @@ function newRunId(model: string): string {
 function spawnWorker(job: RunJob, onMessage: (m: RunMessage) => void, signal: AbortSignal): Promise<void> {
   const cancel = new SharedArrayBuffer(4);
   const flag = new Int32Array(cancel);
-  const worker = new Worker(new URL('./worker.mjs', import.meta.url), { workerData: { job, cancel } });
+  const worker = new Worker(trainWorkerUrl(import.meta.url), { workerData: { job, cancel } });
   const onAbort = (): void => {
     Atomics.store(flag, 0, 1);
   };
