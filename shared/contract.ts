@@ -51,6 +51,19 @@ export type FindingStatus = z.infer<typeof FindingStatus>;
 export const ImageRef = z.union([z.number().int().positive(), z.string().min(1)]);
 export type ImageRef = z.infer<typeof ImageRef>;
 
+/**
+ * The most images one edit names: a person's select-all on a large library fits; a bigger list is refused
+ * with the number to split it by, so no single call holds the library's writer for long.
+ */
+export const MAX_IMAGES_PER_CALL = 100_000;
+export const ImageRefs = z
+  .array(ImageRef)
+  .min(1)
+  .max(MAX_IMAGES_PER_CALL, {
+    error: (issue) =>
+      `at most ${MAX_IMAGES_PER_CALL.toLocaleString('en')} images per call (got ${Array.isArray(issue.input) ? issue.input.length.toLocaleString('en') : 'more'}): send the rest in further calls`,
+  });
+
 export const ClassInfo = z.object({
   name: z.string(), // as written in the labels ("0", "1")
   displayName: z.string(), // shown to people ("no mask", "mask")
@@ -335,14 +348,14 @@ export const methods = {
   },
   'images.get': { input: z.object({ image: ImageRef }), output: ImageRow },
   'labels.set': {
-    input: z.object({ images: z.array(ImageRef).min(1), label: z.string().min(1) }),
+    input: z.object({ images: ImageRefs, label: z.string().min(1) }),
     output: ChangeResult,
   },
   'images.exclude': {
-    input: z.object({ images: z.array(ImageRef).min(1), reason: z.string().min(1) }),
+    input: z.object({ images: ImageRefs, reason: z.string().min(1) }),
     output: ChangeResult,
   },
-  'images.restore': { input: z.object({ images: z.array(ImageRef).min(1) }), output: ChangeResult },
+  'images.restore': { input: z.object({ images: ImageRefs }), output: ChangeResult },
   'history.undo': { input: Empty, output: ChangeResult },
   'history.redo': { input: Empty, output: ChangeResult },
   'history.list': {

@@ -4,7 +4,7 @@ import { decideFinding, listFindings, runAudit } from '../dataset/audit';
 import { listClasses, renameClass } from '../dataset/classes';
 import { excludeImages, history, redo, restoreImages, setLabels, undo } from '../dataset/edits';
 import { exportDataset } from '../dataset/export';
-import { countImages, listImages, resolveImage, toImageRow } from '../dataset/images';
+import { countImages, listImages, resolveImage, resolveImageIdsInChunks, toImageRow } from '../dataset/images';
 import { importDataset } from '../dataset/import';
 import { splitLibrary } from '../dataset/split';
 import { libraryStats } from '../dataset/stats';
@@ -13,6 +13,9 @@ import type { CoreContext } from './context';
 
 export type Handler<M extends MethodName> = (ctx: CoreContext, input: MethodParsedInput<M>) => Promise<MethodOutput<M>> | MethodOutput<M>;
 export type HandlerTable<K extends MethodName> = { [M in K]: Handler<M> };
+
+/** One turn of the event loop: a server answers other requests while a big selection is looked up. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 const changed = (ctx: CoreContext, what: 'images' | 'labels' | 'findings' | 'split' | 'classes') =>
   ctx.emit({ name: 'library.changed', payload: { what } });
@@ -84,18 +87,21 @@ export const datasetHandlers: HandlerTable<
   },
   'images.list': (ctx, input) => listImages(ctx.lib.db, input.filter, input.offset, input.limit),
   'images.get': (ctx, input) => toImageRow(resolveImage(ctx.lib.db, input.image)),
-  'labels.set': (ctx, input) => {
-    const r = setLabels(ctx.lib.db, input.images, input.label, 'user');
+  'labels.set': async (ctx, input) => {
+    const ids = await resolveImageIdsInChunks(ctx.lib.db, input.images, nextTurn);
+    const r = setLabels(ctx.lib.db, ids, input.label, 'user');
     changed(ctx, 'labels');
     return r;
   },
-  'images.exclude': (ctx, input) => {
-    const r = excludeImages(ctx.lib.db, input.images, input.reason, 'user');
+  'images.exclude': async (ctx, input) => {
+    const ids = await resolveImageIdsInChunks(ctx.lib.db, input.images, nextTurn);
+    const r = excludeImages(ctx.lib.db, ids, input.reason, 'user');
     changed(ctx, 'images');
     return r;
   },
-  'images.restore': (ctx, input) => {
-    const r = restoreImages(ctx.lib.db, input.images, 'user');
+  'images.restore': async (ctx, input) => {
+    const ids = await resolveImageIdsInChunks(ctx.lib.db, input.images, nextTurn);
+    const r = restoreImages(ctx.lib.db, ids, 'user');
     changed(ctx, 'images');
     return r;
   },
