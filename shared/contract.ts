@@ -236,6 +236,9 @@ export type JobInfo = z.infer<typeof JobInfo>;
 
 export { BACKEND_PREFS, ENGINE_PREFS };
 
+/** What a run id looks like (`<time>-<model>-<hex>`, or a prefix of one): a slash, '%' or space never is. */
+export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
 /** Every option is optional: the model's defaults fill the rest (the run records the filled-in config). */
 export const TrainInput = z.object({
   model: z.enum(MODEL_NAMES),
@@ -326,7 +329,10 @@ export const methods = {
     input: z.object({ name: z.string().min(1), displayName: z.string().min(1) }),
     output: ClassInfo,
   },
+  /** Every path must lie in a folder the front end allows (`serve --data-root`, the desktop's dialogs). */
   'import.start': { input: ImportInput, output: z.object({ jobId: z.string() }) },
+  /** The folders import.start may read from here, so the page can say so before a refusal. */
+  'import.roots': { input: Empty, output: z.object({ roots: z.array(z.string()) }) },
   'audit.run': { input: Empty, output: AuditSummary },
   'findings.list': {
     input: z.object({ kind: FindingKind.optional(), status: FindingStatus.optional() }),
@@ -362,8 +368,9 @@ export const methods = {
     input: z.object({ limit: z.number().int().positive().max(10_000).default(50) }),
     output: z.array(HistoryEntry),
   },
+  /** Writes a new folder under the library's exports/ (a page never names where a writer writes). */
   'export.run': {
-    input: z.object({ outDir: z.string().min(1) }),
+    input: Empty,
     output: z.object({ outDir: z.string(), images: z.number().int(), submission: z.number().int() }),
   },
   'jobs.list': { input: Empty, output: z.array(JobInfo) },

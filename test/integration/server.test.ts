@@ -57,7 +57,7 @@ async function setup(t: { after(fn: () => void | Promise<void>): void }) {
   symlinkSync(join(root, 'secret.js'), join(rendererDir, 'assets', 'link.js'));
   const data = await makeTinyDataset(join(root, 'data'), 8);
   const lib = openLibrary(join(root, 'lib'), { create: true });
-  const server = await startServer({ lib, rendererDir, port: 0, log: () => {} });
+  const server = await startServer({ lib, rendererDir, port: 0, log: () => {}, dataRoots: [join(root, 'data')] });
   t.after(async () => {
     await server.close();
     lib.close();

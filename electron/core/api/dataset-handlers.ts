@@ -1,5 +1,6 @@
 /** Contract handlers for the dataset library: each is a thin call into core. */
-import type { MethodName, MethodOutput, MethodParsedInput } from '../../../shared/contract';
+import { join } from 'node:path';
+import type { ImportInput, MethodName, MethodOutput, MethodParsedInput } from '../../../shared/contract';
 import { decideFinding, listFindings, runAudit } from '../dataset/audit';
 import { listClasses, renameClass } from '../dataset/classes';
 import { excludeImages, history, redo, restoreImages, setLabels, undo } from '../dataset/edits';
@@ -9,10 +10,20 @@ import { importDataset } from '../dataset/import';
 import { splitLibrary } from '../dataset/split';
 import { libraryStats } from '../dataset/stats';
 import { schemaVersion } from '../db/open';
+import { checkPagePath } from '../paths/data-roots';
+import { datasetExportName, exportsDir } from '../paths/exports';
 import type { CoreContext } from './context';
 
 export type Handler<M extends MethodName> = (ctx: CoreContext, input: MethodParsedInput<M>) => Promise<MethodOutput<M>> | MethodOutput<M>;
 export type HandlerTable<K extends MethodName> = { [M in K]: Handler<M> };
+
+/** Every path of an import must be inside a folder this front end allows; checked before the job starts. */
+function checkImportPaths(ctx: CoreContext, input: ImportInput): void {
+  checkPagePath(ctx.readRoots, input.dir, 'the image folder');
+  if (input.labels) checkPagePath(ctx.readRoots, input.labels, 'the labels CSV');
+  if (input.testDir) checkPagePath(ctx.readRoots, input.testDir, 'the test image folder');
+  if (input.sampleSubmission) checkPagePath(ctx.readRoots, input.sampleSubmission, 'the sample submission');
+}
 
 /** One turn of the event loop: a server answers other requests while a big selection is looked up. */
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -25,6 +36,7 @@ export const datasetHandlers: HandlerTable<
   | 'classes.list'
   | 'classes.rename'
   | 'import.start'
+  | 'import.roots'
   | 'audit.run'
   | 'findings.list'
   | 'findings.decide'
@@ -55,6 +67,7 @@ export const datasetHandlers: HandlerTable<
     return info;
   },
   'import.start': (ctx, input) => {
+    checkImportPaths(ctx, input);
     const jobId = ctx.jobs.start('import', input, async (job) => {
       const summary = await importDataset(ctx.lib.db, input, {
         signal: job.signal,
@@ -68,6 +81,7 @@ export const datasetHandlers: HandlerTable<
     });
     return { jobId };
   },
+  'import.roots': (ctx) => ({ roots: [...(ctx.readRoots?.list() ?? [])] }),
   'audit.run': (ctx) => {
     const result = runAudit(ctx.lib.db);
     changed(ctx, 'findings');
@@ -116,7 +130,7 @@ export const datasetHandlers: HandlerTable<
     return r;
   },
   'history.list': (ctx, input) => history(ctx.lib.db, input.limit),
-  'export.run': (ctx, input) => exportDataset(ctx.lib.db, input.outDir),
+  'export.run': (ctx) => exportDataset(ctx.lib.db, join(exportsDir(ctx.lib), datasetExportName())),
   'jobs.list': (ctx) => ctx.jobs.list(),
   'jobs.cancel': (ctx, input) => ({ cancelled: ctx.jobs.cancel(input.jobId) }),
 };
