@@ -3,6 +3,7 @@
  * Type-only: the preload, the main process, the server and the renderer all name the same shapes.
  */
 import type { ErrorPayload } from '../../shared/errors';
+import type { ExportFormat } from '../../shared/names';
 
 /** One reply shape for IPC and HTTP: errors keep their code because they are data, not thrown objects. */
 export type CallReply = { ok: true; value: unknown } | { ok: false; error: ErrorPayload };
@@ -30,7 +31,7 @@ export const SHELL_SAVE = 'shell.save';
 export type SaveRequest =
   | { kind: 'submission'; runId: string }
   | { kind: 'report'; split: 'val' | 'test' }
-  | { kind: 'model'; runId: string; format: 'onnx' | 'tfjs' };
+  | { kind: 'model'; runId: string; format: ExportFormat };
 /** `path: null` when the person cancelled the dialog. */
 export interface SaveResult {
   path: string | null;

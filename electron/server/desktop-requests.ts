@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { RUN_ID_PATTERN } from '../../shared/contract';
+import { EXPORT_FORMATS } from '../../shared/names';
 import { AppError } from '../../shared/errors';
 import { modelExportName, reportFileName, submissionFileName } from '../core/paths/exports';
 import { CHOOSE_KINDS, type ChooseRequest, type SaveRequest } from '../preload/bridge';
@@ -14,7 +15,7 @@ const RunId = z.string().regex(RUN_ID_PATTERN, { error: 'a run id is letters, di
 export const SaveRequestSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('submission'), runId: RunId }).strict(),
   z.object({ kind: z.literal('report'), split: z.enum(['val', 'test']) }).strict(),
-  z.object({ kind: z.literal('model'), runId: RunId, format: z.enum(['onnx', 'tfjs']) }).strict(),
+  z.object({ kind: z.literal('model'), runId: RunId, format: z.enum(EXPORT_FORMATS) }).strict(),
 ]) satisfies z.ZodType<SaveRequest>;
 
 export const ChooseRequestSchema = z.object({ kind: z.enum(CHOOSE_KINDS) }).strict() satisfies z.ZodType<ChooseRequest>;

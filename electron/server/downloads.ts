@@ -8,10 +8,9 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RUN_ID_PATTERN } from '../../shared/contract';
 import type { EvalSplit } from '../../shared/contract-compare';
+import type { ExportFormat } from '../../shared/names';
 import type { Library } from '../core/library';
 import { exportsDir, modelExportName, reportFileName, submissionFileName } from '../core/paths/exports';
-
-export type ModelFormat = 'onnx' | 'tfjs';
 
 /** Run ids are `<time>-<model>-<hex>`: anything else in the URL (a slash, a '%') is refused before core sees it. */
 export function parseRunId(text: string): string | null {
@@ -28,7 +27,7 @@ export function parseSplit(text: string | null): EvalSplit {
   return text === 'test' ? 'test' : 'val';
 }
 
-export function parseModelFormat(text: string | null): ModelFormat | null {
+export function parseExportFormat(text: string | null): ExportFormat | null {
   return text === null || text === 'onnx' ? 'onnx' : text === 'tfjs' ? 'tfjs' : null;
 }
 
@@ -46,7 +45,7 @@ export async function writeReportTo(lib: Library, split: EvalSplit, out: string)
 }
 
 /** The run's best model and its model card into `outDir`; returns the files written there. */
-export async function writeModelTo(lib: Library, runId: string, format: ModelFormat, outDir: string): Promise<{ dir: string; files: string[] }> {
+export async function writeModelTo(lib: Library, runId: string, format: ExportFormat, outDir: string): Promise<{ dir: string; files: string[] }> {
   // TensorFlow.js and the exporter load on the first export, not when the app starts
   const [{ chooseBackend }, { exportRunModel }] = await Promise.all([import('../core/ml/backend/train-backend'), import('../core/ml/inference/export-model')]);
   if (format === 'onnx') await chooseBackend('auto'); // the export reads the tfjs checkpoint's weights
@@ -104,7 +103,7 @@ export class LibraryExports {
     return this.#once(file, async () => ({ file: (await writeReportTo(this.#lib, split, file)).out, name }));
   }
 
-  async model(runRef: string, format: ModelFormat): Promise<ExportFolder> {
+  async model(runRef: string, format: ExportFormat): Promise<ExportFolder> {
     const runId = await this.#runId(runRef);
     const name = modelExportName(runId, format);
     const dir = join(exportsDir(this.#lib), name);

@@ -17,8 +17,9 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Library } from '../core/library';
 import { DataRoots } from '../core/paths/data-roots';
 import { toErrorPayload } from '../../shared/errors';
+import type { ExportFormat } from '../../shared/names';
 import { readBody } from './body';
-import { LibraryExports, parseModelFormat, parseRunId, parseSplit, type ExportFile } from './downloads';
+import { LibraryExports, parseExportFormat, parseRunId, parseSplit, type ExportFile } from './downloads';
 import { parseImageId, type ImageSize } from './images';
 import { allowedHosts, hostAllowed, originAllowed, SECURITY_HEADERS, statusFor } from './security';
 import { tarEntries, tarSize, tarStream } from './tar';
@@ -187,7 +188,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   }
 
   /** An exported model: its folder in exports/ as one tar download. */
-  async function handleModel(res: ServerResponse, runId: string, format: 'onnx' | 'tfjs'): Promise<void> {
+  async function handleModel(res: ServerResponse, runId: string, format: ExportFormat): Promise<void> {
     let entries;
     let name: string;
     try {
@@ -228,7 +229,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const runId = download ? parseRunId(download[1] ?? '') : null;
     if (runId !== null && req.method === 'GET') {
       if (download?.[2] === 'submission.csv') return handleDownload(res, 'text/csv; charset=utf-8', () => exportsOf.submission(runId));
-      const format = parseModelFormat(url.searchParams.get('format'));
+      const format = parseExportFormat(url.searchParams.get('format'));
       if (format !== null) return handleModel(res, runId, format);
     }
     if (url.pathname === '/api/report.html' && req.method === 'GET') {

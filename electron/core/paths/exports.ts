@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import type { EvalSplit } from '../../../shared/contract-compare';
+import type { ExportFormat } from '../../../shared/names';
 import type { Library } from '../library';
 
 export function exportsDir(lib: Library): string {
@@ -19,7 +20,7 @@ export function submissionFileName(runId: string): string {
   return `submission-${runId}.csv`;
 }
 
-export function modelExportName(runId: string, format: 'onnx' | 'tfjs'): string {
+export function modelExportName(runId: string, format: ExportFormat): string {
   return `${runId}-${format}`;
 }
 
