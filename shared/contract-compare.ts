@@ -174,18 +174,22 @@ export const compareMethods = {
     input: z.object({ id: z.string().min(1), imageId: z.number().int() }),
     output: z.object({ dataUrl: z.string(), probability: z.number(), layer: z.string() }),
   },
-  /** A run's best model as ONNX or TensorFlow.js files plus model-card.json (what `export-model` writes). */
+  /**
+   * A run's best model as ONNX or TensorFlow.js files plus model-card.json (what `export-model` writes), into
+   * the library's exports/<run id>-<format> folder: a page never names where a writer writes.
+   */
   'runs.export': {
     input: z.object({
       id: z.string().min(1),
       format: z.enum(EXPORT_FORMATS).default('onnx'),
-      /** Default: the library's exports/<run id>-<format> folder. */
-      outDir: z.string().min(1).optional(),
-    }),
+    })
+    // strict: an old caller's outDir is refused with its name, not silently ignored
+    .strict(),
     output: z.object({ dir: z.string(), files: z.array(z.string()) }),
   },
+  /** The HTML report, written to the library's exports/ folder (the CLI's `report --out` names its own file). */
   'report.write': {
-    input: z.object({ out: z.string().min(1), split: EvalSplit.default('val') }),
+    input: z.object({ split: EvalSplit.default('val') }).strict(),
     output: z.object({ out: z.string(), bytes: z.number().int() }),
   },
 } as const;

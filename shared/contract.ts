@@ -51,6 +51,19 @@ export type FindingStatus = z.infer<typeof FindingStatus>;
 export const ImageRef = z.union([z.number().int().positive(), z.string().min(1)]);
 export type ImageRef = z.infer<typeof ImageRef>;
 
+/**
+ * The most images one edit names: a person's select-all on a large library fits; a bigger list is refused
+ * with the number to split it by, so no single call holds the library's writer for long.
+ */
+export const MAX_IMAGES_PER_CALL = 100_000;
+export const ImageRefs = z
+  .array(ImageRef)
+  .min(1)
+  .max(MAX_IMAGES_PER_CALL, {
+    error: (issue) =>
+      `at most ${MAX_IMAGES_PER_CALL.toLocaleString('en')} images per call (got ${Array.isArray(issue.input) ? issue.input.length.toLocaleString('en') : 'more'}): send the rest in further calls`,
+  });
+
 export const ClassInfo = z.object({
   name: z.string(), // as written in the labels ("0", "1")
   displayName: z.string(), // shown to people ("no mask", "mask")
@@ -223,6 +236,9 @@ export type JobInfo = z.infer<typeof JobInfo>;
 
 export { BACKEND_PREFS, ENGINE_PREFS };
 
+/** What a run id looks like (`<time>-<model>-<hex>`, or a prefix of one): a slash, '%' or space never is. */
+export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
 /** Every option is optional: the model's defaults fill the rest (the run records the filled-in config). */
 export const TrainInput = z.object({
   model: z.enum(MODEL_NAMES),
@@ -313,7 +329,10 @@ export const methods = {
     input: z.object({ name: z.string().min(1), displayName: z.string().min(1) }),
     output: ClassInfo,
   },
+  /** Every path must lie in a folder the front end allows (`serve --data-root`, the desktop's dialogs). */
   'import.start': { input: ImportInput, output: z.object({ jobId: z.string() }) },
+  /** The folders import.start may read from here, so the page can say so before a refusal. */
+  'import.roots': { input: Empty, output: z.object({ roots: z.array(z.string()) }) },
   'audit.run': { input: Empty, output: AuditSummary },
   'findings.list': {
     input: z.object({ kind: FindingKind.optional(), status: FindingStatus.optional() }),
@@ -335,22 +354,23 @@ export const methods = {
   },
   'images.get': { input: z.object({ image: ImageRef }), output: ImageRow },
   'labels.set': {
-    input: z.object({ images: z.array(ImageRef).min(1), label: z.string().min(1) }),
+    input: z.object({ images: ImageRefs, label: z.string().min(1) }),
     output: ChangeResult,
   },
   'images.exclude': {
-    input: z.object({ images: z.array(ImageRef).min(1), reason: z.string().min(1) }),
+    input: z.object({ images: ImageRefs, reason: z.string().min(1) }),
     output: ChangeResult,
   },
-  'images.restore': { input: z.object({ images: z.array(ImageRef).min(1) }), output: ChangeResult },
+  'images.restore': { input: z.object({ images: ImageRefs }), output: ChangeResult },
   'history.undo': { input: Empty, output: ChangeResult },
   'history.redo': { input: Empty, output: ChangeResult },
   'history.list': {
     input: z.object({ limit: z.number().int().positive().max(10_000).default(50) }),
     output: z.array(HistoryEntry),
   },
+  /** Writes a new folder under the library's exports/ (a page never names where a writer writes). */
   'export.run': {
-    input: z.object({ outDir: z.string().min(1) }),
+    input: Empty,
     output: z.object({ outDir: z.string(), images: z.number().int(), submission: z.number().int() }),
   },
   'jobs.list': { input: Empty, output: z.array(JobInfo) },

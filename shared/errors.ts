@@ -5,6 +5,7 @@ export const ERROR_CODES = [
   'NO_LIBRARY', // the library folder has no studio.db yet
   'LIBRARY_TOO_NEW', // studio.db was written by a newer Mask Studio
   'CONFLICT', // the request is valid but the library's state refuses it (nothing to undo, ...)
+  'FORBIDDEN', // the front end may not touch that path (serve's --data-root, the desktop's chosen folders)
   'IO', // the file system refused
   'CANCELLED', // a job was cancelled
   'UNKNOWN_METHOD',

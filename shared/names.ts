@@ -23,6 +23,9 @@ export const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const;
 export const ENGINE_PREFS = ['auto', 'onnx', 'tfjs'] as const;
 export type EnginePref = (typeof ENGINE_PREFS)[number];
 
+/** Weights named by a word in `train --weights`; anything else there is a file path. */
+export const NAMED_WEIGHTS = ['imagenet', 'none', 'nsfwjs'] as const;
+
 export const EXPORT_FORMATS = ['onnx', 'tfjs'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 

@@ -6,11 +6,14 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, Menu, session as electronSession, shell } from 'electron';
+import { exportDataset as writeDatasetExport } from '../core/dataset/export';
 import { defaultLibraryDir, openLibrary, type Library } from '../core/library';
-import { CALL_CHANNEL, EVENT_CHANNEL, SHELL_SAVE, type BridgeEvent, type CallReply } from '../preload/bridge';
+import { DataRoots } from '../core/paths/data-roots';
+import { CALL_CHANNEL, EVENT_CHANNEL, SHELL_CHOOSE, SHELL_SAVE, type BridgeEvent, type CallReply } from '../preload/bridge';
+import { externalLink } from '../server/desktop-requests';
 import { CoreSession } from '../server/session';
 import { buildMenu } from './menu';
-import { handleSave } from './save';
+import { handleChoose, handleSave } from './save';
 import { bindingHelp, findSqliteBinding } from './native-binding';
 import { APP_ORIGIN, handleScheme, registerScheme } from './protocol';
 import { SettingsFile, userDataDir } from './settings';
@@ -20,6 +23,10 @@ const rendererDir = join(here, '..', 'renderer');
 const preloadFile = join(here, '..', 'preload', 'index.cjs');
 
 let window: BrowserWindow | null = null;
+/** What the person picked in an open dialog this launch: the only paths a page's import may name. */
+const readRoots = new DataRoots([], {
+  howToAllow: 'Pick it with a Choose… button or File › Import Images… (the app reads only what you pick).',
+});
 let current: { lib: Library; session: CoreSession; unsubscribe: () => void } | null = null;
 
 registerScheme();
@@ -46,7 +53,7 @@ function openAt(dir: string, create: boolean, reload = true): void {
     current.session.close();
     current.lib.close();
   }
-  const session = new CoreSession(lib);
+  const session = new CoreSession(lib, { readRoots });
   current = { lib, session, unsubscribe: session.onEvent((e) => send(e)) };
   settings().write({ lastLibrary: lib.dir });
   window?.setTitle(`Mask Studio: ${lib.dir}`);
@@ -73,11 +80,12 @@ async function exportDataset(): Promise<void> {
   if (!current || !window) return;
   const outDir = await chooseFolder('Export the cleaned dataset into…', true);
   if (!outDir) return;
-  const reply = await current.session.call('export.run', { outDir });
-  if (reply.ok) {
-    await dialog.showMessageBox(window, { type: 'info', message: 'Exported', detail: JSON.stringify(reply.value, null, 2) });
-  } else {
-    dialog.showErrorBox('Export failed', reply.error.message);
+  // main writes where the person chose; the page's export.run can only write inside the library
+  try {
+    const r = writeDatasetExport(current.lib.db, outDir);
+    await dialog.showMessageBox(window, { type: 'info', message: 'Exported', detail: `${r.images} images (and ${r.submission} submission images) in ${r.outDir}` });
+  } catch (err) {
+    dialog.showErrorBox('Export failed', (err as Error).message);
   }
 }
 
@@ -104,9 +112,27 @@ function createWindow(): void {
   void window.loadURL(`${APP_ORIGIN}/index.html`);
 }
 
+/** A web link the page tried to open: only allow-listed https sites, in the person's browser, after they say yes. */
+async function offerExternal(url: string): Promise<void> {
+  const link = externalLink(url);
+  if (!link || !window) return;
+  const answer = await dialog.showMessageBox(window, {
+    type: 'question',
+    buttons: ['Open in browser', 'Cancel'],
+    defaultId: 1,
+    cancelId: 1,
+    message: 'Open this page in your web browser?',
+    detail: link,
+  });
+  if (answer.response === 0) await shell.openExternal(link);
+}
+
 function lockDown(): void {
-  // No permission (camera, notifications, ...) is ever needed.
-  electronSession.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  // No permission (camera, notifications, clipboard, USB, ...) is ever needed: refuse asking and checking.
+  const ses = electronSession.defaultSession;
+  ses.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  ses.setPermissionCheckHandler(() => false);
+  ses.setDevicePermissionHandler(() => false);
   app.on('web-contents-created', (_e, contents) => {
     contents.on('will-navigate', (event, url) => {
       if (!url.startsWith(`${APP_ORIGIN}/`)) event.preventDefault();
@@ -116,8 +142,8 @@ function lockDown(): void {
     });
     contents.on('will-attach-webview', (event) => event.preventDefault());
     contents.setWindowOpenHandler(({ url }) => {
-      // Links to the web open in the person's browser, never inside the app.
-      if (url.startsWith('https://')) void shell.openExternal(url);
+      // Never a window inside the app; an allow-listed link may open in the browser once the person agrees.
+      void offerExternal(url);
       return { action: 'deny' };
     });
   });
@@ -131,6 +157,7 @@ function wireIpc(): void {
     if (typeof method !== 'string') return { ok: false, error: { code: 'BAD_INPUT', message: 'method must be a string' } };
     if (!current) return { ok: false, error: { code: 'NO_LIBRARY', message: 'no library is open: use File › Open Library…' } };
     if (method === SHELL_SAVE) return handleSave(window, current.session, input);
+    if (method === SHELL_CHOOSE) return handleChoose(window, readRoots, input);
     return current.session.call(method, input);
   });
 }
@@ -145,7 +172,11 @@ void app.whenReady().then(() => {
         openLibrary: () => void chooseFolder('Open a library folder', false).then((d) => d && openAt(d, false)),
         newLibrary: () => void chooseFolder('Create a library in…', true).then((d) => d && openAt(d, true)),
         importImages: () =>
-          void chooseFolder('Import images from…', false).then((dir) => dir && send({ name: 'app.menu', payload: { action: 'import', dir } })),
+          void chooseFolder('Import images from…', false).then((dir) => {
+            if (!dir) return;
+            readRoots.grant(dir);
+            send({ name: 'app.menu', payload: { action: 'import', dir } });
+          }),
         exportDataset: () => void exportDataset(),
       },
       !app.isPackaged,

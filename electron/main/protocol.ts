@@ -1,9 +1,11 @@
 /**
  * `studio://app/`: the app's own origin. It serves the built renderer's files and, under /api/image/<id>,
- * the files of the open library's image rows and their cached thumbnails; every other URL is a 404. The page
+ * the open library's image rows as views of at most VIEW_SIZE pixels (images.ts, the same code as `serve`),
+ * streamed from disk; every other URL is a 404. The page
  * uses the same relative URLs as in `serve` mode, so one renderer runs in both.
  */
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import { protocol } from 'electron';
 import { parseImageId, type ImageSize } from '../server/images';
 import { SECURITY_HEADERS } from '../server/security';
@@ -16,6 +18,11 @@ export const APP_ORIGIN = `${SCHEME}://app`;
 /** Before app.ready: a standard, secure scheme behaves like https for the page (origin, 'self', fetch). */
 export function registerScheme(): void {
   protocol.registerSchemesAsPrivileged([{ scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+}
+
+/** Streams the file: a view is read in pieces, never whole into main's memory. */
+function fileResponse(file: string, headers: Record<string, string>): Response {
+  return new Response(Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>, { headers });
 }
 
 function notFound(): Response {
@@ -33,14 +40,10 @@ export function handleScheme(rendererDir: string, session: () => CoreSession | n
       const size: ImageSize = url.searchParams.get('size') === 'thumb' ? 'thumb' : 'full';
       const file = id === null || !current ? null : await current.images.resolve(id, size);
       if (!file) return notFound();
-      return new Response(new Uint8Array(await readFile(file.file)), {
-        headers: { ...SECURITY_HEADERS, 'Content-Type': file.contentType, 'Cache-Control': 'private, max-age=300', ETag: file.etag },
-      });
+      return fileResponse(file.file, { ...SECURITY_HEADERS, 'Content-Type': file.contentType, 'Cache-Control': 'private, max-age=300', ETag: file.etag });
     }
     const file = resolveStatic(rendererDir, url.pathname);
     if (!file) return notFound();
-    return new Response(new Uint8Array(await readFile(file.file)), {
-      headers: { ...SECURITY_HEADERS, 'Content-Type': file.contentType, 'Cache-Control': 'no-store' },
-    });
+    return fileResponse(file.file, { ...SECURITY_HEADERS, 'Content-Type': file.contentType, 'Cache-Control': 'no-store' });
   });
 }

@@ -1,34 +1,63 @@
 /**
- * `shell.save`: the page asks for a submission CSV or the report, main shows the save dialog and writes the
- * file through the same functions `serve` uses. The request is validated here, where it enters main.
+ * `shell.save` and `shell.choose`: the page asks for a kind of file, main shows the dialog and uses the path
+ * the person picked. A save writes through the same core functions `serve` and the CLI use; a choice is
+ * remembered in `readRoots`, the only paths a page's import may name. Requests are validated here, where
+ * they enter main (desktop-requests.ts holds the rules, under plain Node and its tests).
  */
-import { dialog, type BrowserWindow } from 'electron';
-import { z } from 'zod';
-import { reportFileName, submissionFileName, writeReportFile, writeSubmissionFile } from '../server/downloads';
+import { join } from 'node:path';
+import { dialog, type BrowserWindow, type OpenDialogOptions, type SaveDialogOptions } from 'electron';
+import type { DataRoots } from '../core/paths/data-roots';
+import { chooseDialogPlan, parseChooseRequest, parseSaveRequest, saveDialogPlan } from '../server/desktop-requests';
+import { writeModelTo, writeReportTo, writeSubmissionTo } from '../server/downloads';
 import type { CoreSession } from '../server/session';
-import type { CallReply, SaveResult } from '../preload/bridge';
+import type { CallReply, ChooseResult, SaveRequest, SaveResult } from '../preload/bridge';
 import { toErrorPayload } from '../../shared/errors';
 
-const SaveRequestSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('submission'), runId: z.string().min(1).max(128) }),
-  z.object({ kind: z.literal('report'), split: z.enum(['val', 'test']) }),
-]);
+async function showSave(window: BrowserWindow | null, options: SaveDialogOptions): Promise<string | null> {
+  const choice = window ? await dialog.showSaveDialog(window, options) : await dialog.showSaveDialog(options);
+  return choice.canceled || !choice.filePath ? null : choice.filePath;
+}
+
+async function showOpen(window: BrowserWindow | null, options: OpenDialogOptions): Promise<string | null> {
+  const choice = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);
+  return choice.canceled ? null : (choice.filePaths[0] ?? null);
+}
+
+async function write(session: CoreSession, request: SaveRequest, path: string): Promise<string> {
+  switch (request.kind) {
+    case 'submission':
+      return (await writeSubmissionTo(session.lib, request.runId, path)).out;
+    case 'report':
+      return (await writeReportTo(session.lib, request.split, path)).out;
+    case 'model':
+      return (await writeModelTo(session.lib, request.runId, request.format, path)).dir;
+  }
+}
 
 export async function handleSave(window: BrowserWindow | null, session: CoreSession, input: unknown): Promise<CallReply> {
-  const parsed = SaveRequestSchema.safeParse(input);
-  if (!parsed.success) return { ok: false, error: { code: 'BAD_INPUT', message: `shell.save: ${parsed.error.message}` } };
-  const request = parsed.data;
-  const csv = request.kind === 'submission';
-  const options = {
-    title: csv ? 'Save the Zindi submission' : 'Save the HTML report',
-    defaultPath: csv ? submissionFileName(request.runId) : reportFileName(request.split),
-    filters: csv ? [{ name: 'CSV', extensions: ['csv'] }] : [{ name: 'HTML', extensions: ['html'] }],
-  };
-  const choice = window ? await dialog.showSaveDialog(window, options) : await dialog.showSaveDialog(options);
-  if (choice.canceled || !choice.filePath) return { ok: true, value: { path: null } satisfies SaveResult };
   try {
-    const written = csv ? await writeSubmissionFile(session, request.runId, choice.filePath) : await writeReportFile(session, request.split, choice.filePath);
-    return { ok: true, value: { path: written.out } satisfies SaveResult };
+    const request = parseSaveRequest(input);
+    const plan = saveDialogPlan(request);
+    let path: string | null;
+    if (plan.pick === 'file') {
+      path = await showSave(window, { title: plan.title, defaultPath: plan.defaultName, filters: plan.filters });
+    } else {
+      const folder = await showOpen(window, { title: plan.title, properties: ['openDirectory', 'createDirectory'] });
+      path = folder === null ? null : join(folder, plan.defaultName);
+    }
+    if (path === null) return { ok: true, value: { path: null } satisfies SaveResult };
+    return { ok: true, value: { path: await write(session, request, path) } satisfies SaveResult };
+  } catch (err) {
+    return { ok: false, error: toErrorPayload(err) };
+  }
+}
+
+export async function handleChoose(window: BrowserWindow | null, readRoots: DataRoots, input: unknown): Promise<CallReply> {
+  try {
+    const plan = chooseDialogPlan(parseChooseRequest(input));
+    const path = await showOpen(window, { title: plan.title, properties: plan.properties, filters: plan.filters });
+    if (path !== null) readRoots.grant(path);
+    return { ok: true, value: { path } satisfies ChooseResult };
   } catch (err) {
     return { ok: false, error: toErrorPayload(err) };
   }

@@ -3,6 +3,7 @@
  * Type-only: the preload, the main process, the server and the renderer all name the same shapes.
  */
 import type { ErrorPayload } from '../../shared/errors';
+import type { ExportFormat } from '../../shared/names';
 
 /** One reply shape for IPC and HTTP: errors keep their code because they are data, not thrown objects. */
 export type CallReply = { ok: true; value: unknown } | { ok: false; error: ErrorPayload };
@@ -21,14 +22,26 @@ export interface Bridge {
 }
 
 /**
- * The one call the desktop shell answers itself instead of core: a save dialog, then the file written where
- * the person chose. It travels through `call` like a contract method, so the page's surface stays
- * `call` + `onEvent`; `serve` has GET routes for the same files instead.
+ * The calls the desktop shell answers itself instead of core: a save dialog, then the file written where the
+ * person chose (the page never names that path); an open dialog whose choice main remembers as a folder
+ * the page may then import from. They travel through `call` like contract methods, so the page's surface
+ * stays `call` + `onEvent`; `serve` has GET downloads and `--data-root` instead.
  */
 export const SHELL_SAVE = 'shell.save';
-export type SaveRequest = { kind: 'submission'; runId: string } | { kind: 'report'; split: 'val' | 'test' };
+export type SaveRequest =
+  | { kind: 'submission'; runId: string }
+  | { kind: 'report'; split: 'val' | 'test' }
+  | { kind: 'model'; runId: string; format: ExportFormat };
 /** `path: null` when the person cancelled the dialog. */
 export interface SaveResult {
+  path: string | null;
+}
+
+export const SHELL_CHOOSE = 'shell.choose';
+export const CHOOSE_KINDS = ['import-dir', 'labels', 'test-dir', 'sample-submission'] as const;
+export type ChooseRequest = { kind: (typeof CHOOSE_KINDS)[number] };
+/** `path: null` when the person cancelled the dialog. */
+export interface ChooseResult {
   path: string | null;
 }
 

@@ -1,14 +1,16 @@
 /**
- * Files the app hands a person to keep: a run's Zindi submission CSV and the HTML report. `serve` streams
- * them from a temp file (the browser saves them); Electron's main process writes them straight to the path
- * its save dialog returned. Both go through the same core functions the CLI uses.
+ * Files the app hands a person to keep: a run's Zindi submission CSV, the HTML report and an exported model.
+ * Electron's main process writes them where its save dialog said; `serve` writes them into the library's
+ * exports/ folder (the only place it writes to) and streams them as downloads. The page names neither path.
+ * Both go through the same core functions the CLI uses.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { RUN_ID_PATTERN } from '../../shared/contract';
 import type { EvalSplit } from '../../shared/contract-compare';
-import { AppError } from '../../shared/errors';
-import type { CoreSession } from './session';
+import type { ExportFormat } from '../../shared/names';
+import type { Library } from '../core/library';
+import { exportsDir, modelExportName, reportFileName, submissionFileName } from '../core/paths/exports';
 
 /** Run ids are `<time>-<model>-<hex>`: anything else in the URL (a slash, a '%') is refused before core sees it. */
 export function parseRunId(text: string): string | null {
@@ -18,46 +20,98 @@ export function parseRunId(text: string): string | null {
   } catch {
     return null;
   }
-  return /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(decoded) ? decoded : null;
+  return RUN_ID_PATTERN.test(decoded) ? decoded : null;
 }
 
 export function parseSplit(text: string | null): EvalSplit {
   return text === 'test' ? 'test' : 'val';
 }
 
-export function submissionFileName(runId: string): string {
-  return `submission-${runId}.csv`;
-}
-
-export function reportFileName(split: EvalSplit): string {
-  return `mask-studio-report-${split}.html`;
+export function parseExportFormat(text: string | null): ExportFormat | null {
+  return text === null || text === 'onnx' ? 'onnx' : text === 'tfjs' ? 'tfjs' : null;
 }
 
 /** Writes the run's submission to `out` (a finished run with predictions for every sample row). */
-export async function writeSubmissionFile(session: CoreSession, runId: string, out: string): Promise<{ out: string; rows: number }> {
+export async function writeSubmissionTo(lib: Library, runId: string, out: string): Promise<{ out: string; rows: number }> {
   // Loaded on use: TensorFlow.js comes with predict.ts, and a server that never makes a submission skips it.
   const { writeSubmission } = await import('../core/ml/inference/predict');
-  const r = await writeSubmission(session.lib, runId, out);
+  const r = await writeSubmission(lib, runId, out);
   return { out: r.out, rows: r.rows };
 }
 
-/** Writes the report through the contract's `report.write`, so it is the same file the CLI writes. */
-export async function writeReportFile(session: CoreSession, split: EvalSplit, out: string): Promise<{ out: string; bytes: number }> {
-  const reply = await session.call('report.write', { out, split });
-  if (!reply.ok) throw new AppError(reply.error.code, reply.error.message);
-  const value = reply.value;
-  const bytes = typeof value === 'object' && value !== null && 'bytes' in value && typeof value.bytes === 'number' ? value.bytes : 0;
-  return { out, bytes };
+export async function writeReportTo(lib: Library, split: EvalSplit, out: string): Promise<{ out: string; bytes: number }> {
+  const { writeReport } = await import('../core/report/report');
+  return writeReport(lib, out, split);
 }
 
-/** Runs `write` into a fresh temp folder and returns the file's bytes; the folder is removed either way. */
-export async function viaTempFile(name: string, write: (file: string) => Promise<unknown>): Promise<Buffer> {
-  const dir = await mkdtemp(join(tmpdir(), 'mask-studio-download-'));
-  try {
-    const file = join(dir, name);
-    await write(file);
-    return await readFile(file);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
+/** The run's best model and its model card into `outDir`; returns the files written there. */
+export async function writeModelTo(lib: Library, runId: string, format: ExportFormat, outDir: string): Promise<{ dir: string; files: string[] }> {
+  // TensorFlow.js and the exporter load on the first export, not when the app starts
+  const [{ chooseBackend }, { exportRunModel }] = await Promise.all([import('../core/ml/backend/train-backend'), import('../core/ml/inference/export-model')]);
+  if (format === 'onnx') await chooseBackend('auto'); // the export reads the tfjs checkpoint's weights
+  const r = await exportRunModel(lib, runId, format, outDir);
+  return { dir: r.dir, files: r.files };
+}
+
+export interface ExportFile {
+  file: string;
+  name: string;
+}
+
+export interface ExportFolder {
+  dir: string;
+  name: string;
+  files: string[];
+}
+
+/**
+ * What `serve` offers as downloads, each written into the library's exports/ under a name core chooses.
+ * Two requests for the same file share one write: a second writer would replace it under the first reader.
+ */
+export class LibraryExports {
+  readonly #lib: Library;
+  readonly #inFlight = new Map<string, Promise<unknown>>();
+
+  constructor(lib: Library) {
+    this.#lib = lib;
+  }
+
+  #once<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const pending = this.#inFlight.get(key) as Promise<T> | undefined;
+    if (pending) return pending;
+    const started = work().finally(() => this.#inFlight.delete(key));
+    this.#inFlight.set(key, started);
+    return started;
+  }
+
+  /** The run's full id: the URL may carry a prefix of it, and the file is named after the run. */
+  async #runId(ref: string): Promise<string> {
+    const { getRun } = await import('../core/ml/runs/store');
+    return getRun(this.#lib.db, ref).id;
+  }
+
+  async submission(runRef: string): Promise<ExportFile> {
+    const runId = await this.#runId(runRef);
+    const name = submissionFileName(runId);
+    const file = join(exportsDir(this.#lib), name);
+    return this.#once(file, async () => ({ file: (await writeSubmissionTo(this.#lib, runId, file)).out, name }));
+  }
+
+  report(split: EvalSplit): Promise<ExportFile> {
+    const name = reportFileName(split);
+    const file = join(exportsDir(this.#lib), name);
+    return this.#once(file, async () => ({ file: (await writeReportTo(this.#lib, split, file)).out, name }));
+  }
+
+  async model(runRef: string, format: ExportFormat): Promise<ExportFolder> {
+    const runId = await this.#runId(runRef);
+    const name = modelExportName(runId, format);
+    const dir = join(exportsDir(this.#lib), name);
+    return this.#once(dir, async () => {
+      const r = await writeModelTo(this.#lib, runId, format, dir);
+      // only what this export wrote: an older export's leftovers in the folder are not sent
+      const present = new Set(await readdir(r.dir));
+      return { dir: r.dir, name, files: r.files.filter((f) => present.has(f)) };
+    });
   }
 }

@@ -45,6 +45,8 @@ export function statusFor(code: string): number {
   switch (code) {
     case 'BAD_INPUT':
       return 400;
+    case 'FORBIDDEN':
+      return 403;
     case 'NOT_FOUND':
     case 'UNKNOWN_METHOD':
       return 404;
@@ -56,4 +58,30 @@ export function statusFor(code: string): number {
     default:
       return 500;
   }
+}
+
+const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
+const WILDCARDS = new Set(['0.0.0.0', '::', '[::]']);
+
+/**
+ * The Host values a request may carry: the loopback names with the served port, plus the address serve was
+ * told to bind when it is a specific one (`--host 192.168.1.5`). A page on another name that resolves here
+ * (DNS rebinding) is refused before the token is even looked at.
+ */
+export function allowedHosts(port: number, boundHost: string): Set<string> {
+  const names = new Set(LOOPBACK_NAMES);
+  const bound = boundHost.includes(':') && !boundHost.startsWith('[') ? `[${boundHost}]` : boundHost;
+  if (!WILDCARDS.has(bound)) names.add(bound.toLowerCase());
+  return new Set([...names].map((n) => `${n}:${port}`));
+}
+
+export function hostAllowed(host: string | undefined, allowed: ReadonlySet<string>): boolean {
+  return host !== undefined && allowed.has(host.toLowerCase());
+}
+
+/** A request with no Origin (a script, a same-origin GET) passes; one from a page must be from this server. */
+export function originAllowed(origin: string | undefined, allowed: ReadonlySet<string>): boolean {
+  if (origin === undefined) return true;
+  const m = /^http:\/\/([^/]+)$/i.exec(origin);
+  return m !== null && m[1] !== undefined && allowed.has(m[1].toLowerCase());
 }

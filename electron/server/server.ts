@@ -1,20 +1,28 @@
 /**
  * `mask-studio serve`: the built renderer, `POST /api/call` into the same dispatch() the desktop app uses,
- * events over a WebSocket at /api/events, `GET /api/image/<id>[?size=thumb]`, and two downloads:
- * `GET /api/runs/<id>/submission.csv` and `GET /api/report.html[?split=test]`. Every request needs the
- * token printed at start: `?token=` on the first page load (which moves it into an HttpOnly, SameSite=Strict
- * cookie and drops it from the address bar), the cookie after that, or `Authorization: Bearer` for scripts.
+ * events over a WebSocket at /api/events, `GET /api/image/<id>[?size=thumb]`, and three downloads written
+ * into the library's exports/ folder: `GET /api/runs/<id>/submission.csv`, `GET /api/report.html[?split=test]`
+ * and `GET /api/runs/<id>/model.tar[?format=tfjs]`. Every request needs a loopback Host (or the address
+ * serve was told to bind) with the served port, and the token printed at start: `?token=` on the first page
+ * load (which moves it into an HttpOnly, SameSite=Strict cookie and drops it from the address bar), the
+ * cookie after that, or `Authorization: Bearer` for scripts. A page's paths reach no writer, and imports
+ * read only below the `--data-root` folders.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Library } from '../core/library';
+import { DataRoots } from '../core/paths/data-roots';
 import { toErrorPayload } from '../../shared/errors';
-import { parseRunId, parseSplit, reportFileName, submissionFileName, viaTempFile, writeReportFile, writeSubmissionFile } from './downloads';
+import type { ExportFormat } from '../../shared/names';
+import { readBody } from './body';
+import { LibraryExports, parseExportFormat, parseRunId, parseSplit, type ExportFile } from './downloads';
 import { parseImageId, type ImageSize } from './images';
-import { SECURITY_HEADERS, statusFor } from './security';
+import { allowedHosts, hostAllowed, originAllowed, SECURITY_HEADERS, statusFor } from './security';
+import { tarEntries, tarSize, tarStream } from './tar';
 import { CoreSession } from './session';
 import { resolveStatic } from './static-files';
 
@@ -26,6 +34,8 @@ export interface ServeOptions {
   port?: number;
   /** Random when not given. */
   token?: string;
+  /** The folders a page may import from (`--data-root`); none when not given. */
+  dataRoots?: readonly string[];
   log?: (line: string) => void;
 }
 
@@ -38,7 +48,8 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const MAX_BODY = 1 << 20;
+/** Enough for a 100,000-image edit by id; a bigger body is answered 413 with what to do. */
+export const MAX_BODY = 1 << 20;
 
 function cookieName(port: number): string {
   // Cookies ignore ports: two servers on one host must not read each other's token.
@@ -71,32 +82,19 @@ function sendJson(res: ServerResponse, status: number, doc: unknown): void {
   send(res, status, JSON.stringify(doc), 'application/json; charset=utf-8');
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        reject(new Error('request body over 1 MiB'));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
   const token = options.token ?? randomBytes(24).toString('base64url');
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const session = new CoreSession(options.lib, log);
+  const readRoots = new DataRoots(options.dataRoots ?? [], {
+    howToAllow: 'Restart serve with `--data-root DIR` for the folder that holds the data (repeatable), or import it with `mask-studio import DIR`.',
+  });
+  const session = new CoreSession(options.lib, { log, readRoots });
+  const exportsOf = new LibraryExports(options.lib);
   const sockets = new Set<WebSocket>();
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 });
   let port = options.port ?? 0;
+  let hosts = new Set<string>();
 
   const authorized = (req: IncomingMessage, url: URL): boolean => {
     const bearer = req.headers.authorization?.match(/^Bearer (.+)$/)?.[1];
@@ -114,9 +112,19 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       sendJson(res, 415, { ok: false, error: { code: 'BAD_INPUT', message: 'POST /api/call takes application/json: {"method": "...", "input": {...}}' } });
       return;
     }
+    if (!originAllowed(req.headers.origin, hosts)) {
+      sendJson(res, 403, { ok: false, error: { code: 'FORBIDDEN', message: `calls from ${req.headers.origin ?? '?'} are refused: only this server's own page may call it` } });
+      return;
+    }
+    const body = await readBody(req, MAX_BODY);
+    if (!body.ok) {
+      const message = `the request body is ${body.bytes.toLocaleString('en')} bytes; at most ${MAX_BODY.toLocaleString('en')} are accepted: send fewer images per call`;
+      sendJson(res, 413, { ok: false, error: { code: 'BAD_INPUT', message } });
+      return;
+    }
     let doc: unknown;
     try {
-      doc = JSON.parse(await readBody(req));
+      doc = JSON.parse(body.text);
     } catch (err) {
       sendJson(res, 400, { ok: false, error: { code: 'BAD_INPUT', message: `the request body is not JSON: ${(err as Error).message}` } });
       return;
@@ -151,21 +159,53 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       .pipe(res);
   }
 
-  /** Writes the file through core into a temp folder and sends it as an attachment, or the error as text. */
-  async function handleDownload(res: ServerResponse, name: string, type: string, write: (file: string) => Promise<unknown>): Promise<void> {
-    let body: Buffer;
+  function sendError(res: ServerResponse, what: string, err: unknown): void {
+    const error = toErrorPayload(err);
+    if (error.code === 'INTERNAL') log(`${what} failed: ${(err as Error).stack ?? error.message}`);
+    send(res, statusFor(error.code), error.message);
+  }
+
+  /** attachment: the browser saves it; an HTML report must never render inside the app's origin. */
+  function attachment(name: string, type: string, length: number): Record<string, string> {
+    return { ...SECURITY_HEADERS, 'Content-Type': type, 'Cache-Control': 'no-store', 'Content-Disposition': `attachment; filename="${name}"`, 'Content-Length': String(length) };
+  }
+
+  /** Has core write the file into the library's exports/, then streams it as an attachment (or the error as text). */
+  async function handleDownload(res: ServerResponse, type: string, write: () => Promise<ExportFile>): Promise<void> {
+    let written: ExportFile;
+    let size: number;
     try {
-      body = await viaTempFile(name, write);
+      written = await write();
+      size = (await stat(written.file)).size;
     } catch (err) {
-      const error = toErrorPayload(err);
-      if (error.code === 'INTERNAL') log(`download ${name} failed: ${(err as Error).stack ?? error.message}`);
-      send(res, statusFor(error.code), error.message);
+      sendError(res, 'download', err);
       return;
     }
-    // attachment: the browser saves it; an HTML report must never render inside the app's origin.
-    const disposition = `attachment; filename="${name}"`;
-    res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': type, 'Cache-Control': 'no-store', 'Content-Disposition': disposition, 'Content-Length': String(body.length) });
-    res.end(body);
+    res.writeHead(200, attachment(written.name, type, size));
+    createReadStream(written.file)
+      .on('error', () => res.destroy())
+      .pipe(res);
+  }
+
+  /** An exported model: its folder in exports/ as one tar download. */
+  async function handleModel(res: ServerResponse, runId: string, format: ExportFormat): Promise<void> {
+    let entries;
+    let name: string;
+    try {
+      const folder = await exportsOf.model(runId, format);
+      name = folder.name;
+      entries = await tarEntries(folder.dir, folder.files, folder.name);
+    } catch (err) {
+      sendError(res, 'model export', err);
+      return;
+    }
+    res.writeHead(200, attachment(`${name}.tar`, 'application/x-tar', tarSize(entries.map((e) => e.size))));
+    tarStream(entries)
+      .on('error', (err) => {
+        log(`model download ${name} failed: ${err.message}`);
+        res.destroy();
+      })
+      .pipe(res);
   }
 
   function handleStatic(req: IncomingMessage, res: ServerResponse, url: URL): void {
@@ -185,14 +225,16 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     if (url.pathname === '/api/call' && req.method === 'POST') return handleCall(req, res);
     const image = url.pathname.match(/^\/api\/image\/([^/]*)$/);
     if (image && read) return handleImage(req, res, url, image[1] ?? '');
-    const submission = url.pathname.match(/^\/api\/runs\/([^/]+)\/submission\.csv$/);
-    const runId = submission ? parseRunId(submission[1] ?? '') : null;
+    const download = url.pathname.match(/^\/api\/runs\/([^/]+)\/(submission\.csv|model\.tar)$/);
+    const runId = download ? parseRunId(download[1] ?? '') : null;
     if (runId !== null && req.method === 'GET') {
-      return handleDownload(res, submissionFileName(runId), 'text/csv; charset=utf-8', (file) => writeSubmissionFile(session, runId, file));
+      if (download?.[2] === 'submission.csv') return handleDownload(res, 'text/csv; charset=utf-8', () => exportsOf.submission(runId));
+      const format = parseExportFormat(url.searchParams.get('format'));
+      if (format !== null) return handleModel(res, runId, format);
     }
     if (url.pathname === '/api/report.html' && req.method === 'GET') {
       const split = parseSplit(url.searchParams.get('split'));
-      return handleDownload(res, reportFileName(split), 'text/html; charset=utf-8', (file) => writeReportFile(session, split, file));
+      return handleDownload(res, 'text/html; charset=utf-8', () => exportsOf.report(split));
     }
     if (url.pathname.startsWith('/api/')) send(res, 404, 'not found');
     else if (read) handleStatic(req, res, url);
@@ -202,6 +244,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (!hostAllowed(req.headers.host, hosts)) {
+      send(res, 403, `Mask Studio: Host '${req.headers.host ?? ''}' is not this server; open ${[...hosts][0] ?? 'the address serve printed'} instead.`);
+      return;
+    }
     if (!authorized(req, url)) {
       send(res, 401, 'Mask Studio: this server needs its token. Open the address `mask-studio serve` printed (it ends in ?token=...).');
       return;
@@ -224,9 +270,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
 
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const origin = req.headers.origin;
-    const sameOrigin = origin === undefined || origin === `http://${req.headers.host ?? ''}`;
-    if (url.pathname !== '/api/events' || !authorized(req, url) || !sameOrigin) {
+    const sameOrigin = originAllowed(req.headers.origin, hosts) && (req.headers.origin === undefined || req.headers.origin.toLowerCase() === `http://${(req.headers.host ?? '').toLowerCase()}`);
+    if (url.pathname !== '/api/events' || !hostAllowed(req.headers.host, hosts) || !authorized(req, url) || !sameOrigin) {
       socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
@@ -245,6 +290,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     });
   });
   port = (server.address() as AddressInfo).port;
+  hosts = allowedHosts(port, host);
   const shownHost = host.includes(':') ? `[${host}]` : host;
   const url = `http://${shownHost}:${port}/?token=${token}`;
 

@@ -8,10 +8,17 @@ import type { CoreContext } from '../core/api/context';
 import { dispatch } from '../core/api/dispatch';
 import { JobRunner } from '../core/jobs/runner';
 import type { Library } from '../core/library';
+import type { DataRoots } from '../core/paths/data-roots';
 import type { CallReply } from '../preload/bridge';
 import { ImageStore } from './images';
 
 export type EventListener = (event: EventMessage) => void;
+
+export interface SessionOptions {
+  log?: (line: string) => void;
+  /** The folders a page's paths may name (import, a weights file); none when not given. */
+  readRoots?: DataRoots;
+}
 
 export class CoreSession {
   readonly lib: Library;
@@ -20,9 +27,9 @@ export class CoreSession {
   readonly #listeners = new Set<EventListener>();
   readonly #log: (line: string) => void;
 
-  constructor(lib: Library, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)) {
+  constructor(lib: Library, options: SessionOptions = {}) {
     this.lib = lib;
-    this.#log = log;
+    this.#log = options.log ?? ((l) => process.stderr.write(`${l}\n`));
     const emit = (event: EventMessage) => {
       for (const listener of this.#listeners) {
         try {
@@ -32,7 +39,7 @@ export class CoreSession {
         }
       }
     };
-    this.#ctx = { lib, jobs: new JobRunner(lib.db, emit), emit };
+    this.#ctx = { lib, jobs: new JobRunner(lib.db, emit), emit, ...(options.readRoots ? { readRoots: options.readRoots } : {}) };
     this.images = new ImageStore(lib);
   }
 

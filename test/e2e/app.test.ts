@@ -41,7 +41,7 @@ describe('the studio in Chromium (serve mode)', { skip: skip ?? false }, () => {
     library = join(root, 'library');
     mkdirSync(library);
     data = await generateDataset(join(root, 'data'), { n: 40, defects: true, seed: 3, maxSize: 256 });
-    server = await serve(library);
+    server = await serve(library, {}, [join(root, 'data')]);
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     watchProblems(page, problems);

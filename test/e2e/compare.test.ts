@@ -5,6 +5,7 @@
  * panel or its message, an ensemble as a third row, the submission download in the sample's order, and the
  * split control in Insights (its counts as `stats --json` reports them). Waits are on data-testids.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -173,15 +174,19 @@ describe('the Compare view in Chromium (serve mode)', { skip: skip ?? false }, (
     assert.deepEqual(expected.runs.find((r) => r.kind === 'ensemble')?.members.sort(), runs.map((r) => r.id).sort());
   });
 
-  test('Export model writes the focused run as ONNX with its model card into the library', async () => {
+  test('Export model downloads the focused run as ONNX with its model card, written only inside the library', async () => {
     const row = page.locator('[data-testid=compare-row][data-kind=trained]').first();
     const id = await row.getAttribute('data-id');
     assert.ok(id);
     await row.locator('td').nth(1).click(); // a click on the row focuses the run
     await page.locator(`[data-testid=export-model]:not([disabled])`).waitFor();
     await page.getByTestId('export-format').selectOption('onnx');
-    await page.getByTestId('export-model').click();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-model').click()]);
     await page.locator('[data-testid=export-model]:has-text("Export model")').waitFor();
+    assert.equal(download.suggestedFilename(), `${id}-onnx.tar`);
+    const listed = spawnSync('tar', ['-tf', await download.path()], { encoding: 'utf8' });
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.deepEqual(listed.stdout.trim().split('\n').sort(), [`${id}-onnx/model-card.json`, `${id}-onnx/model.onnx`]);
     const dir = join(library, 'exports', `${id}-onnx`);
     const card = JSON.parse(readFileSync(join(dir, 'model-card.json'), 'utf8')) as { architecture: string; inputSize: number };
     assert.equal(card.architecture, 'scratch');

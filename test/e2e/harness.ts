@@ -37,10 +37,14 @@ export interface Served {
   stop(): Promise<void>;
 }
 
-/** Starts `mask-studio --library DIR serve --json` and resolves with the URL it prints. */
-export function serve(library: string, env: NodeJS.ProcessEnv = {}): Promise<Served> {
+/**
+ * Starts `mask-studio --library DIR serve --json [--data-root D]...` and resolves with the URL it prints.
+ * `dataRoots`: the folders the page may import from (none by default, like serve itself).
+ */
+export function serve(library: string, env: NodeJS.ProcessEnv = {}, dataRoots: readonly string[] = []): Promise<Served> {
+  const roots = dataRoots.flatMap((d) => ['--data-root', d]);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'mask-studio.mjs'), '--library', library, 'serve', '--port', '0', '--json'], {
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'mask-studio.mjs'), '--library', library, 'serve', '--port', '0', '--json', ...roots], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -5,47 +5,15 @@
  */
 import { once } from 'node:events';
 import { mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocket } from 'ws';
 import { openLibrary } from '../../electron/core/library';
-import { startServer, type RunningServer } from '../../electron/server/server';
+import { startServer } from '../../electron/server/server';
 import { makeTinyDataset } from '../e2e/tiny-dataset';
 import { tempDir } from '../helpers';
-
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-}
-
-/** A raw request: the path goes out exactly as written (fetch would resolve the '..' away). */
-function raw(port: number, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: opts.method ?? 'GET', headers: opts.headers ?? {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-    });
-    req.on('error', reject);
-    if (opts.body !== undefined) req.write(opts.body);
-    req.end();
-  });
-}
-
-function wsStatus(url: string, headers: Record<string, string> = {}): Promise<number | 'open'> {
-  return new Promise((resolve) => {
-    const ws = new WebSocket(url, { headers });
-    ws.on('open', () => {
-      ws.close();
-      resolve('open');
-    });
-    ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-    ws.on('error', () => resolve(0));
-  });
-}
+import { callWith, login, raw, wsStatus } from '../http-helpers';
 
 async function setup(t: { after(fn: () => void | Promise<void>): void }) {
   const root = tempDir('server', t);
@@ -57,29 +25,12 @@ async function setup(t: { after(fn: () => void | Promise<void>): void }) {
   symlinkSync(join(root, 'secret.js'), join(rendererDir, 'assets', 'link.js'));
   const data = await makeTinyDataset(join(root, 'data'), 8);
   const lib = openLibrary(join(root, 'lib'), { create: true });
-  const server = await startServer({ lib, rendererDir, port: 0, log: () => {} });
+  const server = await startServer({ lib, rendererDir, port: 0, log: () => {}, dataRoots: [join(root, 'data')] });
   t.after(async () => {
     await server.close();
     lib.close();
   });
   return { root, data, lib, server };
-}
-
-async function login(server: RunningServer): Promise<string> {
-  const res = await raw(server.port, `/?token=${server.token}`);
-  assert.equal(res.status, 303);
-  const setCookie = res.headers['set-cookie'];
-  const cookie = Array.isArray(setCookie) ? setCookie[0] : setCookie;
-  assert.ok(cookie, 'the first load sets a cookie');
-  return cookie.split(';')[0] ?? '';
-}
-
-function callWith(server: RunningServer, cookie: string, method: string, input: unknown): Promise<Reply> {
-  return raw(server.port, '/api/call', {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Cookie: cookie },
-    body: JSON.stringify({ method, input }),
-  });
 }
 
 describe('mask-studio serve', () => {

@@ -1,8 +1,9 @@
 /** Contract handlers for compare (contract-compare.ts): thin calls into core/compare. */
+import { join } from 'node:path';
 import { compareRuns } from '../compare/compare';
 import { createEnsemble } from '../compare/ensemble';
 import { evaluateRun } from '../compare/evaluate';
-import { join } from 'node:path';
+import { exportsDir, modelExportName } from '../paths/exports';
 import type { HandlerTable } from './dataset-handlers';
 
 export const compareHandlers: HandlerTable<'compare.list' | 'compare.run' | 'ensemble.create' | 'runs.export'> = {
@@ -18,7 +19,7 @@ export const compareHandlers: HandlerTable<'compare.list' | 'compare.run' | 'ens
     ]);
     const run = getRun(ctx.lib.db, input.id);
     if (input.format === 'onnx') await chooseBackend('auto'); // the export reads the tfjs checkpoint's weights
-    const r = await exportRunModel(ctx.lib, run.id, input.format, input.outDir ?? join(ctx.lib.dir, 'exports', `${run.id}-${input.format}`));
+    const r = await exportRunModel(ctx.lib, run.id, input.format, join(exportsDir(ctx.lib), modelExportName(run.id, input.format)));
     return { dir: r.dir, files: r.files };
   },
 };

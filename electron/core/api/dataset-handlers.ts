@@ -1,18 +1,32 @@
 /** Contract handlers for the dataset library: each is a thin call into core. */
-import type { MethodName, MethodOutput, MethodParsedInput } from '../../../shared/contract';
+import { join } from 'node:path';
+import type { ImportInput, MethodName, MethodOutput, MethodParsedInput } from '../../../shared/contract';
 import { decideFinding, listFindings, runAudit } from '../dataset/audit';
 import { listClasses, renameClass } from '../dataset/classes';
 import { excludeImages, history, redo, restoreImages, setLabels, undo } from '../dataset/edits';
 import { exportDataset } from '../dataset/export';
-import { countImages, listImages, resolveImage, toImageRow } from '../dataset/images';
+import { countImages, listImages, resolveImage, resolveImageIdsInChunks, toImageRow } from '../dataset/images';
 import { importDataset } from '../dataset/import';
 import { splitLibrary } from '../dataset/split';
 import { libraryStats } from '../dataset/stats';
 import { schemaVersion } from '../db/open';
+import { checkPagePath } from '../paths/data-roots';
+import { datasetExportName, exportsDir } from '../paths/exports';
 import type { CoreContext } from './context';
 
 export type Handler<M extends MethodName> = (ctx: CoreContext, input: MethodParsedInput<M>) => Promise<MethodOutput<M>> | MethodOutput<M>;
 export type HandlerTable<K extends MethodName> = { [M in K]: Handler<M> };
+
+/** Every path of an import must be inside a folder this front end allows; checked before the job starts. */
+function checkImportPaths(ctx: CoreContext, input: ImportInput): void {
+  checkPagePath(ctx.readRoots, input.dir, 'the image folder');
+  if (input.labels) checkPagePath(ctx.readRoots, input.labels, 'the labels CSV');
+  if (input.testDir) checkPagePath(ctx.readRoots, input.testDir, 'the test image folder');
+  if (input.sampleSubmission) checkPagePath(ctx.readRoots, input.sampleSubmission, 'the sample submission');
+}
+
+/** One turn of the event loop: a server answers other requests while a big selection is looked up. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 const changed = (ctx: CoreContext, what: 'images' | 'labels' | 'findings' | 'split' | 'classes') =>
   ctx.emit({ name: 'library.changed', payload: { what } });
@@ -22,6 +36,7 @@ export const datasetHandlers: HandlerTable<
   | 'classes.list'
   | 'classes.rename'
   | 'import.start'
+  | 'import.roots'
   | 'audit.run'
   | 'findings.list'
   | 'findings.decide'
@@ -52,6 +67,7 @@ export const datasetHandlers: HandlerTable<
     return info;
   },
   'import.start': (ctx, input) => {
+    checkImportPaths(ctx, input);
     const jobId = ctx.jobs.start('import', input, async (job) => {
       const summary = await importDataset(ctx.lib.db, input, {
         signal: job.signal,
@@ -65,6 +81,7 @@ export const datasetHandlers: HandlerTable<
     });
     return { jobId };
   },
+  'import.roots': (ctx) => ({ roots: [...(ctx.readRoots?.list() ?? [])] }),
   'audit.run': (ctx) => {
     const result = runAudit(ctx.lib.db);
     changed(ctx, 'findings');
@@ -84,18 +101,21 @@ export const datasetHandlers: HandlerTable<
   },
   'images.list': (ctx, input) => listImages(ctx.lib.db, input.filter, input.offset, input.limit),
   'images.get': (ctx, input) => toImageRow(resolveImage(ctx.lib.db, input.image)),
-  'labels.set': (ctx, input) => {
-    const r = setLabels(ctx.lib.db, input.images, input.label, 'user');
+  'labels.set': async (ctx, input) => {
+    const ids = await resolveImageIdsInChunks(ctx.lib.db, input.images, nextTurn);
+    const r = setLabels(ctx.lib.db, ids, input.label, 'user');
     changed(ctx, 'labels');
     return r;
   },
-  'images.exclude': (ctx, input) => {
-    const r = excludeImages(ctx.lib.db, input.images, input.reason, 'user');
+  'images.exclude': async (ctx, input) => {
+    const ids = await resolveImageIdsInChunks(ctx.lib.db, input.images, nextTurn);
+    const r = excludeImages(ctx.lib.db, ids, input.reason, 'user');
     changed(ctx, 'images');
     return r;
   },
-  'images.restore': (ctx, input) => {
-    const r = restoreImages(ctx.lib.db, input.images, 'user');
+  'images.restore': async (ctx, input) => {
+    const ids = await resolveImageIdsInChunks(ctx.lib.db, input.images, nextTurn);
+    const r = restoreImages(ctx.lib.db, ids, 'user');
     changed(ctx, 'images');
     return r;
   },
@@ -110,7 +130,7 @@ export const datasetHandlers: HandlerTable<
     return r;
   },
   'history.list': (ctx, input) => history(ctx.lib.db, input.limit),
-  'export.run': (ctx, input) => exportDataset(ctx.lib.db, input.outDir),
+  'export.run': (ctx) => exportDataset(ctx.lib.db, join(exportsDir(ctx.lib), datasetExportName())),
   'jobs.list': (ctx) => ctx.jobs.list(),
   'jobs.cancel': (ctx, input) => ({ cancelled: ctx.jobs.cancel(input.jobId) }),
 };

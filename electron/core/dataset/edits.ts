@@ -6,7 +6,8 @@
 import type { ChangeResult, HistoryEntry, ImageRef } from '../../../shared/contract';
 import { AppError } from '../../../shared/errors';
 import type { Db } from '../db/open';
-import { resolveImage, type ImageRecord } from './images';
+import { cachedStatement } from '../db/statements';
+import { editStatesById, resolveImageIds, type ImageRecord } from './images';
 
 export type EventSource = HistoryEntry['source'];
 type EventKind = HistoryEntry['kind'];
@@ -24,7 +25,7 @@ interface EventRecord {
 }
 
 export function nextBatch(db: Db): number {
-  return (db.prepare('SELECT COALESCE(MAX(batch), 0) + 1 AS b FROM events').get() as { b: number }).b;
+  return (cachedStatement(db, 'SELECT COALESCE(MAX(batch), 0) + 1 AS b FROM events').get() as { b: number }).b;
 }
 
 function currentValue(image: Pick<ImageRecord, 'label' | 'excluded' | 'exclude_reason'>, kind: EventKind): string | null {
@@ -33,8 +34,8 @@ function currentValue(image: Pick<ImageRecord, 'label' | 'excluded' | 'exclude_r
 }
 
 function writeValue(db: Db, imageId: number, kind: EventKind, value: string | null): void {
-  if (kind === 'label') db.prepare('UPDATE images SET label = ? WHERE id = ?').run(value, imageId);
-  else db.prepare('UPDATE images SET excluded = ?, exclude_reason = ? WHERE id = ?').run(value === null ? 0 : 1, value, imageId);
+  if (kind === 'label') cachedStatement(db, 'UPDATE images SET label = ? WHERE id = ?').run(value, imageId);
+  else cachedStatement(db, 'UPDATE images SET excluded = ?, exclude_reason = ? WHERE id = ?').run(value === null ? 0 : 1, value, imageId);
 }
 
 /**
@@ -51,7 +52,8 @@ export function recordChange(
 ): boolean {
   const old = currentValue(image, kind);
   if (old === value) return false;
-  db.prepare(
+  cachedStatement(
+    db,
     'INSERT INTO events (batch, image_id, kind, old_value, new_value, source, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
   ).run(batch, image.id, kind, old, value, source, new Date().toISOString());
   writeValue(db, image.id, kind, value);
@@ -68,11 +70,16 @@ function assertClass(db: Db, label: string): void {
 
 function change(db: Db, refs: readonly ImageRef[], kind: EventKind, value: string | null, source: EventSource): ChangeResult {
   return db.transaction((): ChangeResult => {
-    const images = refs.map((ref) => resolveImage(db, ref));
+    // Each image once: a reference repeated (or an id and its file name) is one change, not two events.
+    const ids = resolveImageIds(db, refs);
+    const rows = editStatesById(db, ids);
     if (source !== 'import') db.prepare("UPDATE events SET state = 'dropped' WHERE state = 'undone'").run();
     const batch = nextBatch(db);
     let changed = 0;
-    for (const image of images) if (recordChange(db, image, kind, value, source, batch)) changed++;
+    for (const id of ids) {
+      const image = rows.get(id);
+      if (image && recordChange(db, image, kind, value, source, batch)) changed++;
+    }
     return { batch: changed > 0 ? batch : null, changed };
   }).immediate();
 }

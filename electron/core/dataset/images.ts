@@ -1,7 +1,9 @@
 /** Reading image rows: the public shape, lookups by the names a person types, and filtered pages. */
+import { basename } from 'node:path';
 import type { ImageFilter, ImageRef, ImageRow, Split } from '../../../shared/contract';
 import { AppError } from '../../../shared/errors';
 import type { Db } from '../db/open';
+import { cachedStatement } from '../db/statements';
 
 export interface ImageRecord {
   id: number;
@@ -69,17 +71,83 @@ export function allImages(db: Db): ImageRecord[] {
  */
 export function resolveImage(db: Db, ref: ImageRef): ImageRecord {
   if (typeof ref === 'number') {
-    const row = db.prepare('SELECT * FROM images WHERE id = ?').get(ref) as ImageRecord | undefined;
+    const row = cachedStatement(db, 'SELECT * FROM images WHERE id = ?').get(ref) as ImageRecord | undefined;
     if (!row) throw new AppError('NOT_FOUND', `no image with id ${ref} in this library`);
     return row;
   }
-  const byPath = db.prepare('SELECT * FROM images WHERE path = ? OR rel_path = ?').all(ref, ref) as ImageRecord[];
+  // rel_path has no index: look up by file name (indexed; every path and relative path ends in it), then
+  // keep the rows whose path or relative path is the reference.
+  const named = cachedStatement(db, 'SELECT * FROM images WHERE file_name = ?').all(basename(ref)) as ImageRecord[];
+  const byPath = named.filter((r) => r.path === ref || r.rel_path === ref);
   if (byPath.length === 1) return byPath[0]!;
-  const matches = byPath.length > 0 ? byPath : (db.prepare('SELECT * FROM images WHERE file_name = ?').all(ref) as ImageRecord[]);
+  const matches = byPath.length > 0 ? byPath : named.filter((r) => r.file_name === ref);
   if (matches.length === 1) return matches[0]!;
   if (matches.length === 0) throw new AppError('NOT_FOUND', `no image named '${ref}' in this library (give its file name or its path relative to the imported folder)`);
   const names = matches.map((m) => m.rel_path).join(', ');
   throw new AppError('BAD_INPUT', `'${ref}' names ${matches.length} images (${names}); give the path relative to the imported folder`);
+}
+
+/** Ids checked per statement: json_each takes the whole chunk as one parameter. */
+const ID_CHUNK = 10_000;
+
+function checkIdsExist(db: Db, ids: readonly number[]): void {
+  for (let i = 0; i < ids.length; i += ID_CHUNK) {
+    const missing = cachedStatement(
+      db,
+      'SELECT j.value AS id FROM json_each(?) j LEFT JOIN images i ON i.id = j.value WHERE i.id IS NULL LIMIT 1',
+    ).get(JSON.stringify(ids.slice(i, i + ID_CHUNK))) as { id: number } | undefined;
+    if (missing) throw new AppError('NOT_FOUND', `no image with id ${missing.id} in this library`);
+  }
+}
+
+/**
+ * The ids of `refs`, each once, in the order first named. Numeric ids are checked a chunk per statement;
+ * names are looked up one by one (indexed). Throws on the first reference that names no image or several.
+ */
+export function resolveImageIds(db: Db, refs: readonly ImageRef[]): number[] {
+  const ids = new Set<number>();
+  const numeric: number[] = [];
+  for (const ref of refs) {
+    if (typeof ref === 'number') {
+      numeric.push(ref);
+      ids.add(ref);
+    } else ids.add(resolveImage(db, ref).id);
+  }
+  checkIdsExist(db, numeric);
+  return [...ids];
+}
+
+/**
+ * resolveImageIds for a front end that must stay responsive: names are resolved `chunk` at a time and
+ * `pause` runs between chunks (the server passes a turn of its event loop), so other requests are answered
+ * while a person's 100,000-image selection is looked up. Nothing is written here.
+ */
+export async function resolveImageIdsInChunks(
+  db: Db,
+  refs: readonly ImageRef[],
+  pause: () => Promise<void>,
+  chunk = 2_000,
+): Promise<number[]> {
+  const ids = new Set<number>();
+  for (let i = 0; i < refs.length; i += chunk) {
+    if (i > 0) await pause();
+    for (const id of resolveImageIds(db, refs.slice(i, i + chunk))) ids.add(id);
+  }
+  return [...ids];
+}
+
+export type EditState = Pick<ImageRecord, 'id' | 'label' | 'excluded' | 'exclude_reason'>;
+
+/** What an edit reads of each image, by id, chunked like checkIdsExist (ids not in the library are absent). */
+export function editStatesById(db: Db, ids: readonly number[]): Map<number, EditState> {
+  const out = new Map<number, EditState>();
+  for (let i = 0; i < ids.length; i += ID_CHUNK) {
+    const rows = cachedStatement(db, 'SELECT i.id, i.label, i.excluded, i.exclude_reason FROM json_each(?) j JOIN images i ON i.id = j.value').all(
+      JSON.stringify(ids.slice(i, i + ID_CHUNK)),
+    ) as EditState[];
+    for (const r of rows) out.set(r.id, r);
+  }
+  return out;
 }
 
 export function countImages(db: Db): number {

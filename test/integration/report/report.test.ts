@@ -116,8 +116,10 @@ describe('HTML report', () => {
 
   test('report.write and `mask-studio report` write the same kind of file; a bad split is refused', async () => {
     const ctx = { lib: t.lib, jobs: new JobRunner(t.lib.db, () => {}), emit: () => {} };
-    const viaApi = (await dispatch(ctx, 'report.write', { out: join(t.dir, 'api.html'), split: 'test' })) as { out: string; bytes: number };
+    const viaApi = (await dispatch(ctx, 'report.write', { split: 'test' })) as { out: string; bytes: number };
+    assert.equal(viaApi.out, join(t.lib.dir, 'exports', 'mask-studio-report-test.html'), 'the API writes only into the library');
     assert.equal(viaApi.bytes, statSync(viaApi.out).size);
+    await assert.rejects(dispatch(ctx, 'report.write', { out: join(t.dir, 'api.html') }), /Unrecognized key.*out/i, 'a page cannot name the file');
     assert.equal(reportJson(readFileSync(viaApi.out, 'utf8')).split, 'test');
 
     const cliOut = join(t.dir, 'cli.html');

@@ -1,10 +1,18 @@
 /**
- * Files a person keeps: a run's Zindi submission and the HTML report. In the desktop app main shows a save
- * dialog (`shell.save` through the bridge); in a browser the server's GET route is fetched first, so an error
- * becomes a message instead of a saved error page, and the bytes are handed to the browser's download.
+ * Files a person keeps: a run's Zindi submission, the HTML report and an exported model. The page never names
+ * where they go. In the desktop app main shows a save dialog (`shell.save` through the bridge); in a browser
+ * the server writes into its library's exports/ and its GET route is fetched first, so an error becomes a
+ * message instead of a saved error page, and the bytes are handed to the browser's download.
+ * `choose` is the desktop's open dialog for an import path (a browser types paths below serve's --data-root).
  */
-import { SHELL_SAVE, type SaveRequest, type SaveResult } from '../../../../electron/preload/bridge';
-import { AppError } from '../../../../shared/errors';
+import {
+  SHELL_CHOOSE,
+  SHELL_SAVE,
+  type ChooseRequest,
+  type SaveRequest,
+  type SaveResult,
+} from '../../../../electron/preload/bridge';
+import { AppError, type ErrorCode } from '../../../../shared/errors';
 
 export type SaveOutcome = { saved: true; where: string } | { saved: false };
 
@@ -13,10 +21,37 @@ function isSaveResult(v: unknown): v is SaveResult {
 }
 
 function routeOf(request: SaveRequest): { url: string; name: string } {
-  if (request.kind === 'submission') {
-    return { url: `api/runs/${encodeURIComponent(request.runId)}/submission.csv`, name: `submission-${request.runId}.csv` };
+  switch (request.kind) {
+    case 'submission':
+      return { url: `api/runs/${encodeURIComponent(request.runId)}/submission.csv`, name: `submission-${request.runId}.csv` };
+    case 'report':
+      return { url: `api/report.html?split=${request.split}`, name: `mask-studio-report-${request.split}.html` };
+    case 'model':
+      return { url: `api/runs/${encodeURIComponent(request.runId)}/model.tar?format=${request.format}`, name: `${request.runId}-${request.format}.tar` };
   }
-  return { url: `api/report.html?split=${request.split}`, name: `mask-studio-report-${request.split}.html` };
+}
+
+function codeFor(status: number): ErrorCode {
+  if (status === 409) return 'CONFLICT';
+  if (status === 404) return 'NOT_FOUND';
+  if (status === 403) return 'FORBIDDEN';
+  if (status === 400) return 'BAD_INPUT';
+  return 'INTERNAL';
+}
+
+/** Whether this page can ask for an open dialog (the desktop app) rather than have paths typed. */
+export function canChoose(): boolean {
+  return window.bridge !== undefined;
+}
+
+/** The desktop's open dialog for one import path; null when cancelled or outside the desktop app. */
+export async function choose(kind: ChooseRequest['kind']): Promise<string | null> {
+  const bridge = window.bridge;
+  if (!bridge) return null;
+  const reply = await bridge.call(SHELL_CHOOSE, { kind } satisfies ChooseRequest);
+  if (!reply.ok) throw new AppError(reply.error.code, reply.error.message);
+  const v = reply.value;
+  return typeof v === 'object' && v !== null && 'path' in v && typeof v.path === 'string' ? v.path : null;
 }
 
 function nameFrom(disposition: string | null, fallback: string): string {
@@ -35,7 +70,7 @@ export async function save(request: SaveRequest): Promise<SaveOutcome> {
   const res = await fetch(url, { credentials: 'same-origin' });
   if (!res.ok) {
     const text = (await res.text()).slice(0, 400);
-    throw new AppError(res.status === 409 ? 'CONFLICT' : res.status === 404 ? 'NOT_FOUND' : 'INTERNAL', text || `HTTP ${res.status}`);
+    throw new AppError(codeFor(res.status), text || `HTTP ${res.status}`);
   }
   const file = nameFrom(res.headers.get('Content-Disposition'), name);
   const href = URL.createObjectURL(await res.blob());
