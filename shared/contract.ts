@@ -208,7 +208,8 @@ export const ImageFilter = z.object({
 });
 export type ImageFilter = z.infer<typeof ImageFilter>;
 
-export const JobStatus = z.enum(['running', 'done', 'failed', 'cancelled']);
+/** 'interrupted': the process running it is gone (killed, crashed); what it had saved is kept. */
+export const JobStatus = z.enum(['running', 'done', 'failed', 'cancelled', 'interrupted']);
 export const JobInfo = z.object({
   id: z.string(),
   kind: z.string(),

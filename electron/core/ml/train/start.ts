@@ -24,6 +24,7 @@ import {
   insertEpoch,
   insertPredictions,
   markInterruptedRuns,
+  recordCheckpoint,
   setRunEnvironment,
   trainingSet,
   unresolvedErrorFindings,
@@ -151,6 +152,9 @@ export function startTraining(lib: Library, runner: JobRunner, input: TrainInput
         break;
       case 'predictions':
         insertPredictions(db, runId, m.rows);
+        break;
+      case 'checkpoint':
+        recordCheckpoint(db, runId, m.best, m.rows);
         break;
       case 'finished':
         finishRun(db, runId, { status: m.status, seconds: (Date.now() - started) / 1000, best: m.best, imagesPerSecond: m.imagesPerSecond, error: null });

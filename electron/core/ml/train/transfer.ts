@@ -177,7 +177,13 @@ export async function runTransfer(job: RunJob, io: RunIo, env: { backend: string
       copyWeightsByName(headModel, classifier);
       foldStandardization(classifier, stats);
       let best = stage1.best;
+      const stage1Best = best;
       let rows: PredictionRow[];
+      if (cfg.fineTuneLayers > 0 && stage1Best !== null) {
+        // stage 2 is the slow part: stage 1's model is the run's checkpoint until stage 2 beats it
+        await saveCheckpoint(classifier, job, preprocessing);
+        io.post({ type: 'checkpoint', best: stage1Best, rows: await headRows() });
+      }
       const open = cfg.fineTuneLayers > 0 ? unfreezeTop(classifier, cfg.fineTuneLayers) : [];
       // ---- stage 2 on activations that ONNX Runtime cached at a cut below the open layers
       const cached =
@@ -264,7 +270,14 @@ export async function runTransfer(job: RunJob, io: RunIo, env: { backend: string
               training: false,
               phase: 'fine-tune',
             },
-            hooks,
+            {
+              ...hooks,
+              improved: async (b, valProbs) => {
+                if (!better(b, stage1Best)) return;
+                await saveCheckpoint(classifier, job, preprocessing);
+                io.post({ type: 'checkpoint', best: b, rows: predictionRows(val, 'val', valProbs) });
+              },
+            },
           );
           seconds += stage2.trainSeconds;
           images += stage2.trainImages;
