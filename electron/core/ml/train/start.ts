@@ -13,8 +13,10 @@ import type { TrainInput } from '../../../../shared/contract';
 import { AppError, type ErrorPayload } from '../../../../shared/errors';
 import type { JobContext, JobRunner } from '../../jobs/runner';
 import type { Library } from '../../library';
-import { clearPixelCache } from '../pixels';
+import { nativeBackendInstalled } from '../backend/backend';
+import { clearPixelCache, pixelCacheFile } from '../pixels';
 import { clearFeatureCache } from '../inference/features';
+import { ARCHITECTURES } from '../models';
 import { TRANSFER_MODELS, type ModelName, type TransferModelName } from '../models/types';
 import {
   createRun,
@@ -28,9 +30,12 @@ import {
   setRunEnvironment,
   trainingSet,
   unresolvedErrorFindings,
+  type TrainingSet,
 } from '../runs/store';
 import { resolveConfig, type TrainConfig } from './config';
+import { cacheFolders, removeCachesSince } from './caches';
 import { executeRun } from './execute';
+import { currentMachine, preflight } from './preflight';
 import { runDir } from '../runs/checkpoint';
 import type { RunIo, RunJob, RunMessage } from './run';
 import { fetchHint, findNsfwjs, weightsStatus } from '../weights';
@@ -77,6 +82,26 @@ export function checkWeights(config: TrainConfig, weightsDir?: string): void {
   }
 }
 
+/** The pre-flight estimate (preflight.ts) on this machine, before anything is decoded or cached. */
+function checkFits(lib: Library, config: TrainConfig, set: TrainingSet): void {
+  const fromPixels = config.model === 'scratch' || (config.fineTuneLayers > 0 && config.engine === 'tfjs');
+  const all = [...set.train, ...set.val, ...set.test, ...set.submission];
+  const uncached = fromPixels ? all.filter((i) => !existsSync(pixelCacheFile(lib.cacheDir, i.sha256, config.inputSize, config.resize))).length : 0;
+  const wasm = config.backend === 'wasm' || (config.backend === 'auto' && !nativeBackendInstalled());
+  const machine = currentMachine(lib.cacheDir, wasm, wasm ? 'wasm' : config.backend === 'auto' ? 'tensorflow' : config.backend);
+  const planned = {
+    model: config.model,
+    inputSize: config.inputSize,
+    batchSize: config.batchSize,
+    optimizer: config.optimizer,
+    fromPixels,
+    trainsNetwork: fromPixels,
+    images: all.length,
+    uncached,
+  };
+  preflight(planned, machine, ARCHITECTURES[config.model].minInputSize);
+}
+
 function newRunId(model: string): string {
   const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
   return `${t}-${model}-${randomBytes(2).toString('hex')}`;
@@ -115,6 +140,7 @@ export function startTraining(lib: Library, runner: JobRunner, input: TrainInput
   const config = resolveConfig(input);
   checkWeights(config, opts.weightsDir);
   const set = trainingSet(lib.db);
+  checkFits(lib, config, set);
   const warnings = unresolvedErrorFindings(lib.db).map((f) => `${f.kind}: ${f.message}`);
   markInterruptedRuns(lib.db);
   const runId = newRunId(config.model);
@@ -167,6 +193,7 @@ export function startTraining(lib: Library, runner: JobRunner, input: TrainInput
   };
   const jobId = runner.start('train', { runId, ...input }, async (ctx) => {
     const failure: { error: ErrorPayload | null } = { error: null };
+    const cachesBefore = cacheFolders(lib.cacheDir);
     const onMessage = (m: RunMessage): void => {
       if (m.type === 'failed') failure.error = m.error;
       record(ctx, m);
@@ -184,9 +211,13 @@ export function startTraining(lib: Library, runner: JobRunner, input: TrainInput
       if (getRun(lib.db, runId).status === 'running') {
         finishRun(lib.db, runId, { status: 'failed', seconds: (Date.now() - started) / 1000, best: null, imagesPerSecond: null, error: message });
       }
+      await removeCachesSince(lib.cacheDir, cachesBefore);
       throw err;
     }
-    if (failure.error !== null) throw new AppError(failure.error.code, failure.error.message);
+    if (failure.error !== null) {
+      await removeCachesSince(lib.cacheDir, cachesBefore);
+      throw new AppError(failure.error.code, failure.error.message);
+    }
     return getRun(lib.db, runId);
   });
   lib.db.prepare('UPDATE runs SET job_id = ? WHERE id = ?').run(jobId, runId);
