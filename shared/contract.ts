@@ -222,7 +222,6 @@ export type JobInfo = z.infer<typeof JobInfo>;
 
 // ---------------------------------------------------------------- training (runs.*, train.*)
 
-export { BACKEND_PREFS, ENGINE_PREFS };
 
 /** Every option is optional: the model's defaults fill the rest (the run records the filled-in config). */
 export const TrainInput = z.object({

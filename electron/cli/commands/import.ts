@@ -2,6 +2,7 @@
 import type { ImportSummary } from '../../../shared/contract';
 import { importDataset } from '../../core/dataset/import';
 import { positional, stringOpt, type Command } from '../command';
+import { given, parseInput } from '../contract-call';
 
 function describe(s: ImportSummary): string {
   const lines = [
@@ -28,23 +29,20 @@ export const importCmd: Command = {
     classes: { type: 'string' },
   },
   async run(ctx, args) {
-    const dir = positional(args, 0, 'DIR (the image folder)');
-    const labels = stringOpt(args, 'labels');
-    const testDir = stringOpt(args, 'test-dir');
-    const sample = stringOpt(args, 'sample-submission');
-    const classes = stringOpt(args, 'classes')?.split(',').map((c) => c.trim()).filter((c) => c !== '');
-    const lib = ctx.library(true);
-    const summary = await importDataset(
-      lib.db,
-      {
-        dir,
-        ...(labels ? { labels } : {}),
-        ...(testDir ? { testDir } : {}),
-        ...(sample ? { sampleSubmission: sample } : {}),
-        ...(classes ? { classes } : {}),
-      },
-      { onProgress: ctx.progress('import') },
+    // import.start's schema (the app's import job also audits; the CLI leaves that to 'mask-studio audit')
+    const input = parseInput(
+      'import.start',
+      given({
+        dir: positional(args, 0, 'DIR (the image folder)'),
+        labels: stringOpt(args, 'labels'),
+        testDir: stringOpt(args, 'test-dir'),
+        sampleSubmission: stringOpt(args, 'sample-submission'),
+        classes: stringOpt(args, 'classes')?.split(',').map((c) => c.trim()).filter((c) => c !== ''),
+      }),
+      { dir: 'DIR', labels: '--labels', testDir: '--test-dir', sampleSubmission: '--sample-submission', classes: '--classes' },
     );
+    const lib = ctx.library(true);
+    const summary = await importDataset(lib.db, input, { onProgress: ctx.progress('import') });
     ctx.print(summary, () => describe(summary));
   },
 };

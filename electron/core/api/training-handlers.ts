@@ -1,10 +1,15 @@
 /** Contract handlers for training: runs.* and train.*, each a thin call into core/ml. */
-import { deleteRun, startTraining } from '../ml/train/start';
-import { getRun, listRuns, runEpochs, runPredictions } from '../ml/runs/store';
+import { getRun, listRuns, runEpochs, runPredictions, trainingSet } from '../ml/runs/store';
 import type { HandlerTable } from './dataset-handlers';
 
+// TensorFlow.js and the models load with the first run or delete, after the cheap refusals: the CLI
+// calls these handlers too, and must refuse an unsplit library without loading hundreds of megabytes.
+const engine = () => import('../ml/train/start');
+
 export const trainingHandlers: HandlerTable<'train.start' | 'runs.list' | 'runs.get' | 'runs.predictions' | 'runs.delete'> = {
-  'train.start': (ctx, input) => {
+  'train.start': async (ctx, input) => {
+    trainingSet(ctx.lib.db); // an empty, unsplit or one-class library is refused here, before anything loads
+    const { startTraining } = await engine();
     const { runId, jobId, warnings } = startTraining(ctx.lib, ctx.jobs, input);
     return { runId, jobId, warnings };
   },
@@ -14,5 +19,5 @@ export const trainingHandlers: HandlerTable<'train.start' | 'runs.list' | 'runs.
     return { ...run, epochs: runEpochs(ctx.lib.db, run.id) };
   },
   'runs.predictions': (ctx, input) => runPredictions(ctx.lib.db, getRun(ctx.lib.db, input.id).id),
-  'runs.delete': async (ctx, input) => ({ deleted: await deleteRun(ctx.lib, input.id) }),
+  'runs.delete': async (ctx, input) => ({ deleted: await (await engine()).deleteRun(ctx.lib, input.id) }),
 };
