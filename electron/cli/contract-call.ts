@@ -97,7 +97,7 @@ export function cliCore(cli: CliContext, lib: Library, label: (p: EventPayload<'
   const emit: CoreContext['emit'] = (e) => {
     if (e.name === 'job.progress' && 'phase' in e.payload) {
       const p = e.payload;
-      cli.progress(label(p))({ phase: p.phase, done: p.done, total: p.total, etaMs: p.etaMs });
+      cli.progress(label(p))({ phase: p.phase, done: p.done, total: p.total, etaMs: p.etaMs, ...(p.metrics ? { metrics: p.metrics } : {}) });
     } else if (e.name === 'job.finished' && 'status' in e.payload) {
       finished.set(e.payload.jobId, e.payload);
     }

@@ -91,6 +91,8 @@ function globalHelp(): string {
     '  --library DIR  the library folder (default: the platform data folder, or $MASK_STUDIO_LIBRARY)',
     '  --json         print one JSON document on stdout',
     '',
+    'environment: MASK_STUDIO_LIBRARY (the default library), MASK_STUDIO_PROGRESS=json (progress as JSON lines on stderr)',
+    '',
     "'mask-studio COMMAND --help' shows a command's options.",
   ].join('\n');
 }

@@ -1,8 +1,9 @@
 /** `mask-studio import DIR`: the Zindi layout or class-per-folder, incremental and idempotent. */
 import type { ImportSummary } from '../../../shared/contract';
+import { AppError } from '../../../shared/errors';
 import { importDataset } from '../../core/dataset/import';
 import { positional, stringOpt, type Command } from '../command';
-import { given, parseInput } from '../contract-call';
+import { cliCore, given, parseInput } from '../contract-call';
 
 function describe(s: ImportSummary): string {
   const lines = [
@@ -42,7 +43,22 @@ export const importCmd: Command = {
       { dir: 'DIR', labels: '--labels', testDir: '--test-dir', sampleSubmission: '--sample-submission', classes: '--classes' },
     );
     const lib = ctx.library(true);
-    const summary = await importDataset(lib.db, input, { onProgress: ctx.progress('import') });
+    // a job like the app's, so a killed import is seen as interrupted (a re-run completes it)
+    const core = cliCore(ctx, lib, () => 'import');
+    const outcome: { summary?: ImportSummary; error?: unknown } = {};
+    const jobId = core.jobs.start('import', input, async (job) => {
+      try {
+        outcome.summary = await importDataset(lib.db, input, { signal: job.signal, onProgress: ctx.progress('import') });
+        return outcome.summary;
+      } catch (err) {
+        outcome.error = err;
+        throw err;
+      }
+    });
+    await core.wait(jobId, 'the import');
+    if (outcome.error !== undefined) throw outcome.error;
+    const summary = outcome.summary;
+    if (summary === undefined) throw new AppError('CANCELLED', 'the import was cancelled; a re-run completes it');
     ctx.print(summary, () => describe(summary));
   },
 };
