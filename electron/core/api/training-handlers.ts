@@ -1,8 +1,8 @@
 /** Contract handlers for training: runs.* and train.*, each a thin call into core/ml. */
-import { getRun, listRuns, runEpochs, runPredictions, trainingSet } from '../ml/runs/store';
+import { deleteRun, getRun, listRuns, runEpochs, runPredictions, trainingSet } from '../ml/runs/store';
 import type { HandlerTable } from './dataset-handlers';
 
-// TensorFlow.js and the models load with the first run or delete, after the cheap refusals: the CLI
+// TensorFlow.js and the models load with the first run, after the cheap refusals: the CLI
 // calls these handlers too, and must refuse an unsplit library without loading hundreds of megabytes.
 const engine = () => import('../ml/train/start');
 
@@ -19,5 +19,5 @@ export const trainingHandlers: HandlerTable<'train.start' | 'runs.list' | 'runs.
     return { ...run, epochs: runEpochs(ctx.lib.db, run.id) };
   },
   'runs.predictions': (ctx, input) => runPredictions(ctx.lib.db, getRun(ctx.lib.db, input.id).id),
-  'runs.delete': async (ctx, input) => ({ deleted: await (await engine()).deleteRun(ctx.lib, input.id) }),
+  'runs.delete': async (ctx, input) => ({ deleted: await deleteRun(ctx.lib, input.id) }),
 };

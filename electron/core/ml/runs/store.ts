@@ -3,10 +3,13 @@
  * predictions tables. Only the main thread writes here; the training worker sends messages.
  */
 import { createHash } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { RunInfo, RunEpoch } from '../../../../shared/contract';
 import { AppError } from '../../../../shared/errors';
 import { currentSplit } from '../../dataset/split';
 import type { Db } from '../../db/open';
+import type { Library } from '../../library';
 import { ownStartKey, processGone } from '../../jobs/process-identity';
 
 export interface TrainItem {
@@ -320,4 +323,17 @@ export function deleteRunRows(db: Db, id: string): void {
     throw new AppError('CONFLICT', `run ${id} is still running (process ${run.pid}): cancel it first`);
   }
   db.prepare('DELETE FROM runs WHERE id = ?').run(id);
+}
+
+/** models/<run-id>: the run's best checkpoint. */
+export function runDir(lib: Library, runId: string): string {
+  return join(lib.modelsDir, runId);
+}
+
+/** Deletes a run's rows and its models/<run-id>/ folder (no TensorFlow.js needed). */
+export async function deleteRun(lib: Library, id: string): Promise<string> {
+  const run = getRun(lib.db, id);
+  deleteRunRows(lib.db, run.id);
+  await rm(runDir(lib, run.id), { recursive: true, force: true });
+  return run.id;
 }

@@ -6,7 +6,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { TrainInput } from '../../../../shared/contract';
@@ -20,13 +19,14 @@ import { ARCHITECTURES } from '../models';
 import { TRANSFER_MODELS, type ModelName, type TransferModelName } from '../models/types';
 import {
   createRun,
-  deleteRunRows,
+  deleteRun,
   finishRun,
   getRun,
   insertEpoch,
   insertPredictions,
   markInterruptedRuns,
   recordCheckpoint,
+  runDir,
   setRunEnvironment,
   trainingSet,
   unresolvedErrorFindings,
@@ -36,7 +36,6 @@ import { resolveConfig, type TrainConfig } from './config';
 import { cacheFolders, removeCachesSince } from './caches';
 import { executeRun } from './execute';
 import { currentMachine, preflight } from './preflight';
-import { runDir } from '../runs/checkpoint';
 import type { RunIo, RunJob, RunMessage } from './run';
 import { fetchHint, findNsfwjs, weightsStatus } from '../weights';
 
@@ -106,6 +105,9 @@ function newRunId(model: string): string {
   const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
   return `${t}-${model}-${randomBytes(2).toString('hex')}`;
 }
+
+/** Deleting a run needs no TensorFlow.js: it lives in runs/store.ts (re-exported for the callers of this module). */
+export { deleteRun };
 
 function spawnWorker(job: RunJob, onMessage: (m: RunMessage) => void, signal: AbortSignal): Promise<void> {
   const cancel = new SharedArrayBuffer(4);
@@ -222,14 +224,6 @@ export function startTraining(lib: Library, runner: JobRunner, input: TrainInput
   });
   lib.db.prepare('UPDATE runs SET job_id = ? WHERE id = ?').run(jobId, runId);
   return { runId, jobId, config, warnings };
-}
-
-/** Deletes a run's rows and its models/<run-id>/ folder. */
-export async function deleteRun(lib: Library, id: string): Promise<string> {
-  const run = getRun(lib.db, id);
-  deleteRunRows(lib.db, run.id);
-  await rm(runDir(lib, run.id), { recursive: true, force: true });
-  return run.id;
 }
 
 /** Removes the preprocessed pixels and the frozen-base features (both rebuilt on demand). */
