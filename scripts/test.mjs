@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs the test files under test/unit, test/integration and test/e2e (or the folders named on the command line)
+// Runs the test files under test/unit, test/integration, test/reliability and test/e2e (or the folders named on the command line)
 // with node's own test runner; TypeScript is loaded through tsx. Node 20 has no glob for --test, so the
 // files are listed here.
 import { readdirSync, statSync } from 'node:fs';
@@ -10,7 +10,7 @@ const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
 const folders = args.filter((a) => !a.startsWith('--'));
 const passThrough = args.filter((a) => a.startsWith('--'));
-const suites = folders.length > 0 ? folders : ['unit', 'integration', 'e2e'];
+const suites = folders.length > 0 ? folders : ['unit', 'integration', 'reliability', 'e2e'];
 
 function collect(dir) {
   let out = [];
