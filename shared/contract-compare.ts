@@ -4,7 +4,7 @@
  * its table, so one dispatcher and one typed client serve both halves.
  */
 import { z } from 'zod';
-import { EXPORT_FORMATS } from './names';
+import { ENGINE_PREFS, EXPORT_FORMATS } from './names';
 
 export const EvalSplit = z.enum(['val', 'test']);
 export type EvalSplit = z.infer<typeof EvalSplit>;
@@ -139,6 +139,9 @@ export const DoubtsInput = z.object({
   seed: z.number().int().default(1),
   /** The backbone's input size (default: the run's, else the architecture's). */
   inputSize: z.number().int().min(32).max(1024).optional(),
+  /** Weights for `model`: imagenet | nsfwjs | a file (default: imagenet when present, else nsfwjs for inception_v3). */
+  weights: z.string().min(1).optional(),
+  engine: z.enum(ENGINE_PREFS).optional(),
 });
 
 export const DoubtsResult = z.object({

@@ -221,7 +221,8 @@ export const ImageFilter = z.object({
 });
 export type ImageFilter = z.infer<typeof ImageFilter>;
 
-export const JobStatus = z.enum(['running', 'done', 'failed', 'cancelled']);
+/** 'interrupted': the process running it is gone (killed, crashed); what it had saved is kept. */
+export const JobStatus = z.enum(['running', 'done', 'failed', 'cancelled', 'interrupted']);
 export const JobInfo = z.object({
   id: z.string(),
   kind: z.string(),
@@ -234,7 +235,6 @@ export type JobInfo = z.infer<typeof JobInfo>;
 
 // ---------------------------------------------------------------- training (runs.*, train.*)
 
-export { BACKEND_PREFS, ENGINE_PREFS };
 
 /** What a run id looks like (`<time>-<model>-<hex>`, or a prefix of one): a slash, '%' or space never is. */
 export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;

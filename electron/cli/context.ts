@@ -9,7 +9,7 @@ export interface CliContext {
   library(create: boolean): Library;
   /** The command's result: one JSON document with --json, else the text. */
   print(doc: unknown, text: () => string): void;
-  /** A progress line on a TTY's stderr; silent elsewhere (logs stay clean). */
+  /** A progress line on a TTY's stderr; silent elsewhere (logs stay clean); JSON lines with MASK_STUDIO_PROGRESS=json. */
   progress(label: string): (p: Progress) => void;
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -37,6 +37,10 @@ export function createContext(opts: { library: string | undefined; json: boolean
       stdout.write(opts.json ? `${JSON.stringify(doc, null, 2)}\n` : `${text()}\n`);
     },
     progress(label) {
+      if (process.env['MASK_STUDIO_PROGRESS'] === 'json') {
+        // for scripts and tests that follow long work: one JSON line per progress report, on stderr
+        return (p) => stderr.write(`${JSON.stringify({ progress: label, phase: p.phase, done: p.done, total: p.total, ...(p.metrics ? { metrics: p.metrics } : {}) })}\n`);
+      }
       if (!stderr.isTTY) return () => {};
       return (p) => {
         const width = Math.max(10, Math.min(40, (stderr.columns ?? 80) - 50));

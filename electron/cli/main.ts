@@ -41,6 +41,41 @@ export function extractGlobals(argv: readonly string[]): Globals {
   return { library, json, help, rest };
 }
 
+/**
+ * `--lr -1`: node's parser takes '-1' for an option and refuses the value; a negative number after an
+ * option that takes a value is that value (the schema then says whether it may be negative).
+ */
+export function joinNegativeValues(args: readonly string[], options: Command['options']): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? '';
+    const next = args[i + 1];
+    const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : null;
+    if (name !== null && options[name]?.type === 'string' && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+    if (a === '--') {
+      out.push(...args.slice(i + 1));
+      break;
+    }
+  }
+  return out;
+}
+
+/**
+ * `mask-studio audit | head -1`: once the reader has closed the pipe, nothing more can be said; exit
+ * quietly with success (as `cat` does) instead of an unhandled EPIPE stack trace.
+ */
+export function exitQuietlyOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(0);
+      throw err;
+    });
+  }
+}
+
 function globalHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
@@ -56,6 +91,8 @@ function globalHelp(): string {
     '  --library DIR  the library folder (default: the platform data folder, or $MASK_STUDIO_LIBRARY)',
     '  --json         print one JSON document on stdout',
     '',
+    'environment: MASK_STUDIO_LIBRARY (the default library), MASK_STUDIO_PROGRESS=json (progress as JSON lines on stderr)',
+    '',
     "'mask-studio COMMAND --help' shows a command's options.",
   ].join('\n');
 }
@@ -65,6 +102,7 @@ function commandHelp(c: Command): string {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  exitQuietlyOnClosedPipe();
   let command: Command | undefined;
   const ctx = createContext({ library: undefined, json: argv.includes('--json') });
   try {
@@ -82,7 +120,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     let parsed: ParsedArgs;
     try {
-      const p = parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true });
+      const p = parseArgs({ args: joinNegativeValues(rest, command.options), options: command.options, allowPositionals: true, strict: true });
       parsed = { positionals: p.positionals, values: p.values };
     } catch (err) {
       throw new UsageError((err as Error).message);

@@ -1,10 +1,9 @@
 /** `compare` and `ensemble`: every finished run side by side with intervals and a test, and averaged runs. */
-import type { CompareRow, Comparison, DeLongTest, EvalSplit } from '../../../shared/contract-compare';
+import type { CompareRow, Comparison, DeLongTest } from '../../../shared/contract-compare';
 import { AppError } from '../../../shared/errors';
-import { compareRuns } from '../../core/compare/compare';
-import { createEnsemble } from '../../core/compare/ensemble';
-import { evaluateRun } from '../../core/compare/evaluate';
+import { compareHandlers as h } from '../../core/api/compare-handlers';
 import { UsageError, stringOpt, type Command } from '../command';
+import { cliCore, given, parseInput } from '../contract-call';
 
 const num = (v: number | null | undefined, digits = 3): string => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
 const ci = (v: number | null, c: { low: number; high: number } | null): string => (v === null ? '—' : `${num(v)}${c ? ` [${num(c.low, 2)}, ${num(c.high, 2)}]` : ''}`);
@@ -61,20 +60,14 @@ export function comparisonText(c: Comparison): string {
   return out.join('\n');
 }
 
-function splitOpt(raw: string | undefined): EvalSplit {
-  if (raw === undefined) return 'val';
-  if (raw !== 'val' && raw !== 'test') throw new UsageError(`--split '${raw}': expected val or test`);
-  return raw;
-}
-
 export const compare: Command = {
   name: 'compare',
   usage: 'compare [--split val|test] [--json]',
   summary: 'every finished run ranked by AUC then log loss, with 95% bootstrap intervals, seed spread and DeLong between the two best',
   options: { split: { type: 'string' } },
   async run(ctx, args) {
-    const split = splitOpt(stringOpt(args, 'split'));
-    const c = compareRuns(ctx.library(false).db, split);
+    const input = parseInput('compare.list', given({ split: stringOpt(args, 'split') }), { split: '--split' });
+    const c = await cliCore(ctx, ctx.library(false), () => 'compare').call(h['compare.list'], input);
     ctx.print({ split: c.split, runs: c.rows, seedGroups: c.seedGroups, delong: c.delong, skipped: c.skipped }, () => comparisonText(c));
   },
 };
@@ -87,12 +80,12 @@ export const ensemble: Command = {
   async run(ctx, args) {
     const refs = (stringOpt(args, 'runs') ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
     if (refs.length < 2) throw new UsageError('ensemble needs --runs with at least two run ids, comma-separated');
-    const name = stringOpt(args, 'name');
-    const db = ctx.library(false).db;
-    const runId = createEnsemble(db, refs, name);
+    const input = parseInput('ensemble.create', given({ runs: refs, name: stringOpt(args, 'name') }), { runs: '--runs', name: '--name' });
+    const core = cliCore(ctx, ctx.library(false), () => 'ensemble');
+    const { runId } = await core.call(h['ensemble.create'], input);
     let row: CompareRow | null = null;
     try {
-      row = evaluateRun(db, runId, 'val').row;
+      row = (await core.call(h['compare.run'], parseInput('compare.run', { id: runId, split: 'val' }, {}))).row;
     } catch (err) {
       if (!(err instanceof AppError)) throw err; // no labelled val predictions: the run exists all the same
     }

@@ -1,10 +1,9 @@
 /** audit, stats, split, export: what is wrong with the data, what it looks like, and a clean split. */
 import type { FivePoint } from '../../../shared/contract';
-import { listFindings, runAudit } from '../../core/dataset/audit';
+import { datasetHandlers as h } from '../../core/api/dataset-handlers';
 import { exportDataset } from '../../core/dataset/export';
-import { splitLibrary } from '../../core/dataset/split';
-import { libraryStats } from '../../core/dataset/stats';
-import { intOpt, numberOpt, positional, type Command } from '../command';
+import { positional, stringOpt, type Command } from '../command';
+import { cliCore, given, numeric, parseInput } from '../contract-call';
 
 const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
 
@@ -14,9 +13,9 @@ export const audit: Command = {
   summary: 'find what is wrong with the data (exit 0 with findings; they are the result)',
   options: {},
   async run(ctx) {
-    const lib = ctx.library(false);
-    const summary = runAudit(lib.db);
-    const findings = listFindings(lib.db);
+    const core = cliCore(ctx, ctx.library(false), () => 'audit');
+    const summary = await core.call(h['audit.run'], parseInput('audit.run', {}, {}));
+    const findings = await core.call(h['findings.list'], parseInput('findings.list', {}, {}));
     const doc = {
       summary,
       findings: findings.map((f) => ({ id: f.id, kind: f.kind, severity: f.severity, status: f.status, images: f.images, message: f.message, detail: f.detail })),
@@ -44,7 +43,7 @@ export const stats: Command = {
   summary: 'counts per class and split, formats, size and byte distributions',
   options: {},
   async run(ctx) {
-    const s = libraryStats(ctx.library(false).db);
+    const s = await cliCore(ctx, ctx.library(false), () => 'stats').call(h['stats.get'], parseInput('stats.get', {}, {}));
     ctx.print(s, () => {
       const lines = [`${s.images} images: ${s.included} included, ${s.excluded} excluded, ${s.readable} readable and included`, '', 'class × split:'];
       for (const r of s.byClassAndSplit) lines.push(`  ${(r.label ?? '(none)').padEnd(8)} ${r.split.padEnd(11)} ${r.count}`);
@@ -61,12 +60,12 @@ export const split: Command = {
   summary: 'stratified, seeded, duplicate-group-aware train/val/test split of the labelled images',
   options: { seed: { type: 'string' }, val: { type: 'string' }, test: { type: 'string' } },
   async run(ctx, args) {
-    const frac = (n: number) => n >= 0 && n < 1;
-    const result = splitLibrary(ctx.library(false).db, {
-      seed: intOpt(args, 'seed', 0) ?? 42,
-      val: numberOpt(args, 'val', frac) ?? 0.15,
-      test: numberOpt(args, 'test', frac) ?? 0.15,
-    });
+    const input = parseInput(
+      'split.run',
+      given({ seed: numeric(stringOpt(args, 'seed')), val: numeric(stringOpt(args, 'val')), test: numeric(stringOpt(args, 'test')) }),
+      { seed: '--seed', val: '--val', test: '--test' },
+    );
+    const result = await cliCore(ctx, ctx.library(false), () => 'split').call(h['split.run'], input);
     ctx.print(result, () => {
       const lines = [`split with seed ${result.seed}: ${result.groups} duplicate groups kept whole, ${result.leaks} leaks`];
       for (const c of result.counts) lines.push(`  ${c.label.padEnd(8)} ${c.split.padEnd(6)} ${c.count}`);

@@ -1,6 +1,7 @@
 /** `doubts`: the labels the models doubt (confident learning on out-of-fold probabilities); `doubts accept ID`. */
 import { JobRunner } from '../../core/jobs/runner';
-import { UsageError, intOpt, numberOpt, positional, stringOpt, type Command } from '../command';
+import { UsageError, positional, stringOpt, type Command } from '../command';
+import { cliCore, given, numeric, parseInput } from '../contract-call';
 
 const fmt = (v: number | null | undefined, digits = 3): string => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
 
@@ -27,35 +28,36 @@ export const doubts: Command = {
   async run(ctx, args) {
     const lib = ctx.library(false);
     if (args.positionals[0] === 'accept') {
-      const raw = positional(args, 1, 'the FINDING_ID of a label-doubt finding');
-      const id = Number(raw);
-      if (!Number.isInteger(id)) throw new UsageError(`'${raw}' is not a finding id`);
-      const { acceptDoubt } = await import('../../core/doubts/store');
-      const r = acceptDoubt(lib.db, id);
+      const input = parseInput('doubts.accept', { findingId: numeric(positional(args, 1, 'the FINDING_ID of a label-doubt finding')) }, { findingId: 'FINDING_ID' });
+      const { doubtsHandlers } = await import('../../core/api/doubts-handlers');
+      const r = await cliCore(ctx, lib, () => '').call(doubtsHandlers['doubts.accept'], input);
       ctx.print(r, () => `relabelled image ${r.imageId} as '${r.label}' (batch ${r.batch}; 'mask-studio undo' restores it)`);
       return;
     }
     if (args.positionals.length > 0) throw new UsageError(`unknown 'doubts ${args.positionals[0] ?? ''}'; try 'doubts' or 'doubts accept ID'`);
-    const engineRaw = stringOpt(args, 'engine');
-    if (engineRaw !== undefined && engineRaw !== 'auto' && engineRaw !== 'onnx' && engineRaw !== 'tfjs') throw new UsageError(`--engine '${engineRaw}': expected auto, onnx or tfjs`);
-    const engine: 'auto' | 'onnx' | 'tfjs' | undefined = engineRaw;
-    const folds = intOpt(args, 'folds', 2) ?? 5;
-    if (folds > 20) throw new UsageError(`--folds ${folds}: at most 20`);
-    const top = intOpt(args, 'top', 1) ?? 20;
+    // doubts.start's schema: the limits the app's calls meet (this command keeps the full report for its text)
+    const parsed = parseInput(
+      'doubts.start',
+      given({
+        run: stringOpt(args, 'run'),
+        model: stringOpt(args, 'model'),
+        weights: stringOpt(args, 'weights'),
+        inputSize: numeric(stringOpt(args, 'input-size')),
+        folds: numeric(stringOpt(args, 'folds')),
+        seed: numeric(stringOpt(args, 'seed')),
+        engine: stringOpt(args, 'engine'),
+      }),
+      { run: '--run', model: '--model', weights: '--weights', inputSize: '--input-size', folds: '--folds', seed: '--seed', engine: '--engine' },
+    );
+    const top = numeric(stringOpt(args, 'top') ?? '20');
+    if (typeof top !== 'number' || !Number.isInteger(top) || top < 1) throw new UsageError(`--top ${String(top)}: must be a whole number, at least 1`);
     const { computeDoubts, toDoubtsResult } = await import('../../core/doubts/compute');
     const runner = new JobRunner(lib.db, (e) => {
       const p = e.payload;
       if (e.name === 'job.progress' && 'phase' in p) ctx.progress('doubts')({ phase: p.phase, done: p.done, total: p.total, etaMs: p.etaMs });
     });
-    const input = {
-      run: stringOpt(args, 'run'),
-      model: stringOpt(args, 'model'),
-      weights: stringOpt(args, 'weights'),
-      inputSize: intOpt(args, 'input-size', 8),
-      folds,
-      seed: numberOpt(args, 'seed', Number.isInteger) ?? 1,
-      ...(engine !== undefined ? { engine } : {}),
-    };
+    const { engine, ...rest } = parsed;
+    const input = { ...rest, ...(engine !== undefined ? { engine } : {}) };
     let report: Awaited<ReturnType<typeof computeDoubts>> | null = null;
     let failure: unknown = null;
     const jobId = runner.start('doubts', input, async (job) => {

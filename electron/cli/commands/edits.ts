@@ -1,7 +1,10 @@
 /** Label, exclude, restore, undo, redo, history, classes: every change is an event and can be undone. */
-import { excludeImages, history, redo, restoreImages, setLabels, undo } from '../../core/dataset/edits';
-import { listClasses, renameClass } from '../../core/dataset/classes';
-import { UsageError, intOpt, positional, stringOpt, type Command } from '../command';
+import { datasetHandlers as h } from '../../core/api/dataset-handlers';
+import { UsageError, positional, stringOpt, type Command } from '../command';
+import type { CliContext } from '../context';
+import { cliCore, given, numeric, parseInput } from '../contract-call';
+
+const core = (ctx: CliContext) => cliCore(ctx, ctx.library(false), () => '');
 
 function changed(n: number, what: string): string {
   return n === 0 ? `nothing changed (already ${what})` : `${n} image${n === 1 ? '' : 's'} ${what}`;
@@ -16,8 +19,7 @@ export const label: Command = {
     if (args.positionals.length < 2) throw new UsageError('label needs FILE and CLASS');
     const cls = args.positionals[args.positionals.length - 1]!;
     const files = args.positionals.slice(0, -1);
-    const lib = ctx.library(false);
-    const result = setLabels(lib.db, files, cls, 'user');
+    const result = await core(ctx).call(h['labels.set'], parseInput('labels.set', { images: files, label: cls }, { images: 'FILE', label: 'CLASS' }));
     ctx.print(result, () => changed(result.changed, `labelled '${cls}'`));
   },
 };
@@ -31,7 +33,8 @@ export const exclude: Command = {
     const reason = stringOpt(args, 'reason');
     if (!reason) throw new UsageError('exclude needs --reason TEXT (e.g. --reason "duplicate")');
     if (args.positionals.length === 0) throw new UsageError('exclude needs at least one FILE');
-    const result = excludeImages(ctx.library(false).db, args.positionals, reason, 'user');
+    const input = parseInput('images.exclude', { images: args.positionals, reason }, { images: 'FILE', reason: '--reason' });
+    const result = await core(ctx).call(h['images.exclude'], input);
     ctx.print(result, () => changed(result.changed, 'excluded'));
   },
 };
@@ -43,7 +46,7 @@ export const restore: Command = {
   options: {},
   async run(ctx, args) {
     if (args.positionals.length === 0) throw new UsageError('restore needs at least one FILE');
-    const result = restoreImages(ctx.library(false).db, args.positionals, 'user');
+    const result = await core(ctx).call(h['images.restore'], parseInput('images.restore', { images: args.positionals }, { images: 'FILE' }));
     ctx.print(result, () => changed(result.changed, 'restored'));
   },
 };
@@ -54,7 +57,7 @@ export const undoCmd: Command = {
   summary: 'undo the last label change, exclusion or restore (one batch)',
   options: {},
   async run(ctx) {
-    const result = undo(ctx.library(false).db);
+    const result = await core(ctx).call(h['history.undo'], parseInput('history.undo', {}, {}));
     ctx.print(result, () => `undid batch ${result.batch} (${result.changed} change${result.changed === 1 ? '' : 's'})`);
   },
 };
@@ -65,7 +68,7 @@ export const redoCmd: Command = {
   summary: 'redo what undo took back',
   options: {},
   async run(ctx) {
-    const result = redo(ctx.library(false).db);
+    const result = await core(ctx).call(h['history.redo'], parseInput('history.redo', {}, {}));
     ctx.print(result, () => `redid batch ${result.batch} (${result.changed} change${result.changed === 1 ? '' : 's'})`);
   },
 };
@@ -76,8 +79,8 @@ export const historyCmd: Command = {
   summary: 'label and exclusion events, newest first',
   options: { limit: { type: 'string' } },
   async run(ctx, args) {
-    const limit = intOpt(args, 'limit', 1) ?? 20;
-    const entries = history(ctx.library(false).db, limit);
+    const input = parseInput('history.list', given({ limit: numeric(stringOpt(args, 'limit') ?? '20') }), { limit: '--limit' });
+    const entries = await core(ctx).call(h['history.list'], input);
     ctx.print(entries, () =>
       entries.length === 0
         ? 'no history yet'
@@ -97,15 +100,15 @@ export const classes: Command = {
   summary: "list the library's classes, or rename how one is shown",
   options: {},
   async run(ctx, args) {
-    const lib = ctx.library(false);
     const sub = args.positionals[0];
     if (sub === undefined) {
-      const list = listClasses(lib.db);
+      const list = await core(ctx).call(h['classes.list'], parseInput('classes.list', {}, {}));
       ctx.print(list, () => list.map((c) => `${c.name}\t${c.displayName}${c.hotkey ? `\t(key ${c.hotkey})` : ''}`).join('\n') || 'no classes yet');
       return;
     }
     if (sub !== 'rename') throw new UsageError(`unknown classes subcommand '${sub}'`);
-    const info = renameClass(lib.db, positional(args, 1, 'NAME'), positional(args, 2, 'DISPLAY_NAME'));
+    const input = parseInput('classes.rename', { name: positional(args, 1, 'NAME'), displayName: positional(args, 2, 'DISPLAY_NAME') }, { name: 'NAME', displayName: 'DISPLAY_NAME' });
+    const info = await core(ctx).call(h['classes.rename'], input);
     ctx.print(info, () => `class ${info.name} is shown as '${info.displayName}'`);
   },
 };

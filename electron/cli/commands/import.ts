@@ -1,7 +1,9 @@
 /** `mask-studio import DIR`: the Zindi layout or class-per-folder, incremental and idempotent. */
 import type { ImportSummary } from '../../../shared/contract';
+import { AppError } from '../../../shared/errors';
 import { importDataset } from '../../core/dataset/import';
 import { positional, stringOpt, type Command } from '../command';
+import { cliCore, given, parseInput } from '../contract-call';
 
 function describe(s: ImportSummary): string {
   const lines = [
@@ -28,23 +30,35 @@ export const importCmd: Command = {
     classes: { type: 'string' },
   },
   async run(ctx, args) {
-    const dir = positional(args, 0, 'DIR (the image folder)');
-    const labels = stringOpt(args, 'labels');
-    const testDir = stringOpt(args, 'test-dir');
-    const sample = stringOpt(args, 'sample-submission');
-    const classes = stringOpt(args, 'classes')?.split(',').map((c) => c.trim()).filter((c) => c !== '');
-    const lib = ctx.library(true);
-    const summary = await importDataset(
-      lib.db,
-      {
-        dir,
-        ...(labels ? { labels } : {}),
-        ...(testDir ? { testDir } : {}),
-        ...(sample ? { sampleSubmission: sample } : {}),
-        ...(classes ? { classes } : {}),
-      },
-      { onProgress: ctx.progress('import') },
+    // import.start's schema (the app's import job also audits; the CLI leaves that to 'mask-studio audit')
+    const input = parseInput(
+      'import.start',
+      given({
+        dir: positional(args, 0, 'DIR (the image folder)'),
+        labels: stringOpt(args, 'labels'),
+        testDir: stringOpt(args, 'test-dir'),
+        sampleSubmission: stringOpt(args, 'sample-submission'),
+        classes: stringOpt(args, 'classes')?.split(',').map((c) => c.trim()).filter((c) => c !== ''),
+      }),
+      { dir: 'DIR', labels: '--labels', testDir: '--test-dir', sampleSubmission: '--sample-submission', classes: '--classes' },
     );
+    const lib = ctx.library(true);
+    // a job like the app's, so a killed import is seen as interrupted (a re-run completes it)
+    const core = cliCore(ctx, lib, () => 'import');
+    const outcome: { summary?: ImportSummary; error?: unknown } = {};
+    const jobId = core.jobs.start('import', input, async (job) => {
+      try {
+        outcome.summary = await importDataset(lib.db, input, { signal: job.signal, onProgress: ctx.progress('import') });
+        return outcome.summary;
+      } catch (err) {
+        outcome.error = err;
+        throw err;
+      }
+    });
+    await core.wait(jobId, 'the import');
+    if (outcome.error !== undefined) throw outcome.error;
+    const summary = outcome.summary;
+    if (summary === undefined) throw new AppError('CANCELLED', 'the import was cancelled; a re-run completes it');
     ctx.print(summary, () => describe(summary));
   },
 };

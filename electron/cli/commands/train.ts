@@ -3,12 +3,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join, resolve as resolvePath } from 'node:path';
 import type { RunInfo, TrainInput } from '../../../shared/contract';
 import { AppError } from '../../../shared/errors';
-import { BACKEND_PREFS } from '../../../shared/names';
-import { JobRunner } from '../../core/jobs/runner';
+import { BACKEND_PREFS, ENGINE_PREFS, type EnginePref } from '../../../shared/names';
 import type { Library } from '../../core/library';
 import { MODEL_NAMES, type ModelName } from '../../core/ml/models/types';
-import { getRun, listRuns } from '../../core/ml/runs/store';
-import { UsageError, boolOpt, intOpt, numberOpt, positional, stringOpt, type Command, type ParsedArgs } from '../command';
+import { getRun, trainingSet } from '../../core/ml/runs/store';
+import { UsageError, boolOpt, positional, stringOpt, type Command, type ParsedArgs } from '../command';
+import { cliCore, given, numeric, parseInput, type FlagNames } from '../contract-call';
 import type { CliContext } from '../context';
 
 const fmt = (v: number | null | undefined, digits = 3): string => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
@@ -29,85 +29,63 @@ function describeRun(r: RunInfo): string {
   ].join('\n');
 }
 
-/** `--engine auto|onnx|tfjs` (the names are repeated from onnx/engine.ts, which loads TensorFlow.js). */
-function engineOpt(args: ParsedArgs): TrainInput['engine'] {
+/** `--engine auto|onnx|tfjs` for predict (train's goes through the contract's schema). */
+function engineOpt(args: ParsedArgs): EnginePref | undefined {
   const engine = stringOpt(args, 'engine');
   if (engine === undefined) return undefined;
-  if (engine !== 'auto' && engine !== 'onnx' && engine !== 'tfjs') throw new UsageError(`--engine '${engine}': expected auto, onnx or tfjs`);
-  return engine;
+  const known = ENGINE_PREFS.find((e) => e === engine);
+  if (known === undefined) throw new UsageError(`--engine '${engine}': expected ${ENGINE_PREFS.join(', ')}`);
+  return known;
 }
 
-function trainInput(args: ParsedArgs, model: ModelName): TrainInput {
-  const optimizer = stringOpt(args, 'optimizer');
-  if (optimizer !== undefined && optimizer !== 'sgd' && optimizer !== 'adam') throw new UsageError(`--optimizer '${optimizer}': expected sgd or adam`);
-  const backend = stringOpt(args, 'backend');
-  if (backend !== undefined && !(BACKEND_PREFS as readonly string[]).includes(backend)) {
-    throw new UsageError(`--backend '${backend}': expected auto, tensorflow, wasm or cpu`);
-  }
-  const engine = engineOpt(args);
-  const resize = stringOpt(args, 'resize');
-  if (resize !== undefined && !['fill', 'crop', 'letterbox'].includes(resize)) throw new UsageError(`--resize '${resize}': expected fill, crop or letterbox`);
-  const cw = stringOpt(args, 'class-weights');
-  let classWeights: TrainInput['classWeights'];
-  if (cw === 'none' || cw === 'balanced') classWeights = cw;
-  else if (cw !== undefined) {
-    const parts = cw.split(',').map(Number);
-    if (parts.length !== 2 || parts.some((p) => !(p > 0))) throw new UsageError(`--class-weights '${cw}': expected none, balanced or W0,W1`);
-    classWeights = [parts[0] ?? 1, parts[1] ?? 1];
-  }
+/** train.start's fields as typed on the command line. */
+const TRAIN_FLAGS: FlagNames = {
+  model: '--model', epochs: '--epochs', batchSize: '--batch', lr: '--lr', optimizer: '--optimizer', inputSize: '--input-size',
+  resize: '--resize', weights: '--weights', fineTuneLayers: '--fine-tune-layers', fineTuneEpochs: '--fine-tune-epochs',
+  augment: '--augment', backend: '--backend', engine: '--engine', seed: '--seed', patience: '--patience', classWeights: '--class-weights',
+};
+
+/** The flags as train.start's input, validated by its schema (the limits the app's calls meet too). */
+function trainInput(args: ParsedArgs, model: string): TrainInput {
   if (boolOpt(args, 'augment') && boolOpt(args, 'no-augment')) throw new UsageError('--augment and --no-augment contradict each other');
-  const input: TrainInput = { model };
-  const set = <K extends keyof TrainInput>(k: K, v: TrainInput[K] | undefined): void => {
-    if (v !== undefined) input[k] = v;
-  };
-  set('epochs', intOpt(args, 'epochs', 1));
-  set('batchSize', intOpt(args, 'batch', 1));
-  set('lr', numberOpt(args, 'lr', (n) => n > 0 && n <= 10));
-  set('optimizer', optimizer as TrainInput['optimizer']);
-  set('inputSize', intOpt(args, 'input-size', 8));
-  set('resize', resize as TrainInput['resize']);
-  set('weights', stringOpt(args, 'weights'));
-  set('fineTuneLayers', intOpt(args, 'fine-tune-layers', 0));
-  set('fineTuneEpochs', intOpt(args, 'fine-tune-epochs', 1));
-  set('backend', backend as TrainInput['backend']);
-  set('engine', engine);
-  set('seed', intOpt(args, 'seed', 0));
-  set('patience', intOpt(args, 'patience', 1));
-  set('classWeights', classWeights);
-  if (boolOpt(args, 'augment')) input.augment = true;
-  if (boolOpt(args, 'no-augment')) input.augment = false;
-  return input;
+  const cw = stringOpt(args, 'class-weights');
+  const raw = given({
+    model,
+    epochs: numeric(stringOpt(args, 'epochs')),
+    batchSize: numeric(stringOpt(args, 'batch')),
+    lr: numeric(stringOpt(args, 'lr')),
+    optimizer: stringOpt(args, 'optimizer'),
+    inputSize: numeric(stringOpt(args, 'input-size')),
+    resize: stringOpt(args, 'resize'),
+    weights: stringOpt(args, 'weights'),
+    fineTuneLayers: numeric(stringOpt(args, 'fine-tune-layers')),
+    fineTuneEpochs: numeric(stringOpt(args, 'fine-tune-epochs')),
+    augment: boolOpt(args, 'augment') ? true : boolOpt(args, 'no-augment') ? false : undefined,
+    backend: stringOpt(args, 'backend'),
+    engine: stringOpt(args, 'engine'),
+    seed: numeric(stringOpt(args, 'seed')),
+    patience: numeric(stringOpt(args, 'patience')),
+    classWeights: cw === undefined || cw === 'none' || cw === 'balanced' ? cw : cw.split(',').map((w) => numeric(w.trim())),
+  });
+  return parseInput('train.start', raw, TRAIN_FLAGS);
 }
 
 // TensorFlow.js, the models and the weights load when a command needs them, so that `import`, `audit`
-// and the other dataset commands start in a fraction of a second.
-const engine = () => import('../../core/ml/train/start');
+// and the other dataset commands start in a fraction of a second (the handlers load them lazily too).
+const handlers = async () => (await import('../../core/api/training-handlers')).trainingHandlers;
 const weightsModule = () => import('../../core/ml/weights');
 
 /** Trains one model to its end with a progress line; Ctrl-C cancels the run (epochs so far are kept). */
 async function trainOne(ctx: CliContext, lib: Library, input: TrainInput): Promise<RunInfo> {
-  const { startTraining } = await engine();
-  const runner = new JobRunner(lib.db, (e) => {
-    const p = e.payload;
-    if (e.name !== 'job.progress' || !('phase' in p)) return;
+  const core = cliCore(ctx, lib, (p) => {
     const epoch = p.metrics?.['epoch'];
     const auc = p.metrics?.['bestValAuc'];
-    const label = `${input.model}${epoch !== undefined ? ` epoch ${epoch}` : ''}${auc !== undefined ? ` (best val AUC ${auc.toFixed(3)})` : ''}`;
-    ctx.progress(label)({ phase: p.phase, done: p.done, total: p.total, etaMs: p.etaMs });
+    return `${input.model}${epoch !== undefined ? ` epoch ${epoch}` : ''}${auc !== undefined ? ` (best val AUC ${auc.toFixed(3)})` : ''}`;
   });
-  const start = startTraining(lib, runner, input);
+  const start = await core.call((await handlers())['train.start'], input);
   for (const w of start.warnings.slice(0, 5)) ctx.stderr.write(`warning: unresolved audit error: ${w}\n`);
-  if (start.warnings.length > 5) ctx.stderr.write(`warning: … ${start.warnings.length - 5} more unresolved audit errors ('mask-studio findings')\n`);
-  const onSigint = (): void => {
-    ctx.stderr.write(`\ncancelling run ${start.runId} (the epochs so far are kept)…\n`);
-    runner.cancel(start.jobId);
-  };
-  process.on('SIGINT', onSigint);
-  try {
-    await runner.wait(start.jobId);
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
+  if (start.warnings.length > 5) ctx.stderr.write(`warning: … ${start.warnings.length - 5} more unresolved audit errors ('mask-studio audit' lists them)\n`);
+  await core.wait(start.jobId, `run ${start.runId}`);
   const run = getRun(lib.db, start.runId);
   const fallback = run.config['engineFallback'];
   if (typeof fallback === 'string') ctx.stderr.write(`warning: features computed with TensorFlow.js: ${fallback}\n`);
@@ -158,12 +136,12 @@ export const train: Command = {
     const model = stringOpt(args, 'model');
     const all = boolOpt(args, 'all');
     if (all === (model !== undefined)) throw new UsageError('train needs --model NAME or --all (not both)');
+    // every flag is checked, and an empty or unsplit library refused, before anything heavy loads
+    const single = model !== undefined ? trainInput(args, model) : null;
     const lib = ctx.library(false);
-    if (!all) {
-      if (!model || !(MODEL_NAMES as readonly string[]).includes(model)) {
-        throw new AppError('BAD_INPUT', `unknown model '${model ?? ''}'; expected one of ${MODEL_NAMES.join(', ')}`);
-      }
-      const run = await trainOne(ctx, lib, trainInput(args, model as ModelName));
+    trainingSet(lib.db);
+    if (single !== null) {
+      const run = await trainOne(ctx, lib, single);
       if (run.status === 'failed') throw new AppError('INTERNAL', `run ${run.id} failed: ${run.error ?? 'unknown error'}`);
       if (run.status === 'cancelled') {
         throw new AppError('CANCELLED', `run ${run.id} was cancelled after ${run.best ? `a best epoch ${run.best.epoch}` : 'no complete epoch'}; its epochs are kept ('mask-studio runs')`);
@@ -177,6 +155,7 @@ export const train: Command = {
     // flags do not suit (an input size below its minimum) is skipped with the reason
     const todo: TrainInput[] = [];
     const { resolveConfig } = await import('../../core/ml/train/config');
+    trainInput(args, 'scratch');
     for (const p of await plan(args)) {
       const input = trainInput(args, p.model);
       if (p.model === 'scratch') {
@@ -198,7 +177,16 @@ export const train: Command = {
       } else todo.push(input);
     }
     for (const input of todo) {
-      const run = await trainOne(ctx, lib, input);
+      let run: RunInfo;
+      try {
+        run = await trainOne(ctx, lib, input);
+      } catch (err) {
+        // refused before it started (it would not fit this machine): the next model may
+        if (!(err instanceof AppError) || err.code !== 'BAD_INPUT') throw err;
+        skipped.push({ model: input.model, reason: err.message });
+        ctx.stderr.write(`skipping ${input.model}: ${err.message}\n`);
+        continue;
+      }
       runs.push(run);
       if (!ctx.json) ctx.stdout.write(`${describeRun(run)}\n`);
       if (run.status === 'cancelled') break;
@@ -219,12 +207,12 @@ export const runs: Command = {
     const [sub, id] = args.positionals;
     if (sub === 'delete') {
       if (!id) throw new UsageError('runs delete needs a run ID');
-      const deleted = await (await engine()).deleteRun(lib, id);
+      const { deleted } = await cliCore(ctx, lib, () => '').call((await handlers())['runs.delete'], parseInput('runs.delete', { id }, { id: 'ID' }));
       ctx.print({ deleted }, () => `deleted run ${deleted} and its saved model`);
       return;
     }
     if (sub !== undefined) throw new UsageError(`unknown 'runs ${sub}'; try 'runs' or 'runs delete ID'`);
-    const list = listRuns(lib.db);
+    const list = await cliCore(ctx, lib, () => '').call((await handlers())['runs.list'], parseInput('runs.list', {}, {}));
     ctx.print(list, () => {
       if (list.length === 0) return "no runs yet: 'mask-studio train --model scratch'";
       const head = ['id', 'model', 'status', 'backend', 'px', 'best', 'val AUC', 'log loss', 'img/s', 'seconds'];
@@ -249,7 +237,7 @@ export const cache: Command = {
   async run(ctx, args) {
     if (positional(args, 0, "'clear'") !== 'clear') throw new UsageError("the only cache command is 'cache clear'");
     const lib = ctx.library(false);
-    await (await engine()).clearCaches(lib);
+    await (await import('../../core/ml/train/start')).clearCaches(lib);
     ctx.print({ cleared: lib.cacheDir }, () => `cleared the pixel and feature caches in ${lib.cacheDir}`);
   },
 };

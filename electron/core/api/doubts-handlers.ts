@@ -13,6 +13,8 @@ export const doubtsHandlers: HandlerTable<'doubts.start' | 'doubts.list' | 'doub
         folds: input.folds,
         seed: input.seed,
         inputSize: input.inputSize,
+        weights: input.weights,
+        ...(input.engine !== undefined ? { engine: input.engine } : {}),
         signal: job.signal,
         progress: job.progress,
       });

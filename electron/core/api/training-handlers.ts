@@ -1,16 +1,21 @@
 /** Contract handlers for training: runs.* and train.*, each a thin call into core/ml. */
 import { NAMED_WEIGHTS } from '../../../shared/names';
 import { checkPagePath } from '../paths/data-roots';
-import { deleteRun, startTraining } from '../ml/train/start';
-import { getRun, listRuns, runEpochs, runPredictions } from '../ml/runs/store';
+import { deleteRun, getRun, listRuns, runEpochs, runPredictions, trainingSet } from '../ml/runs/store';
 import type { HandlerTable } from './dataset-handlers';
 
+// TensorFlow.js and the models load with the first run, after the cheap refusals: the CLI
+// calls these handlers too, and must refuse an unsplit library without loading hundreds of megabytes.
+const engine = () => import('../ml/train/start');
+
 export const trainingHandlers: HandlerTable<'train.start' | 'runs.list' | 'runs.get' | 'runs.predictions' | 'runs.delete'> = {
-  'train.start': (ctx, input) => {
+  'train.start': async (ctx, input) => {
     // A weights file named by a page is read like an import's files: only inside the allowed folders.
     if (input.weights !== undefined && !(NAMED_WEIGHTS as readonly string[]).includes(input.weights)) {
       checkPagePath(ctx.readRoots, input.weights, 'the weights file');
     }
+    trainingSet(ctx.lib.db); // an empty, unsplit or one-class library is refused here, before anything loads
+    const { startTraining } = await engine();
     const { runId, jobId, warnings } = startTraining(ctx.lib, ctx.jobs, input);
     return { runId, jobId, warnings };
   },

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { RunInfo } from '../../../shared/contract';
 import { AppError } from '../../../shared/errors';
 import type { Db } from '../db/open';
-import { getRun } from '../ml/runs/store';
+import { getRun, hasUsableCheckpoint } from '../ml/runs/store';
 import { libraryClasses, runMembers } from './evaluate';
 
 export const ENSEMBLE_MODEL = 'ensemble';
@@ -50,9 +50,12 @@ export function createEnsemble(db: Db, runRefs: readonly string[], name?: string
   if (members.length < 2) {
     throw new AppError('BAD_INPUT', `an ensemble needs at least two different runs; got ${members.map((m) => m.id).join(', ') || 'none'}`);
   }
-  const unfinished = members.filter((m) => m.status !== 'done');
+  const unfinished = members.filter((m) => !hasUsableCheckpoint(m));
   if (unfinished.length > 0) {
-    throw new AppError('CONFLICT', `only finished runs can be averaged: ${unfinished.map((m) => `${m.id} is ${m.status}`).join('; ')}`);
+    throw new AppError(
+      'CONFLICT',
+      `only runs with a saved checkpoint can be averaged: ${unfinished.map((m) => `${m.id} is ${m.status}${m.status === 'running' ? '' : ' with no checkpoint'}`).join('; ')}`,
+    );
   }
   const library = libraryClasses(db);
   const classes = members.map((m) => classesOf(m, library).join(','));

@@ -9,7 +9,7 @@ import type { CompareRow, ConfusionAt, EvalSplit, RunEvaluation } from '../../..
 import { AppError } from '../../../shared/errors';
 import type { Db } from '../db/open';
 import { binaryMetrics, calibrationBins, confusionCell, prCurve, rocCurve, youdenThreshold } from '../stats/metrics';
-import { getRun } from '../ml/runs/store';
+import { getRun, hasUsableCheckpoint } from '../ml/runs/store';
 import { bootstrapIntervals } from '../stats/intervals';
 
 export interface RunScores {
@@ -106,8 +106,13 @@ export function confusionAt(s: RunScores, threshold: number): ConfusionAt {
 
 /** Why a run cannot be scored on the split, or null when it can. */
 export function unscorable(run: RunInfo, s: RunScores, split: EvalSplit): string | null {
-  if (run.status !== 'done') return `${run.status}: only finished runs are compared`;
-  if (s.labels.length === 0) return `no predictions on labelled ${split} images`;
+  if (!hasUsableCheckpoint(run)) {
+    const early = run.status === 'interrupted' || run.status === 'cancelled' ? ' before its first checkpoint' : '';
+    return `${run.status}${early}: only finished runs, or runs stopped after saving a checkpoint, are compared`;
+  }
+  if (s.labels.length === 0) {
+    return run.status === 'done' ? `no predictions on labelled ${split} images` : `${run.status} before it scored the ${split} split (only its validation scores were saved)`;
+  }
   return null;
 }
 

@@ -39,8 +39,23 @@ export function schemaVersion(db: Db): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
 
-/** Applies every pending migration in one transaction; refuses a database from a newer version. */
+/**
+ * Applies every pending migration in one transaction; refuses a database from a newer version. Foreign
+ * keys are off while migrating (SQLite's way to rebuild a table: dropping a parent table with them on
+ * would cascade to its children) and checked before the commit; on again afterwards.
+ */
 export function migrate(db: Db, migrations: readonly Migration[]): void {
+  const foreignKeys = db.pragma('foreign_keys', { simple: true }) as number;
+  // the pragma is a no-op inside a transaction, so it is switched before BEGIN
+  if (schemaVersion(db) < migrations.length) db.pragma('foreign_keys = OFF');
+  try {
+    migrateInTransaction(db, migrations);
+  } finally {
+    if (foreignKeys === 1) db.pragma('foreign_keys = ON');
+  }
+}
+
+function migrateInTransaction(db: Db, migrations: readonly Migration[]): void {
   const target = migrations.length;
   // BEGIN IMMEDIATE: two processes opening a new library at once must not both migrate it.
   const run = db.transaction(() => {
@@ -57,7 +72,11 @@ export function migrate(db: Db, migrations: readonly Migration[]): void {
       if (!migration) throw new Error(`migration ${v + 1} is missing`);
       db.exec(migration.sql);
     }
-    if (current < target) db.pragma(`user_version = ${target}`);
+    if (current < target) {
+      const broken = db.pragma('foreign_key_check') as unknown[];
+      if (broken.length > 0) throw new Error(`migration to version ${target} left ${broken.length} rows whose foreign key points nowhere`);
+      db.pragma(`user_version = ${target}`);
+    }
   });
   run.immediate();
 }

@@ -1,12 +1,13 @@
 /**
  * Long work as jobs: `start` returns an id at once; the work pushes throttled `job.progress` events and ends
  * with exactly one `job.finished` (done, failed or cancelled). Every job is a row in SQLite, so a job that
- * was running when its process died is found and marked failed at the next start.
+ * was running when its process died is found and marked interrupted whenever jobs are read.
  */
 import { randomUUID } from 'node:crypto';
 import type { EventMessage, JobInfo } from '../../../shared/contract';
 import { toErrorPayload } from '../../../shared/errors';
 import type { Db } from '../db/open';
+import { ownStartKey, processGone } from './process-identity';
 import { throttledProgress } from './progress';
 
 export interface JobContext {
@@ -27,12 +28,20 @@ function isAbort(err: unknown): boolean {
   return err instanceof Error && (err.name === 'AbortError' || (err as { code?: string }).code === 'CANCELLED');
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
+/**
+ * Jobs left 'running' by a process that is gone (a crash, a kill -9, a pid since reused) become
+ * 'interrupted', with the reason. Whatever the job had committed stays (an import's stored rows, the
+ * previous doubts); a re-run completes it.
+ */
+export function markInterruptedJobs(db: Db): void {
+  const stale = db.prepare("SELECT id, pid, pid_start FROM jobs WHERE status = 'running'").all() as Array<{ id: string; pid: number; pid_start: string | null }>;
+  for (const job of stale) {
+    if (!processGone(job.pid, job.pid_start)) continue;
+    db.prepare("UPDATE jobs SET status = 'interrupted', error = ?, finished_at = ? WHERE id = ? AND status = 'running'").run(
+      'interrupted: the process running it stopped (killed, crashed or the machine went down)',
+      new Date().toISOString(),
+      job.id,
+    );
   }
 }
 
@@ -44,26 +53,15 @@ export class JobRunner {
   constructor(db: Db, emit: Emit) {
     this.#db = db;
     this.#emit = emit;
-    this.#markInterrupted();
-  }
-
-  /** Jobs left 'running' by a process that is gone (a crash, a kill) become failed, with the reason. */
-  #markInterrupted(): void {
-    const stale = this.#db.prepare("SELECT id, pid FROM jobs WHERE status = 'running'").all() as Array<{ id: string; pid: number }>;
-    for (const job of stale) {
-      if (job.pid !== process.pid && pidAlive(job.pid)) continue;
-      this.#db
-        .prepare("UPDATE jobs SET status = 'failed', error = ?, finished_at = ? WHERE id = ?")
-        .run('interrupted: the process running it stopped', new Date().toISOString(), job.id);
-    }
+    markInterruptedJobs(db);
   }
 
   start<T>(kind: string, input: unknown, work: (ctx: JobContext) => Promise<T>): string {
     const jobId = randomUUID();
     const controller = new AbortController();
     this.#db
-      .prepare("INSERT INTO jobs (id, kind, status, input, pid, created_at) VALUES (?, ?, 'running', ?, ?, ?)")
-      .run(jobId, kind, JSON.stringify(input ?? null), process.pid, new Date().toISOString());
+      .prepare("INSERT INTO jobs (id, kind, status, input, pid, pid_start, created_at) VALUES (?, ?, 'running', ?, ?, ?, ?)")
+      .run(jobId, kind, JSON.stringify(input ?? null), process.pid, ownStartKey(), new Date().toISOString());
     const report = throttledProgress((p) => this.#emit({ name: 'job.progress', payload: { jobId, kind, ...p } }));
     const promise = (async () => {
       // Let the caller receive the id before the first event.
@@ -105,6 +103,7 @@ export class JobRunner {
   }
 
   list(limit = 100): JobInfo[] {
+    markInterruptedJobs(this.#db);
     const rows = this.#db
       .prepare('SELECT id, kind, status, created_at, finished_at, error FROM jobs ORDER BY created_at DESC LIMIT ?')
       .all(limit) as Array<{ id: string; kind: string; status: JobInfo['status']; created_at: string; finished_at: string | null; error: string | null }>;

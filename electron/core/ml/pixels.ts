@@ -48,10 +48,13 @@ export function pixelCacheDir(cacheDir: string, size: number, mode: ResizeMode):
   return join(cacheDir, 'pixels', `${mode}-${size}`);
 }
 
+export function pixelCacheFile(cacheDir: string, sha256: string, size: number, mode: ResizeMode): string {
+  return join(pixelCacheDir(cacheDir, size, mode), sha256.slice(0, 2), `${sha256}.rgb`);
+}
+
 /** Reads the cached pixels of one image, or decodes and caches them. A corrupt cache entry is rebuilt. */
 export async function cachedRgb(cacheDir: string, src: ImageSource, size: number, mode: ResizeMode): Promise<Uint8Array> {
-  const dir = join(pixelCacheDir(cacheDir, size, mode), src.sha256.slice(0, 2));
-  const file = join(dir, `${src.sha256}.rgb`);
+  const file = pixelCacheFile(cacheDir, src.sha256, size, mode);
   const expected = size * size * 3;
   try {
     const buf = await readFile(file);
@@ -81,19 +84,29 @@ export async function loadPixels(
   const out: Uint8Array[] = new Array<Uint8Array>(sources.length);
   let next = 0;
   let done = 0;
+  let failed = false;
   const worker = async (): Promise<void> => {
-    while (next < sources.length) {
+    while (next < sources.length && !failed) {
       throwIfAborted(opts.signal);
       const i = next++;
       const src = sources[i];
       if (!src) continue;
-      out[i] = await cachedRgb(cacheDir, src, size, mode);
+      try {
+        out[i] = await cachedRgb(cacheDir, src, size, mode);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
       done++;
       opts.onProgress?.(done, sources.length);
     }
   };
   const n = Math.max(1, Math.min(opts.concurrency ?? 4, sources.length));
-  await Promise.all(Array.from({ length: n }, worker));
+  // every decode in flight ends before the error leaves: a caller that cleans up after a failure then
+  // finds no write still coming
+  const settled = await Promise.allSettled(Array.from({ length: n }, worker));
+  const rejected = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (rejected) throw rejected.reason;
   return out;
 }
 

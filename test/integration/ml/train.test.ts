@@ -121,7 +121,7 @@ describe('training engine (wasm)', () => {
     assert.notDeepEqual(c, a);
   });
 
-  test('cancel stops the run within a batch: status cancelled, the epochs so far kept; error findings warn', async () => {
+  test('cancel stops the run within a batch: status cancelled, the epochs and the best checkpoint with its scores kept; error findings warn', async () => {
     // an unresolved error finding and a dismissed one: training warns about the first and goes on
     const audit = t.lib.db.prepare("INSERT INTO audits (created_at, seconds, images) VALUES ('now', 0, 0)").run().lastInsertRowid;
     const finding = t.lib.db.prepare("INSERT INTO findings (audit_id, key, kind, severity, message, detail) VALUES (?, ?, 'label-conflict', 'error', ?, '{}')");
@@ -147,7 +147,10 @@ describe('training engine (wasm)', () => {
     const epochs = runEpochs(t.lib.db, run.id);
     // the epoch that triggered the cancel is kept; the one in flight stops within a batch and is not recorded
     assert.ok(epochs.length >= 1 && epochs.length <= cancelledAt + 1, `${epochs.length} epochs after cancelling at ${cancelledAt}`);
-    assert.equal(runPredictions(t.lib.db, run.id).length, 0);
+    // what the run saved is kept: its best checkpoint's epoch and that checkpoint's validation scores
+    assert.ok(run.best && run.best.epoch <= epochs.length, 'the best checkpoint is recorded');
+    const scores = runPredictions(t.lib.db, run.id);
+    assert.ok(scores.length > 0 && scores.every((p) => p.split === 'val'), `${scores.length} checkpoint scores, validation only`);
     const job = t.lib.db.prepare('SELECT status FROM jobs WHERE id = ?').get(jobId) as { status: string };
     assert.equal(job.status, 'cancelled');
     await deleteRun(t.lib, run.id);

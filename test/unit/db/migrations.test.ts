@@ -58,3 +58,33 @@ test('foreign keys are enforced', (t) => {
   /FOREIGN KEY/);
   db.close();
 });
+
+test("migration 4 rebuilds runs and jobs for 'interrupted' without losing a run's epochs and predictions", (t) => {
+  const file = join(tempDir('db', t), 'studio.db');
+  const v3 = openDb(file, { migrations: MIGRATIONS.slice(0, 3) });
+  v3.exec(`
+    INSERT INTO sources (id, root, layout, imported_at) VALUES (1, '/data', 'zindi', 'now');
+    INSERT INTO images (id, source_id, path, rel_path, file_name, bytes, mtime_ms, sha256, decode_status, scanned_at, split)
+      VALUES (1, 1, '/data/a.jpg', 'a.jpg', 'a.jpg', 1, 1, 'h', 'ok', 'now', 'val');
+    INSERT INTO runs (id, model, config, backend, device, engine, status, pid, started_at, data_hash, train_images, val_images,
+      weights_source, input_size, best_epoch, best_val_log_loss)
+      VALUES ('r1', 'scratch', '{}', 'wasm', '', 'none', 'running', 12345, 'now', 'd', 10, 5, 'none', 64, 2, 0.5);
+    INSERT INTO epochs (run_id, epoch, stage, loss, acc, val_loss, val_acc, lr, seconds, images_per_second)
+      VALUES ('r1', 1, 1, 0.7, 0.5, 0.7, 0.5, 0.01, 1, 10), ('r1', 2, 1, 0.6, 0.6, 0.5, 0.7, 0.01, 1, 10);
+    INSERT INTO predictions (run_id, image_id, split, probability) VALUES ('r1', 1, 'val', 0.25);
+    INSERT INTO jobs (id, kind, status, input, pid, created_at) VALUES ('j1', 'train', 'running', '{}', 12345, 'now');
+  `);
+  v3.close();
+  const db = openDb(file);
+  t.after(() => db.close());
+  assert.equal(schemaVersion(db), MIGRATIONS.length);
+  assert.equal(db.pragma('foreign_keys', { simple: true }), 1, 'foreign keys are on again after migrating');
+  assert.equal((db.prepare("SELECT COUNT(*) AS n FROM epochs WHERE run_id = 'r1'").get() as { n: number }).n, 2);
+  assert.equal((db.prepare("SELECT COUNT(*) AS n FROM predictions WHERE run_id = 'r1'").get() as { n: number }).n, 1);
+  db.prepare("UPDATE runs SET status = 'interrupted', pid_start = 'x' WHERE id = 'r1'").run();
+  db.prepare("UPDATE jobs SET status = 'interrupted', pid_start = 'x' WHERE id = 'j1'").run();
+  // the children still cascade from the rebuilt parent
+  db.prepare("DELETE FROM runs WHERE id = 'r1'").run();
+  assert.equal((db.prepare('SELECT COUNT(*) AS n FROM epochs').get() as { n: number }).n, 0);
+  assert.equal((db.prepare('SELECT COUNT(*) AS n FROM predictions').get() as { n: number }).n, 0);
+});

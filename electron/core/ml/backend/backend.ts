@@ -232,6 +232,11 @@ export async function probeBackends(): Promise<DoctorBackends> {
   return { backends, wasm: { simd, threads }, cuda: await detectCuda() };
 }
 
+/** Whether a native TensorFlow package is installed ('auto' tries it before wasm); nothing is loaded. */
+export function nativeBackendInstalled(): boolean {
+  return isInstalled(PACKAGES['tensorflow-cpu']) || isInstalled(PACKAGES['tensorflow-gpu']);
+}
+
 function isInstalled(pkg: string): boolean {
   try {
     nodeRequire.resolve(pkg);

@@ -13,7 +13,8 @@ import { batchTensor } from '../augment';
 import { decodeRgb } from '../pixels';
 import { loadModel } from '../model-io';
 import type { Engine } from './engine';
-import { getRun } from '../runs/store';
+import { scoreLateSplits } from './checkpoint-scores';
+import { getRun, hasUsableCheckpoint } from '../runs/store';
 import { refuseEnsemble } from '../../compare/ensemble';
 import { readCheckpointInfo, runDir, type CheckpointInfo } from '../runs/checkpoint';
 
@@ -116,7 +117,11 @@ export interface SubmissionResult {
  */
 export async function writeSubmission(lib: Library, runRef: string, outFile: string): Promise<SubmissionResult> {
   const run = getRun(lib.db, runRef);
-  if (run.status !== 'done') throw new AppError('CONFLICT', `run ${run.id} is ${run.status}; a submission needs a finished run`);
+  if (!hasUsableCheckpoint(run)) {
+    throw new AppError('CONFLICT', `run ${run.id} is ${run.status}${run.status === 'running' ? '' : ' with no saved checkpoint'}; a submission needs a finished run or a checkpoint`);
+  }
+  // a run stopped early scores the submission rows with its best checkpoint now
+  await scoreLateSplits(lib, run.id, ['submission']);
   const source = lib.db
     .prepare('SELECT id, sample_submission FROM sources WHERE sample_submission IS NOT NULL ORDER BY id DESC LIMIT 1')
     .get() as { id: number; sample_submission: string } | undefined;

@@ -8,14 +8,12 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { AppError } from '../../../../shared/errors';
-import type { Library } from '../../library';
 import { MODEL_JSON, saveModel } from '../model-io';
 import type { Preprocessing } from '../models/types';
 import type { ResizeMode } from '../pixels';
 
-export function runDir(lib: Library, runId: string): string {
-  return join(lib.modelsDir, runId);
-}
+/** models/<run-id>; defined beside the runs table (runs/store.ts) so deleting a run loads no TensorFlow.js. */
+export { runDir } from './store';
 
 /** What predict needs to use a checkpoint: written as run.json beside model.json. */
 export interface CheckpointInfo {

@@ -3,10 +3,14 @@
  * predictions tables. Only the main thread writes here; the training worker sends messages.
  */
 import { createHash } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { RunInfo, RunEpoch } from '../../../../shared/contract';
 import { AppError } from '../../../../shared/errors';
 import { currentSplit } from '../../dataset/split';
 import type { Db } from '../../db/open';
+import type { Library } from '../../library';
+import { ownStartKey, processGone } from '../../jobs/process-identity';
 
 export interface TrainItem {
   id: number;
@@ -100,11 +104,11 @@ export interface NewRun {
 
 export function createRun(db: Db, r: NewRun): void {
   db.prepare(
-    `INSERT INTO runs (id, model, config, backend, device, engine, status, job_id, pid, started_at, split_seed, data_hash,
+    `INSERT INTO runs (id, model, config, backend, device, engine, status, job_id, pid, pid_start, started_at, split_seed, data_hash,
        train_images, val_images, weights_source, input_size)
-     VALUES (?, ?, ?, ?, '', '', 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+     VALUES (?, ?, ?, ?, '', '', 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   ).run(
-    r.id, r.model, JSON.stringify(r.config), r.backend, r.jobId, process.pid, new Date().toISOString(), r.set.splitSeed,
+    r.id, r.model, JSON.stringify(r.config), r.backend, r.jobId, process.pid, ownStartKey(), new Date().toISOString(), r.set.splitSeed,
     r.set.dataHash, r.set.train.length, r.set.val.length, r.weightsSource, r.inputSize,
   );
 }
@@ -139,20 +143,42 @@ export function insertPredictions(db: Db, runId: string, rows: ReadonlyArray<{ i
   })();
 }
 
+/**
+ * A running run saved a new best checkpoint: the run's best is that epoch and its predictions are the
+ * checkpoint's (the validation rows it scored; those of an older checkpoint are dropped), in one
+ * transaction, so a run killed at any moment holds a checkpoint, its epoch and its scores together.
+ */
+export function recordCheckpoint(
+  db: Db,
+  runId: string,
+  best: { epoch: number; valAuc: number | null; valLogLoss: number },
+  rows: ReadonlyArray<{ imageId: number; split: string; probability: number }>,
+): void {
+  db.transaction(() => {
+    db.prepare('UPDATE runs SET best_epoch = ?, best_val_auc = ?, best_val_log_loss = ? WHERE id = ?').run(best.epoch, best.valAuc, best.valLogLoss, runId);
+    db.prepare('DELETE FROM predictions WHERE run_id = ?').run(runId);
+    insertPredictions(db, runId, rows);
+  })();
+}
+
 export interface RunEnd {
-  status: 'done' | 'failed' | 'cancelled';
+  status: 'done' | 'failed' | 'cancelled' | 'interrupted';
   seconds: number;
   best: { epoch: number; valAuc: number | null; valLogLoss: number } | null;
   imagesPerSecond: number | null;
   error: string | null;
 }
 
+/**
+ * Ends a run. A best of null keeps the checkpoint recorded while it ran (a run that failed or was
+ * cancelled after saving one still has it, its epochs and its validation scores).
+ */
 export function finishRun(db: Db, id: string, end: RunEnd): void {
   db.prepare(
-    `UPDATE runs SET status = ?, finished_at = ?, seconds = ?, best_epoch = ?, best_val_auc = ?, best_val_log_loss = ?,
-       images_per_second = ?, error = ? WHERE id = ?`,
+    `UPDATE runs SET status = ?, finished_at = ?, seconds = ?, best_epoch = coalesce(?, best_epoch), best_val_auc = CASE WHEN ? THEN ? ELSE best_val_auc END,
+       best_val_log_loss = coalesce(?, best_val_log_loss), images_per_second = ?, error = ? WHERE id = ?`,
   ).run(
-    end.status, new Date().toISOString(), end.seconds, end.best?.epoch ?? null, end.best?.valAuc ?? null,
+    end.status, new Date().toISOString(), end.seconds, end.best?.epoch ?? null, end.best ? 1 : 0, end.best?.valAuc ?? null,
     end.best?.valLogLoss ?? null, end.imagesPerSecond, end.error, id,
   );
 }
@@ -207,30 +233,58 @@ function toRunInfo(r: RunRecord): RunInfo {
   };
 }
 
-/** Runs left 'running' by a process that is gone become failed (the worker died with it). */
+/**
+ * Whether a run's best checkpoint and its scores can be used (compared, averaged, submitted): a finished
+ * run, or one stopped early (cancelled, or interrupted by a kill or a crash) after it saved a checkpoint.
+ */
+export function hasUsableCheckpoint(run: Pick<RunInfo, 'status' | 'best'>): boolean {
+  return run.status === 'done' || ((run.status === 'interrupted' || run.status === 'cancelled') && run.best !== null);
+}
+
+/**
+ * Of `runIds` (default: every run), those stopped early with a checkpoint that have no scores on `split`
+ * yet: checkpoint-scores.ts scores them with their checkpoint when a reader needs that split.
+ */
+export function runsLackingSplit(db: Db, split: 'test' | 'submission', runIds?: readonly string[]): string[] {
+  markInterruptedRuns(db);
+  const rows = db
+    .prepare(
+      `SELECT r.id FROM runs r WHERE r.status IN ('interrupted', 'cancelled') AND r.best_epoch IS NOT NULL AND r.model != 'ensemble'
+         AND NOT EXISTS (SELECT 1 FROM predictions p WHERE p.run_id = r.id AND p.split = ?)
+         AND EXISTS (SELECT 1 FROM images i WHERE i.split = ? AND i.excluded = 0 AND i.missing = 0) ORDER BY r.id`,
+    )
+    .all(split, split) as Array<{ id: string }>;
+  const ids = rows.map((r) => r.id);
+  return runIds === undefined ? ids : ids.filter((id) => runIds.includes(id));
+}
+
+export const INTERRUPTED = 'the process running it stopped (killed, crashed or the machine went down)';
+
+/**
+ * Runs left 'running' by a process that is gone (its pid is free, or taken by a process that started
+ * later) become 'interrupted' at once: they keep their epochs, their best checkpoint and its scores.
+ * Called wherever runs are read, so no reader ever sees a dead run as running.
+ */
 export function markInterruptedRuns(db: Db): void {
-  const stale = db.prepare("SELECT id, pid FROM runs WHERE status = 'running'").all() as Array<{ id: string; pid: number }>;
+  const stale = db.prepare("SELECT id, pid, pid_start, started_at FROM runs WHERE status = 'running'").all() as Array<{
+    id: string; pid: number; pid_start: string | null; started_at: string;
+  }>;
   for (const r of stale) {
-    let alive = r.pid === process.pid;
-    if (!alive) {
-      try {
-        process.kill(r.pid, 0);
-        alive = true;
-      } catch {
-        alive = false;
-      }
-    }
-    if (!alive) {
-      db.prepare("UPDATE runs SET status = 'failed', error = ?, finished_at = ? WHERE id = ?").run('interrupted: the process running it stopped', new Date().toISOString(), r.id);
-    }
+    if (!processGone(r.pid, r.pid_start)) continue;
+    const seconds = Math.max(0, (Date.now() - Date.parse(r.started_at)) / 1000);
+    db.prepare("UPDATE runs SET status = 'interrupted', error = ?, finished_at = ?, seconds = coalesce(seconds, ?) WHERE id = ? AND status = 'running'").run(
+      `interrupted: ${INTERRUPTED}`, new Date().toISOString(), Number.isFinite(seconds) ? seconds : null, r.id,
+    );
   }
 }
 
 export function listRuns(db: Db): RunInfo[] {
+  markInterruptedRuns(db);
   return (db.prepare('SELECT * FROM runs ORDER BY started_at, id').all() as RunRecord[]).map(toRunInfo);
 }
 
 export function getRun(db: Db, id: string): RunInfo {
+  markInterruptedRuns(db);
   const exact = db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRecord | undefined;
   if (exact) return toRunInfo(exact);
   // a prefix, as people type the first characters of an id (compared as text: '%' and '_' are not wildcards)
@@ -262,10 +316,24 @@ export function runPredictions(db: Db, id: string): Array<{ imageId: number; spl
 
 /** Deletes the run's rows (epochs and predictions cascade); its folder is the caller's to remove. */
 export function deleteRunRows(db: Db, id: string): void {
+  markInterruptedRuns(db);
   const run = db.prepare('SELECT status, pid FROM runs WHERE id = ?').get(id) as { status: string; pid: number } | undefined;
   if (!run) throw new AppError('NOT_FOUND', `no run '${id}' in this library`);
   if (run.status === 'running') {
     throw new AppError('CONFLICT', `run ${id} is still running (process ${run.pid}): cancel it first`);
   }
   db.prepare('DELETE FROM runs WHERE id = ?').run(id);
+}
+
+/** models/<run-id>: the run's best checkpoint. */
+export function runDir(lib: Library, runId: string): string {
+  return join(lib.modelsDir, runId);
+}
+
+/** Deletes a run's rows and its models/<run-id>/ folder (no TensorFlow.js needed). */
+export async function deleteRun(lib: Library, id: string): Promise<string> {
+  const run = getRun(lib.db, id);
+  deleteRunRows(lib.db, run.id);
+  await rm(runDir(lib, run.id), { recursive: true, force: true });
+  return run.id;
 }

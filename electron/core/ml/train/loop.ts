@@ -40,8 +40,8 @@ export interface FitHooks {
   cancelled(): boolean;
   progress(phase: string, done: number, total: number, metrics?: Record<string, number>): void;
   epoch(row: RunEpoch): void;
-  /** After an epoch that beat the best so far (the model holds that epoch's weights). */
-  improved?(epoch: number): Promise<void>;
+  /** After an epoch that beat the best so far (the model holds that epoch's weights), with its validation probabilities. */
+  improved?(best: Best, valProbs: Float32Array): Promise<void>;
 }
 
 export interface Best {
@@ -228,7 +228,7 @@ export async function fit(model: tf.LayersModel, data: FitData, opts: FitOptions
         disposeSnapshot(bestWeights);
         bestWeights = snapshotWeights(model);
         sinceBest = 0;
-        await hooks.improved?.(epochNo);
+        await hooks.improved?.(best, valProbs);
       } else if (++sinceBest >= opts.patience) {
         break;
       }

@@ -59,6 +59,8 @@ export type RunMessage =
   | { type: 'progress'; phase: string; done: number; total: number; metrics?: Record<string, number> }
   | { type: 'epoch'; row: RunEpoch }
   | { type: 'predictions'; rows: PredictionRow[] }
+  /** A new best checkpoint is on disk: its epoch and the predictions it made so far (validation at least). */
+  | { type: 'checkpoint'; best: Best; rows: PredictionRow[] }
   | { type: 'finished'; status: 'done' | 'cancelled'; best: Best | null; imagesPerSecond: number | null }
   | { type: 'failed'; error: ErrorPayload };
 

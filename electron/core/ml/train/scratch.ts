@@ -67,7 +67,11 @@ export async function runScratch(job: RunJob, io: RunIo, env: { backend: string;
         cancelled: () => io.cancelled(),
         progress,
         epoch: (row) => io.post({ type: 'epoch', row }),
-        improved: () => saveCheckpoint(model, job, 'unit'),
+        // the checkpoint first, then its scores: a run killed in between still has a checkpoint to use
+        improved: async (best, valProbs) => {
+          await saveCheckpoint(model, job, 'unit');
+          io.post({ type: 'checkpoint', best, rows: predictionRows(val, 'val', valProbs) });
+        },
       },
     );
     const imagesPerSecond = result.trainSeconds > 0 ? result.trainImages / result.trainSeconds : null;

@@ -6,31 +6,36 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { TrainInput } from '../../../../shared/contract';
 import { AppError, type ErrorPayload } from '../../../../shared/errors';
 import type { JobContext, JobRunner } from '../../jobs/runner';
 import type { Library } from '../../library';
-import { clearPixelCache } from '../pixels';
+import { nativeBackendInstalled } from '../backend/backend';
+import { clearPixelCache, pixelCacheFile } from '../pixels';
 import { clearFeatureCache } from '../inference/features';
+import { ARCHITECTURES } from '../models';
 import { TRANSFER_MODELS, type ModelName, type TransferModelName } from '../models/types';
 import {
   createRun,
-  deleteRunRows,
+  deleteRun,
   finishRun,
   getRun,
   insertEpoch,
   insertPredictions,
   markInterruptedRuns,
+  recordCheckpoint,
+  runDir,
   setRunEnvironment,
   trainingSet,
   unresolvedErrorFindings,
+  type TrainingSet,
 } from '../runs/store';
 import { resolveConfig, type TrainConfig } from './config';
+import { cacheFolders, removeCachesSince } from './caches';
 import { executeRun } from './execute';
-import { runDir } from '../runs/checkpoint';
+import { currentMachine, preflight } from './preflight';
 import type { RunIo, RunJob, RunMessage } from './run';
 import { fetchHint, findNsfwjs, weightsStatus } from '../weights';
 import { trainWorkerUrl } from './worker-url';
@@ -77,10 +82,33 @@ export function checkWeights(config: TrainConfig, weightsDir?: string): void {
   }
 }
 
+/** The pre-flight estimate (preflight.ts) on this machine, before anything is decoded or cached. */
+function checkFits(lib: Library, config: TrainConfig, set: TrainingSet): void {
+  const fromPixels = config.model === 'scratch' || (config.fineTuneLayers > 0 && config.engine === 'tfjs');
+  const all = [...set.train, ...set.val, ...set.test, ...set.submission];
+  const uncached = fromPixels ? all.filter((i) => !existsSync(pixelCacheFile(lib.cacheDir, i.sha256, config.inputSize, config.resize))).length : 0;
+  const wasm = config.backend === 'wasm' || (config.backend === 'auto' && !nativeBackendInstalled());
+  const machine = currentMachine(lib.cacheDir, wasm, wasm ? 'wasm' : config.backend === 'auto' ? 'tensorflow' : config.backend);
+  const planned = {
+    model: config.model,
+    inputSize: config.inputSize,
+    batchSize: config.batchSize,
+    optimizer: config.optimizer,
+    fromPixels,
+    trainsNetwork: fromPixels,
+    images: all.length,
+    uncached,
+  };
+  preflight(planned, machine, ARCHITECTURES[config.model].minInputSize);
+}
+
 function newRunId(model: string): string {
   const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
   return `${t}-${model}-${randomBytes(2).toString('hex')}`;
 }
+
+/** Deleting a run needs no TensorFlow.js: it lives in runs/store.ts (re-exported for the callers of this module). */
+export { deleteRun };
 
 function spawnWorker(job: RunJob, onMessage: (m: RunMessage) => void, signal: AbortSignal): Promise<void> {
   const cancel = new SharedArrayBuffer(4);
@@ -115,6 +143,7 @@ export function startTraining(lib: Library, runner: JobRunner, input: TrainInput
   const config = resolveConfig(input);
   checkWeights(config, opts.weightsDir);
   const set = trainingSet(lib.db);
+  checkFits(lib, config, set);
   const warnings = unresolvedErrorFindings(lib.db).map((f) => `${f.kind}: ${f.message}`);
   markInterruptedRuns(lib.db);
   const runId = newRunId(config.model);
@@ -153,6 +182,9 @@ export function startTraining(lib: Library, runner: JobRunner, input: TrainInput
       case 'predictions':
         insertPredictions(db, runId, m.rows);
         break;
+      case 'checkpoint':
+        recordCheckpoint(db, runId, m.best, m.rows);
+        break;
       case 'finished':
         finishRun(db, runId, { status: m.status, seconds: (Date.now() - started) / 1000, best: m.best, imagesPerSecond: m.imagesPerSecond, error: null });
         break;
@@ -164,6 +196,7 @@ export function startTraining(lib: Library, runner: JobRunner, input: TrainInput
   };
   const jobId = runner.start('train', { runId, ...input }, async (ctx) => {
     const failure: { error: ErrorPayload | null } = { error: null };
+    const cachesBefore = cacheFolders(lib.cacheDir);
     const onMessage = (m: RunMessage): void => {
       if (m.type === 'failed') failure.error = m.error;
       record(ctx, m);
@@ -181,21 +214,17 @@ export function startTraining(lib: Library, runner: JobRunner, input: TrainInput
       if (getRun(lib.db, runId).status === 'running') {
         finishRun(lib.db, runId, { status: 'failed', seconds: (Date.now() - started) / 1000, best: null, imagesPerSecond: null, error: message });
       }
+      await removeCachesSince(lib.cacheDir, cachesBefore);
       throw err;
     }
-    if (failure.error !== null) throw new AppError(failure.error.code, failure.error.message);
+    if (failure.error !== null) {
+      await removeCachesSince(lib.cacheDir, cachesBefore);
+      throw new AppError(failure.error.code, failure.error.message);
+    }
     return getRun(lib.db, runId);
   });
   lib.db.prepare('UPDATE runs SET job_id = ? WHERE id = ?').run(jobId, runId);
   return { runId, jobId, config, warnings };
-}
-
-/** Deletes a run's rows and its models/<run-id>/ folder. */
-export async function deleteRun(lib: Library, id: string): Promise<string> {
-  const run = getRun(lib.db, id);
-  deleteRunRows(lib.db, run.id);
-  await rm(runDir(lib, run.id), { recursive: true, force: true });
-  return run.id;
 }
 
 /** Removes the preprocessed pixels and the frozen-base features (both rebuilt on demand). */

@@ -302,6 +302,13 @@ export async function runTransfer(job: RunJob, io: RunIo, env: { backend: string
       copyWeightsByName(base, classifier);
       copyWeightsByName(headModel, classifier);
       foldStandardization(classifier, stats);
+      const headRows = (): Promise<PredictionRow[]> =>
+        rowsFrom(job.items, (split) => predictProbabilities(headModel, slices[split].length, (idx) => featureTensor(slices[split], idx, dim), 256));
+      if (cfg.fineTuneLayers > 0 && stage1.best !== null) {
+        // stage 2 is the slow part: stage 1's model is the run's checkpoint until stage 2 beats it
+        await saveCheckpoint(classifier, job, preprocessing);
+        io.post({ type: 'checkpoint', best: stage1.best, rows: await headRows() });
+      }
       // ---- stage 2: the top of the base, on cached activations where ONNX Runtime made them, else pixels
       let stage2: Stage2Result | 'cancelled' | null = null;
       if (cfg.fineTuneLayers > 0) {
