@@ -8,6 +8,7 @@ import { reportFileName, submissionFileName, writeReportFile, writeSubmissionFil
 import type { CoreSession } from '../server/session';
 import type { CallReply, SaveResult } from '../preload/bridge';
 import { toErrorPayload } from '../../shared/errors';
+import { describeValidation } from '../../shared/validation-text';
 
 const SaveRequestSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('submission'), runId: z.string().min(1).max(128) }),
@@ -15,8 +16,8 @@ const SaveRequestSchema = z.discriminatedUnion('kind', [
 ]);
 
 export async function handleSave(window: BrowserWindow | null, session: CoreSession, input: unknown): Promise<CallReply> {
-  const parsed = SaveRequestSchema.safeParse(input);
-  if (!parsed.success) return { ok: false, error: { code: 'BAD_INPUT', message: `shell.save: ${parsed.error.message}` } };
+  const parsed = SaveRequestSchema.safeParse(input, { reportInput: true });
+  if (!parsed.success) return { ok: false, error: { code: 'BAD_INPUT', message: describeValidation(parsed.error.issues) } };
   const request = parsed.data;
   const csv = request.kind === 'submission';
   const options = {
