@@ -127,8 +127,14 @@ export type Stats = z.infer<typeof Stats>;
 export const BadRow = z.object({
   line: z.number().int(),
   file: z.string(),
-  kind: z.enum(['unknown-label', 'duplicate-row']),
+  /** missing-file: the row names an image that is in no imported folder (it is skipped). */
+  kind: z.enum(['unknown-label', 'duplicate-row', 'missing-file']),
+  /** The whole sentence, starting with the CSV's name and line ("labels.csv line 4: target 'yes' is not 0 or 1"). */
   message: z.string(),
+  /** The CSV's file name. */
+  csv: z.string(),
+  /** For missing-file: the folder the image was looked for in. */
+  folder: z.string().nullable(),
 });
 export type BadRow = z.infer<typeof BadRow>;
 
@@ -154,7 +160,13 @@ export const ImportSummary = z.object({
   submission: z.number().int(),
   unlabelled: z.number().int(),
   unreadable: z.number().int(),
+  /** Rows of the sample submission (0 without one), and how many of them name no file (Zindi's 509 vs 315 present). */
+  sampleRows: z.number().int(),
+  sampleRowsWithoutFile: z.number().int(),
+  /** Every bad row, each with its sentence (also for the rows counted in `notes`). */
   badRows: z.array(BadRow),
+  /** What a person must know, each said once: rows naming no file are counted per CSV here, not listed one by one. */
+  notes: z.array(z.string()),
   classes: z.array(z.string()),
   seconds: z.number(),
 });

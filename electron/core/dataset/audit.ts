@@ -3,6 +3,7 @@
  * transaction. A person's decision on a finding is kept by its stable key, so it survives a re-audit.
  */
 import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { Finding, FindingKind, FindingStatus } from '../../../shared/contract';
 import { AppError } from '../../../shared/errors';
 import type { Db } from '../db/open';
@@ -10,6 +11,7 @@ import { labelDoubtDrafts } from './doubt-findings';
 import { duplicateGroups } from './audit-groups';
 import { fileChecks, groupChecks, outlierChecks, shortcutChecks, type DraftFinding } from './audit-checks';
 import { allImages, type ImageRecord } from './images';
+import { groupMissingRows, missingRowsSentence } from './missing-rows';
 
 export interface AuditResult {
   images: number;
@@ -18,15 +20,32 @@ export interface AuditResult {
   seconds: number;
 }
 
+interface IssueRow {
+  kind: 'unknown-label' | 'duplicate-row' | 'missing-file';
+  line: number;
+  file: string;
+  message: string;
+  csv: string;
+  folder: string | null;
+  root: string;
+  sample_submission: string | null;
+}
+
+/**
+ * The import's bad CSV rows as findings: one per unknown label or repeated row; the rows that name no file
+ * as one `missing-file` warning per CSV (Zindi's sample submission lists 509 images where 315 may be present:
+ * that is one fact, not 194 errors), every row in its detail.
+ */
 function importIssueChecks(db: Db, images: readonly ImageRecord[]): { drafts: DraftFinding[]; named: Set<number> } {
   const issues = db
-    .prepare('SELECT ii.*, s.root FROM import_issues ii JOIN sources s ON s.id = ii.source_id ORDER BY ii.source_id, ii.line')
-    .all() as Array<{ kind: 'unknown-label' | 'duplicate-row'; line: number; file: string; message: string; root: string }>;
+    .prepare('SELECT ii.*, s.root, s.sample_submission FROM import_issues ii JOIN sources s ON s.id = ii.source_id ORDER BY ii.source_id, ii.line')
+    .all() as IssueRow[];
   const named = new Set<number>();
-  const drafts = issues.map((issue): DraftFinding => {
+  const drafts: DraftFinding[] = [];
+  for (const issue of issues.filter((i) => i.kind !== 'missing-file')) {
     const matches = images.filter((i) => i.rel_path === issue.file || i.file_name === issue.file);
     if (issue.kind === 'unknown-label') for (const m of matches) named.add(m.id);
-    return {
+    drafts.push({
       kind: issue.kind,
       severity: issue.kind === 'unknown-label' ? 'error' : 'warning',
       images: matches,
@@ -34,8 +53,25 @@ function importIssueChecks(db: Db, images: readonly ImageRecord[]): { drafts: Dr
       message: issue.message,
       detail: { line: issue.line, file: issue.file },
       key: `${issue.kind}:${issue.root}:${issue.file}:${issue.line}`,
-    };
-  });
+    });
+  }
+  const missing = issues.filter((i) => i.kind === 'missing-file');
+  const roots = [...new Set(missing.map((i) => i.root))];
+  for (const root of roots) {
+    const ofRoot = missing.filter((i) => i.root === root);
+    const sample = ofRoot[0]?.sample_submission ?? null;
+    for (const g of groupMissingRows(ofRoot, (csv) => sample !== null && basename(sample) === csv)) {
+      drafts.push({
+        kind: 'missing-file',
+        severity: 'warning',
+        images: [],
+        extraNames: g.rows.map((r) => r.image),
+        message: missingRowsSentence(g),
+        detail: { csv: g.csv, folder: g.folder, count: g.rows.length, sampleSubmission: g.sample, rows: g.rows },
+        key: `missing-file:csv:${root}:${g.csv}`,
+      });
+    }
+  }
   return { drafts, named };
 }
 

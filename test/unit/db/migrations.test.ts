@@ -58,3 +58,19 @@ test('foreign keys are enforced', (t) => {
   /FOREIGN KEY/);
   db.close();
 });
+
+test('0004: an older library\'s "has no file" rows become missing-file rows with their CSV and folder', (t) => {
+  const file = join(tempDir('db', t), 'studio.db');
+  const v3 = openDb(file, { migrations: MIGRATIONS.slice(0, 3) });
+  v3.prepare("INSERT INTO sources (id, root, layout, imported_at) VALUES (1, '/data/images', 'zindi', 'now')").run();
+  const insert = v3.prepare('INSERT INTO import_issues (source_id, kind, line, file, message) VALUES (1, ?, ?, ?, ?)');
+  insert.run('unknown-label', 8, 'gone.jpg', "SampleSubmission.csv line 8: image 'gone.jpg' has no file in /data/test_images");
+  insert.run('unknown-label', 4, 'p2.jpg', "labels.csv line 4: target 'yes' is not 0 or 1");
+  v3.close();
+  const db = openDb(file, { migrations: MIGRATIONS.slice(0, 4) });
+  assert.deepEqual(db.prepare('SELECT kind, line, csv, folder FROM import_issues ORDER BY line').all(), [
+    { kind: 'unknown-label', line: 4, csv: 'labels.csv', folder: null },
+    { kind: 'missing-file', line: 8, csv: 'SampleSubmission.csv', folder: '/data/test_images' },
+  ]);
+  db.close();
+});
