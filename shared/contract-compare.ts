@@ -154,6 +154,54 @@ export const DoubtsResult = z.object({
 });
 export type DoubtsResult = z.infer<typeof DoubtsResult>;
 
+/**
+ * How the Zindi submission treats sample rows the run has no probability for (the sample lists an image with
+ * no file, or one excluded or unreadable): refuse (neither), write `fill` for each (stated in a note next to
+ * the CSV), or leave them out (`partial`). The CLI's --fill / --partial and the serve route's ?fill= /
+ * ?partial=1 parse through this schema.
+ */
+const submissionChoice = {
+  fill: z.number().min(0).max(1).optional(),
+  partial: z.boolean().optional(),
+};
+const oneChoice = (o: { fill?: number | undefined; partial?: boolean | undefined }): boolean => !(o.fill !== undefined && o.partial === true);
+const ONE_CHOICE = 'Choose one: fill the rows without a prediction with a probability, or leave them out (partial), not both';
+export const SubmissionOptions = z.object(submissionChoice).refine(oneChoice, { message: ONE_CHOICE });
+export type SubmissionOptions = z.infer<typeof SubmissionOptions>;
+
+export const MISSING_PREDICTION_REASONS = ['no-file', 'file-gone', 'excluded', 'unreadable', 'not-predicted'] as const;
+export const MissingPredictionReason = z.enum(MISSING_PREDICTION_REASONS);
+export type MissingPredictionReason = z.infer<typeof MissingPredictionReason>;
+
+/** Which sample rows a run can write, and why the others cannot be predicted. */
+export const SubmissionCheck = z.object({
+  runId: z.string(),
+  /** The sample submission's path. */
+  sample: z.string(),
+  /** Rows of the sample that name an image. */
+  rows: z.number().int(),
+  predicted: z.number().int(),
+  /** Rows without a prediction, by reason, each with the first few image names. */
+  missing: z.array(z.object({ reason: MissingPredictionReason, text: z.string(), count: z.number().int(), examples: z.array(z.string()) })),
+  /** One sentence for people: what is missing and why ("194 of the 509 rows have no image file: …"); null when every row is predicted. */
+  summary: z.string().nullable(),
+});
+export type SubmissionCheck = z.infer<typeof SubmissionCheck>;
+
+export const SubmissionResult = z.object({
+  out: z.string(),
+  /** Rows written. */
+  rows: z.number().int(),
+  /** Rows written with the fill probability. */
+  filled: z.number().int(),
+  /** Sample rows left out (partial). */
+  omitted: z.number().int(),
+  /** The companion note next to the CSV (written when a row was filled or left out), else null. */
+  note: z.string().nullable(),
+  sample: z.string(),
+});
+export type SubmissionResult = z.infer<typeof SubmissionResult>;
+
 export const compareMethods = {
   'compare.list': { input: z.object({ split: EvalSplit.default('val') }), output: Comparison },
   'compare.run': { input: z.object({ id: z.string().min(1), split: EvalSplit.default('val') }), output: RunEvaluation },
@@ -183,6 +231,13 @@ export const compareMethods = {
       outDir: z.string().min(1).optional(),
     }),
     output: z.object({ dir: z.string(), files: z.array(z.string()) }),
+  },
+  /** What `submission.write` would write for the run: rows predicted, and the missing ones by reason. */
+  'submission.check': { input: z.object({ id: z.string().min(1) }), output: SubmissionCheck },
+  /** The Zindi CSV (image,target in the sample's order); with missing rows, `fill` or `partial` must be chosen. */
+  'submission.write': {
+    input: z.object({ id: z.string().min(1), out: z.string().min(1), ...submissionChoice }).refine(oneChoice, { message: ONE_CHOICE }),
+    output: SubmissionResult,
   },
   'report.write': {
     input: z.object({ out: z.string().min(1), split: EvalSplit.default('val') }),

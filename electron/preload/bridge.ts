@@ -26,7 +26,8 @@ export interface Bridge {
  * `call` + `onEvent`; `serve` has GET routes for the same files instead.
  */
 export const SHELL_SAVE = 'shell.save';
-export type SaveRequest = { kind: 'submission'; runId: string } | { kind: 'report'; split: 'val' | 'test' };
+/** A submission's `fill` / `partial`: what to do with sample rows the run has no probability for (contract-compare.ts). */
+export type SaveRequest = { kind: 'submission'; runId: string; fill?: number; partial?: boolean } | { kind: 'report'; split: 'val' | 'test' };
 /** `path: null` when the person cancelled the dialog. */
 export interface SaveResult {
   path: string | null;

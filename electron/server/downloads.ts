@@ -1,13 +1,15 @@
 /**
- * Files the app hands a person to keep: a run's Zindi submission CSV and the HTML report. `serve` streams
+ * Files the app hands a person to keep: a run's Zindi submission CSV (and its note when rows were filled or
+ * left out) and the HTML report. `serve` streams
  * them from a temp file (the browser saves them); Electron's main process writes them straight to the path
  * its save dialog returned. Both go through the same core functions the CLI uses.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EvalSplit } from '../../shared/contract-compare';
+import { SubmissionOptions, type EvalSplit } from '../../shared/contract-compare';
 import { AppError } from '../../shared/errors';
+import { describeValidation } from '../../shared/validation-text';
 import type { CoreSession } from './session';
 
 /** Run ids are `<time>-<model>-<hex>`: anything else in the URL (a slash, a '%') is refused before core sees it. */
@@ -29,16 +31,42 @@ export function submissionFileName(runId: string): string {
   return `submission-${runId}.csv`;
 }
 
+export function submissionNoteName(runId: string): string {
+  return `submission-${runId}.note.txt`;
+}
+
 export function reportFileName(split: EvalSplit): string {
   return `mask-studio-report-${split}.html`;
 }
 
-/** Writes the run's submission to `out` (a finished run with predictions for every sample row). */
-export async function writeSubmissionFile(session: CoreSession, runId: string, out: string): Promise<{ out: string; rows: number }> {
-  // Loaded on use: TensorFlow.js comes with predict.ts, and a server that never makes a submission skips it.
-  const { writeSubmission } = await import('../core/ml/inference/predict');
-  const r = await writeSubmission(session.lib, runId, out);
-  return { out: r.out, rows: r.rows };
+/**
+ * The fill / partial choice from a download's query (`?fill=0.5`, `?partial=1`), through the contract's
+ * schema like every other input; a bad value is BAD_INPUT with the schema's sentence.
+ */
+export function parseSubmissionQuery(params: URLSearchParams): SubmissionOptions {
+  const fill = params.get('fill');
+  const partial = params.get('partial');
+  const raw = {
+    ...(fill !== null ? { fill: fill.trim() === '' ? Number.NaN : Number(fill) } : {}),
+    ...(partial !== null ? { partial: partial === '1' || partial === 'true' } : {}),
+  };
+  const parsed = SubmissionOptions.safeParse(raw, { reportInput: true });
+  if (!parsed.success) throw new AppError('BAD_INPUT', describeValidation(parsed.error.issues));
+  return parsed.data;
+}
+
+/** Writes the run's submission to `out` (and its note beside it when rows were filled or left out). */
+export async function writeSubmissionFile(session: CoreSession, runId: string, out: string, options: SubmissionOptions = {}): Promise<{ out: string; rows: number; note: string | null }> {
+  // Loaded on use: a server that never makes a submission skips the CSV reader.
+  const { writeSubmission } = await import('../core/ml/inference/submission');
+  const r = await writeSubmission(session.lib, runId, out, options);
+  return { out: r.out, rows: r.rows, note: r.note };
+}
+
+/** The note of a submission written with these options, at `noteFile` (its CSV goes beside it). */
+export async function writeSubmissionNote(session: CoreSession, runId: string, noteFile: string, options: SubmissionOptions): Promise<void> {
+  const r = await writeSubmissionFile(session, runId, noteFile.replace(/\.note\.txt$/, '.csv'), options);
+  if (r.note === null) throw new AppError('NOT_FOUND', `run ${runId} has a probability for every sample row: its submission needs no note`);
 }
 
 /** Writes the report through the contract's `report.write`, so it is the same file the CLI writes. */

@@ -1,9 +1,10 @@
 /**
  * `mask-studio serve`: the built renderer, `POST /api/call` into the same dispatch() the desktop app uses,
- * events over a WebSocket at /api/events, `GET /api/image/<id>[?size=thumb]`, and two downloads:
- * `GET /api/runs/<id>/submission.csv` and `GET /api/report.html[?split=test]`. Every request needs the
- * token printed at start: `?token=` on the first page load (which moves it into an HttpOnly, SameSite=Strict
- * cookie and drops it from the address bar), the cookie after that, or `Authorization: Bearer` for scripts.
+ * events over a WebSocket at /api/events, `GET /api/image/<id>[?size=thumb]`, and the downloads:
+ * `GET /api/runs/<id>/submission.csv[?fill=P|?partial=1]` (`submission.note.txt`: its note) and
+ * `GET /api/report.html[?split=test]`. Every request needs the token printed at start: `?token=` on the first
+ * page load (which moves it into an HttpOnly, SameSite=Strict cookie and drops it from the address bar), the
+ * cookie after that, or `Authorization: Bearer` for scripts.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -12,7 +13,18 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Library } from '../core/library';
 import { toErrorPayload } from '../../shared/errors';
-import { parseRunId, parseSplit, reportFileName, submissionFileName, viaTempFile, writeReportFile, writeSubmissionFile } from './downloads';
+import {
+  parseRunId,
+  parseSplit,
+  parseSubmissionQuery,
+  reportFileName,
+  submissionFileName,
+  submissionNoteName,
+  viaTempFile,
+  writeReportFile,
+  writeSubmissionFile,
+  writeSubmissionNote,
+} from './downloads';
 import { parseImageId, type ImageSize } from './images';
 import { SECURITY_HEADERS, statusFor } from './security';
 import { CoreSession } from './session';
@@ -185,10 +197,20 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     if (url.pathname === '/api/call' && req.method === 'POST') return handleCall(req, res);
     const image = url.pathname.match(/^\/api\/image\/([^/]*)$/);
     if (image && read) return handleImage(req, res, url, image[1] ?? '');
-    const submission = url.pathname.match(/^\/api\/runs\/([^/]+)\/submission\.csv$/);
+    const submission = url.pathname.match(/^\/api\/runs\/([^/]+)\/submission\.(csv|note\.txt)$/);
     const runId = submission ? parseRunId(submission[1] ?? '') : null;
     if (runId !== null && req.method === 'GET') {
-      return handleDownload(res, submissionFileName(runId), 'text/csv; charset=utf-8', (file) => writeSubmissionFile(session, runId, file));
+      // ?fill=P or ?partial=1 for sample rows without a probability; the note says which rows were treated so
+      const note = submission?.[2] === 'note.txt';
+      return handleDownload(
+        res,
+        note ? submissionNoteName(runId) : submissionFileName(runId),
+        note ? 'text/plain; charset=utf-8' : 'text/csv; charset=utf-8',
+        (file) => {
+          const options = parseSubmissionQuery(url.searchParams);
+          return note ? writeSubmissionNote(session, runId, file, options) : writeSubmissionFile(session, runId, file, options);
+        },
+      );
     }
     if (url.pathname === '/api/report.html' && req.method === 'GET') {
       const split = parseSplit(url.searchParams.get('split'));

@@ -2,8 +2,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join, resolve as resolvePath } from 'node:path';
 import type { RunInfo, TrainInput } from '../../../shared/contract';
+import { SubmissionOptions } from '../../../shared/contract-compare';
 import { AppError } from '../../../shared/errors';
 import { BACKEND_PREFS } from '../../../shared/names';
+import { describeValidation } from '../../../shared/validation-text';
 import { JobRunner } from '../../core/jobs/runner';
 import type { Library } from '../../core/library';
 import { MODEL_NAMES, type ModelName } from '../../core/ml/models/types';
@@ -313,18 +315,46 @@ export const predict: Command = {
   },
 };
 
+/** --fill P / --partial through the contract's schema, so the CLI refuses what the API refuses, in the same words. */
+function submissionOptions(args: ParsedArgs): SubmissionOptions {
+  const fill = stringOpt(args, 'fill');
+  const raw = {
+    ...(fill !== undefined ? { fill: fill.trim() === '' ? Number.NaN : Number(fill) } : {}),
+    ...(boolOpt(args, 'partial') ? { partial: true } : {}),
+  };
+  const parsed = SubmissionOptions.safeParse(raw, { reportInput: true });
+  if (!parsed.success) throw new UsageError(describeValidation(parsed.error.issues).replace(/^The fill probability/, '--fill'));
+  return parsed.data;
+}
+
 export const submission: Command = {
   name: 'submission',
-  usage: 'submission --run ID --out FILE',
-  summary: "write the Zindi submission (image,target in the sample's order) from a run's predictions",
-  options: { run: { type: 'string' }, out: { type: 'string' } },
+  usage: 'submission --run ID --out FILE [--fill P | --partial] | submission --run ID --check',
+  summary:
+    "write the Zindi submission (image,target in the sample's order) from a run's predictions; sample rows without one " +
+    '(no image file, excluded, unreadable) need --fill P (that probability, listed in a note beside the CSV) or --partial (left out); --check says which',
+  options: { run: { type: 'string' }, out: { type: 'string' }, fill: { type: 'string' }, partial: { type: 'boolean' }, check: { type: 'boolean' } },
   async run(ctx, args) {
     const id = stringOpt(args, 'run');
     const out = stringOpt(args, 'out');
+    const options = submissionOptions(args);
+    const { checkSubmission, writeSubmission } = await import('../../core/ml/inference/submission');
+    if (boolOpt(args, 'check')) {
+      if (!id || out !== undefined) throw new UsageError('submission --check needs --run ID (and writes nothing: no --out)');
+      const check = await checkSubmission(ctx.library(false), id);
+      ctx.print(check, () => check.summary ?? `run ${check.runId} has a probability for all ${check.rows} rows of ${check.sample}`);
+      return;
+    }
     if (!id || !out) throw new UsageError('submission needs --run ID and --out FILE');
-    const { writeSubmission } = await import('../../core/ml/inference/predict');
-    const result = await writeSubmission(ctx.library(false), id, out);
-    ctx.print(result, () => `wrote ${result.rows} rows to ${result.out} (in the order of ${result.sample})`);
+    const result = await writeSubmission(ctx.library(false), id, out, options);
+    ctx.print(result, () =>
+      [
+        `wrote ${result.rows} rows to ${result.out} (in the order of ${result.sample})`,
+        ...(result.filled > 0 ? [`  ${result.filled} rows without a probability written as ${String(options.fill)}`] : []),
+        ...(result.omitted > 0 ? [`  ${result.omitted} rows without a probability left out`] : []),
+        ...(result.note !== null ? [`  which rows and why: ${result.note}`] : []),
+      ].join('\n'),
+    );
   },
 };
 

@@ -13,6 +13,7 @@ import { doctorHandlers } from './doctor-handlers';
 import { doubtsHandlers } from './doubts-handlers';
 import { explainHandlers } from './explain-handlers';
 import { reportHandlers } from './report-handlers';
+import { submissionHandlers } from './submission-handlers';
 import { trainingHandlers } from './training-handlers';
 
 export const handlers: HandlerTable<MethodName> = {
@@ -23,6 +24,7 @@ export const handlers: HandlerTable<MethodName> = {
   ...doubtsHandlers,
   ...explainHandlers,
   ...reportHandlers,
+  ...submissionHandlers,
 };
 
 export async function dispatch(ctx: CoreContext, method: string, input: unknown): Promise<unknown> {

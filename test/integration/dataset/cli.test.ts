@@ -30,6 +30,9 @@ test('usage errors exit 2; a missing folder or a CSV without its columns exits 1
   assert.match(unknown.stderr, /unknown command 'frobnicate'/);
   const badFlag = await runCli(['split', '--library', lib, '--bogus']);
   assert.equal(badFlag.code, 2);
+  const badFill = await runCli(['submission', '--run', 'x', '--out', join(dir, 's.csv'), '--fill', '2', '--library', lib]);
+  assert.equal(badFill.code, 2);
+  assert.match(badFill.stderr, /--fill must be at most 1 \(got 2\)/);
 
   const missing = await runCli(['import', join(dir, 'nope'), '--library', lib]);
   assert.equal(missing.code, 1);

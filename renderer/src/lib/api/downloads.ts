@@ -14,7 +14,9 @@ function isSaveResult(v: unknown): v is SaveResult {
 
 function routeOf(request: SaveRequest): { url: string; name: string } {
   if (request.kind === 'submission') {
-    return { url: `api/runs/${encodeURIComponent(request.runId)}/submission.csv`, name: `submission-${request.runId}.csv` };
+    // rows without a probability: filled with one value, or left out (the server refuses otherwise, saying why)
+    const query = request.fill !== undefined ? `?fill=${request.fill}` : request.partial === true ? '?partial=1' : '';
+    return { url: `api/runs/${encodeURIComponent(request.runId)}/submission.csv${query}`, name: `submission-${request.runId}.csv` };
   }
   return { url: `api/report.html?split=${request.split}`, name: `mask-studio-report-${request.split}.html` };
 }
