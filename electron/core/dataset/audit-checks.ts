@@ -139,13 +139,18 @@ export function groupChecks(groups: readonly DuplicateGroup[]): DraftFinding[] {
     const leak = sides.size > 1 || (sides.has('submission') && labelledPool);
     if (leak) {
       // Inside train/val/test a leak inflates the scores a person reads; against the unlabelled submission
-      // set it only means the leaderboard sees a training image again.
+      // set no score here is touched (submission rows are never scored), only the leaderboard's.
       const internal = [...sides].filter((s) => s !== 'submission').length > 1;
+      const where = included.map((i) => `${i.rel_path}: ${i.split === 'unassigned' ? 'labelled' : i.split}`).join(', ');
+      const same = g.kind === 'exact' ? 'identical' : 'near-identical';
       out.push({
         kind: 'split-leak',
         severity: internal ? 'error' : 'warning',
         images: included,
-        message: `${g.kind === 'exact' ? 'identical' : 'near-identical'} images sit in different splits (${included.map((i) => `${i.rel_path}: ${i.split === 'unassigned' ? 'labelled' : i.split}`).join(', ')}): a model is scored on what it trained on`,
+        message: internal
+          ? `${same} images sit in different splits (${where}): a model is scored on what it trained on, so its validation or test score is too good`
+          : `${same} images sit in the labelled set and the submission set (${where}): no score here is affected (submission images are never scored), ` +
+            'but a model that trained on the labelled copy has seen the answer for the submission row, so the leaderboard may flatter it',
         detail: { splits: included.map((i) => ({ image: i.rel_path, split: i.split })) },
         key: `split-leak:${shaKey(included)}`,
       });

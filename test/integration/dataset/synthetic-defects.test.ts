@@ -51,12 +51,27 @@ test('every planted defect is found, nothing clean is flagged, the split leaks n
     }
   }
   assert.equal(byKind('shortcut').length, 0, `no shortcut without one planted: ${JSON.stringify(byKind('shortcut'))}`);
+  // a labelled image against the submission set: nothing here is scored on it, and the message says so
+  for (const leak of byKind('split-leak')) {
+    assert.equal(leak.severity, 'warning');
+    assert.doesNotMatch(leak.message, /scored on what it trained on/);
+    assert.match(leak.message, /sit in the labelled set and the submission set .*no score here is affected/);
+  }
 
   const split = splitLibrary(lib.db, { seed: 1, val: 0.2, test: 0.2 });
   assert.equal(split.leaks, 0);
   runAudit(lib.db);
   const internal = listFindings(lib.db, { kind: 'split-leak' }).filter((f) => f.severity === 'error');
   assert.deepEqual(internal, [], 'no duplicate group spans train/val/test after the split');
+  // forced apart across train and val, a pair does inflate a score: an error that says so
+  const pair = m.planted.find((p) => p.kind === 'exact-duplicate')?.files ?? [];
+  const move = lib.db.prepare('UPDATE images SET split = ? WHERE file_name = ?');
+  move.run('train', pair[0]);
+  move.run('val', pair[1]);
+  runAudit(lib.db);
+  const forced = listFindings(lib.db, { kind: 'split-leak' }).filter((f) => f.severity === 'error');
+  assert.equal(forced.length, 1);
+  assert.match(forced[0]?.message ?? '', /: a model is scored on what it trained on, so its validation or test score is too good$/);
   const again = splitLibrary(lib.db, { seed: 1, val: 0.2, test: 0.2 });
   assert.deepEqual(again.counts, split.counts, 'the same seed gives the same split');
 
