@@ -84,6 +84,10 @@ export const ImageRow = z.object({
 });
 export type ImageRow = z.infer<typeof ImageRow>;
 
+/** One line of a finding's evidence in words ("of them 'mask'": "59 (97 %)"); the page shows these, not `detail`'s keys. */
+export const FindingFact = z.object({ label: z.string(), value: z.string() });
+export type FindingFact = z.infer<typeof FindingFact>;
+
 export const Finding = z.object({
   id: z.number().int(),
   key: z.string(), // stable across audits: decisions survive a re-audit
@@ -92,6 +96,9 @@ export const Finding = z.object({
   images: z.array(z.string()), // relative paths of the images involved
   imageIds: z.array(z.number().int()),
   message: z.string(),
+  /** The evidence for people, in words and units. */
+  facts: z.array(FindingFact),
+  /** The evidence for programs (raw numbers, stable keys). */
   detail: z.record(z.string(), z.unknown()),
   status: FindingStatus,
 });

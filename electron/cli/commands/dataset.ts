@@ -19,7 +19,7 @@ export const audit: Command = {
     const findings = listFindings(lib.db);
     const doc = {
       summary,
-      findings: findings.map((f) => ({ id: f.id, kind: f.kind, severity: f.severity, status: f.status, images: f.images, message: f.message, detail: f.detail })),
+      findings: findings.map((f) => ({ id: f.id, kind: f.kind, severity: f.severity, status: f.status, images: f.images, message: f.message, facts: f.facts, detail: f.detail })),
     };
     ctx.print(doc, () => {
       const sorted = [...findings].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.kind.localeCompare(b.kind));

@@ -6,8 +6,7 @@ import type { FindingKind, Severity } from '../../../shared/contract';
 import type { DuplicateGroup } from './audit-groups';
 import type { ImageRecord } from './images';
 import { formatOfExtension } from './scan';
-import { rocAuc } from '../stats/metrics';
-import { aucPValue, fivePoint } from '../stats/statistics';
+import { fivePoint } from '../stats/statistics';
 import { extensionOf } from './walk';
 
 export interface DraftFinding {
@@ -159,8 +158,8 @@ export function groupChecks(groups: readonly DuplicateGroup[]): DraftFinding[] {
   return out;
 }
 
-type Feature = { name: string; unit: string; value: (i: ImageRecord) => number | null };
-const FEATURES: readonly Feature[] = [
+export type Feature = { name: string; unit: string; value: (i: ImageRecord) => number | null };
+export const FEATURES: readonly Feature[] = [
   { name: 'width', unit: 'px', value: (i) => i.width },
   { name: 'height', unit: 'px', value: (i) => i.height },
   { name: 'aspect', unit: 'w/h', value: (i) => (i.width && i.height ? i.width / i.height : null) },
@@ -222,74 +221,6 @@ export function outlierChecks(images: readonly ImageRecord[]): DraftFinding[] {
       detail: { features },
       key: `size-outlier:${img.sha256}`,
     });
-  }
-  return out;
-}
-
-/** Flags metadata that predicts the label on its own (a model can learn it instead of the content). */
-export function shortcutChecks(images: readonly ImageRecord[], classes: readonly string[]): DraftFinding[] {
-  const rows = images.filter((i) => i.decode_status === 'ok' && i.excluded === 0 && i.label !== null && i.split !== 'submission');
-  const out: DraftFinding[] = [];
-  // One class against the rest; for two classes one pass says everything.
-  const positives = classes.length === 2 ? [classes[1]!] : classes;
-  for (const cls of positives) {
-    const isPos = rows.map((r) => r.label === cls);
-    const nPos = isPos.filter(Boolean).length;
-    const nNeg = rows.length - nPos;
-    if (nPos < 10 || nNeg < 10) continue;
-    for (const f of FEATURES) {
-      const vals = rows.map(f.value);
-      const keep = vals.map((v) => v !== null);
-      const scores = vals.filter((v): v is number => v !== null);
-      const pos = isPos.filter((_, i) => keep[i]);
-      const auc = rocAuc(pos.map(Number), scores);
-      if (auc === null) continue;
-      const p = aucPValue(auc, pos.filter(Boolean).length, pos.length - pos.filter(Boolean).length);
-      if (Math.abs(auc - 0.5) >= 0.1 && p < 1e-3) {
-        out.push({
-          kind: 'shortcut',
-          severity: 'warning',
-          images: [],
-          message: `${f.name} alone predicts class ${cls} with AUC ${auc.toFixed(3)} (p = ${p.toExponential(1)}): a model can learn image ${f.name} instead of the content`,
-          detail: { feature: f.name, class: cls, auc, p, n: scores.length },
-          key: `shortcut:${f.name}:${cls}`,
-        });
-      }
-    }
-    // Categorical: a format (or colour space) whose images are nearly all of one class.
-    const baseRate = nPos / rows.length;
-    for (const [feature, valueOf] of [
-      ['format', (r: ImageRecord) => r.format ?? 'unknown'],
-      ['space', (r: ImageRecord) => r.space ?? 'unknown'],
-    ] as const) {
-      const counts = new Map<string, { n: number; pos: number; imgs: ImageRecord[] }>();
-      rows.forEach((r, i) => {
-        const v = valueOf(r);
-        const c = counts.get(v) ?? { n: 0, pos: 0, imgs: [] };
-        c.n++;
-        if (isPos[i]) c.pos++;
-        c.imgs.push(r);
-        counts.set(v, c);
-      });
-      if (counts.size < 2) continue;
-      const auc = rocAuc(isPos.map(Number), rows.map((r) => { const c = counts.get(valueOf(r))!; return c.pos / c.n; })) ?? Number.NaN;
-      for (const [value, c] of counts) {
-        if (c.n < 10 || c.n > rows.length / 2) continue;
-        const rate = c.pos / c.n;
-        for (const [target, share, base] of [[cls, rate, baseRate], [`not ${cls}`, 1 - rate, 1 - baseRate]] as const) {
-          if (share >= 0.9 && share - base >= 0.25) {
-            out.push({
-              kind: 'shortcut',
-              severity: 'warning',
-              images: c.imgs,
-              message: `${c.imgs.length > 0 ? `${Math.round(share * c.n)} of the ${c.n} ${value.toUpperCase()} images` : ''} are ${target === cls ? `class ${cls}` : `not class ${cls}`} (${(share * 100).toFixed(0)} % against ${(base * 100).toFixed(0)} % overall): ${feature} = ${value} is a shortcut (feature AUC ${auc.toFixed(3)})`,
-              detail: { feature, value, class: cls, count: c.n, share, baseRate: base, auc },
-              key: `shortcut:${feature}=${value}:${cls}`,
-            });
-          }
-        }
-      }
-    }
   }
   return out;
 }

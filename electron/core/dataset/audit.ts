@@ -9,7 +9,9 @@ import { AppError } from '../../../shared/errors';
 import type { Db } from '../db/open';
 import { labelDoubtDrafts } from './doubt-findings';
 import { duplicateGroups } from './audit-groups';
-import { fileChecks, groupChecks, outlierChecks, shortcutChecks, type DraftFinding } from './audit-checks';
+import { fileChecks, groupChecks, outlierChecks, type DraftFinding } from './audit-checks';
+import { shortcutChecks } from './audit-shortcuts';
+import { findingFacts } from './finding-facts';
 import { allImages, type ImageRecord } from './images';
 import { groupMissingRows, missingRowsSentence } from './missing-rows';
 
@@ -78,7 +80,9 @@ function importIssueChecks(db: Db, images: readonly ImageRecord[]): { drafts: Dr
 export function runAudit(db: Db): AuditResult {
   const started = performance.now();
   const images = allImages(db);
-  const classes = (db.prepare('SELECT name FROM classes ORDER BY position').all() as Array<{ name: string }>).map((c) => c.name);
+  const classRows = db.prepare('SELECT name, display_name FROM classes ORDER BY position').all() as Array<{ name: string; display_name: string }>;
+  const classes = classRows.map((c) => c.name);
+  const displayName = new Map(classRows.map((c) => [c.name, c.display_name]));
   const included = images.filter((i) => i.excluded === 0);
   const { drafts: csvDrafts, named } = importIssueChecks(db, images);
   const drafts: DraftFinding[] = [
@@ -86,7 +90,7 @@ export function runAudit(db: Db): AuditResult {
     ...csvDrafts,
     ...groupChecks(duplicateGroups(included)),
     ...outlierChecks(images),
-    ...shortcutChecks(images, classes),
+    ...shortcutChecks(images, classes, (name) => displayName.get(name) ?? name),
     // the models' label doubts (`mask-studio doubts`) are computed elsewhere; re-added while still relevant
     ...labelDoubtDrafts(db, included),
   ];
@@ -147,11 +151,13 @@ export function listFindings(db: Db, filter: { kind?: FindingKind | undefined; s
   const imagesOf = db.prepare(
     'SELECT i.id, i.rel_path, i.excluded, i.label FROM finding_images fi JOIN images i ON i.id = fi.image_id WHERE fi.finding_id = ? ORDER BY fi.position',
   );
+  const names = new Map((db.prepare('SELECT name, display_name FROM classes').all() as Array<{ name: string; display_name: string }>).map((c) => [c.name, c.display_name]));
+  const display = (name: string): string => names.get(name) ?? name;
   const out: Finding[] = [];
   for (const r of rows) {
     const imgs = imagesOf.all(r.id) as Array<{ id: number; rel_path: string; excluded: number; label: string | null }>;
     const detail = JSON.parse(r.detail) as Record<string, unknown>;
-    const names = Array.isArray(detail['names']) ? (detail['names'] as string[]) : [];
+    const extra = Array.isArray(detail['names']) ? (detail['names'] as string[]) : [];
     const allExcluded = imgs.length > 0 && imgs.every((i) => i.excluded === 1);
     // a label doubt is settled once the label it doubted is gone (accepted, or relabelled by hand), and open
     // again when an undo brings that label back
@@ -163,9 +169,10 @@ export function listFindings(db: Db, filter: { kind?: FindingKind | undefined; s
       key: r.key,
       kind: r.kind,
       severity: r.severity,
-      images: [...imgs.map((i) => i.rel_path), ...names],
+      images: [...imgs.map((i) => i.rel_path), ...extra],
       imageIds: imgs.map((i) => i.id),
       message: r.message,
+      facts: findingFacts(r.kind, detail, display),
       detail,
       status,
     });

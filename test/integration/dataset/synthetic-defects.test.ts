@@ -7,7 +7,9 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Finding } from '../../../shared/contract';
+import { dispatch } from '../../../electron/core/api/dispatch';
 import { listFindings, runAudit } from '../../../electron/core/dataset/audit';
+import { JobRunner } from '../../../electron/core/jobs/runner';
 import { classesFromTargets } from '../../../electron/core/dataset/import-plan';
 import { exportDataset } from '../../../electron/core/dataset/export';
 import { importDataset } from '../../../electron/core/dataset/import';
@@ -41,6 +43,10 @@ test('every planted defect is found, nothing clean is flagged, the split leaks n
   }
   assert.ok(byKind('missing-file').some((f) => has(f, [gone])), 'a file deleted after import is reported missing');
 
+  // evidence reaches people in words: no detail key (hasAlpha, baseRate, suggestedKeeper) in any fact
+  for (const f of findings) {
+    for (const fact of f.facts) assert.doesNotMatch(fact.label, /[a-z][A-Z]/, `${f.kind}: ${JSON.stringify(fact)}`);
+  }
   const plantedFiles = new Set(m.planted.flatMap((p) => p.files));
   // Size outliers are statistics of the set, not defects: a clean face may sit in a tail. Every other kind
   // (broken, duplicated, mislabelled, colour space, CSV) must name planted files only.
@@ -99,6 +105,18 @@ test('a planted metadata shortcut is reported with its numbers', async (t) => {
   assert.ok(shortcut, 'format shortcut reported');
   assert.equal(shortcut.detail['value'], 'png');
   assert.ok(Number(shortcut.detail['share']) >= 0.9);
+  // what a person can check comes first, with the class's display name; no AUC near 0.5 in the sentence
+  const count = Number(shortcut.detail['count']);
+  const masked = Math.round(Number(shortcut.detail['share']) * count);
+  assert.match(shortcut.message, new RegExp(`^${masked} of the ${count} PNGs are 'mask' \\(\\d+ % vs \\d+ % overall\\): a model can learn the file format instead of the content$`));
+  assert.ok(shortcut.facts.some((f) => f.label === "of them 'mask'"), JSON.stringify(shortcut.facts));
+  for (const f of shortcut.facts) assert.doesNotMatch(`${f.label} ${f.value}`, /baseRate|hasAlpha|[a-z][A-Z]/, JSON.stringify(f));
+
+  // a renamed class reads in its new name
+  const emit = () => {};
+  await dispatch({ lib, jobs: new JobRunner(lib.db, emit), emit }, 'classes.rename', { name: '1', displayName: 'masked' });
+  const renamed = listFindings(lib.db, { kind: 'shortcut' }).find((f) => f.detail['feature'] === 'format');
+  assert.match(renamed?.message ?? '', /PNGs are 'masked'/);
 });
 
 test('class-per-folder layout: each subfolder is a class', async (t) => {
