@@ -114,6 +114,8 @@ export const FivePoint = z.object({
   lowerFence: z.number(),
   upperFence: z.number(),
   outliers: z.number().int(),
+  /** How the fences were drawn, in words ("Tukey's fences at 1.5·IQR on the log scale"); all numbers are in the values' units. */
+  rule: z.string(),
 });
 export type FivePoint = z.infer<typeof FivePoint>;
 

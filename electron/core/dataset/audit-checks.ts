@@ -6,7 +6,8 @@ import type { FindingKind, Severity } from '../../../shared/contract';
 import type { DuplicateGroup } from './audit-groups';
 import type { ImageRecord } from './images';
 import { formatOfExtension } from './scan';
-import { fivePoint } from '../stats/statistics';
+import { OUTLIER_K, OUTLIER_RULE, sizeSummary } from '../stats/statistics';
+import { FEATURE_WORDS, featureValue, valueImages } from './audit-words';
 import { extensionOf } from './walk';
 
 export interface DraftFinding {
@@ -166,13 +167,6 @@ export const FEATURES: readonly Feature[] = [
   { name: 'bytes', unit: 'bytes', value: (i) => i.bytes },
 ];
 
-/**
- * Tukey's fences on the log of each size feature: sizes and byte counts are positive and skewed (a photo set
- * spans 100 to 5,000 px), so the linear 1.5·IQR rule flags a tenth of any real set, while on the log scale it
- * flags what is far out relative to the typical size (on Spot the Mask: the few images above ~4,000 px).
- */
-export const OUTLIER_K = 1.5;
-
 export function outlierChecks(images: readonly ImageRecord[]): DraftFinding[] {
   const usable = images.filter((i) => i.decode_status === 'ok' && i.excluded === 0);
   const flagged = new Map<ImageRecord, Array<Record<string, unknown>>>();
@@ -187,15 +181,9 @@ export function outlierChecks(images: readonly ImageRecord[]): DraftFinding[] {
     }
     for (const [cohort, members] of cohorts) {
       const vals = members.map(f.value);
-      const logSummary = fivePoint(vals.filter((v): v is number => v !== null && v > 0).map(Math.log), OUTLIER_K);
-      if (!logSummary || logSummary.count < 8) continue;
-      const summary = {
-        q1: Math.exp(logSummary.q1),
-        median: Math.exp(logSummary.median),
-        q3: Math.exp(logSummary.q3),
-        lowerFence: Math.exp(logSummary.lowerFence),
-        upperFence: Math.exp(logSummary.upperFence),
-      };
+      // the one outlier rule (statistics.ts: why log-scale fences), the same numbers Insights shows
+      const summary = sizeSummary(vals.filter((v): v is number => v !== null));
+      if (!summary || summary.count < 8) continue;
       members.forEach((img, idx) => {
         const v = vals[idx];
         if (v === null || v === undefined || (v >= summary.lowerFence && v <= summary.upperFence)) return;
@@ -211,13 +199,20 @@ export function outlierChecks(images: readonly ImageRecord[]): DraftFinding[] {
   const out: DraftFinding[] = [];
   for (const [img, features] of flagged) {
     const text = features
-      .map((f) => `${String(f['feature'])} ${Number(f['value']).toFixed(f['feature'] === 'aspect' ? 2 : 0)} ${Number(f['value']) > Number(f['upperFence']) ? '>' : '<'} ${Number(Number(f['value']) > Number(f['upperFence']) ? f['upperFence'] : f['lowerFence']).toFixed(f['feature'] === 'aspect' ? 2 : 0)}`)
+      .map((f) => {
+        const feature = String(f['feature']);
+        const v = Number(f['value']);
+        const above = v > Number(f['upperFence']);
+        const limit = Number(above ? f['upperFence'] : f['lowerFence']);
+        const among = typeof f['among'] === 'string' ? ` for ${valueImages('format', f['among'])}` : '';
+        return `${FEATURE_WORDS[feature] ?? feature} ${featureValue(feature, v)} ${above ? 'above' : 'below'} ${featureValue(feature, limit)}${among}`;
+      })
       .join(', ');
     out.push({
       kind: 'size-outlier',
       severity: 'info',
       images: [img],
-      message: `${img.rel_path} is a size outlier: ${text} (Tukey fences on the log scale, ${OUTLIER_K}·IQR)`,
+      message: `${img.rel_path} is a size outlier: ${text} (${OUTLIER_RULE})`,
       detail: { features },
       key: `size-outlier:${img.sha256}`,
     });

@@ -14,6 +14,7 @@ import { classesFromTargets } from '../../../electron/core/dataset/import-plan';
 import { exportDataset } from '../../../electron/core/dataset/export';
 import { importDataset } from '../../../electron/core/dataset/import';
 import { splitLibrary } from '../../../electron/core/dataset/split';
+import { libraryStats } from '../../../electron/core/dataset/stats';
 import { openLibrary } from '../../../electron/core/library';
 import { generateDataset } from '../../fixtures/synthetic';
 import { tempDir } from '../../helpers';
@@ -43,6 +44,13 @@ test('every planted defect is found, nothing clean is flagged, the split leaks n
   }
   assert.ok(byKind('missing-file').some((f) => has(f, [gone])), 'a file deleted after import is reported missing');
 
+  // one outlier rule: Insights (stats) counts the widths the audit flags, with limits in pixels, never negative
+  const stats = libraryStats(lib.db);
+  const widthFlagged = byKind('size-outlier').filter((f) => JSON.stringify(f.detail['features']).includes('"feature":"width"')).length;
+  assert.equal(stats.width?.outliers, widthFlagged);
+  for (const box of [stats.width, stats.height, stats.aspect, stats.bytes]) {
+    assert.ok(box && box.lowerFence > 0 && box.rule.includes('log scale'), JSON.stringify(box));
+  }
   // evidence reaches people in words: no detail key (hasAlpha, baseRate, suggestedKeeper) in any fact
   for (const f of findings) {
     for (const fact of f.facts) assert.doesNotMatch(fact.label, /[a-z][A-Z]/, `${f.kind}: ${JSON.stringify(fact)}`);
