@@ -422,6 +422,8 @@ export const events = {
     status: z.enum(['done', 'failed', 'cancelled']),
     result: z.unknown().optional(),
     error: z.object({ code: z.string(), message: z.string() }).optional(),
+    /** The last step the work reached (absent if it reported none): a cancelled job shows what was done. */
+    last: z.object({ phase: z.string(), done: z.number(), total: z.number() }).optional(),
   }),
   /** Something in the library changed: views refetch what they show. */
   'library.changed': z.object({ what: z.enum(['images', 'labels', 'findings', 'split', 'classes']) }),
