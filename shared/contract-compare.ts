@@ -6,6 +6,15 @@
 import { z } from 'zod';
 import { EXPORT_FORMATS } from './names';
 
+/**
+ * What a run's imagesPerSecond counts: 'pixels', images through the whole network per second of training;
+ * 'features', cached base features through the head only (a frozen transfer run: the base ran once per image,
+ * so the figure is far above what the network itself does and is not comparable with 'pixels').
+ */
+export const THROUGHPUT_BASES = ['pixels', 'features'] as const;
+export const ThroughputBasis = z.enum(THROUGHPUT_BASES);
+export type ThroughputBasis = z.infer<typeof ThroughputBasis>;
+
 export const EvalSplit = z.enum(['val', 'test']);
 export type EvalSplit = z.infer<typeof EvalSplit>;
 
@@ -24,7 +33,8 @@ export const CompareRow = z.object({
   backend: z.string(),
   device: z.string(),
   engine: z.string(),
-  inputSize: z.number().int(),
+  /** Null for an ensemble whose members differ in input size. */
+  inputSize: z.number().int().nullable(),
   weightsSource: z.string(),
   seed: z.number().int().nullable(),
   epochs: z.number().int(),
@@ -42,6 +52,7 @@ export const CompareRow = z.object({
   params: z.number().int().nullable(),
   seconds: z.number().nullable(),
   imagesPerSecond: z.number().nullable(),
+  throughputBasis: ThroughputBasis.nullable(),
   /** True on the first row: highest AUC, then lowest log loss. */
   best: z.boolean(),
 });

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { BACKEND_PREFS, ENGINE_PREFS, MODEL_NAMES, OPTIMIZERS, RESIZE_MODES } from './names';
-import { compareMethods } from './contract-compare';
+import { compareMethods, ThroughputBasis } from './contract-compare';
 import { DoctorReport } from './doctor';
 
 // ---------------------------------------------------------------- shared shapes
@@ -299,9 +299,13 @@ export const RunInfo = z.object({
   trainImages: z.number().int(),
   valImages: z.number().int(),
   weightsSource: z.string(),
-  inputSize: z.number().int(),
-  best: z.object({ epoch: z.number().int(), valAuc: z.number().nullable(), valLogLoss: z.number() }).nullable(),
+  /** Null for an ensemble whose members differ in input size. */
+  inputSize: z.number().int().nullable(),
+  /** The kept epoch's validation scores; an ensemble has no epoch (null) but its validation scores. */
+  best: z.object({ epoch: z.number().int().nullable(), valAuc: z.number().nullable(), valLogLoss: z.number() }).nullable(),
   imagesPerSecond: z.number().nullable(),
+  /** What imagesPerSecond counts (null: not recorded, an older run or an ensemble). */
+  throughputBasis: ThroughputBasis.nullable(),
   error: z.string().nullable(),
 });
 export type RunInfo = z.infer<typeof RunInfo>;

@@ -21,12 +21,21 @@ function engineNote(r: RunInfo): string {
   return `, features on ${r.engine}${typeof provider === 'string' ? ` (${provider})` : ''}`;
 }
 
+/** What imagesPerSecond counts, in words: cached feature vectors are not images through the network. */
+function throughputText(r: RunInfo): string {
+  if (r.imagesPerSecond === null) return 'throughput not recorded';
+  const n = fmt(r.imagesPerSecond, 1);
+  return r.throughputBasis === 'features' ? `${n} cached feature vectors/s (head only; the base ran once per image)` : `${n} images/s training`;
+}
+
 function describeRun(r: RunInfo): string {
-  const best = r.best ? `best epoch ${r.best.epoch}: val AUC ${fmt(r.best.valAuc, 4)}, log loss ${fmt(r.best.valLogLoss, 4)}` : 'no epoch finished';
+  const best = r.best
+    ? `${r.best.epoch !== null ? `best epoch ${r.best.epoch}` : 'validation'}: val AUC ${fmt(r.best.valAuc, 4)}, log loss ${fmt(r.best.valLogLoss, 4)}`
+    : 'no epoch finished';
   return [
-    `run ${r.id}: ${r.model} (${r.weightsSource} weights, ${r.inputSize} px) on ${r.backend}${r.device ? ` [${r.device}]` : ''}${engineNote(r)}: ${r.status}`,
+    `run ${r.id}: ${r.model} (${r.weightsSource} weights, ${r.inputSize !== null ? `${r.inputSize} px` : 'mixed input sizes'}) on ${r.backend}${r.device ? ` [${r.device}]` : ''}${engineNote(r)}: ${r.status}`,
     `  ${best}`,
-    `  ${fmt(r.seconds, 1)} s, ${fmt(r.imagesPerSecond, 1)} images/s training, ${r.params ?? '—'} parameters, ${r.trainImages} train / ${r.valImages} val images`,
+    `  ${fmt(r.seconds, 1)} s, ${throughputText(r)}, ${r.params ?? '—'} parameters, ${r.trainImages} train / ${r.valImages} val images`,
     ...(r.error ? [`  error: ${r.error}`] : []),
   ].join('\n');
 }
@@ -168,7 +177,7 @@ export const train: Command = {
       const run = await trainOne(ctx, lib, trainInput(args, model as ModelName));
       if (run.status === 'failed') throw new AppError('INTERNAL', `run ${run.id} failed: ${run.error ?? 'unknown error'}`);
       if (run.status === 'cancelled') {
-        throw new AppError('CANCELLED', `run ${run.id} was cancelled after ${run.best ? `a best epoch ${run.best.epoch}` : 'no complete epoch'}; its epochs are kept ('mask-studio runs')`);
+        throw new AppError('CANCELLED', `run ${run.id} was cancelled after ${run.best && run.best.epoch !== null ? `a best epoch ${run.best.epoch}` : 'no complete epoch'}; its epochs are kept ('mask-studio runs')`);
       }
       ctx.print(run, () => describeRun(run));
       return;
@@ -231,8 +240,8 @@ export const runs: Command = {
       if (list.length === 0) return "no runs yet: 'mask-studio train --model scratch'";
       const head = ['id', 'model', 'status', 'backend', 'px', 'best', 'val AUC', 'log loss', 'img/s', 'seconds'];
       const rows = list.map((r) => [
-        r.id, r.model, r.status, r.backend, String(r.inputSize), r.best ? String(r.best.epoch) : '—', fmt(r.best?.valAuc, 4),
-        fmt(r.best?.valLogLoss, 4), fmt(r.imagesPerSecond, 1), fmt(r.seconds, 0),
+        r.id, r.model, r.status, r.backend, r.inputSize !== null ? String(r.inputSize) : 'mixed', r.best && r.best.epoch !== null ? String(r.best.epoch) : '—', fmt(r.best?.valAuc, 4),
+        fmt(r.best?.valLogLoss, 4), `${fmt(r.imagesPerSecond, 1)}${r.throughputBasis === 'features' ? ' (features)' : ''}`, fmt(r.seconds, 0),
       ]);
       const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
       const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();

@@ -194,7 +194,9 @@ describe('compare and ensembles', () => {
   test('ensemble: the mean of its members on the images all predicted, ranked like any run, writes a submission', async () => {
     const runId = createEnsemble(t.lib.db, [(ids['vgg'] ?? '').slice(0, 12), ids['s1'] ?? ''], 'vgg+scratch');
     const run = getRun(t.lib.db, runId);
-    assert.deepEqual([run.model, run.status, run.weightsSource, run.inputSize, run.dataHash], ['ensemble', 'done', 'ensemble', 0, 'a'.repeat(64)]);
+    // members of different input sizes: no "0 px"; where the members ran, not an empty device
+    assert.deepEqual([run.model, run.status, run.weightsSource, run.inputSize, run.dataHash], ['ensemble', 'done', 'ensemble', null, 'a'.repeat(64)]);
+    assert.deepEqual([run.backend, run.device], ['wasm', 'wasm simd']);
     assert.deepEqual(run.config['members'], [ids['vgg'], ids['s1']]);
     const pa = scored(ids['vgg'] ?? '');
     const pb = scored(ids['s1'] ?? '');
@@ -205,6 +207,10 @@ describe('compare and ensembles', () => {
     const row = compareRuns(t.lib.db, 'val').rows.find((r) => r.id === runId);
     assert.ok(row);
     assert.deepEqual([row.kind, row.members, row.name, row.epochs], ['ensemble', [ids['vgg'], ids['s1']], 'vgg+scratch', 0]);
+    // the runs list (Train view) shows the AUC Compare shows, with no epoch
+    assert.ok(run.best);
+    assert.deepEqual([run.best.epoch, run.best.valAuc, run.best.valLogLoss], [null, row.auc, row.logLoss]);
+    assert.equal(row.inputSize, null);
 
     // the submission: the sample's ids in the sample's order, through the project's CSV reader
     const out = join(t.dir, 'ensemble-submission.csv');

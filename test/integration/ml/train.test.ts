@@ -52,6 +52,7 @@ describe('training engine (wasm)', () => {
     assert.equal(run.status, 'done', run.error ?? '');
     assert.equal(run.backend, 'wasm');
     assert.ok(run.best, 'a best epoch');
+    assert.equal(run.throughputBasis, 'pixels');
     const epochs = runEpochs(t.lib.db, run.id);
     console.log(
       `scratch 64 px synthetic: ${epochs.map((e) => `e${e.epoch} loss ${e.loss.toFixed(3)} valAUC ${e.valAuc?.toFixed(3)}`).join(', ')}; ` +

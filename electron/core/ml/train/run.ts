@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { RunEpoch } from '../../../../shared/contract';
+import type { ThroughputBasis } from '../../../../shared/contract-compare';
 import type { ErrorPayload } from '../../../../shared/errors';
 import type { Best } from './loop';
 import type { TrainConfig } from './config';
@@ -59,7 +60,12 @@ export type RunMessage =
   | { type: 'progress'; phase: string; done: number; total: number; metrics?: Record<string, number> }
   | { type: 'epoch'; row: RunEpoch }
   | { type: 'predictions'; rows: PredictionRow[] }
-  | { type: 'finished'; status: 'done' | 'cancelled'; best: Best | null; imagesPerSecond: number | null }
+  /**
+   * imagesPerSecond counts training examples per second of training; `throughputBasis` says what an example
+   * was: an image through the whole network ('pixels'), or a cached base feature vector through the head
+   * only ('features': the base ran once per image, not once per epoch, so the figure is not the model's speed).
+   */
+  | { type: 'finished'; status: 'done' | 'cancelled'; best: Best | null; imagesPerSecond: number | null; throughputBasis: ThroughputBasis }
   | { type: 'failed'; error: ErrorPayload };
 
 export interface RunIo {

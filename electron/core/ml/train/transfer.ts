@@ -73,7 +73,7 @@ export async function runTransfer(job: RunJob, io: RunIo, env: { backend: string
   const rng = new Rng(cfg.seed);
   const { train, val, test, submission } = job.items;
   const all: TrainItem[] = [...train, ...val, ...test, ...submission];
-  const cancelledResult = (best: Best | null): void => io.post({ type: 'finished', status: 'cancelled', best, imagesPerSecond: null });
+  const cancelledResult = (best: Best | null): void => io.post({ type: 'finished', status: 'cancelled', best, imagesPerSecond: null, throughputBasis: 'features' });
   const abort = new AbortController();
   const checkCancel = (): void => {
     if (io.cancelled()) abort.abort();
@@ -158,8 +158,11 @@ export async function runTransfer(job: RunJob, io: RunIo, env: { backend: string
       { ...common, epochs: cfg.epochs, lr: cfg.lr, stage: 1, firstEpoch: 1, training: true, phase: 'head' },
       hooks,
     );
+    // head epochs train on cached feature vectors; only fine-tuning from pixels runs images through the network
     let seconds = stage1.trainSeconds;
     let images = stage1.trainImages;
+    let pixelSeconds = 0;
+    let pixelImages = 0;
     if (stage1.cancelled) return cancelledResult(stage1.best);
 
     const headRows = async (): Promise<PredictionRow[]> => {
@@ -266,8 +269,8 @@ export async function runTransfer(job: RunJob, io: RunIo, env: { backend: string
             },
             hooks,
           );
-          seconds += stage2.trainSeconds;
-          images += stage2.trainImages;
+          pixelSeconds += stage2.trainSeconds;
+          pixelImages += stage2.trainImages;
           if (stage2.cancelled) return cancelledResult(better(stage2.best, best) ? stage2.best : best);
           if (better(stage2.best, best)) best = stage2.best;
           else restoreWeights(classifier, before);
@@ -288,7 +291,10 @@ export async function runTransfer(job: RunJob, io: RunIo, env: { backend: string
       await saveCheckpoint(classifier, job, preprocessing);
       progress('save', 1, 1);
       io.post({ type: 'predictions', rows });
-      io.post({ type: 'finished', status: 'done', best, imagesPerSecond: seconds > 0 ? images / seconds : null });
+      // a figure of one kind: images through the network when a stage trained from pixels, else feature vectors
+      const fromPixels = pixelSeconds > 0;
+      const [n, s] = fromPixels ? [pixelImages, pixelSeconds] : [images, seconds];
+      io.post({ type: 'finished', status: 'done', best, imagesPerSecond: s > 0 ? n / s : null, throughputBasis: fromPixels ? 'pixels' : 'features' });
     } finally {
       classifier.dispose();
     }
