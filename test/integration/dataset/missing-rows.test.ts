@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
+import type { ImportSummary } from '../../../shared/contract';
 import type { SubmissionCheck, SubmissionResult } from '../../../shared/contract-compare';
 import { isAppError } from '../../../shared/errors';
 import { importProblems } from '../../../shared/import-text';
@@ -23,16 +24,20 @@ import { tempDir } from '../../helpers';
 
 const GHOSTS = Array.from({ length: 20 }, (_, i) => `absent${String(i).padStart(2, '0')}.jpg`);
 
-test('sample rows without a file: one note at import, one grouped missing-file warning in the audit', async (t) => {
-  const dir = tempDir('missing-rows', t);
+/** 8 test images present, a sample of 28 rows (the absent ones interleaved, as Zindi's file mixes them), imported. */
+async function zindiLike(t: TestContext, name: string): Promise<{ dir: string; rows: string[]; lib: Library; summary: ImportSummary }> {
+  const dir = tempDir(name, t);
   const m = await generateDataset(join(dir, 'data'), { seed: 3, n: 16, testN: 8, minSize: 48, maxSize: 64 });
-  // the present rows first, then the absent ones interleaved, as Zindi's file mixes them
   const rows = [...m.test.slice(0, 4), ...GHOSTS.slice(0, 10), ...m.test.slice(4), ...GHOSTS.slice(10)];
   writeFileSync(m.sampleSubmission, `image,target\n${rows.map((r) => `${r},0\n`).join('')}`);
   const lib = openLibrary(join(dir, 'lib'), { create: true });
   t.after(() => lib.close());
+  const summary = await importDataset(lib.db, { dir: m.imagesDir, labels: m.labelsCsv, testDir: m.testDir, sampleSubmission: m.sampleSubmission });
+  return { dir, rows, lib, summary };
+}
 
-  const s = await importDataset(lib.db, { dir: m.imagesDir, labels: m.labelsCsv, testDir: m.testDir, sampleSubmission: m.sampleSubmission });
+test('sample rows without a file: one note at import, one grouped missing-file warning in the audit', async (t) => {
+  const { lib, summary: s } = await zindiLike(t, 'missing-rows');
   assert.equal(s.submission, 8);
   assert.equal(s.sampleRows, 28);
   assert.equal(s.sampleRowsWithoutFile, 20);
@@ -81,13 +86,7 @@ function fakeRun(lib: Library): string {
 }
 
 test('a submission with sample rows that have no image: refused with the real cause, or filled, or partial', async (t) => {
-  const dir = tempDir('missing-rows-submission', t);
-  const m = await generateDataset(join(dir, 'data'), { seed: 3, n: 16, testN: 8, minSize: 48, maxSize: 64 });
-  const rows = [...m.test.slice(0, 4), ...GHOSTS.slice(0, 10), ...m.test.slice(4), ...GHOSTS.slice(10)];
-  writeFileSync(m.sampleSubmission, `image,target\n${rows.map((r) => `${r},0\n`).join('')}`);
-  const lib = openLibrary(join(dir, 'lib'), { create: true });
-  t.after(() => lib.close());
-  await importDataset(lib.db, { dir: m.imagesDir, labels: m.labelsCsv, testDir: m.testDir, sampleSubmission: m.sampleSubmission });
+  const { dir, rows, lib } = await zindiLike(t, 'missing-rows-submission');
   const runId = fakeRun(lib);
 
   const out = join(dir, 'submission.csv');
