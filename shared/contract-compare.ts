@@ -6,6 +6,15 @@
 import { z } from 'zod';
 import { ENGINE_PREFS, EXPORT_FORMATS } from './names';
 
+/**
+ * What a run's imagesPerSecond counts: 'pixels', images through the whole network per second of training;
+ * 'features', cached base features through the head only (a frozen transfer run: the base ran once per image,
+ * so the figure is far above what the network itself does and is not comparable with 'pixels').
+ */
+export const THROUGHPUT_BASES = ['pixels', 'features'] as const;
+export const ThroughputBasis = z.enum(THROUGHPUT_BASES);
+export type ThroughputBasis = z.infer<typeof ThroughputBasis>;
+
 export const EvalSplit = z.enum(['val', 'test']);
 export type EvalSplit = z.infer<typeof EvalSplit>;
 
@@ -24,7 +33,8 @@ export const CompareRow = z.object({
   backend: z.string(),
   device: z.string(),
   engine: z.string(),
-  inputSize: z.number().int(),
+  /** Null for an ensemble whose members differ in input size. */
+  inputSize: z.number().int().nullable(),
   weightsSource: z.string(),
   seed: z.number().int().nullable(),
   epochs: z.number().int(),
@@ -42,6 +52,7 @@ export const CompareRow = z.object({
   params: z.number().int().nullable(),
   seconds: z.number().nullable(),
   imagesPerSecond: z.number().nullable(),
+  throughputBasis: ThroughputBasis.nullable(),
   /** True on the first row: highest AUC, then lowest log loss. */
   best: z.boolean(),
 });
@@ -157,6 +168,54 @@ export const DoubtsResult = z.object({
 });
 export type DoubtsResult = z.infer<typeof DoubtsResult>;
 
+/**
+ * How the Zindi submission treats sample rows the run has no probability for (the sample lists an image with
+ * no file, or one excluded or unreadable): refuse (neither), write `fill` for each (stated in a note next to
+ * the CSV), or leave them out (`partial`). The CLI's --fill / --partial and the serve route's ?fill= /
+ * ?partial=1 parse through this schema.
+ */
+const submissionChoice = {
+  fill: z.number().min(0).max(1).optional(),
+  partial: z.boolean().optional(),
+};
+const oneChoice = (o: { fill?: number | undefined; partial?: boolean | undefined }): boolean => !(o.fill !== undefined && o.partial === true);
+const ONE_CHOICE = 'Choose one: fill the rows without a prediction with a probability, or leave them out (partial), not both';
+export const SubmissionOptions = z.object(submissionChoice).refine(oneChoice, { message: ONE_CHOICE });
+export type SubmissionOptions = z.infer<typeof SubmissionOptions>;
+
+export const MISSING_PREDICTION_REASONS = ['no-file', 'file-gone', 'excluded', 'unreadable', 'not-predicted'] as const;
+export const MissingPredictionReason = z.enum(MISSING_PREDICTION_REASONS);
+export type MissingPredictionReason = z.infer<typeof MissingPredictionReason>;
+
+/** Which sample rows a run can write, and why the others cannot be predicted. */
+export const SubmissionCheck = z.object({
+  runId: z.string(),
+  /** The sample submission's path. */
+  sample: z.string(),
+  /** Rows of the sample that name an image. */
+  rows: z.number().int(),
+  predicted: z.number().int(),
+  /** Rows without a prediction, by reason, each with the first few image names. */
+  missing: z.array(z.object({ reason: MissingPredictionReason, text: z.string(), count: z.number().int(), examples: z.array(z.string()) })),
+  /** One sentence for people: what is missing and why ("194 of the 509 rows have no image file: …"); null when every row is predicted. */
+  summary: z.string().nullable(),
+});
+export type SubmissionCheck = z.infer<typeof SubmissionCheck>;
+
+export const SubmissionResult = z.object({
+  out: z.string(),
+  /** Rows written. */
+  rows: z.number().int(),
+  /** Rows written with the fill probability. */
+  filled: z.number().int(),
+  /** Sample rows left out (partial). */
+  omitted: z.number().int(),
+  /** The companion note next to the CSV (written when a row was filled or left out), else null. */
+  note: z.string().nullable(),
+  sample: z.string(),
+});
+export type SubmissionResult = z.infer<typeof SubmissionResult>;
+
 export const compareMethods = {
   'compare.list': { input: z.object({ split: EvalSplit.default('val') }), output: Comparison },
   'compare.run': { input: z.object({ id: z.string().min(1), split: EvalSplit.default('val') }), output: RunEvaluation },
@@ -189,6 +248,16 @@ export const compareMethods = {
     // strict: an old caller's outDir is refused with its name, not silently ignored
     .strict(),
     output: z.object({ dir: z.string(), files: z.array(z.string()) }),
+  },
+  /** What `submission.write` would write for the run: rows predicted, and the missing ones by reason. */
+  'submission.check': { input: z.object({ id: z.string().min(1) }), output: SubmissionCheck },
+  /**
+   * The Zindi CSV (image,target in the sample's order) into the library's exports/ folder (a page names no
+   * path); with missing rows, `fill` or `partial` must be chosen.
+   */
+  'submission.write': {
+    input: z.object({ id: z.string().min(1), ...submissionChoice }).refine(oneChoice, { message: ONE_CHOICE }),
+    output: SubmissionResult,
   },
   /** The HTML report, written to the library's exports/ folder (the CLI's `report --out` names its own file). */
   'report.write': {

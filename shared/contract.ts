@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { BACKEND_PREFS, ENGINE_PREFS, MODEL_NAMES, OPTIMIZERS, RESIZE_MODES } from './names';
-import { compareMethods } from './contract-compare';
+import { compareMethods, ThroughputBasis } from './contract-compare';
 import { DoctorReport } from './doctor';
 
 // ---------------------------------------------------------------- shared shapes
@@ -97,6 +97,10 @@ export const ImageRow = z.object({
 });
 export type ImageRow = z.infer<typeof ImageRow>;
 
+/** One line of a finding's evidence in words ("of them 'mask'": "59 (97 %)"); the page shows these, not `detail`'s keys. */
+export const FindingFact = z.object({ label: z.string(), value: z.string() });
+export type FindingFact = z.infer<typeof FindingFact>;
+
 export const Finding = z.object({
   id: z.number().int(),
   key: z.string(), // stable across audits: decisions survive a re-audit
@@ -105,6 +109,9 @@ export const Finding = z.object({
   images: z.array(z.string()), // relative paths of the images involved
   imageIds: z.array(z.number().int()),
   message: z.string(),
+  /** The evidence for people, in words and units. */
+  facts: z.array(FindingFact),
+  /** The evidence for programs (raw numbers, stable keys). */
   detail: z.record(z.string(), z.unknown()),
   status: FindingStatus,
 });
@@ -120,6 +127,8 @@ export const FivePoint = z.object({
   lowerFence: z.number(),
   upperFence: z.number(),
   outliers: z.number().int(),
+  /** How the fences were drawn, in words ("Tukey's fences at 1.5·IQR on the log scale"); all numbers are in the values' units. */
+  rule: z.string(),
 });
 export type FivePoint = z.infer<typeof FivePoint>;
 
@@ -140,8 +149,14 @@ export type Stats = z.infer<typeof Stats>;
 export const BadRow = z.object({
   line: z.number().int(),
   file: z.string(),
-  kind: z.enum(['unknown-label', 'duplicate-row']),
+  /** missing-file: the row names an image that is in no imported folder (it is skipped). */
+  kind: z.enum(['unknown-label', 'duplicate-row', 'missing-file']),
+  /** The whole sentence, starting with the CSV's name and line ("labels.csv line 4: target 'yes' is not 0 or 1"). */
   message: z.string(),
+  /** The CSV's file name. */
+  csv: z.string(),
+  /** For missing-file: the folder the image was looked for in. */
+  folder: z.string().nullable(),
 });
 export type BadRow = z.infer<typeof BadRow>;
 
@@ -167,7 +182,13 @@ export const ImportSummary = z.object({
   submission: z.number().int(),
   unlabelled: z.number().int(),
   unreadable: z.number().int(),
+  /** Rows of the sample submission (0 without one), and how many of them name no file (Zindi's 509 vs 315 present). */
+  sampleRows: z.number().int(),
+  sampleRowsWithoutFile: z.number().int(),
+  /** Every bad row, each with its sentence (also for the rows counted in `notes`). */
   badRows: z.array(BadRow),
+  /** What a person must know, each said once: rows naming no file are counted per CSV here, not listed one by one. */
+  notes: z.array(z.string()),
   classes: z.array(z.string()),
   seconds: z.number(),
 });
@@ -294,9 +315,13 @@ export const RunInfo = z.object({
   trainImages: z.number().int(),
   valImages: z.number().int(),
   weightsSource: z.string(),
-  inputSize: z.number().int(),
-  best: z.object({ epoch: z.number().int(), valAuc: z.number().nullable(), valLogLoss: z.number() }).nullable(),
+  /** Null for an ensemble whose members differ in input size. */
+  inputSize: z.number().int().nullable(),
+  /** The kept epoch's validation scores; an ensemble has no epoch (null) but its validation scores. */
+  best: z.object({ epoch: z.number().int().nullable(), valAuc: z.number().nullable(), valLogLoss: z.number() }).nullable(),
   imagesPerSecond: z.number().nullable(),
+  /** What imagesPerSecond counts (null: not recorded, an older run or an ensemble). */
+  throughputBasis: ThroughputBasis.nullable(),
   error: z.string().nullable(),
 });
 export type RunInfo = z.infer<typeof RunInfo>;
@@ -421,6 +446,8 @@ export const events = {
     status: z.enum(['done', 'failed', 'cancelled']),
     result: z.unknown().optional(),
     error: z.object({ code: z.string(), message: z.string() }).optional(),
+    /** The last step the work reached (absent if it reported none): a cancelled job shows what was done. */
+    last: z.object({ phase: z.string(), done: z.number(), total: z.number() }).optional(),
   }),
   /** Something in the library changed: views refetch what they show. */
   'library.changed': z.object({ what: z.enum(['images', 'labels', 'findings', 'split', 'classes']) }),

@@ -26,7 +26,12 @@ async function showOpen(window: BrowserWindow | null, options: OpenDialogOptions
 async function write(session: CoreSession, request: SaveRequest, path: string): Promise<string> {
   switch (request.kind) {
     case 'submission':
-      return (await writeSubmissionTo(session.lib, request.runId, path)).out;
+      return (
+        await writeSubmissionTo(session.lib, request.runId, path, {
+          ...(request.fill !== undefined ? { fill: request.fill } : {}),
+          ...(request.partial !== undefined ? { partial: request.partial } : {}),
+        })
+      ).out;
     case 'report':
       return (await writeReportTo(session.lib, request.split, path)).out;
     case 'model':

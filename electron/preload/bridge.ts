@@ -28,8 +28,9 @@ export interface Bridge {
  * stays `call` + `onEvent`; `serve` has GET downloads and `--data-root` instead.
  */
 export const SHELL_SAVE = 'shell.save';
+/** A submission's `fill` / `partial`: what to do with sample rows the run has no probability for (contract-compare.ts). */
 export type SaveRequest =
-  | { kind: 'submission'; runId: string }
+  | { kind: 'submission'; runId: string; fill?: number; partial?: boolean }
   | { kind: 'report'; split: 'val' | 'test' }
   | { kind: 'model'; runId: string; format: ExportFormat };
 /** `path: null` when the person cancelled the dialog. */

@@ -1,13 +1,16 @@
 /**
- * Files the app hands a person to keep: a run's Zindi submission CSV, the HTML report and an exported model.
+ * Files the app hands a person to keep: a run's Zindi submission CSV (and its note when rows were filled or
+ * left out), the HTML report and an exported model.
  * Electron's main process writes them where its save dialog said; `serve` writes them into the library's
  * exports/ folder (the only place it writes to) and streams them as downloads. The page names neither path.
  * Both go through the same core functions the CLI uses.
  */
 import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { RUN_ID_PATTERN } from '../../shared/contract';
-import type { EvalSplit } from '../../shared/contract-compare';
+import { SubmissionOptions, type EvalSplit } from '../../shared/contract-compare';
+import { AppError } from '../../shared/errors';
+import { describeValidation } from '../../shared/validation-text';
 import type { ExportFormat } from '../../shared/names';
 import type { Library } from '../core/library';
 import { exportsDir, modelExportName, reportFileName, submissionFileName } from '../core/paths/exports';
@@ -31,12 +34,33 @@ export function parseExportFormat(text: string | null): ExportFormat | null {
   return text === null || text === 'onnx' ? 'onnx' : text === 'tfjs' ? 'tfjs' : null;
 }
 
-/** Writes the run's submission to `out` (a finished run with predictions for every sample row). */
-export async function writeSubmissionTo(lib: Library, runId: string, out: string): Promise<{ out: string; rows: number }> {
-  // Loaded on use: TensorFlow.js comes with predict.ts, and a server that never makes a submission skips it.
-  const { writeSubmission } = await import('../core/ml/inference/predict');
-  const r = await writeSubmission(lib, runId, out);
-  return { out: r.out, rows: r.rows };
+/**
+ * The fill / partial choice from a download's query (`?fill=0.5`, `?partial=1`), through the contract's
+ * schema like every other input; a bad value is BAD_INPUT with the schema's sentence.
+ */
+export function parseSubmissionQuery(params: URLSearchParams): SubmissionOptions {
+  const fill = params.get('fill');
+  const partial = params.get('partial');
+  const raw = {
+    ...(fill !== null ? { fill: fill.trim() === '' ? Number.NaN : Number(fill) } : {}),
+    ...(partial !== null ? { partial: partial === '1' || partial === 'true' } : {}),
+  };
+  const parsed = SubmissionOptions.safeParse(raw, { reportInput: true });
+  if (!parsed.success) throw new AppError('BAD_INPUT', describeValidation(parsed.error.issues));
+  return parsed.data;
+}
+
+/** Writes the run's submission to `out`, and its note beside it when rows were filled or left out. */
+export async function writeSubmissionTo(
+  lib: Library,
+  runId: string,
+  out: string,
+  options: SubmissionOptions = {},
+): Promise<{ out: string; rows: number; note: string | null }> {
+  // Loaded on use: a server that never makes a submission skips the CSV reader.
+  const { writeSubmission } = await import('../core/ml/inference/submission');
+  const r = await writeSubmission(lib, runId, out, options);
+  return { out: r.out, rows: r.rows, note: r.note };
 }
 
 export async function writeReportTo(lib: Library, split: EvalSplit, out: string): Promise<{ out: string; bytes: number }> {
@@ -90,11 +114,22 @@ export class LibraryExports {
     return getRun(this.#lib.db, ref).id;
   }
 
-  async submission(runRef: string): Promise<ExportFile> {
+  async submission(runRef: string, options: SubmissionOptions = {}): Promise<ExportFile> {
     const runId = await this.#runId(runRef);
     const name = submissionFileName(runId);
     const file = join(exportsDir(this.#lib), name);
-    return this.#once(file, async () => ({ file: (await writeSubmissionTo(this.#lib, runId, file)).out, name }));
+    return this.#once(`${file}?${JSON.stringify(options)}`, async () => ({ file: (await writeSubmissionTo(this.#lib, runId, file, options)).out, name }));
+  }
+
+  /** The note of the submission written with these options (refused when no row needed filling or leaving out). */
+  async submissionNote(runRef: string, options: SubmissionOptions): Promise<ExportFile> {
+    const runId = await this.#runId(runRef);
+    const csv = join(exportsDir(this.#lib), submissionFileName(runId));
+    return this.#once(`${csv}#note?${JSON.stringify(options)}`, async () => {
+      const r = await writeSubmissionTo(this.#lib, runId, csv, options);
+      if (r.note === null) throw new AppError('NOT_FOUND', `run ${runId} has a probability for every sample row: its submission needs no note`);
+      return { file: r.note, name: basename(r.note) };
+    });
   }
 
   report(split: EvalSplit): Promise<ExportFile> {

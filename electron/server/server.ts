@@ -1,7 +1,8 @@
 /**
  * `mask-studio serve`: the built renderer, `POST /api/call` into the same dispatch() the desktop app uses,
  * events over a WebSocket at /api/events, `GET /api/image/<id>[?size=thumb]`, and three downloads written
- * into the library's exports/ folder: `GET /api/runs/<id>/submission.csv`, `GET /api/report.html[?split=test]`
+ * into the library's exports/ folder: `GET /api/runs/<id>/submission.csv[?fill=P|?partial=1]` (and
+ * `submission.note.txt`, its note), `GET /api/report.html[?split=test]`
  * and `GET /api/runs/<id>/model.tar[?format=tfjs]`. Every request needs a loopback Host (or the address
  * serve was told to bind) with the served port, and the token printed at start: `?token=` on the first page
  * load (which moves it into an HttpOnly, SameSite=Strict cookie and drops it from the address bar), the
@@ -19,7 +20,7 @@ import { DataRoots } from '../core/paths/data-roots';
 import { toErrorPayload } from '../../shared/errors';
 import type { ExportFormat } from '../../shared/names';
 import { readBody } from './body';
-import { LibraryExports, parseExportFormat, parseRunId, parseSplit, type ExportFile } from './downloads';
+import { LibraryExports, parseExportFormat, parseRunId, parseSplit, parseSubmissionQuery, type ExportFile } from './downloads';
 import { parseImageId, type ImageSize } from './images';
 import { allowedHosts, hostAllowed, originAllowed, SECURITY_HEADERS, statusFor } from './security';
 import { tarEntries, tarSize, tarStream } from './tar';
@@ -225,10 +226,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     if (url.pathname === '/api/call' && req.method === 'POST') return handleCall(req, res);
     const image = url.pathname.match(/^\/api\/image\/([^/]*)$/);
     if (image && read) return handleImage(req, res, url, image[1] ?? '');
-    const download = url.pathname.match(/^\/api\/runs\/([^/]+)\/(submission\.csv|model\.tar)$/);
+    const download = url.pathname.match(/^\/api\/runs\/([^/]+)\/(submission\.csv|submission\.note\.txt|model\.tar)$/);
     const runId = download ? parseRunId(download[1] ?? '') : null;
     if (runId !== null && req.method === 'GET') {
-      if (download?.[2] === 'submission.csv') return handleDownload(res, 'text/csv; charset=utf-8', () => exportsOf.submission(runId));
+      // ?fill=P or ?partial=1 for sample rows without a probability; the note says which rows were treated so
+      if (download?.[2] === 'submission.csv') return handleDownload(res, 'text/csv; charset=utf-8', () => exportsOf.submission(runId, parseSubmissionQuery(url.searchParams)));
+      if (download?.[2] === 'submission.note.txt') return handleDownload(res, 'text/plain; charset=utf-8', () => exportsOf.submissionNote(runId, parseSubmissionQuery(url.searchParams)));
       const format = parseExportFormat(url.searchParams.get('format'));
       if (format !== null) return handleModel(res, runId, format);
     }

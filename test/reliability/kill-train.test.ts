@@ -37,7 +37,7 @@ test('a training run killed at a seeded epoch is interrupted with its work kept,
   assert.match(run.error ?? '', /interrupted/);
   const epochs = readRows<{ n: number }>(lib, `SELECT COUNT(*) AS n FROM epochs WHERE run_id = '${run.id}'`)[0]?.n ?? 0;
   assert.ok(epochs >= epoch - 1 && epochs < 40, `${epochs} epochs kept (killed in epoch ${epoch})`);
-  assert.ok(run.best && run.best.epoch <= epochs, 'the best checkpoint is kept');
+  assert.ok(run.best && run.best.epoch !== null && run.best.epoch <= epochs, 'the best checkpoint is kept');
   assert.ok(existsSync(join(lib, 'models', run.id, 'model.json')));
   assert.deepEqual(readRows(lib, "SELECT kind, status FROM jobs WHERE kind = 'train'"), [{ kind: 'train', status: 'interrupted' }]);
 

@@ -13,7 +13,7 @@ const COLUMNS: ReadonlyArray<{ head: string; cell: (r: CompareRow) => string; ri
   { head: 'run', cell: (r) => r.id },
   { head: 'model', cell: (r) => (r.kind === 'ensemble' ? `ensemble(${r.members.length})${r.name ? ` ${r.name}` : ''}` : r.model) },
   { head: 'backend/device', cell: (r) => `${r.backend}${r.device ? ` [${r.device}]` : ''}` },
-  { head: 'input', cell: (r) => (r.inputSize > 0 ? String(r.inputSize) : '—'), right: true },
+  { head: 'input', cell: (r) => (r.inputSize !== null ? String(r.inputSize) : 'mixed'), right: true },
   { head: 'weights', cell: (r) => r.weightsSource },
   { head: 'epochs/best', cell: (r) => (r.kind === 'ensemble' ? '—' : `${r.epochs}/${r.bestEpoch ?? '—'}`), right: true },
   { head: 'AUC [95% CI]', cell: (r) => ci(r.auc, r.aucCi) },

@@ -18,7 +18,7 @@ export const audit: Command = {
     const findings = await core.call(h['findings.list'], parseInput('findings.list', {}, {}));
     const doc = {
       summary,
-      findings: findings.map((f) => ({ id: f.id, kind: f.kind, severity: f.severity, status: f.status, images: f.images, message: f.message, detail: f.detail })),
+      findings: findings.map((f) => ({ id: f.id, kind: f.kind, severity: f.severity, status: f.status, images: f.images, message: f.message, facts: f.facts, detail: f.detail })),
     };
     ctx.print(doc, () => {
       const sorted = [...findings].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.kind.localeCompare(b.kind));

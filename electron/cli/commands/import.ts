@@ -1,6 +1,7 @@
 /** `mask-studio import DIR`: the Zindi layout or class-per-folder, incremental and idempotent. */
 import type { ImportSummary } from '../../../shared/contract';
 import { AppError } from '../../../shared/errors';
+import { importProblems } from '../../../shared/import-text';
 import { importDataset } from '../../core/dataset/import';
 import { positional, stringOpt, type Command } from '../command';
 import { cliCore, given, parseInput } from '../contract-call';
@@ -11,10 +12,12 @@ function describe(s: ImportSummary): string {
     `  labelled ${s.labelled}, submission (unlabelled test) ${s.submission}, unlabelled ${s.unlabelled}, unreadable ${s.unreadable}${s.missing > 0 ? `, missing since the last import ${s.missing}` : ''}`,
     `  classes: ${s.classes.join(', ')}`,
   ];
-  if (s.badRows.length > 0) {
-    lines.push(`  ${s.badRows.length} bad row${s.badRows.length === 1 ? '' : 's'} (imported the rest; 'mask-studio audit' lists them too):`);
-    for (const b of s.badRows.slice(0, 20)) lines.push(`    ${b.message}`);
-    if (s.badRows.length > 20) lines.push(`    … and ${s.badRows.length - 20} more (--json lists all)`);
+  const problems = importProblems(s, 20);
+  for (const note of problems.notes) lines.push(`  note: ${note}`);
+  if (problems.total > 0) {
+    lines.push(`  ${problems.total} bad row${problems.total === 1 ? '' : 's'} (imported the rest; 'mask-studio audit' lists them too):`);
+    for (const row of problems.rows) lines.push(`    ${row}`);
+    if (problems.more > 0) lines.push(`    … and ${problems.more} more (--json lists all)`);
   }
   return lines.join('\n');
 }

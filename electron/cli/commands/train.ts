@@ -2,8 +2,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join, resolve as resolvePath } from 'node:path';
 import type { RunInfo, TrainInput } from '../../../shared/contract';
+import { SubmissionOptions } from '../../../shared/contract-compare';
 import { AppError } from '../../../shared/errors';
 import { BACKEND_PREFS, ENGINE_PREFS, type EnginePref } from '../../../shared/names';
+import { describeValidation } from '../../../shared/validation-text';
 import type { Library } from '../../core/library';
 import { MODEL_NAMES, type ModelName } from '../../core/ml/models/types';
 import { getRun, trainingSet } from '../../core/ml/runs/store';
@@ -19,12 +21,21 @@ function engineNote(r: RunInfo): string {
   return `, features on ${r.engine}${typeof provider === 'string' ? ` (${provider})` : ''}`;
 }
 
+/** What imagesPerSecond counts, in words: cached feature vectors are not images through the network. */
+function throughputText(r: RunInfo): string {
+  if (r.imagesPerSecond === null) return 'throughput not recorded';
+  const n = fmt(r.imagesPerSecond, 1);
+  return r.throughputBasis === 'features' ? `${n} cached feature vectors/s (head only; the base ran once per image)` : `${n} images/s training`;
+}
+
 function describeRun(r: RunInfo): string {
-  const best = r.best ? `best epoch ${r.best.epoch}: val AUC ${fmt(r.best.valAuc, 4)}, log loss ${fmt(r.best.valLogLoss, 4)}` : 'no epoch finished';
+  const best = r.best
+    ? `${r.best.epoch !== null ? `best epoch ${r.best.epoch}` : 'validation'}: val AUC ${fmt(r.best.valAuc, 4)}, log loss ${fmt(r.best.valLogLoss, 4)}`
+    : 'no epoch finished';
   return [
-    `run ${r.id}: ${r.model} (${r.weightsSource} weights, ${r.inputSize} px) on ${r.backend}${r.device ? ` [${r.device}]` : ''}${engineNote(r)}: ${r.status}`,
+    `run ${r.id}: ${r.model} (${r.weightsSource} weights, ${r.inputSize !== null ? `${r.inputSize} px` : 'mixed input sizes'}) on ${r.backend}${r.device ? ` [${r.device}]` : ''}${engineNote(r)}: ${r.status}`,
     `  ${best}`,
-    `  ${fmt(r.seconds, 1)} s, ${fmt(r.imagesPerSecond, 1)} images/s training, ${r.params ?? '—'} parameters, ${r.trainImages} train / ${r.valImages} val images`,
+    `  ${fmt(r.seconds, 1)} s, ${throughputText(r)}, ${r.params ?? '—'} parameters, ${r.trainImages} train / ${r.valImages} val images`,
     ...(r.error ? [`  error: ${r.error}`] : []),
   ].join('\n');
 }
@@ -144,7 +155,7 @@ export const train: Command = {
       const run = await trainOne(ctx, lib, single);
       if (run.status === 'failed') throw new AppError('INTERNAL', `run ${run.id} failed: ${run.error ?? 'unknown error'}`);
       if (run.status === 'cancelled') {
-        throw new AppError('CANCELLED', `run ${run.id} was cancelled after ${run.best ? `a best epoch ${run.best.epoch}` : 'no complete epoch'}; its epochs are kept ('mask-studio runs')`);
+        throw new AppError('CANCELLED', `run ${run.id} was cancelled after ${run.best && run.best.epoch !== null ? `a best epoch ${run.best.epoch}` : 'no complete epoch'}; its epochs are kept ('mask-studio runs')`);
       }
       ctx.print(run, () => describeRun(run));
       return;
@@ -217,8 +228,8 @@ export const runs: Command = {
       if (list.length === 0) return "no runs yet: 'mask-studio train --model scratch'";
       const head = ['id', 'model', 'status', 'backend', 'px', 'best', 'val AUC', 'log loss', 'img/s', 'seconds'];
       const rows = list.map((r) => [
-        r.id, r.model, r.status, r.backend, String(r.inputSize), r.best ? String(r.best.epoch) : '—', fmt(r.best?.valAuc, 4),
-        fmt(r.best?.valLogLoss, 4), fmt(r.imagesPerSecond, 1), fmt(r.seconds, 0),
+        r.id, r.model, r.status, r.backend, r.inputSize !== null ? String(r.inputSize) : 'mixed', r.best && r.best.epoch !== null ? String(r.best.epoch) : '—', fmt(r.best?.valAuc, 4),
+        fmt(r.best?.valLogLoss, 4), `${fmt(r.imagesPerSecond, 1)}${r.throughputBasis === 'features' ? ' (features)' : ''}`, fmt(r.seconds, 0),
       ]);
       const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
       const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
@@ -301,18 +312,46 @@ export const predict: Command = {
   },
 };
 
+/** --fill P / --partial through the contract's schema, so the CLI refuses what the API refuses, in the same words. */
+function submissionOptions(args: ParsedArgs): SubmissionOptions {
+  const fill = stringOpt(args, 'fill');
+  const raw = {
+    ...(fill !== undefined ? { fill: fill.trim() === '' ? Number.NaN : Number(fill) } : {}),
+    ...(boolOpt(args, 'partial') ? { partial: true } : {}),
+  };
+  const parsed = SubmissionOptions.safeParse(raw, { reportInput: true });
+  if (!parsed.success) throw new UsageError(describeValidation(parsed.error.issues).replace(/^The fill probability/, '--fill'));
+  return parsed.data;
+}
+
 export const submission: Command = {
   name: 'submission',
-  usage: 'submission --run ID --out FILE',
-  summary: "write the Zindi submission (image,target in the sample's order) from a run's predictions",
-  options: { run: { type: 'string' }, out: { type: 'string' } },
+  usage: 'submission --run ID --out FILE [--fill P | --partial] | submission --run ID --check',
+  summary:
+    "write the Zindi submission (image,target in the sample's order) from a run's predictions; sample rows without one " +
+    '(no image file, excluded, unreadable) need --fill P (that probability, listed in a note beside the CSV) or --partial (left out); --check says which',
+  options: { run: { type: 'string' }, out: { type: 'string' }, fill: { type: 'string' }, partial: { type: 'boolean' }, check: { type: 'boolean' } },
   async run(ctx, args) {
     const id = stringOpt(args, 'run');
     const out = stringOpt(args, 'out');
+    const options = submissionOptions(args);
+    const { checkSubmission, writeSubmission } = await import('../../core/ml/inference/submission');
+    if (boolOpt(args, 'check')) {
+      if (!id || out !== undefined) throw new UsageError('submission --check needs --run ID (and writes nothing: no --out)');
+      const check = await checkSubmission(ctx.library(false), id);
+      ctx.print(check, () => check.summary ?? `run ${check.runId} has a probability for all ${check.rows} rows of ${check.sample}`);
+      return;
+    }
     if (!id || !out) throw new UsageError('submission needs --run ID and --out FILE');
-    const { writeSubmission } = await import('../../core/ml/inference/predict');
-    const result = await writeSubmission(ctx.library(false), id, out);
-    ctx.print(result, () => `wrote ${result.rows} rows to ${result.out} (in the order of ${result.sample})`);
+    const result = await writeSubmission(ctx.library(false), id, out, options);
+    ctx.print(result, () =>
+      [
+        `wrote ${result.rows} rows to ${result.out} (in the order of ${result.sample})`,
+        ...(result.filled > 0 ? [`  ${result.filled} rows without a probability written as ${String(options.fill)}`] : []),
+        ...(result.omitted > 0 ? [`  ${result.omitted} rows without a probability left out`] : []),
+        ...(result.note !== null ? [`  which rows and why: ${result.note}`] : []),
+      ].join('\n'),
+    );
   },
 };
 

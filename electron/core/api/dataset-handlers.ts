@@ -63,7 +63,10 @@ export const datasetHandlers: HandlerTable<
   'classes.list': (ctx) => listClasses(ctx.lib.db),
   'classes.rename': (ctx, input) => {
     const info = renameClass(ctx.lib.db, input.name, input.displayName);
+    // findings name classes by their display names ("59 of the 61 PNGs are 'mask'"): say it in the new one
+    runAudit(ctx.lib.db);
     changed(ctx, 'classes');
+    changed(ctx, 'findings');
     return info;
   },
   'import.start': (ctx, input) => {

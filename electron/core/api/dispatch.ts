@@ -1,10 +1,11 @@
 /**
  * The one entry for every front end: validate the input against the contract, call the handler. Errors
- * leave as AppError (a code and a message a person can act on); zod's complaints become BAD_INPUT.
+ * leave as AppError (a code and a message a person can act on); zod's complaints become BAD_INPUT in plain sentences
+ * (shared/validation-text.ts).
  */
-import { z } from 'zod';
 import { isMethodName, methods, type MethodName } from '../../../shared/contract';
 import { AppError } from '../../../shared/errors';
+import { describeValidation } from '../../../shared/validation-text';
 import type { CoreContext } from './context';
 import { compareHandlers } from './compare-handlers';
 import { datasetHandlers, type HandlerTable } from './dataset-handlers';
@@ -12,6 +13,7 @@ import { doctorHandlers } from './doctor-handlers';
 import { doubtsHandlers } from './doubts-handlers';
 import { explainHandlers } from './explain-handlers';
 import { reportHandlers } from './report-handlers';
+import { submissionHandlers } from './submission-handlers';
 import { trainingHandlers } from './training-handlers';
 
 export const handlers: HandlerTable<MethodName> = {
@@ -22,18 +24,15 @@ export const handlers: HandlerTable<MethodName> = {
   ...doubtsHandlers,
   ...explainHandlers,
   ...reportHandlers,
+  ...submissionHandlers,
 };
-
-function describeIssues(method: string, error: z.ZodError): string {
-  const parts = error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : 'input'}: ${i.message}`);
-  return `${method}: ${parts.join('; ')}`;
-}
 
 export async function dispatch(ctx: CoreContext, method: string, input: unknown): Promise<unknown> {
   if (!isMethodName(method)) throw new AppError('UNKNOWN_METHOD', `no method '${method}'`);
   const schema = methods[method].input;
-  const parsed = schema.safeParse(input ?? {});
-  if (!parsed.success) throw new AppError('BAD_INPUT', describeIssues(method, parsed.error));
+  // reportInput: the sentence can quote what was sent ("(got -3)")
+  const parsed = schema.safeParse(input ?? {}, { reportInput: true });
+  if (!parsed.success) throw new AppError('BAD_INPUT', describeValidation(parsed.error.issues));
   const handler = handlers[method] as (ctx: CoreContext, input: unknown) => unknown;
   return await handler(ctx, parsed.data);
 }

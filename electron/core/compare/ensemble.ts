@@ -8,7 +8,8 @@ import type { RunInfo } from '../../../shared/contract';
 import { AppError } from '../../../shared/errors';
 import type { Db } from '../db/open';
 import { getRun, hasUsableCheckpoint } from '../ml/runs/store';
-import { libraryClasses, runMembers } from './evaluate';
+import { binaryMetrics } from '../stats/metrics';
+import { libraryClasses, runMembers, runScores } from './evaluate';
 
 export const ENSEMBLE_MODEL = 'ensemble';
 
@@ -35,6 +36,17 @@ function classesOf(run: RunInfo, library: readonly string[]): string[] {
 }
 
 const allEqual = <T>(values: readonly T[]): boolean => values.every((v) => v === values[0]);
+
+/**
+ * An ensemble has no epochs, but it has validation scores: stored as its "best" (with no epoch) so every view
+ * that lists runs shows the AUC the comparison computes, not a dash.
+ */
+function recordValidationScores(db: Db, id: string, classes: readonly string[]): void {
+  const s = runScores(db, id, 'val', classes);
+  if (s.labels.length === 0) return;
+  const m = binaryMetrics(s.labels, s.probs);
+  db.prepare('UPDATE runs SET best_val_auc = ?, best_val_log_loss = ? WHERE id = ?').run(m.auc, m.logLoss, id);
+}
 
 /**
  * Averages the members' probabilities per split over the images every member predicted in that split,
@@ -88,17 +100,21 @@ export function createEnsemble(db: Db, runRefs: readonly string[], name?: string
   const insert = db.prepare(
     `INSERT INTO runs (id, model, config, backend, device, engine, status, job_id, pid, started_at, finished_at, seconds, params,
        split_seed, data_hash, train_images, val_images, weights_source, input_size)
-     VALUES (?, ?, ?, ?, '', 'none', 'done', NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ensemble', ?)`,
+     VALUES (?, ?, ?, ?, ?, 'none', 'done', NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ensemble', ?)`,
   );
   const prediction = db.prepare('INSERT INTO predictions (run_id, image_id, split, probability) VALUES (?, ?, ?, ?)');
   db.transaction(() => {
     insert.run(
-      id, ENSEMBLE_MODEL, JSON.stringify(config), allEqual(members.map((m) => m.backend)) ? first.backend : 'mixed', process.pid, now, now,
+      id, ENSEMBLE_MODEL, JSON.stringify(config), allEqual(members.map((m) => m.backend)) ? first.backend : 'mixed',
+      // where the members ran (an ensemble itself runs nothing: it averages stored probabilities)
+      allEqual(members.map((m) => m.device)) ? first.device : 'mixed', process.pid, now, now,
       seconds, params, allEqual(members.map((m) => m.splitSeed)) ? first.splitSeed : null, first.dataHash, first.trainImages,
-      first.valImages, allEqual(members.map((m) => m.inputSize)) ? first.inputSize : 0,
+      // 0 stands for "the members differ" (the column is NOT NULL); runs.ts reads it back as null
+      first.valImages, allEqual(members.map((m) => m.inputSize)) ? (first.inputSize ?? 0) : 0,
     );
     // AVG of values in [0, 1] can land a rounding error outside it; the table's CHECK would refuse that
     for (const r of rows) prediction.run(id, r.imageId, r.split, Math.min(1, Math.max(0, r.probability)));
+    recordValidationScores(db, id, library);
   })();
   return id;
 }

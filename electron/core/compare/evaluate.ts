@@ -88,6 +88,7 @@ export function compareRow(db: Db, run: RunInfo, s: RunScores): CompareRow {
     params: run.params,
     seconds: run.seconds,
     imagesPerSecond: run.imagesPerSecond,
+    throughputBasis: run.throughputBasis,
     best: false,
   };
 }

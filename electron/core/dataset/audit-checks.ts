@@ -6,8 +6,8 @@ import type { FindingKind, Severity } from '../../../shared/contract';
 import type { DuplicateGroup } from './audit-groups';
 import type { ImageRecord } from './images';
 import { formatOfExtension } from './scan';
-import { rocAuc } from '../stats/metrics';
-import { aucPValue, fivePoint } from '../stats/statistics';
+import { OUTLIER_K, OUTLIER_RULE, sizeSummary } from '../stats/statistics';
+import { FEATURE_WORDS, featureValue, valueImages } from './audit-words';
 import { extensionOf } from './walk';
 
 export interface DraftFinding {
@@ -139,13 +139,18 @@ export function groupChecks(groups: readonly DuplicateGroup[]): DraftFinding[] {
     const leak = sides.size > 1 || (sides.has('submission') && labelledPool);
     if (leak) {
       // Inside train/val/test a leak inflates the scores a person reads; against the unlabelled submission
-      // set it only means the leaderboard sees a training image again.
+      // set no score here is touched (submission rows are never scored), only the leaderboard's.
       const internal = [...sides].filter((s) => s !== 'submission').length > 1;
+      const where = included.map((i) => `${i.rel_path}: ${i.split === 'unassigned' ? 'labelled' : i.split}`).join(', ');
+      const same = g.kind === 'exact' ? 'identical' : 'near-identical';
       out.push({
         kind: 'split-leak',
         severity: internal ? 'error' : 'warning',
         images: included,
-        message: `${g.kind === 'exact' ? 'identical' : 'near-identical'} images sit in different splits (${included.map((i) => `${i.rel_path}: ${i.split === 'unassigned' ? 'labelled' : i.split}`).join(', ')}): a model is scored on what it trained on`,
+        message: internal
+          ? `${same} images sit in different splits (${where}): a model is scored on what it trained on, so its validation or test score is too good`
+          : `${same} images sit in the labelled set and the submission set (${where}): no score here is affected (submission images are never scored), ` +
+            'but a model that trained on the labelled copy has seen the answer for the submission row, so the leaderboard may flatter it',
         detail: { splits: included.map((i) => ({ image: i.rel_path, split: i.split })) },
         key: `split-leak:${shaKey(included)}`,
       });
@@ -154,20 +159,13 @@ export function groupChecks(groups: readonly DuplicateGroup[]): DraftFinding[] {
   return out;
 }
 
-type Feature = { name: string; unit: string; value: (i: ImageRecord) => number | null };
-const FEATURES: readonly Feature[] = [
+export type Feature = { name: string; unit: string; value: (i: ImageRecord) => number | null };
+export const FEATURES: readonly Feature[] = [
   { name: 'width', unit: 'px', value: (i) => i.width },
   { name: 'height', unit: 'px', value: (i) => i.height },
   { name: 'aspect', unit: 'w/h', value: (i) => (i.width && i.height ? i.width / i.height : null) },
   { name: 'bytes', unit: 'bytes', value: (i) => i.bytes },
 ];
-
-/**
- * Tukey's fences on the log of each size feature: sizes and byte counts are positive and skewed (a photo set
- * spans 100 to 5,000 px), so the linear 1.5·IQR rule flags a tenth of any real set, while on the log scale it
- * flags what is far out relative to the typical size (on Spot the Mask: the few images above ~4,000 px).
- */
-export const OUTLIER_K = 1.5;
 
 export function outlierChecks(images: readonly ImageRecord[]): DraftFinding[] {
   const usable = images.filter((i) => i.decode_status === 'ok' && i.excluded === 0);
@@ -183,15 +181,9 @@ export function outlierChecks(images: readonly ImageRecord[]): DraftFinding[] {
     }
     for (const [cohort, members] of cohorts) {
       const vals = members.map(f.value);
-      const logSummary = fivePoint(vals.filter((v): v is number => v !== null && v > 0).map(Math.log), OUTLIER_K);
-      if (!logSummary || logSummary.count < 8) continue;
-      const summary = {
-        q1: Math.exp(logSummary.q1),
-        median: Math.exp(logSummary.median),
-        q3: Math.exp(logSummary.q3),
-        lowerFence: Math.exp(logSummary.lowerFence),
-        upperFence: Math.exp(logSummary.upperFence),
-      };
+      // the one outlier rule (statistics.ts: why log-scale fences), the same numbers Insights shows
+      const summary = sizeSummary(vals.filter((v): v is number => v !== null));
+      if (!summary || summary.count < 8) continue;
       members.forEach((img, idx) => {
         const v = vals[idx];
         if (v === null || v === undefined || (v >= summary.lowerFence && v <= summary.upperFence)) return;
@@ -207,84 +199,23 @@ export function outlierChecks(images: readonly ImageRecord[]): DraftFinding[] {
   const out: DraftFinding[] = [];
   for (const [img, features] of flagged) {
     const text = features
-      .map((f) => `${String(f['feature'])} ${Number(f['value']).toFixed(f['feature'] === 'aspect' ? 2 : 0)} ${Number(f['value']) > Number(f['upperFence']) ? '>' : '<'} ${Number(Number(f['value']) > Number(f['upperFence']) ? f['upperFence'] : f['lowerFence']).toFixed(f['feature'] === 'aspect' ? 2 : 0)}`)
+      .map((f) => {
+        const feature = String(f['feature']);
+        const v = Number(f['value']);
+        const above = v > Number(f['upperFence']);
+        const limit = Number(above ? f['upperFence'] : f['lowerFence']);
+        const among = typeof f['among'] === 'string' ? ` for ${valueImages('format', f['among'])}` : '';
+        return `${FEATURE_WORDS[feature] ?? feature} ${featureValue(feature, v)} ${above ? 'above' : 'below'} ${featureValue(feature, limit)}${among}`;
+      })
       .join(', ');
     out.push({
       kind: 'size-outlier',
       severity: 'info',
       images: [img],
-      message: `${img.rel_path} is a size outlier: ${text} (Tukey fences on the log scale, ${OUTLIER_K}·IQR)`,
+      message: `${img.rel_path} is a size outlier: ${text} (${OUTLIER_RULE})`,
       detail: { features },
       key: `size-outlier:${img.sha256}`,
     });
-  }
-  return out;
-}
-
-/** Flags metadata that predicts the label on its own (a model can learn it instead of the content). */
-export function shortcutChecks(images: readonly ImageRecord[], classes: readonly string[]): DraftFinding[] {
-  const rows = images.filter((i) => i.decode_status === 'ok' && i.excluded === 0 && i.label !== null && i.split !== 'submission');
-  const out: DraftFinding[] = [];
-  // One class against the rest; for two classes one pass says everything.
-  const positives = classes.length === 2 ? [classes[1]!] : classes;
-  for (const cls of positives) {
-    const isPos = rows.map((r) => r.label === cls);
-    const nPos = isPos.filter(Boolean).length;
-    const nNeg = rows.length - nPos;
-    if (nPos < 10 || nNeg < 10) continue;
-    for (const f of FEATURES) {
-      const vals = rows.map(f.value);
-      const keep = vals.map((v) => v !== null);
-      const scores = vals.filter((v): v is number => v !== null);
-      const pos = isPos.filter((_, i) => keep[i]);
-      const auc = rocAuc(pos.map(Number), scores);
-      if (auc === null) continue;
-      const p = aucPValue(auc, pos.filter(Boolean).length, pos.length - pos.filter(Boolean).length);
-      if (Math.abs(auc - 0.5) >= 0.1 && p < 1e-3) {
-        out.push({
-          kind: 'shortcut',
-          severity: 'warning',
-          images: [],
-          message: `${f.name} alone predicts class ${cls} with AUC ${auc.toFixed(3)} (p = ${p.toExponential(1)}): a model can learn image ${f.name} instead of the content`,
-          detail: { feature: f.name, class: cls, auc, p, n: scores.length },
-          key: `shortcut:${f.name}:${cls}`,
-        });
-      }
-    }
-    // Categorical: a format (or colour space) whose images are nearly all of one class.
-    const baseRate = nPos / rows.length;
-    for (const [feature, valueOf] of [
-      ['format', (r: ImageRecord) => r.format ?? 'unknown'],
-      ['space', (r: ImageRecord) => r.space ?? 'unknown'],
-    ] as const) {
-      const counts = new Map<string, { n: number; pos: number; imgs: ImageRecord[] }>();
-      rows.forEach((r, i) => {
-        const v = valueOf(r);
-        const c = counts.get(v) ?? { n: 0, pos: 0, imgs: [] };
-        c.n++;
-        if (isPos[i]) c.pos++;
-        c.imgs.push(r);
-        counts.set(v, c);
-      });
-      if (counts.size < 2) continue;
-      const auc = rocAuc(isPos.map(Number), rows.map((r) => { const c = counts.get(valueOf(r))!; return c.pos / c.n; })) ?? Number.NaN;
-      for (const [value, c] of counts) {
-        if (c.n < 10 || c.n > rows.length / 2) continue;
-        const rate = c.pos / c.n;
-        for (const [target, share, base] of [[cls, rate, baseRate], [`not ${cls}`, 1 - rate, 1 - baseRate]] as const) {
-          if (share >= 0.9 && share - base >= 0.25) {
-            out.push({
-              kind: 'shortcut',
-              severity: 'warning',
-              images: c.imgs,
-              message: `${c.imgs.length > 0 ? `${Math.round(share * c.n)} of the ${c.n} ${value.toUpperCase()} images` : ''} are ${target === cls ? `class ${cls}` : `not class ${cls}`} (${(share * 100).toFixed(0)} % against ${(base * 100).toFixed(0)} % overall): ${feature} = ${value} is a shortcut (feature AUC ${auc.toFixed(3)})`,
-              detail: { feature, value, class: cls, count: c.n, share, baseRate: base, auc },
-              key: `shortcut:${feature}=${value}:${cls}`,
-            });
-          }
-        }
-      }
-    }
   }
   return out;
 }

@@ -3,13 +3,17 @@
  * transaction. A person's decision on a finding is kept by its stable key, so it survives a re-audit.
  */
 import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { Finding, FindingKind, FindingStatus } from '../../../shared/contract';
 import { AppError } from '../../../shared/errors';
 import type { Db } from '../db/open';
 import { labelDoubtDrafts } from './doubt-findings';
 import { duplicateGroups } from './audit-groups';
-import { fileChecks, groupChecks, outlierChecks, shortcutChecks, type DraftFinding } from './audit-checks';
+import { fileChecks, groupChecks, outlierChecks, type DraftFinding } from './audit-checks';
+import { shortcutChecks } from './audit-shortcuts';
+import { findingFacts } from './finding-facts';
 import { allImages, type ImageRecord } from './images';
+import { groupMissingRows, missingRowsSentence } from './missing-rows';
 
 export interface AuditResult {
   images: number;
@@ -18,15 +22,32 @@ export interface AuditResult {
   seconds: number;
 }
 
+interface IssueRow {
+  kind: 'unknown-label' | 'duplicate-row' | 'missing-file';
+  line: number;
+  file: string;
+  message: string;
+  csv: string;
+  folder: string | null;
+  root: string;
+  sample_submission: string | null;
+}
+
+/**
+ * The import's bad CSV rows as findings: one per unknown label or repeated row; the rows that name no file
+ * as one `missing-file` warning per CSV (Zindi's sample submission lists 509 images where 315 may be present:
+ * that is one fact, not 194 errors), every row in its detail.
+ */
 function importIssueChecks(db: Db, images: readonly ImageRecord[]): { drafts: DraftFinding[]; named: Set<number> } {
   const issues = db
-    .prepare('SELECT ii.*, s.root FROM import_issues ii JOIN sources s ON s.id = ii.source_id ORDER BY ii.source_id, ii.line')
-    .all() as Array<{ kind: 'unknown-label' | 'duplicate-row'; line: number; file: string; message: string; root: string }>;
+    .prepare('SELECT ii.*, s.root, s.sample_submission FROM import_issues ii JOIN sources s ON s.id = ii.source_id ORDER BY ii.source_id, ii.line')
+    .all() as IssueRow[];
   const named = new Set<number>();
-  const drafts = issues.map((issue): DraftFinding => {
+  const drafts: DraftFinding[] = [];
+  for (const issue of issues.filter((i) => i.kind !== 'missing-file')) {
     const matches = images.filter((i) => i.rel_path === issue.file || i.file_name === issue.file);
     if (issue.kind === 'unknown-label') for (const m of matches) named.add(m.id);
-    return {
+    drafts.push({
       kind: issue.kind,
       severity: issue.kind === 'unknown-label' ? 'error' : 'warning',
       images: matches,
@@ -34,15 +55,34 @@ function importIssueChecks(db: Db, images: readonly ImageRecord[]): { drafts: Dr
       message: issue.message,
       detail: { line: issue.line, file: issue.file },
       key: `${issue.kind}:${issue.root}:${issue.file}:${issue.line}`,
-    };
-  });
+    });
+  }
+  const missing = issues.filter((i) => i.kind === 'missing-file');
+  const roots = [...new Set(missing.map((i) => i.root))];
+  for (const root of roots) {
+    const ofRoot = missing.filter((i) => i.root === root);
+    const sample = ofRoot[0]?.sample_submission ?? null;
+    for (const g of groupMissingRows(ofRoot, (csv) => sample !== null && basename(sample) === csv)) {
+      drafts.push({
+        kind: 'missing-file',
+        severity: 'warning',
+        images: [],
+        extraNames: g.rows.map((r) => r.image),
+        message: missingRowsSentence(g),
+        detail: { csv: g.csv, folder: g.folder, count: g.rows.length, sampleSubmission: g.sample, rows: g.rows },
+        key: `missing-file:csv:${root}:${g.csv}`,
+      });
+    }
+  }
   return { drafts, named };
 }
 
 export function runAudit(db: Db): AuditResult {
   const started = performance.now();
   const images = allImages(db);
-  const classes = (db.prepare('SELECT name FROM classes ORDER BY position').all() as Array<{ name: string }>).map((c) => c.name);
+  const classRows = db.prepare('SELECT name, display_name FROM classes ORDER BY position').all() as Array<{ name: string; display_name: string }>;
+  const classes = classRows.map((c) => c.name);
+  const displayName = new Map(classRows.map((c) => [c.name, c.display_name]));
   const included = images.filter((i) => i.excluded === 0);
   const { drafts: csvDrafts, named } = importIssueChecks(db, images);
   const drafts: DraftFinding[] = [
@@ -50,7 +90,7 @@ export function runAudit(db: Db): AuditResult {
     ...csvDrafts,
     ...groupChecks(duplicateGroups(included)),
     ...outlierChecks(images),
-    ...shortcutChecks(images, classes),
+    ...shortcutChecks(images, classes, (name) => displayName.get(name) ?? name),
     // the models' label doubts (`mask-studio doubts`) are computed elsewhere; re-added while still relevant
     ...labelDoubtDrafts(db, included),
   ];
@@ -111,11 +151,13 @@ export function listFindings(db: Db, filter: { kind?: FindingKind | undefined; s
   const imagesOf = db.prepare(
     'SELECT i.id, i.rel_path, i.excluded, i.label FROM finding_images fi JOIN images i ON i.id = fi.image_id WHERE fi.finding_id = ? ORDER BY fi.position',
   );
+  const names = new Map((db.prepare('SELECT name, display_name FROM classes').all() as Array<{ name: string; display_name: string }>).map((c) => [c.name, c.display_name]));
+  const display = (name: string): string => names.get(name) ?? name;
   const out: Finding[] = [];
   for (const r of rows) {
     const imgs = imagesOf.all(r.id) as Array<{ id: number; rel_path: string; excluded: number; label: string | null }>;
     const detail = JSON.parse(r.detail) as Record<string, unknown>;
-    const names = Array.isArray(detail['names']) ? (detail['names'] as string[]) : [];
+    const extra = Array.isArray(detail['names']) ? (detail['names'] as string[]) : [];
     const allExcluded = imgs.length > 0 && imgs.every((i) => i.excluded === 1);
     // a label doubt is settled once the label it doubted is gone (accepted, or relabelled by hand), and open
     // again when an undo brings that label back
@@ -127,9 +169,10 @@ export function listFindings(db: Db, filter: { kind?: FindingKind | undefined; s
       key: r.key,
       kind: r.kind,
       severity: r.severity,
-      images: [...imgs.map((i) => i.rel_path), ...names],
+      images: [...imgs.map((i) => i.rel_path), ...extra],
       imageIds: imgs.map((i) => i.id),
       message: r.message,
+      facts: findingFacts(r.kind, detail, display),
       detail,
       status,
     });

@@ -27,6 +27,8 @@ export interface ImportPlan {
   classes: string[];
   files: PlannedFile[];
   badRows: BadRow[];
+  /** Rows of the sample submission that name an image (0 without one). */
+  sampleRows: number;
 }
 
 function mustBeDir(path: string, what: string): string {
@@ -112,12 +114,12 @@ export function planImport(input: ImportInput, existingClasses: readonly string[
       const image = (row.fields[labels.cols.image] ?? '').trim();
       const target = (row.fields[labels.cols.target] ?? '').trim();
       if (image === '') {
-        badRows.push({ line: row.line, file: '', kind: 'unknown-label', message: `${labels.name} line ${row.line}: the image column is empty` });
+        badRows.push({ line: row.line, file: '', kind: 'unknown-label', csv: labels.name, folder: null, message: `${labels.name} line ${row.line}: the image column is empty` });
         continue;
       }
       const file = findInRoot(image);
       if (!file) {
-        badRows.push({ line: row.line, file: image, kind: 'unknown-label', message: `${labels.name} line ${row.line}: image '${image}' has no file in ${root}` });
+        badRows.push({ line: row.line, file: image, kind: 'missing-file', csv: labels.name, folder: root, message: `${labels.name} line ${row.line}: image '${image}' has no file in ${root}` });
         continue;
       }
       const before = seenAt.get(file.abs);
@@ -127,6 +129,8 @@ export function planImport(input: ImportInput, existingClasses: readonly string[
           line: row.line,
           file: image,
           kind: 'duplicate-row',
+          csv: labels.name,
+          folder: null,
           message: `${labels.name} line ${row.line}: image '${image}' already has a row at line ${before.line}${same ? '' : ` with target '${before.target}' (this row says '${target}'; the first row is kept)`}`,
         });
         continue;
@@ -137,6 +141,8 @@ export function planImport(input: ImportInput, existingClasses: readonly string[
           line: row.line,
           file: image,
           kind: 'unknown-label',
+          csv: labels.name,
+          folder: null,
           message: `${labels.name} line ${row.line}: target '${target}' is not ${classes.length === 2 ? `${classes[0]} or ${classes[1]}` : `one of ${classes.join(', ')}`}`,
         });
         labelOf.set(file.abs, null);
@@ -157,18 +163,21 @@ export function planImport(input: ImportInput, existingClasses: readonly string[
 
   // What the sample submission says: unlabelled test images, looked up in the test folder, else the root.
   const submission = new Set<string>(testFiles.filter((f) => IMAGE_EXTENSIONS.has(extensionOf(f.rel))).map((f) => f.abs));
+  let sampleRows = 0;
   if (sample) {
     const seen = new Set<string>();
+    const folder = testDir ?? root;
     for (const row of sample.rows) {
       const image = (row.fields[sample.cols.image] ?? '').trim();
       if (image === '') continue;
+      sampleRows++;
       const file = testDir ? findInTest(image) : findInRoot(image);
       if (!file) {
-        badRows.push({ line: row.line, file: image, kind: 'unknown-label', message: `${sample.name} line ${row.line}: image '${image}' has no file in ${testDir ?? root}` });
+        badRows.push({ line: row.line, file: image, kind: 'missing-file', csv: sample.name, folder, message: `${sample.name} line ${row.line}: image '${image}' has no file in ${folder}` });
         continue;
       }
       if (seen.has(file.abs)) {
-        badRows.push({ line: row.line, file: image, kind: 'duplicate-row', message: `${sample.name} line ${row.line}: image '${image}' is listed twice` });
+        badRows.push({ line: row.line, file: image, kind: 'duplicate-row', csv: sample.name, folder: null, message: `${sample.name} line ${row.line}: image '${image}' is listed twice` });
         continue;
       }
       seen.add(file.abs);
@@ -197,6 +206,7 @@ export function planImport(input: ImportInput, existingClasses: readonly string[
     classes,
     files,
     badRows,
+    sampleRows,
   };
 }
 

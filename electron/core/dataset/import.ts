@@ -15,6 +15,7 @@ import { throttledProgress, throwIfAborted, type ProgressFn } from '../jobs/prog
 import { nextBatch, recordChange } from './edits';
 import type { ImageRecord } from './images';
 import { planImport, type ImportPlan, type PlannedFile } from './import-plan';
+import { groupMissingRows, missingRowsSentence } from './missing-rows';
 import { scanBuffer, sha256, type ScanResult } from './scan';
 import { mapPool } from './walk';
 
@@ -209,17 +210,26 @@ export async function importDataset(db: Db, input: ImportInput, options: ImportO
       if ((row.missing === 1) !== gone) db.prepare('UPDATE images SET missing = ? WHERE id = ?').run(gone ? 1 : 0, row.id);
     }
     db.prepare('DELETE FROM import_issues WHERE source_id = ?').run(rootSource);
-    const insertIssue = db.prepare('INSERT INTO import_issues (source_id, kind, line, file, message) VALUES (?, ?, ?, ?, ?)');
-    for (const bad of plan.badRows) insertIssue.run(rootSource, bad.kind, bad.line, bad.file, bad.message);
+    const insertIssue = db.prepare('INSERT INTO import_issues (source_id, kind, line, file, message, csv, folder) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    for (const bad of plan.badRows) insertIssue.run(rootSource, bad.kind, bad.line, bad.file, bad.message, bad.csv, bad.folder);
     return { labelled, submission, unlabelled, unreadable, missing };
   }).immediate();
 
+  const sampleName = plan.sampleSubmission !== null ? basename(plan.sampleSubmission) : null;
+  const missingGroups = groupMissingRows(
+    plan.badRows.filter((b) => b.kind === 'missing-file'),
+    (csv) => csv === sampleName,
+    (csv) => (csv === sampleName ? plan.sampleRows : null),
+  );
   return {
     layout: plan.layout,
     files: plan.files.length,
     ...counts,
     ...summary,
+    sampleRows: plan.sampleRows,
+    sampleRowsWithoutFile: missingGroups.find((g) => g.sample)?.rows.length ?? 0,
     badRows: plan.badRows,
+    notes: missingGroups.map((g) => missingRowsSentence(g)),
     classes: plan.classes,
     seconds: (performance.now() - started) / 1000,
   };

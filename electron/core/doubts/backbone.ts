@@ -67,7 +67,7 @@ export function resolveBackbone(db: Db, req: BackboneRequest): Backbone {
     return {
       model: run.model,
       weights: run.weightsSource,
-      inputSize: req.inputSize ?? run.inputSize,
+      inputSize: req.inputSize ?? run.inputSize ?? ARCHITECTURES[run.model].defaultInputSize,
       resize: resize === 'crop' || resize === 'letterbox' ? resize : 'fill',
       runId: run.id,
     };

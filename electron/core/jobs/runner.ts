@@ -4,7 +4,7 @@
  * was running when its process died is found and marked interrupted whenever jobs are read.
  */
 import { randomUUID } from 'node:crypto';
-import type { EventMessage, JobInfo } from '../../../shared/contract';
+import type { EventMessage, EventPayload, JobInfo } from '../../../shared/contract';
 import { toErrorPayload } from '../../../shared/errors';
 import type { Db } from '../db/open';
 import { ownStartKey, processGone } from './process-identity';
@@ -17,6 +17,8 @@ export interface JobContext {
 }
 
 export type Emit = (event: EventMessage) => void;
+
+type JobStep = NonNullable<EventPayload<'job.finished'>['last']>;
 
 interface Running {
   kind: string;
@@ -62,16 +64,23 @@ export class JobRunner {
     this.#db
       .prepare("INSERT INTO jobs (id, kind, status, input, pid, pid_start, created_at) VALUES (?, ?, 'running', ?, ?, ?, ?)")
       .run(jobId, kind, JSON.stringify(input ?? null), process.pid, ownStartKey(), new Date().toISOString());
-    const report = throttledProgress((p) => this.#emit({ name: 'job.progress', payload: { jobId, kind, ...p } }));
+    const throttled = throttledProgress((p) => this.#emit({ name: 'job.progress', payload: { jobId, kind, ...p } }));
+    // the last step the work reached, throttled or not: job.finished carries it, so a cancelled job reads
+    // "57 / 232 done", not a full bar
+    let last: JobStep | null = null;
+    const report: JobContext['progress'] = (phase, done, total, metrics) => {
+      last = { phase, done, total };
+      throttled(phase, done, total, metrics);
+    };
     const promise = (async () => {
       // Let the caller receive the id before the first event.
       await Promise.resolve();
       try {
         const result = await work({ jobId, signal: controller.signal, progress: report });
-        this.#finish(jobId, kind, controller.signal.aborted ? 'cancelled' : 'done', result, null);
+        this.#finish(jobId, kind, controller.signal.aborted ? 'cancelled' : 'done', result, null, last);
       } catch (err) {
         const cancelled = controller.signal.aborted || isAbort(err);
-        this.#finish(jobId, kind, cancelled ? 'cancelled' : 'failed', undefined, cancelled ? null : toErrorPayload(err));
+        this.#finish(jobId, kind, cancelled ? 'cancelled' : 'failed', undefined, cancelled ? null : toErrorPayload(err), last);
       } finally {
         this.#running.delete(jobId);
       }
@@ -80,13 +89,20 @@ export class JobRunner {
     return jobId;
   }
 
-  #finish(jobId: string, kind: string, status: 'done' | 'failed' | 'cancelled', result: unknown, error: { code: string; message: string } | null): void {
+  #finish(
+    jobId: string,
+    kind: string,
+    status: 'done' | 'failed' | 'cancelled',
+    result: unknown,
+    error: { code: string; message: string } | null,
+    last: JobStep | null,
+  ): void {
     this.#db
       .prepare('UPDATE jobs SET status = ?, result = ?, error = ?, finished_at = ? WHERE id = ?')
       .run(status, result === undefined ? null : JSON.stringify(result), error?.message ?? null, new Date().toISOString(), jobId);
     this.#emit({
       name: 'job.finished',
-      payload: { jobId, kind, status, ...(result !== undefined ? { result } : {}), ...(error ? { error } : {}) },
+      payload: { jobId, kind, status, ...(result !== undefined ? { result } : {}), ...(error ? { error } : {}), ...(last ? { last } : {}) },
     });
   }
 

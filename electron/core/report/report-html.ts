@@ -76,8 +76,8 @@ function compareTable(rows: readonly CompareRow[]): string {
         `<td>${escapeHtml(r.model)}${r.members.length > 0 ? ` <small>(${r.members.length} runs)</small>` : ''}</td>` +
         `<td class="n">${num(r.auc, 4)}${ci(r.aucCi)}</td><td class="n">${num(r.logLoss, 4)}${ci(r.logLossCi)}</td>` +
         `<td class="n">${num(r.accuracy)}</td><td class="n">${num(r.precision)}</td><td class="n">${num(r.recall)}</td><td class="n">${num(r.f1)}</td>` +
-        `<td class="n">${r.kind === 'ensemble' ? '—' : `${r.epochs}${r.bestEpoch !== null ? ` (${r.bestEpoch})` : ''}`}</td><td class="n">${r.inputSize}</td><td>${escapeHtml(r.weightsSource)}</td>` +
-        `<td class="n">${r.params ?? '—'}</td><td class="n">${num(r.seconds, 1)}</td><td class="n">${num(r.imagesPerSecond, 1)}</td><td>${escapeHtml(r.backend)}${r.device ? ` <small>${escapeHtml(r.device)}</small>` : ''}</td></tr>`,
+        `<td class="n">${r.kind === 'ensemble' ? '—' : `${r.epochs}${r.bestEpoch !== null ? ` (${r.bestEpoch})` : ''}`}</td><td class="n">${r.inputSize ?? 'mixed'}</td><td>${escapeHtml(r.weightsSource)}</td>` +
+        `<td class="n">${r.params ?? '—'}</td><td class="n">${num(r.seconds, 1)}</td><td class="n">${num(r.imagesPerSecond, 1)}${r.throughputBasis === 'features' ? ' <small title="cached base features through the head; the base ran once per image">features</small>' : ''}</td><td>${escapeHtml(r.backend)}${r.device ? ` <small>${escapeHtml(r.device)}</small>` : ''}</td></tr>`,
     )
     .join('');
   return `<div class="scroll"><table class="compare"><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${body}</tbody></table></div>`;

@@ -34,6 +34,39 @@ export function fivePoint(values: readonly number[], k = 1.5): FivePoint | null 
     lowerFence,
     upperFence,
     outliers: sorted.filter((v) => v < lowerFence || v > upperFence).length,
+    rule: `Tukey's fences at ${k}·IQR`,
+  };
+}
+
+/**
+ * The one outlier rule for image sizes, aspect ratios and byte counts (the audit's size-outlier findings,
+ * `stats` and the Insights view): Tukey's fences at 1.5·IQR on the log of the values, reported back in the
+ * original units. Why the log: these quantities are positive and skewed (a photo set spans 100 to 5,000 px,
+ * 3 KB to 3 MB), so linear fences put the lower one below zero ("outside [-512, 1,588] px": nothing can be
+ * under it) and flag a tenth of any real set on the long upper side, while on the log scale the fences are
+ * ratios of the typical value (q1 / 4.8 and q3 · 4.8 for Spot the Mask's widths), never negative, and flag
+ * what is far out both ways. Values that are not positive have no log and are left out.
+ */
+export const OUTLIER_K = 1.5;
+export const OUTLIER_RULE = `Tukey's fences at ${OUTLIER_K}·IQR on the log scale`;
+
+export function sizeSummary(values: readonly number[], k = OUTLIER_K): FivePoint | null {
+  const positive = values.filter((v) => v > 0 && Number.isFinite(v));
+  const log = fivePoint(positive.map(Math.log), k);
+  if (!log) return null;
+  const lowerFence = Math.exp(log.lowerFence);
+  const upperFence = Math.exp(log.upperFence);
+  return {
+    count: log.count,
+    min: Math.exp(log.min),
+    q1: Math.exp(log.q1),
+    median: Math.exp(log.median),
+    q3: Math.exp(log.q3),
+    max: Math.exp(log.max),
+    lowerFence,
+    upperFence,
+    outliers: positive.filter((v) => v < lowerFence || v > upperFence).length,
+    rule: OUTLIER_RULE,
   };
 }
 

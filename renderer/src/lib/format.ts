@@ -1,10 +1,5 @@
-/** Numbers as a person reads them. */
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-  if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GB`;
-}
+/** Numbers as a person reads them (bytes and counts: shared/format.ts, which the core's messages use too). */
+export { formatBytes, plural } from '../../../shared/format';
 
 export function formatEta(ms: number | null): string {
   if (ms === null || !Number.isFinite(ms)) return '';
@@ -18,6 +13,3 @@ export function percent(done: number, total: number): number {
   return total > 0 ? Math.min(100, Math.max(0, (100 * done) / total)) : 0;
 }
 
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n.toLocaleString('en')} ${n === 1 ? one : many}`;
-}

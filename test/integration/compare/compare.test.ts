@@ -19,7 +19,8 @@ import { delongTest } from '../../../electron/core/stats/intervals';
 import { columnIndexes, parseCsv } from '../../../electron/core/csv';
 import { exportRunModel } from '../../../electron/core/ml/inference/export-model';
 import { logLoss, rocAuc, youdenThreshold } from '../../../electron/core/stats/metrics';
-import { predictRun, writeSubmission } from '../../../electron/core/ml/inference/predict';
+import { predictRun } from '../../../electron/core/ml/inference/predict';
+import { writeSubmission } from '../../../electron/core/ml/inference/submission';
 import { createRun, finishRun, getRun, insertEpoch, insertPredictions, setRunEnvironment, type TrainingSet } from '../../../electron/core/ml/runs/store';
 import { Rng } from '../../../electron/core/random';
 import { parseJson, runCli } from '../../helpers';
@@ -193,7 +194,9 @@ describe('compare and ensembles', () => {
   test('ensemble: the mean of its members on the images all predicted, ranked like any run, writes a submission', async () => {
     const runId = createEnsemble(t.lib.db, [(ids['vgg'] ?? '').slice(0, 12), ids['s1'] ?? ''], 'vgg+scratch');
     const run = getRun(t.lib.db, runId);
-    assert.deepEqual([run.model, run.status, run.weightsSource, run.inputSize, run.dataHash], ['ensemble', 'done', 'ensemble', 0, 'a'.repeat(64)]);
+    // members of different input sizes: no "0 px"; where the members ran, not an empty device
+    assert.deepEqual([run.model, run.status, run.weightsSource, run.inputSize, run.dataHash], ['ensemble', 'done', 'ensemble', null, 'a'.repeat(64)]);
+    assert.deepEqual([run.backend, run.device], ['wasm', 'wasm simd']);
     assert.deepEqual(run.config['members'], [ids['vgg'], ids['s1']]);
     const pa = scored(ids['vgg'] ?? '');
     const pb = scored(ids['s1'] ?? '');
@@ -204,6 +207,10 @@ describe('compare and ensembles', () => {
     const row = compareRuns(t.lib.db, 'val').rows.find((r) => r.id === runId);
     assert.ok(row);
     assert.deepEqual([row.kind, row.members, row.name, row.epochs], ['ensemble', [ids['vgg'], ids['s1']], 'vgg+scratch', 0]);
+    // the runs list (Train view) shows the AUC Compare shows, with no epoch
+    assert.ok(run.best);
+    assert.deepEqual([run.best.epoch, run.best.valAuc, run.best.valLogLoss], [null, row.auc, row.logLoss]);
+    assert.equal(row.inputSize, null);
 
     // the submission: the sample's ids in the sample's order, through the project's CSV reader
     const out = join(t.dir, 'ensemble-submission.csv');

@@ -30,6 +30,9 @@ test('usage errors exit 2; a missing folder or a CSV without its columns exits 1
   assert.match(unknown.stderr, /unknown command 'frobnicate'/);
   const badFlag = await runCli(['split', '--library', lib, '--bogus']);
   assert.equal(badFlag.code, 2);
+  const badFill = await runCli(['submission', '--run', 'x', '--out', join(dir, 's.csv'), '--fill', '2', '--library', lib]);
+  assert.equal(badFill.code, 2);
+  assert.match(badFill.stderr, /--fill must be at most 1 \(got 2\)/);
 
   const missing = await runCli(['import', join(dir, 'nope'), '--library', lib]);
   assert.equal(missing.code, 1);
@@ -57,7 +60,7 @@ test('bad rows do not stop an import; each is reported with its line and becomes
   assert.equal(s.files, 6, 'notes.txt beside the photos is not imported');
   assert.deepEqual(
     s.badRows.map((b) => [b.line, b.kind]),
-    [[4, 'unknown-label'], [5, 'unknown-label'], [7, 'duplicate-row']],
+    [[4, 'unknown-label'], [5, 'missing-file'], [7, 'duplicate-row']],
   );
   assert.match(s.badRows[0]!.message, /labels\.csv line 4: target 'yes' is not 0 or 1/);
   assert.equal(s.labelled, 4);
@@ -65,13 +68,14 @@ test('bad rows do not stop an import; each is reported with its line and becomes
 
   const audit = parseJson<{ findings: Array<{ kind: string; images: string[] }> }>((await runCli(['audit', '--json', '--library', lib])).stdout);
   const kinds = (k: string) => audit.findings.filter((f) => f.kind === k).map((f) => f.images.join(','));
-  assert.deepEqual(kinds('unknown-label').sort(), ['ghost.jpg', 'p2.jpg']);
+  assert.deepEqual(kinds('unknown-label'), ['p2.jpg']);
+  assert.deepEqual(kinds('missing-file'), ['ghost.jpg'], 'a row naming no file is a missing-file warning, not an unknown label');
   assert.deepEqual(kinds('duplicate-row'), ['p3.jpg']);
   assert.deepEqual(kinds('unlabelled'), ['p5.jpg']);
 
   rmSync(join(dir, 'images', 'p1.jpg'));
   const after = parseJson<{ findings: Array<{ kind: string; images: string[] }> }>((await runCli(['audit', '--json', '--library', lib])).stdout);
-  assert.deepEqual(after.findings.filter((f) => f.kind === 'missing-file').map((f) => f.images), [['p1.jpg']]);
+  assert.deepEqual(after.findings.filter((f) => f.kind === 'missing-file').map((f) => f.images), [['p1.jpg'], ['ghost.jpg']]);
 
   const label = await runCli(['label', 'p5.jpg', '1', '--library', lib]);
   assert.equal(label.code, 0, label.stderr);

@@ -10,7 +10,7 @@ import { parseJson, realData, runCli, tempDir } from '../../helpers';
 
 interface AuditDoc {
   summary: { images: number; byKind: Record<string, number> };
-  findings: Array<{ kind: string; severity: string; images: string[]; detail: Record<string, unknown> }>;
+  findings: Array<{ kind: string; severity: string; images: string[]; message: string; detail: Record<string, unknown> }>;
 }
 
 const data = realData();
@@ -61,6 +61,19 @@ describe('real Spot the Mask data', { skip: 'skip' in data ? data.skip : false }
     assert.ok(leaks.includes('sdfklgwygtjlxmwtbggmobikmuuzaw+wrgixgvogbvrvrvslnkuweluxuqlwq'), leaks.join(', '));
     const png = of('shortcut').find((f) => f.detail['feature'] === 'format' && f.detail['value'] === 'png');
     assert.ok(png, 'the PNG shortcut (59 of 61 PNGs are class 1) is reported');
+    assert.match(png.message, /^59 of the 61 PNGs are 'mask' \(97 % vs 49 % overall\)/);
+
+    // Zindi's original sample lists 509 test images, 315 of them here: said once, one grouped warning
+    const original = await runCli([
+      'import', join(data.dir, 'images'), '--labels', join(data.dir, 'labels.csv'), '--test-dir', join(data.dir, 'test_images'),
+      '--sample-submission', join(data.dir, 'original', 'SampleSubmission.csv'), '--library', lib, '--json',
+    ]);
+    assert.equal(original.code, 0, original.stderr);
+    const o = parseJson<ImportSummary>(original.stdout);
+    assert.deepEqual([o.sampleRows, o.sampleRowsWithoutFile, o.submission, o.notes.length], [509, 194, 315, 1]);
+    const withOriginal = parseJson<AuditDoc>((await runCli(['audit', '--json', '--library', lib])).stdout);
+    const missing = withOriginal.findings.filter((f) => f.kind === 'missing-file' || f.kind === 'unknown-label');
+    assert.deepEqual(missing.map((f) => [f.kind, f.severity, f.detail['count']]), [['missing-file', 'warning', 194]]);
 
     const split = await runCli(['split', '--seed', '3', '--json', '--library', lib]);
     assert.equal(split.code, 0, split.stderr);

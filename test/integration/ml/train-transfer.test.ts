@@ -46,6 +46,8 @@ describe('transfer learning: nsfwjs InceptionV3 at 75 px (wasm)', { skip: nsfwjs
     // engine 'auto': ONNX Runtime computed the features wherever it loads
     assert.equal(run.engine, (await onnxRuntimeStatus()).loads ? 'onnx' : 'tfjs');
     assert.equal(run.weightsSource, 'nsfwjs');
+    // the head trained on cached features: its examples per second are labelled so, not reported as images
+    assert.equal(run.throughputBasis, 'features');
     // 60 train / 25 val cartoon faces at 75 px: ~0.85 measured; chance is 0.5
     assert.ok((run.best?.valAuc ?? 0) >= 0.75, `val AUC ${run.best?.valAuc}`);
     assert.ok(runEpochs(t.lib.db, run.id).every((e) => e.stage === 1));

@@ -12,7 +12,8 @@ import { JobRunner } from '../../../electron/core/jobs/runner';
 import { batchTensor, DEFAULT_AUGMENT } from '../../../electron/core/ml/augment';
 import { loadPixels } from '../../../electron/core/ml/pixels';
 import { buildClassifier } from '../../../electron/core/ml/models';
-import { predictFiles, writeSubmission } from '../../../electron/core/ml/inference/predict';
+import { predictFiles } from '../../../electron/core/ml/inference/predict';
+import { writeSubmission } from '../../../electron/core/ml/inference/submission';
 import { Rng } from '../../../electron/core/random';
 import { getRun, listRuns, runEpochs, runPredictions } from '../../../electron/core/ml/runs/store';
 import { deleteRun, startTraining } from '../../../electron/core/ml/train/start';
@@ -51,6 +52,7 @@ describe('training engine (wasm)', () => {
     assert.equal(run.status, 'done', run.error ?? '');
     assert.equal(run.backend, 'wasm');
     assert.ok(run.best, 'a best epoch');
+    assert.equal(run.throughputBasis, 'pixels');
     const epochs = runEpochs(t.lib.db, run.id);
     console.log(
       `scratch 64 px synthetic: ${epochs.map((e) => `e${e.epoch} loss ${e.loss.toFixed(3)} valAUC ${e.valAuc?.toFixed(3)}`).join(', ')}; ` +
@@ -148,7 +150,7 @@ describe('training engine (wasm)', () => {
     // the epoch that triggered the cancel is kept; the one in flight stops within a batch and is not recorded
     assert.ok(epochs.length >= 1 && epochs.length <= cancelledAt + 1, `${epochs.length} epochs after cancelling at ${cancelledAt}`);
     // what the run saved is kept: its best checkpoint's epoch and that checkpoint's validation scores
-    assert.ok(run.best && run.best.epoch <= epochs.length, 'the best checkpoint is recorded');
+    assert.ok(run.best && run.best.epoch !== null && run.best.epoch <= epochs.length, 'the best checkpoint is recorded');
     const scores = runPredictions(t.lib.db, run.id);
     assert.ok(scores.length > 0 && scores.every((p) => p.split === 'val'), `${scores.length} checkpoint scores, validation only`);
     const job = t.lib.db.prepare('SELECT status FROM jobs WHERE id = ?').get(jobId) as { status: string };

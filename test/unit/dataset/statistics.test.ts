@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { aucPValue, fivePoint, quantile } from '../../../electron/core/stats/statistics';
+import { aucPValue, fivePoint, quantile, sizeSummary } from '../../../electron/core/stats/statistics';
 import { rocAuc } from '../../../electron/core/stats/metrics';
 import { hammingHex } from '../../../electron/core/dataset/phash-fine';
 import { shuffle } from '../../../electron/core/dataset/split';
@@ -16,6 +16,24 @@ test('quantiles interpolate like numpy', () => {
   assert.equal(p.q3, 4);
   assert.equal(p.upperFence, 7);
   assert.equal(p.outliers, 1);
+});
+
+test('sizes get log-scale fences in their own units: never negative, far-out both ways', () => {
+  // widths like Spot the Mask's: q1 275, median 480, q3 800, a long upper tail
+  const widths = [117, 190, 240, 275, 300, 380, 480, 520, 640, 800, 900, 1100, 4681, 9000];
+  const linear = fivePoint(widths)!;
+  assert.ok(linear.lowerFence < 0, 'the linear rule puts its lower fence below zero');
+  const s = sizeSummary(widths)!;
+  assert.equal(s.rule, "Tukey's fences at 1.5·IQR on the log scale");
+  assert.ok(s.lowerFence > 0 && s.lowerFence < 117, `lower fence ${s.lowerFence}`);
+  assert.ok(s.upperFence > 4681 && s.upperFence < 9000, `upper fence ${s.upperFence}`);
+  assert.equal(s.outliers, 1);
+  assert.ok(Math.abs(s.min - 117) < 1e-9);
+  assert.ok(Math.abs(s.max - 9000) < 1e-9);
+  // a ratio below the typical size is as far out as the same ratio above it
+  const t = sizeSummary([10, 100, 100, 100, 100, 100, 100, 1000])!;
+  assert.ok(Math.abs(Math.log(t.upperFence) + Math.log(t.lowerFence) - 2 * Math.log(100)) < 1e-9);
+  assert.equal(sizeSummary([0, -1]), null);
 });
 
 const auc = (scores: number[], labels: boolean[]) => rocAuc(labels.map(Number), scores);

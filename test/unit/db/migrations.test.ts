@@ -88,3 +88,19 @@ test("migration 4 rebuilds runs and jobs for 'interrupted' without losing a run'
   assert.equal((db.prepare('SELECT COUNT(*) AS n FROM epochs').get() as { n: number }).n, 0);
   assert.equal((db.prepare('SELECT COUNT(*) AS n FROM predictions').get() as { n: number }).n, 0);
 });
+
+test('0005: an older library\'s "has no file" rows become missing-file rows with their CSV and folder', (t) => {
+  const file = join(tempDir('db', t), 'studio.db');
+  const v3 = openDb(file, { migrations: MIGRATIONS.slice(0, 4) });
+  v3.prepare("INSERT INTO sources (id, root, layout, imported_at) VALUES (1, '/data/images', 'zindi', 'now')").run();
+  const insert = v3.prepare('INSERT INTO import_issues (source_id, kind, line, file, message) VALUES (1, ?, ?, ?, ?)');
+  insert.run('unknown-label', 8, 'gone.jpg', "SampleSubmission.csv line 8: image 'gone.jpg' has no file in /data/test_images");
+  insert.run('unknown-label', 4, 'p2.jpg', "labels.csv line 4: target 'yes' is not 0 or 1");
+  v3.close();
+  const db = openDb(file, { migrations: MIGRATIONS.slice(0, 5) });
+  assert.deepEqual(db.prepare('SELECT kind, line, csv, folder FROM import_issues ORDER BY line').all(), [
+    { kind: 'unknown-label', line: 4, csv: 'labels.csv', folder: null },
+    { kind: 'missing-file', line: 8, csv: 'SampleSubmission.csv', folder: '/data/test_images' },
+  ]);
+  db.close();
+});

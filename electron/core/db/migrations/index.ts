@@ -6,10 +6,11 @@ import * as m0001 from './0001-initial';
 import * as m0002 from './0002-training';
 import * as m0003 from './0003-doubts';
 import * as m0004 from './0004-interrupted';
+import * as m0005 from './0005-missing-file-rows';
 
 export interface Migration {
   name: string;
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004];
+export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005];

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunInfo, RunEpoch } from '../../../../shared/contract';
+import { ThroughputBasis } from '../../../../shared/contract-compare';
 import { AppError } from '../../../../shared/errors';
 import { currentSplit } from '../../dataset/split';
 import type { Db } from '../../db/open';
@@ -166,6 +167,8 @@ export interface RunEnd {
   seconds: number;
   best: { epoch: number; valAuc: number | null; valLogLoss: number } | null;
   imagesPerSecond: number | null;
+  /** What imagesPerSecond counts (kept in the config JSON: the runs table has no column for it). */
+  throughputBasis?: ThroughputBasis;
   error: string | null;
 }
 
@@ -181,6 +184,7 @@ export function finishRun(db: Db, id: string, end: RunEnd): void {
     end.status, new Date().toISOString(), end.seconds, end.best?.epoch ?? null, end.best ? 1 : 0, end.best?.valAuc ?? null,
     end.best?.valLogLoss ?? null, end.imagesPerSecond, end.error, id,
   );
+  if (end.throughputBasis !== undefined) db.prepare(`UPDATE runs SET config = json_set(config, '$.throughputBasis', ?) WHERE id = ?`).run(end.throughputBasis, id);
 }
 
 interface RunRecord {
@@ -209,10 +213,12 @@ interface RunRecord {
 }
 
 function toRunInfo(r: RunRecord): RunInfo {
+  const config = JSON.parse(r.config) as Record<string, unknown>;
+  const basis = ThroughputBasis.safeParse(config['throughputBasis']);
   return {
     id: r.id,
     model: r.model,
-    config: JSON.parse(r.config) as Record<string, unknown>,
+    config,
     backend: r.backend,
     device: r.device,
     engine: r.engine,
@@ -226,9 +232,12 @@ function toRunInfo(r: RunRecord): RunInfo {
     trainImages: r.train_images,
     valImages: r.val_images,
     weightsSource: r.weights_source,
-    inputSize: r.input_size,
-    best: r.best_epoch === null || r.best_val_log_loss === null ? null : { epoch: r.best_epoch, valAuc: r.best_val_auc, valLogLoss: r.best_val_log_loss },
+    // 0: an ensemble of runs with different input sizes
+    inputSize: r.input_size > 0 ? r.input_size : null,
+    // an ensemble has validation scores and no epoch
+    best: r.best_val_log_loss === null ? null : { epoch: r.best_epoch, valAuc: r.best_val_auc, valLogLoss: r.best_val_log_loss },
     imagesPerSecond: r.images_per_second,
+    throughputBasis: basis.success ? basis.data : null,
     error: r.error,
   };
 }

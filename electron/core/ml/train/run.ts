@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { RunEpoch } from '../../../../shared/contract';
+import type { ThroughputBasis } from '../../../../shared/contract-compare';
 import type { ErrorPayload } from '../../../../shared/errors';
 import type { Best } from './loop';
 import type { TrainConfig } from './config';
@@ -61,7 +62,12 @@ export type RunMessage =
   | { type: 'predictions'; rows: PredictionRow[] }
   /** A new best checkpoint is on disk: its epoch and the predictions it made so far (validation at least). */
   | { type: 'checkpoint'; best: Best; rows: PredictionRow[] }
-  | { type: 'finished'; status: 'done' | 'cancelled'; best: Best | null; imagesPerSecond: number | null }
+  /**
+   * imagesPerSecond counts training examples per second of training; `throughputBasis` says what an example
+   * was: an image through the whole network ('pixels'), or a cached base feature vector through the head
+   * only ('features': the base ran once per image, not once per epoch, so the figure is not the model's speed).
+   */
+  | { type: 'finished'; status: 'done' | 'cancelled'; best: Best | null; imagesPerSecond: number | null; throughputBasis: ThroughputBasis }
   | { type: 'failed'; error: ErrorPayload };
 
 export interface RunIo {

@@ -28,7 +28,7 @@ export async function runScratch(job: RunJob, io: RunIo, env: { backend: string;
     throw err;
   });
   if (pixels === null) {
-    io.post({ type: 'finished', status: 'cancelled', best: null, imagesPerSecond: null });
+    io.post({ type: 'finished', status: 'cancelled', best: null, imagesPerSecond: null, throughputBasis: 'pixels' });
     return;
   }
   const trainPx = pixels.slice(0, train.length);
@@ -76,7 +76,7 @@ export async function runScratch(job: RunJob, io: RunIo, env: { backend: string;
     );
     const imagesPerSecond = result.trainSeconds > 0 ? result.trainImages / result.trainSeconds : null;
     if (result.cancelled) {
-      io.post({ type: 'finished', status: 'cancelled', best: result.best, imagesPerSecond });
+      io.post({ type: 'finished', status: 'cancelled', best: result.best, imagesPerSecond, throughputBasis: 'pixels' });
       return;
     }
     const predict = async (px: Uint8Array[]): Promise<Float32Array> =>
@@ -89,7 +89,7 @@ export async function runScratch(job: RunJob, io: RunIo, env: { backend: string;
     ];
     progress('predict', 3, 3);
     io.post({ type: 'predictions', rows });
-    io.post({ type: 'finished', status: 'done', best: result.best, imagesPerSecond });
+    io.post({ type: 'finished', status: 'done', best: result.best, imagesPerSecond, throughputBasis: 'pixels' });
   } finally {
     model.dispose();
   }

@@ -186,7 +186,9 @@ export function startTraining(lib: Library, runner: JobRunner, input: TrainInput
         recordCheckpoint(db, runId, m.best, m.rows);
         break;
       case 'finished':
-        finishRun(db, runId, { status: m.status, seconds: (Date.now() - started) / 1000, best: m.best, imagesPerSecond: m.imagesPerSecond, error: null });
+        finishRun(db, runId, {
+          status: m.status, seconds: (Date.now() - started) / 1000, best: m.best, imagesPerSecond: m.imagesPerSecond, throughputBasis: m.throughputBasis, error: null,
+        });
         break;
       case 'failed':
         finishRun(db, runId, { status: 'failed', seconds: (Date.now() - started) / 1000, best: null, imagesPerSecond: null, error: m.error.message });

@@ -106,6 +106,8 @@ interface Stage2Result {
   rows: PredictionRow[] | null;
   seconds: number;
   images: number;
+  /** Stage 2 ran images through the network (from pixels), not cached activations through the top. */
+  fromPixels: boolean;
 }
 
 interface Stage2Args {
@@ -148,7 +150,7 @@ async function fineTuneCached(ctx: Ctx, a: Stage2Args): Promise<Stage2Result | '
       a.hooks,
     );
     const won = better(stage2.best, a.best);
-    const result: Stage2Result = { cancelled: stage2.cancelled, best: won ? stage2.best : a.best, rows: null, seconds: stage2.trainSeconds, images: stage2.trainImages };
+    const result: Stage2Result = { cancelled: stage2.cancelled, best: won ? stage2.best : a.best, rows: null, seconds: stage2.trainSeconds, images: stage2.trainImages, fromPixels: false };
     if (stage2.cancelled) return result;
     // the top model is a copy: the classifier keeps stage 1's weights unless stage 2 won
     if (won) {
@@ -194,7 +196,7 @@ async function fineTunePixels(ctx: Ctx, a: Stage2Args): Promise<Stage2Result | '
       a.hooks,
     );
     const won = better(stage2.best, a.best);
-    result = { cancelled: stage2.cancelled, best: won ? stage2.best : a.best, rows: null, seconds: stage2.trainSeconds, images: stage2.trainImages };
+    result = { cancelled: stage2.cancelled, best: won ? stage2.best : a.best, rows: null, seconds: stage2.trainSeconds, images: stage2.trainImages, fromPixels: true };
     if (stage2.cancelled) return result;
     if (!won) restoreWeights(a.classifier, before);
   } finally {
@@ -249,7 +251,7 @@ export async function runTransfer(job: RunJob, io: RunIo, env: { backend: string
     items: job.items,
   };
   const { train, val } = job.items;
-  const cancelledResult = (best: Best | null): void => io.post({ type: 'finished', status: 'cancelled', best, imagesPerSecond: null });
+  const cancelledResult = (best: Best | null): void => io.post({ type: 'finished', status: 'cancelled', best, imagesPerSecond: null, throughputBasis: 'features' });
 
   ctx.progress('weights', 0, 1);
   const base = buildBase(ctx.arch, { inputSize: ctx.size, pooling: 'avg' });
@@ -324,13 +326,15 @@ export async function runTransfer(job: RunJob, io: RunIo, env: { backend: string
       const rows =
         stage2?.rows ??
         (await rowsFrom(job.items, (split) => predictProbabilities(headModel, slices[split].length, (idx) => featureTensor(slices[split], idx, dim), 256)));
-      const seconds = stage1.trainSeconds + (stage2?.seconds ?? 0);
-      const images = stage1.trainImages + (stage2?.images ?? 0);
+      // head epochs train on cached feature vectors; only fine-tuning from pixels runs images through the network
+      const fromPixels = stage2?.fromPixels === true;
+      const seconds = fromPixels ? (stage2?.seconds ?? 0) : stage1.trainSeconds + (stage2?.seconds ?? 0);
+      const images = fromPixels ? (stage2?.images ?? 0) : stage1.trainImages + (stage2?.images ?? 0);
       ctx.progress('save', 0, 1);
       await saveCheckpoint(classifier, job, preprocessing);
       ctx.progress('save', 1, 1);
       io.post({ type: 'predictions', rows });
-      io.post({ type: 'finished', status: 'done', best: stage2?.best ?? stage1.best, imagesPerSecond: seconds > 0 ? images / seconds : null });
+      io.post({ type: 'finished', status: 'done', best: stage2?.best ?? stage1.best, imagesPerSecond: seconds > 0 ? images / seconds : null, throughputBasis: fromPixels ? 'pixels' : 'features' });
     } finally {
       classifier.dispose();
     }

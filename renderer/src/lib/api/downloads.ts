@@ -22,8 +22,11 @@ function isSaveResult(v: unknown): v is SaveResult {
 
 function routeOf(request: SaveRequest): { url: string; name: string } {
   switch (request.kind) {
-    case 'submission':
-      return { url: `api/runs/${encodeURIComponent(request.runId)}/submission.csv`, name: `submission-${request.runId}.csv` };
+    case 'submission': {
+      // rows without a probability: filled with one value, or left out (the server refuses otherwise, saying why)
+      const query = request.fill !== undefined ? `?fill=${request.fill}` : request.partial === true ? '?partial=1' : '';
+      return { url: `api/runs/${encodeURIComponent(request.runId)}/submission.csv${query}`, name: `submission-${request.runId}.csv` };
+    }
     case 'report':
       return { url: `api/report.html?split=${request.split}`, name: `mask-studio-report-${request.split}.html` };
     case 'model':

@@ -1,21 +1,8 @@
 /** Long work as the page sees it: progress per job from events, and a promise for "tell me when it ends". */
-import type { EventPayload } from '../../../../shared/contract';
 import { onEvent } from '../api/client';
+import { finishedView, type Finished, type JobView } from '../jobs-view';
 
-export interface JobView {
-  jobId: string;
-  kind: string;
-  phase: string;
-  done: number;
-  total: number;
-  etaMs: number | null;
-  metrics: Record<string, number>;
-  status: 'running' | 'done' | 'failed' | 'cancelled';
-  error: string | null;
-  result: unknown;
-}
-
-type Finished = EventPayload<'job.finished'>;
+export type { JobView };
 
 export class JobsState {
   #jobs = $state<Record<string, JobView>>({});
@@ -40,19 +27,7 @@ export class JobsState {
       };
     });
     onEvent('job.finished', (f) => {
-      const prev = this.#jobs[f.jobId];
-      this.#jobs[f.jobId] = {
-        jobId: f.jobId,
-        kind: f.kind,
-        phase: f.status,
-        done: prev?.total ?? 1,
-        total: prev?.total ?? 1,
-        etaMs: null,
-        metrics: prev?.metrics ?? {},
-        status: f.status,
-        error: f.error?.message ?? null,
-        result: f.result,
-      };
+      this.#jobs[f.jobId] = finishedView(this.#jobs[f.jobId], f);
       this.#finished.set(f.jobId, f);
       for (const w of this.#waiters.get(f.jobId) ?? []) w(f);
       this.#waiters.delete(f.jobId);

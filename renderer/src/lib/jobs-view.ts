@@ -1,0 +1,39 @@
+/** A job as the page shows it, and its last state once it ended (pure: tested without a page). */
+import type { EventPayload } from '../../../shared/contract';
+
+/** A job as the page shows it; `finishedView` is its last state. */
+export interface JobView {
+  jobId: string;
+  kind: string;
+  phase: string;
+  done: number;
+  total: number;
+  etaMs: number | null;
+  metrics: Record<string, number>;
+  status: 'running' | 'done' | 'failed' | 'cancelled';
+  error: string | null;
+  result: unknown;
+}
+
+export type Finished = EventPayload<'job.finished'>;
+
+/**
+ * The view of a job once it ended: done fills the bar; cancelled or failed shows where the work stopped
+ * (core's last step, "cancelled during train 57 / 232"), never a full bar.
+ */
+export function finishedView(prev: JobView | undefined, f: Finished): JobView {
+  const total = f.last?.total ?? prev?.total ?? 1;
+  const done = f.status === 'done' ? total : (f.last?.done ?? prev?.done ?? 0);
+  return {
+    jobId: f.jobId,
+    kind: f.kind,
+    phase: f.status === 'done' ? f.status : `${f.status} during ${f.last?.phase ?? prev?.phase ?? 'start'}`,
+    done,
+    total,
+    etaMs: null,
+    metrics: prev?.metrics ?? {},
+    status: f.status,
+    error: f.error?.message ?? null,
+    result: f.result,
+  };
+}

@@ -1,0 +1,43 @@
+/** A cancelled job reports how far it got: job.finished carries the last step, and the page shows it, not a full bar. */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { EventMessage, EventPayload } from '../../shared/contract';
+import { JobRunner } from '../../electron/core/jobs/runner';
+import { openLibrary } from '../../electron/core/library';
+import { finishedView } from '../../renderer/src/lib/jobs-view';
+import { tempDir } from '../helpers';
+
+test('a job cancelled at 57 of 232 finishes with last = 57 / 232, whatever the throttle let through', async (t) => {
+  const lib = openLibrary(join(tempDir('jobs', t), 'lib'), { create: true });
+  t.after(() => lib.close());
+  const events: EventMessage[] = [];
+  const runner = new JobRunner(lib.db, (e) => events.push(e));
+  let reached!: () => void;
+  const atStep = new Promise<void>((resolve) => (reached = resolve));
+  const jobId = runner.start('train', {}, async (job) => {
+    // 57 steps at once: the throttle passes the first and drops the rest
+    for (let i = 1; i <= 57; i++) job.progress('train', i, 232);
+    reached();
+    await new Promise<void>((_, reject) => job.signal.addEventListener('abort', () => reject(Object.assign(new Error('cancelled'), { name: 'AbortError' }))));
+  });
+  await atStep;
+  runner.cancel(jobId);
+  await runner.wait(jobId);
+  const finished = events.find((e) => e.name === 'job.finished')?.payload as EventPayload<'job.finished'>;
+  assert.equal(finished.status, 'cancelled');
+  assert.deepEqual(finished.last, { phase: 'train', done: 57, total: 232 });
+
+  const view = finishedView({ jobId, kind: 'train', phase: 'train', done: 1, total: 232, etaMs: 100, metrics: {}, status: 'running', error: null, result: undefined }, finished);
+  assert.deepEqual([view.phase, view.done, view.total], ['cancelled during train', 57, 232]);
+});
+
+test('the page shows a finished job full, a failed one where it stopped', () => {
+  const base = { jobId: 'j', kind: 'import' } as const;
+  assert.deepEqual(
+    (({ done, total, phase }) => ({ done, total, phase }))(finishedView(undefined, { ...base, status: 'done', last: { phase: 'scan', done: 230, total: 232 } })),
+    { done: 232, total: 232, phase: 'done' },
+  );
+  const failed = finishedView(undefined, { ...base, status: 'failed', error: { code: 'IO', message: 'disk full' }, last: { phase: 'scan', done: 12, total: 232 } });
+  assert.deepEqual([failed.done, failed.phase, failed.error], [12, 'failed during scan', 'disk full']);
+});
