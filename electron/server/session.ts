@@ -12,6 +12,9 @@ import type { DataRoots } from '../core/paths/data-roots';
 import type { CallReply } from '../preload/bridge';
 import { ImageStore } from './images';
 
+/** The built desktop core (out/main/session.js) hands main and its tests the same class. */
+export { DataRoots } from '../core/paths/data-roots';
+
 export type EventListener = (event: EventMessage) => void;
 
 export interface SessionOptions {

@@ -3,14 +3,16 @@
 // built training worker, then asks the doctor (which loads ONNX Runtime). Prints one JSON line: what it saw. Used by built-training.test.ts.
 //   node --import ./no-typescript.mjs train-from-out.mjs '{"outMain":…,"library":…,"dataset":{…},"train":{…}}'
 import { pathToFileURL } from 'node:url';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const args = JSON.parse(process.argv[2] ?? '{}');
 const { openLibrary } = await import(pathToFileURL(join(args.outMain, 'library.js')).href);
-const { CoreSession } = await import(pathToFileURL(join(args.outMain, 'session.js')).href);
+const { CoreSession, DataRoots } = await import(pathToFileURL(join(args.outMain, 'session.js')).href);
 
 const lib = openLibrary(args.library, { create: true });
-const session = new CoreSession(lib, (line) => process.stderr.write(`${line}\n`));
+// as main does after the person chose the folder in the open dialog: the dataset's folder is allowed
+const readRoots = new DataRoots([dirname(args.dataset.dir)], { howToAllow: "choose it in the desktop app's open dialog" });
+const session = new CoreSession(lib, { log: (line) => process.stderr.write(`${line}\n`), readRoots });
 
 // Every job ends with exactly one job.finished; listen before starting any, so none is missed.
 const finished = new Map();
