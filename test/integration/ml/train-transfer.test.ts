@@ -56,7 +56,7 @@ describe('transfer learning: nsfwjs InceptionV3 at 75 px (wasm)', { skip: nsfwjs
     // Dense layer) takes raw pixels and must give the stored probabilities
     const val = runPredictions(t.lib.db, run.id).filter((p) => p.split === 'val').slice(0, 3);
     const again = await predictFiles(t.lib, run.id, val.map((p) => faces.find((f) => basename(f.path) === p.fileName)?.path ?? ''));
-    again.forEach((a, i) => assert.ok(Math.abs(a.probability - (val[i]?.probability ?? -1)) < 1e-3, `${a.file}: ${a.probability} vs ${val[i]?.probability}`));
+    again.forEach((a, i) => assert.ok(Math.abs((a.probability ?? Number.NaN) - (val[i]?.probability ?? -1)) < 1e-3, `${a.file}: ${a.probability} vs ${val[i]?.probability}`));
 
     const t1 = performance.now();
     const second = await train({ model: 'inception_v3', weights: 'nsfwjs', inputSize: 75, epochs: 5, backend: 'wasm', seed: 7 });
@@ -81,6 +81,6 @@ describe('transfer learning: nsfwjs InceptionV3 at 75 px (wasm)', { skip: nsfwjs
     const val = runPredictions(t.lib.db, id).filter((p) => p.split === 'val').slice(0, 3);
     const paths = val.map((p) => faces.find((f) => basename(f.path) === p.fileName)?.path ?? '');
     const again = await predictFiles(t.lib, id, paths);
-    again.forEach((a, i) => assert.ok(Math.abs(a.probability - (val[i]?.probability ?? -1)) < 1e-3, `${a.file}: ${a.probability} vs ${val[i]?.probability}`));
+    again.forEach((a, i) => assert.ok(Math.abs((a.probability ?? Number.NaN) - (val[i]?.probability ?? -1)) < 1e-3, `${a.file}: ${a.probability} vs ${val[i]?.probability}`));
   });
 });

@@ -84,7 +84,7 @@ describe('training engine (wasm)', () => {
     const valRows = preds.filter((p) => p.split === 'val').slice(0, 5);
     const paths = valRows.map((p) => data.paths[p.fileName] ?? '');
     const again = await predictFiles(t.lib, run.id, paths);
-    again.forEach((a, i) => assert.ok(Math.abs(a.probability - (valRows[i]?.probability ?? -1)) < 1e-4, `${a.file}: ${a.probability}`));
+    again.forEach((a, i) => assert.ok(Math.abs((a.probability ?? Number.NaN) - (valRows[i]?.probability ?? -1)) < 1e-4, `${a.file}: ${a.probability}`));
 
     // the submission follows the sample's order
     const out = join(t.dir, 'submission.csv');
