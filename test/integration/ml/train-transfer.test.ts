@@ -46,8 +46,9 @@ describe('transfer learning: nsfwjs InceptionV3 at 75 px (wasm)', { skip: nsfwjs
     // engine 'auto': ONNX Runtime computed the features wherever it loads
     assert.equal(run.engine, (await onnxRuntimeStatus()).loads ? 'onnx' : 'tfjs');
     assert.equal(run.weightsSource, 'nsfwjs');
-    // 60 train / 25 val cartoon faces at 75 px: ~0.85 measured; chance is 0.5
-    assert.ok((run.best?.valAuc ?? 0) >= 0.75, `val AUC ${run.best?.valAuc}`);
+    // 60 train / 25 val cartoon faces at 75 px; chance is 0.5. Best val AUC over training seeds 0–11 and 42
+    // (the default, used here; one process each): 0.780–0.853. 25 images make coarse steps, hence 0.70.
+    assert.ok((run.best?.valAuc ?? 0) >= 0.7, `val AUC ${run.best?.valAuc}`);
     assert.ok(runEpochs(t.lib.db, run.id).every((e) => e.stage === 1));
     const featureDirs = readdirSync(join(t.lib.cacheDir, 'features'));
     assert.equal(featureDirs.length, 1);
