@@ -15,8 +15,8 @@ import { importDataset } from '../../electron/core/dataset/import';
 import { splitLibrary } from '../../electron/core/dataset/split';
 import { JobRunner } from '../../electron/core/jobs/runner';
 import { openLibrary } from '../../electron/core/library';
-import { getRun } from '../../electron/core/ml/runs';
-import { startTraining } from '../../electron/core/ml/train';
+import { getRun } from '../../electron/core/ml/runs/store';
+import { startTraining } from '../../electron/core/ml/train/start';
 import { generateDataset } from '../fixtures/synthetic';
 import { REPO_ROOT } from '../helpers';
 

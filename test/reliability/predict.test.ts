@@ -10,13 +10,13 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PredictRow, PredictSummary } from '../../shared/contract-predict';
-import { parseCsv } from '../../electron/core/dataset/csv';
+import { parseCsv } from '../../electron/core/csv';
 import { importDataset } from '../../electron/core/dataset/import';
 import { splitLibrary } from '../../electron/core/dataset/split';
 import { JobRunner } from '../../electron/core/jobs/runner';
 import { openLibrary, type Library } from '../../electron/core/library';
-import { getRun } from '../../electron/core/ml/runs';
-import { startTraining } from '../../electron/core/ml/train';
+import { getRun } from '../../electron/core/ml/runs/store';
+import { startTraining } from '../../electron/core/ml/train/start';
 import { generateDataset, type DatasetManifest } from '../fixtures/synthetic';
 import { REPO_ROOT, parseJson } from '../helpers';
 import { userEnv } from './user-env';
