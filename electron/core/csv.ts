@@ -63,9 +63,14 @@ function quote(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
+/** One CSV line (no line break), for writers that stream rows. */
+export function csvLine(values: ReadonlyArray<string | number>): string {
+  return values.map((v) => quote(String(v))).join(',');
+}
+
 export function formatCsv(header: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>): string {
-  const lines = [header.map(quote).join(',')];
-  for (const row of rows) lines.push(row.map((v) => quote(String(v))).join(','));
+  const lines = [csvLine(header)];
+  for (const row of rows) lines.push(csvLine(row));
   return `${lines.join('\n')}\n`;
 }
 

@@ -9,7 +9,8 @@ import { exportModel } from './export-model';
 import { importCmd } from './import';
 import { report } from './report';
 import { weights } from './weights';
-import { cache, predict, runs, submission, train } from './train';
+import { predict } from './predict';
+import { cache, runs, submission, train } from './train';
 import { serve } from './serve';
 
 export const COMMANDS: readonly Command[] = [

@@ -1,10 +1,7 @@
-/** `train`, `runs`, `cache clear`, `predict`, `submission`: the training engine from the command line. */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { basename, join, resolve as resolvePath } from 'node:path';
+/** `train`, `runs`, `cache clear`, `submission`: the training engine from the command line (`predict` has its own file). */
 import type { RunInfo, TrainInput } from '../../../shared/contract';
 import { SubmissionOptions } from '../../../shared/contract-compare';
 import { AppError } from '../../../shared/errors';
-import { BACKEND_PREFS, ENGINE_PREFS, type EnginePref } from '../../../shared/names';
 import { describeValidation } from '../../../shared/validation-text';
 import type { Library } from '../../core/library';
 import { MODEL_NAMES, type ModelName } from '../../core/ml/models/types';
@@ -38,15 +35,6 @@ function describeRun(r: RunInfo): string {
     `  ${fmt(r.seconds, 1)} s, ${throughputText(r)}, ${r.params ?? '—'} parameters, ${r.trainImages} train / ${r.valImages} val images`,
     ...(r.error ? [`  error: ${r.error}`] : []),
   ].join('\n');
-}
-
-/** `--engine auto|onnx|tfjs` for predict (train's goes through the contract's schema). */
-function engineOpt(args: ParsedArgs): EnginePref | undefined {
-  const engine = stringOpt(args, 'engine');
-  if (engine === undefined) return undefined;
-  const known = ENGINE_PREFS.find((e) => e === engine);
-  if (known === undefined) throw new UsageError(`--engine '${engine}': expected ${ENGINE_PREFS.join(', ')}`);
-  return known;
 }
 
 /** train.start's fields as typed on the command line. */
@@ -253,65 +241,6 @@ export const cache: Command = {
   },
 };
 
-/** Where each explanation goes: OUT itself for one file; OUT/<name>-gradcam.png for several (OUT a folder). */
-function explainTargets(out: string, files: readonly string[]): string[] {
-  if (files.length === 1) return [resolvePath(out)];
-  if (/\.png$/i.test(out)) throw new UsageError(`--explain ${out}: with ${files.length} files, --explain takes a folder (one PNG per file is written in it)`);
-  const used = new Map<string, number>();
-  return files.map((f) => {
-    const stem = basename(f).replace(/\.[^.]*$/, '');
-    const n = (used.get(stem) ?? 0) + 1;
-    used.set(stem, n);
-    return join(resolvePath(out), `${stem}${n > 1 ? `-${n}` : ''}-gradcam.png`);
-  });
-}
-
-export const predict: Command = {
-  name: 'predict',
-  usage: 'predict --run ID FILE... [--engine auto|onnx|tfjs] [--backend auto|wasm|cpu] [--explain OUT.png|DIR] [--layer NAME]',
-  summary:
-    "a run's probability of the second class for image files (ONNX Runtime when it loads, else TensorFlow.js); " +
-    '--explain writes a Grad-CAM heatmap over each image (TensorFlow.js; a folder with several files)',
-  options: { run: { type: 'string' }, backend: { type: 'string' }, engine: { type: 'string' }, explain: { type: 'string' }, layer: { type: 'string' } },
-  async run(ctx, args) {
-    const id = stringOpt(args, 'run');
-    if (!id) throw new UsageError('predict needs --run ID');
-    if (args.positionals.length === 0) throw new UsageError('predict needs at least one FILE');
-    const backend = stringOpt(args, 'backend') ?? 'auto';
-    if (!(BACKEND_PREFS as readonly string[]).includes(backend)) throw new UsageError(`--backend '${backend}': expected auto, tensorflow, wasm or cpu`);
-    const engine = engineOpt(args) ?? 'auto';
-    const explain = stringOpt(args, 'explain');
-    const layer = stringOpt(args, 'layer');
-    if (layer !== undefined && explain === undefined) throw new UsageError('--layer only goes with --explain');
-    if (explain !== undefined && engine === 'onnx') throw new UsageError('--explain needs gradients, which only TensorFlow.js gives: drop --engine onnx');
-    const targets = explain !== undefined ? explainTargets(explain, args.positionals) : [];
-    const lib = ctx.library(false);
-    const { chooseBackend } = await import('../../core/ml/backend/train-backend');
-    // the backend is needed on the ONNX path too: the one-time export loads the tfjs checkpoint
-    const chosen = await chooseBackend(backend as 'auto');
-    if (explain !== undefined) {
-      const { explainFiles } = await import('../../core/ml/explain/explain-files');
-      const results = await explainFiles(lib, id, args.positionals, layer !== undefined ? { layer } : {});
-      if (args.positionals.length > 1) await mkdir(resolvePath(explain), { recursive: true });
-      const rows: Array<{ file: string; probability: number; label: string; explanation: string; layer: string; width: number; height: number }> = [];
-      for (const [i, r] of results.entries()) {
-        const out = targets[i] ?? '';
-        await writeFile(out, r.png);
-        rows.push({ file: r.file, probability: r.probability, label: r.label, explanation: out, layer: r.layer, width: r.width, height: r.height });
-      }
-      ctx.print(rows, () =>
-        [`Grad-CAM at layer ${results[0]?.layer ?? '?'} (TensorFlow.js on ${chosen.backend}); each map shows the evidence for the predicted class`, ...rows.map((r) => `${r.file}\t${r.probability.toFixed(4)}\t${r.label}\t${r.explanation}`)].join('\n'),
-      );
-      return;
-    }
-    const { predictRun } = await import('../../core/ml/inference/predict');
-    const result = await predictRun(lib, id, args.positionals, { engine });
-    if (result.fallback !== null) ctx.stderr.write(`warning: predicting with TensorFlow.js: ${result.fallback}\n`);
-    const out = result.predictions;
-    ctx.print(out, () => out.map((p) => `${p.file}\t${p.probability.toFixed(4)}\t${p.label}`).join('\n'));
-  },
-};
-
 /** --fill P / --partial through the contract's schema, so the CLI refuses what the API refuses, in the same words. */
 function submissionOptions(args: ParsedArgs): SubmissionOptions {
   const fill = stringOpt(args, 'fill');
@@ -355,4 +284,4 @@ export const submission: Command = {
   },
 };
 
-export const TRAIN_COMMANDS: readonly Command[] = [train, runs, cache, predict, submission];
+export const TRAIN_COMMANDS: readonly Command[] = [train, runs, cache, submission];

@@ -49,6 +49,32 @@ function recordValidationScores(db: Db, id: string, classes: readonly string[]):
 }
 
 /**
+ * The mean probability per image over the images every member predicted, in the same split. Each mean adds
+ * its values in ascending order, so it is the same bits whatever order the members were named or stored in.
+ */
+function meanPredictions(db: Db, ids: readonly string[]): Array<{ imageId: number; split: string; probability: number }> {
+  const placeholders = ids.map(() => '?').join(', ');
+  const all = db
+    .prepare(`SELECT image_id AS imageId, split, probability FROM predictions WHERE run_id IN (${placeholders})`)
+    .all(...ids) as Array<{ imageId: number; split: string; probability: number }>;
+  const byImage = new Map<number, { splits: Set<string>; probs: number[] }>();
+  for (const p of all) {
+    const entry = byImage.get(p.imageId) ?? { splits: new Set<string>(), probs: [] };
+    entry.splits.add(p.split);
+    entry.probs.push(p.probability);
+    byImage.set(p.imageId, entry);
+  }
+  const out: Array<{ imageId: number; split: string; probability: number }> = [];
+  for (const [imageId, e] of [...byImage].sort((a, b) => a[0] - b[0])) {
+    const [split] = e.splits;
+    if (e.probs.length !== ids.length || e.splits.size !== 1 || split === undefined) continue;
+    const sum = e.probs.sort((a, b) => a - b).reduce((acc, p) => acc + p, 0);
+    out.push({ imageId, split, probability: sum / ids.length });
+  }
+  return out;
+}
+
+/**
  * Averages the members' probabilities per split over the images every member predicted in that split,
  * into a new finished run; returns its id. Members must be finished, distinct, of the same classes and
  * trained on the same data (the same data hash), else their predictions are not about the same question.
@@ -83,14 +109,7 @@ export function createEnsemble(db: Db, runRefs: readonly string[], name?: string
   }
   const first = members[0] as RunInfo;
   const ids = members.map((m) => m.id);
-  const placeholders = ids.map(() => '?').join(', ');
-  // an image counts when every member predicted it, and in the same split
-  const rows = db
-    .prepare(
-      `SELECT image_id AS imageId, MIN(split) AS split, AVG(probability) AS probability FROM predictions
-       WHERE run_id IN (${placeholders}) GROUP BY image_id HAVING COUNT(*) = ? AND COUNT(DISTINCT split) = 1 ORDER BY image_id`,
-    )
-    .all(...ids, ids.length) as Array<{ imageId: number; split: string; probability: number }>;
+  const rows = meanPredictions(db, ids);
   if (rows.length === 0) throw new AppError('CONFLICT', `the runs ${ids.join(', ')} have no image that all of them predicted`);
   const id = newEnsembleId();
   const now = new Date().toISOString();
@@ -112,7 +131,7 @@ export function createEnsemble(db: Db, runRefs: readonly string[], name?: string
       // 0 stands for "the members differ" (the column is NOT NULL); runs.ts reads it back as null
       first.valImages, allEqual(members.map((m) => m.inputSize)) ? (first.inputSize ?? 0) : 0,
     );
-    // AVG of values in [0, 1] can land a rounding error outside it; the table's CHECK would refuse that
+    // a mean of values in [0, 1] can land a rounding error outside it; the table's CHECK would refuse that
     for (const r of rows) prediction.run(id, r.imageId, r.split, Math.min(1, Math.max(0, r.probability)));
     recordValidationScores(db, id, library);
   })();

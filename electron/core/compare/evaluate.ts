@@ -9,6 +9,7 @@ import type { CompareRow, ConfusionAt, EvalSplit, RunEvaluation } from '../../..
 import { AppError } from '../../../shared/errors';
 import type { Db } from '../db/open';
 import { binaryMetrics, calibrationBins, confusionCell, prCurve, rocCurve, youdenThreshold } from '../stats/metrics';
+import { contentOrder } from '../dataset/images';
 import { getRun, hasUsableCheckpoint } from '../ml/runs/store';
 import { bootstrapIntervals } from '../stats/intervals';
 
@@ -23,12 +24,12 @@ export function libraryClasses(db: Db): string[] {
   return (db.prepare('SELECT name FROM classes ORDER BY position, name').all() as Array<{ name: string }>).map((c) => c.name);
 }
 
-/** The run's probabilities on the split's labelled, included images, in image id order. */
+/** The run's probabilities on the split's labelled, included images, in content order (the bootstrap resamples by position). */
 export function runScores(db: Db, runId: string, split: EvalSplit, classes: readonly string[]): RunScores {
   const rows = db
     .prepare(
       `SELECT p.image_id AS imageId, p.probability, i.label FROM predictions p JOIN images i ON i.id = p.image_id
-       WHERE p.run_id = ? AND p.split = ? AND i.label IS NOT NULL AND i.excluded = 0 ORDER BY p.image_id`,
+       WHERE p.run_id = ? AND p.split = ? AND i.label IS NOT NULL AND i.excluded = 0 ORDER BY ${contentOrder('i')}`,
     )
     .all(runId, split) as Array<{ imageId: number; probability: number; label: string }>;
   const out: RunScores = { imageIds: [], labels: [], probs: [] };

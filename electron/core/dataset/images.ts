@@ -61,6 +61,18 @@ export function toImageRow(r: ImageRecord): ImageRow {
   };
 }
 
+/**
+ * ORDER BY terms for image rows in content order: sha256, then label (exact copies labelled differently),
+ * then the path inside the dataset; `alias` is the images table's alias in a join. Everything a seed drives
+ * over rows (training order, folds, bootstrap draws) starts from this order, never from row ids: import
+ * inserts rows in the order its parallel workers finish, so ids differ between two libraries made from the
+ * same files. Rows equal in all three terms are interchangeable for any computation on them.
+ */
+export function contentOrder(alias = ''): string {
+  const p = alias ? `${alias}.` : '';
+  return `${p}sha256, ${p}label, ${p}rel_path`;
+}
+
 export function allImages(db: Db): ImageRecord[] {
   return db.prepare('SELECT * FROM images ORDER BY id').all() as ImageRecord[];
 }

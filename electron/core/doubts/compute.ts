@@ -7,7 +7,8 @@
 import type { DoubtsResult } from '../../../shared/contract-compare';
 import { AppError } from '../../../shared/errors';
 import { duplicateGroups } from '../dataset/audit-groups';
-import { allImages } from '../dataset/images';
+import { allImages, contentOrder, type ImageRecord } from '../dataset/images';
+import type { Db } from '../db/open';
 import type { Library } from '../library';
 import type { Engine } from '../ml/inference/engine';
 import type { BackendPref } from '../ml/train/config';
@@ -54,10 +55,50 @@ interface LabelledRow {
   label: string;
 }
 
-export async function computeDoubts(lib: Library, opts: DoubtsOptions): Promise<DoubtsReport> {
-  const started = performance.now();
-  const db = lib.db;
-  const backbone = resolveBackbone(db, opts);
+/**
+ * Image id → its duplicate component: exact and near groups merged where they share an image (an exact copy
+ * of a near duplicate is in both), so all of them share a fold. A lone image is its own component.
+ */
+function duplicateComponents(images: readonly ImageRecord[]): (id: number) => number {
+  const parent = new Map<number, number>();
+  const find = (id: number): number => {
+    let root = id;
+    while ((parent.get(root) ?? root) !== root) root = parent.get(root) ?? root;
+    for (let x = id; x !== root; ) {
+      const next = parent.get(x) ?? root;
+      parent.set(x, root);
+      x = next;
+    }
+    return root;
+  };
+  for (const g of duplicateGroups(images)) {
+    const first = g.images[0];
+    if (!first) continue;
+    for (const img of g.images.slice(1)) {
+      const a = find(first.id);
+      const b = find(img.id);
+      if (a !== b) parent.set(Math.max(a, b), Math.min(a, b));
+    }
+  }
+  return find;
+}
+
+export interface DoubtsFolds {
+  /** Class names in position order: index = label. */
+  classes: string[];
+  /** The labelled, usable rows in content order. */
+  rows: LabelledRow[];
+  labels: number[];
+  /** Each row's fold. */
+  folds: Int32Array;
+}
+
+/**
+ * The rows the doubts judge, in content order, and their folds: stratified by class, every member of a
+ * duplicate component in one fold. The seed's shuffle runs over groups met in row
+ * order, so that order is the images' content, never their row ids.
+ */
+export function doubtsFolds(db: Db, k: number, seed: number): DoubtsFolds {
   const classes = (db.prepare('SELECT name FROM classes ORDER BY position, name').all() as Array<{ name: string }>).map((c) => c.name);
   if (classes.length !== 2) {
     throw new AppError('CONFLICT', `label doubts are binary for now; this library has ${classes.length} classes (${classes.join(', ') || 'none'})`);
@@ -65,23 +106,26 @@ export async function computeDoubts(lib: Library, opts: DoubtsOptions): Promise<
   const rows = db
     .prepare(
       `SELECT id, sha256, path, label FROM images
-       WHERE excluded = 0 AND decode_status = 'ok' AND missing = 0 AND label IS NOT NULL AND split != 'submission' ORDER BY id`,
+       WHERE excluded = 0 AND decode_status = 'ok' AND missing = 0 AND label IS NOT NULL AND split != 'submission' ORDER BY ${contentOrder()}`,
     )
     .all() as LabelledRow[];
   const labels = rows.map((r) => classes.indexOf(r.label));
   for (const [c, name] of classes.entries()) {
     const count = labels.filter((l) => l === c).length;
-    if (count < opts.folds) {
-      throw new AppError('CONFLICT', `class '${name}' has ${count} labelled images; ${opts.folds} folds need at least ${opts.folds} of each`);
+    if (count < k) {
+      throw new AppError('CONFLICT', `class '${name}' has ${count} labelled images; ${k} folds need at least ${k} of each`);
     }
   }
+  const group = duplicateComponents(allImages(db).filter((i) => i.excluded === 0));
+  const folds = assignFolds(rows.map((r, i) => ({ label: labels[i] ?? 0, group: group(r.id) })), k, seed);
+  return { classes, rows, labels, folds };
+}
 
-  // every member of a duplicate group (exact or near) shares its group's fold
-  const groupOf = new Map<number, string>();
-  duplicateGroups(allImages(db).filter((i) => i.excluded === 0)).forEach((g, gi) => {
-    for (const img of g.images) if (!groupOf.has(img.id)) groupOf.set(img.id, `g${gi}`);
-  });
-  const folds = assignFolds(rows.map((r, i) => ({ label: labels[i] ?? 0, group: groupOf.get(r.id) ?? `i${r.id}` })), opts.folds, opts.seed);
+export async function computeDoubts(lib: Library, opts: DoubtsOptions): Promise<DoubtsReport> {
+  const started = performance.now();
+  const db = lib.db;
+  const backbone = resolveBackbone(db, opts);
+  const { classes, rows, labels, folds } = doubtsFolds(db, opts.folds, opts.seed);
 
   const feats = await backboneFeatures(lib.cacheDir, backbone, rows, {
     ...(opts.engine ? { engine: opts.engine } : {}),

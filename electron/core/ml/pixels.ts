@@ -23,24 +23,33 @@ export interface ImageSource {
   path: string;
 }
 
-/** Decodes one file into size·size·3 bytes of sRGB, rows top to bottom, as the person sees the photo. */
-export async function decodeRgb(path: string, size: number, mode: ResizeMode): Promise<Uint8Array> {
+/**
+ * One image (a path or its bytes) as size·size·3 bytes of sRGB, rows top to bottom, as the person sees the
+ * photo. `failOn: 'warning'` refuses a truncated or corrupt file instead of decoding what is there. Throws
+ * sharp's own error.
+ */
+export async function rgbPixels(input: string | Buffer, size: number, mode: ResizeMode, failOn: 'none' | 'warning' = 'none'): Promise<Uint8Array> {
   const fit = mode === 'fill' ? 'fill' : mode === 'crop' ? 'cover' : 'contain';
+  const { data, info } = await sharp(input, { failOn, limitInputPixels: PIXEL_LIMIT, pages: 1 })
+    .rotate() // EXIF orientation
+    .toColourspace('srgb') // CMYK, grey, 16-bit → 8-bit sRGB
+    .flatten({ background: { r: 255, g: 255, b: 255 } })
+    .resize(size, size, { fit, kernel: 'lanczos3', background: { r: 0, g: 0, b: 0 } })
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3 || info.width !== size || info.height !== size) {
+    throw new Error(`decoded to ${info.width}×${info.height}×${info.channels}, expected ${size}×${size}×3`);
+  }
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/** Decodes one file into size·size·3 bytes of sRGB (what is there of a truncated file); IO error naming the file. */
+export async function decodeRgb(path: string, size: number, mode: ResizeMode): Promise<Uint8Array> {
   try {
-    const { data, info } = await sharp(path, { failOn: 'none', limitInputPixels: PIXEL_LIMIT, pages: 1 })
-      .rotate() // EXIF orientation
-      .toColourspace('srgb') // CMYK, grey, 16-bit → 8-bit sRGB
-      .flatten({ background: { r: 255, g: 255, b: 255 } })
-      .resize(size, size, { fit, kernel: 'lanczos3', background: { r: 0, g: 0, b: 0 } })
-      .removeAlpha()
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3 || info.width !== size || info.height !== size) {
-      throw new Error(`decoded to ${info.width}×${info.height}×${info.channels}, expected ${size}×${size}×3`);
-    }
-    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    return await rgbPixels(path, size, mode);
   } catch (err) {
-    throw new AppError('IO', `cannot decode ${path} for training: ${(err as Error).message}; run 'mask-studio audit' and exclude it`);
+    throw new AppError('IO', `cannot decode ${path}: ${(err as Error).message}`);
   }
 }
 
@@ -62,7 +71,13 @@ export async function cachedRgb(cacheDir: string, src: ImageSource, size: number
   } catch {
     // not cached yet
   }
-  const rgb = await decodeRgb(src.path, size, mode);
+  let rgb: Uint8Array;
+  try {
+    rgb = await rgbPixels(src.path, size, mode);
+  } catch (err) {
+    // a library image: the audit finds it, and excluding it keeps it out of training and features
+    throw new AppError('IO', `cannot decode ${src.path}: ${(err as Error).message}; run 'mask-studio audit' and exclude it`);
+  }
   await writeFileAtomic(file, rgb);
   return rgb;
 }

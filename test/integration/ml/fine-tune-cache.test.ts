@@ -166,7 +166,7 @@ describe('fine-tuning on cached activations (InceptionV3, 75 px, random weights)
     assert.equal(val.length, 10);
     const paths = val.map((p) => faces.find((f) => basename(f.path) === p.fileName)?.path ?? '');
     const again = await predictFiles(t.lib, run.id, paths);
-    again.forEach((a, i) => assert.ok(Math.abs(a.probability - (val[i]?.probability ?? -1)) < 1e-3, `${a.file}: ${a.probability} vs ${val[i]?.probability}`));
+    again.forEach((a, i) => assert.ok(Math.abs((a.probability ?? Number.NaN) - (val[i]?.probability ?? -1)) < 1e-3, `${a.file}: ${a.probability} vs ${val[i]?.probability}`));
   });
 
   test('with the TensorFlow.js engine stage 2 still runs, from pixels (no cut recorded)', async () => {

@@ -71,6 +71,8 @@ describe('Grad-CAM (wasm)', () => {
     imageIds = insertImages(t.lib, join(t.dir, 'data'), images.map((im, i) => ({ ...im, split: splitByPosition(i) })));
     const started = performance.now();
     model = buildClassifier('scratch', { inputSize: INPUT, scratch: { filters: [8, 16], head: 'gap', denseUnits: 16, dropout: 0 } });
+    // every initialisation seed 1–8 tried (one process each) reached training accuracy 1 and put ≥ 0.87 of
+    // every map in the red patch's quadrant (mean ≥ 0.97): the thresholds below have margin
     seedInit(model, new Rng(3));
     const pixels = await Promise.all(images.map((im) => decodeRgb(im.path, INPUT, 'fill')));
     const all = pixels.map((_, i) => i);

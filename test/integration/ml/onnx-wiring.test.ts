@@ -69,9 +69,9 @@ describe('ONNX Runtime in training, predict and export-model', () => {
     // the exported file on its own: raw RGB 0..255 in, probability out
     const pixels = await Promise.all(files.map((f) => decodeRgb(f, 32, 'fill')));
     const ort = await predictOnnx(join(out, 'model.onnx'), pixels, 32);
-    close(ort.probabilities, tfjs.predictions.map((p) => p.probability), 'exported onnx vs tfjs');
+    close(ort.probabilities, tfjs.predictions.map((p) => p.probability ?? Number.NaN), 'exported onnx vs tfjs');
     // a model that ignored its input would pass the comparison above: the probabilities must differ
-    assert.ok(new Set(tfjs.predictions.map((p) => p.probability.toFixed(6))).size > 1, 'all probabilities equal');
+    assert.ok(new Set(tfjs.predictions.map((p) => p.probability?.toFixed(6))).size > 1, 'all probabilities equal');
   });
 
   test('predict --engine onnx equals --engine tfjs; the ONNX file is cached in models/<run-id>/ and reused', async () => {
@@ -83,7 +83,7 @@ describe('ONNX Runtime in training, predict and export-model', () => {
     assert.ok(existsSync(cached));
     const mtime = statSync(cached).mtimeMs;
     const tfjs = await predictRun(t.lib, scratchId, files, { engine: 'tfjs' });
-    close(onnx.predictions.map((p) => p.probability), tfjs.predictions.map((p) => p.probability), 'predict onnx vs tfjs');
+    close(onnx.predictions.map((p) => p.probability ?? Number.NaN), tfjs.predictions.map((p) => p.probability ?? Number.NaN), 'predict onnx vs tfjs');
     assert.deepEqual(onnx.predictions.map((p) => p.label), tfjs.predictions.map((p) => p.label));
     const auto = await predictRun(t.lib, scratchId, files);
     assert.equal(auto.engine, 'onnx');

@@ -48,7 +48,8 @@ describe('scratch CNN on real Spot the Mask photos', { skip: available ? false :
           `best val AUC ${run.best?.valAuc?.toFixed(4)} (log loss ${run.best?.valLogLoss.toFixed(4)}) at epoch ${run.best?.epoch}; ` +
           `${run.imagesPerSecond?.toFixed(1)} img/s training on ${run.device}; ${((performance.now() - started) / 1000).toFixed(0)} s`,
       );
-      // measured 0.717 (400 / 150 images; 0.64 with 240 / 100); chance is 0.5
+      // chance is 0.5; 0.64 with 240 / 100 images. Best val AUC over training seeds 42 (the default, used
+      // here) and 1–6, one process each: 0.710–0.777.
       assert.ok((run.best?.valAuc ?? 0) >= 0.65, `val AUC ${run.best?.valAuc}`);
     } finally {
       t.cleanup();

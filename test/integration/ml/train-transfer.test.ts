@@ -48,8 +48,9 @@ describe('transfer learning: nsfwjs InceptionV3 at 75 px (wasm)', { skip: nsfwjs
     assert.equal(run.weightsSource, 'nsfwjs');
     // the head trained on cached features: its examples per second are labelled so, not reported as images
     assert.equal(run.throughputBasis, 'features');
-    // 60 train / 25 val cartoon faces at 75 px: ~0.85 measured; chance is 0.5
-    assert.ok((run.best?.valAuc ?? 0) >= 0.75, `val AUC ${run.best?.valAuc}`);
+    // 60 train / 25 val cartoon faces at 75 px; chance is 0.5. Best val AUC over training seeds 0–11 and 42
+    // (the default, used here; one process each): 0.780–0.853. 25 images make coarse steps, hence 0.70.
+    assert.ok((run.best?.valAuc ?? 0) >= 0.7, `val AUC ${run.best?.valAuc}`);
     assert.ok(runEpochs(t.lib.db, run.id).every((e) => e.stage === 1));
     const featureDirs = readdirSync(join(t.lib.cacheDir, 'features'));
     assert.equal(featureDirs.length, 1);
@@ -58,7 +59,7 @@ describe('transfer learning: nsfwjs InceptionV3 at 75 px (wasm)', { skip: nsfwjs
     // Dense layer) takes raw pixels and must give the stored probabilities
     const val = runPredictions(t.lib.db, run.id).filter((p) => p.split === 'val').slice(0, 3);
     const again = await predictFiles(t.lib, run.id, val.map((p) => faces.find((f) => basename(f.path) === p.fileName)?.path ?? ''));
-    again.forEach((a, i) => assert.ok(Math.abs(a.probability - (val[i]?.probability ?? -1)) < 1e-3, `${a.file}: ${a.probability} vs ${val[i]?.probability}`));
+    again.forEach((a, i) => assert.ok(Math.abs((a.probability ?? Number.NaN) - (val[i]?.probability ?? -1)) < 1e-3, `${a.file}: ${a.probability} vs ${val[i]?.probability}`));
 
     const t1 = performance.now();
     const second = await train({ model: 'inception_v3', weights: 'nsfwjs', inputSize: 75, epochs: 5, backend: 'wasm', seed: 7 });
@@ -83,6 +84,6 @@ describe('transfer learning: nsfwjs InceptionV3 at 75 px (wasm)', { skip: nsfwjs
     const val = runPredictions(t.lib.db, id).filter((p) => p.split === 'val').slice(0, 3);
     const paths = val.map((p) => faces.find((f) => basename(f.path) === p.fileName)?.path ?? '');
     const again = await predictFiles(t.lib, id, paths);
-    again.forEach((a, i) => assert.ok(Math.abs(a.probability - (val[i]?.probability ?? -1)) < 1e-3, `${a.file}: ${a.probability} vs ${val[i]?.probability}`));
+    again.forEach((a, i) => assert.ok(Math.abs((a.probability ?? Number.NaN) - (val[i]?.probability ?? -1)) < 1e-3, `${a.file}: ${a.probability} vs ${val[i]?.probability}`));
   });
 });

@@ -11,6 +11,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { unpackedPath } from '../../asar';
+import { disableOrtTelemetry, ensureOrtTelemetryOff } from './telemetry-off';
 
 export type OnnxProvider = 'cpu' | 'cuda';
 
@@ -50,6 +51,8 @@ export interface OnnxRuntimeReport {
 
 // Not named `require`: the build's ESM shim declares that name in any chunk that mentions require(.
 const nodeRequire = createRequire(import.meta.url);
+// before anything can create a session in this process (see telemetry-off.ts: a long command line crashes it)
+disableOrtTelemetry();
 
 /** Whole-machine CPU time so far (ms): idle and total over every core. */
 function machineTimes(): { idle: number; total: number } {
@@ -211,6 +214,7 @@ async function createSession(
   spinning: boolean,
   key: string,
 ): Promise<OnnxSession> {
+  ensureOrtTelemetryOff();
   const session = await ort.InferenceSession.create(bytes, {
     executionProviders: provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
     graphOptimizationLevel: 'all',

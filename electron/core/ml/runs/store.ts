@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { RunInfo, RunEpoch } from '../../../../shared/contract';
 import { ThroughputBasis } from '../../../../shared/contract-compare';
 import { AppError } from '../../../../shared/errors';
+import { contentOrder } from '../../dataset/images';
 import { currentSplit } from '../../dataset/split';
 import type { Db } from '../../db/open';
 import type { Library } from '../../library';
@@ -35,8 +36,8 @@ export interface TrainingSet {
 const USABLE = "excluded = 0 AND decode_status = 'ok' AND missing = 0";
 
 /**
- * The included, readable rows of each split. Train and val (and test, if any) must be labelled; a binary
- * task only. Refuses an empty or unsplit library with what to run.
+ * The included, readable rows of each split, in content order. Train and val (and test, if any) must be
+ * labelled; a binary task only. Refuses an empty or unsplit library with what to run.
  */
 export function trainingSet(db: Db): TrainingSet {
   const classes = (db.prepare('SELECT name FROM classes ORDER BY position, name').all() as Array<{ name: string }>).map((c) => c.name);
@@ -48,7 +49,7 @@ export function trainingSet(db: Db): TrainingSet {
     throw new AppError('CONFLICT', `training is binary for now; this library has ${classes.length} classes (${classes.join(', ')})`);
   }
   const rows = db
-    .prepare(`SELECT id, sha256, path, label, split FROM images WHERE ${USABLE} AND split IN ('train', 'val', 'test', 'submission') ORDER BY id`)
+    .prepare(`SELECT id, sha256, path, label, split FROM images WHERE ${USABLE} AND split IN ('train', 'val', 'test', 'submission') ORDER BY ${contentOrder()}`)
     .all() as Array<{ id: number; sha256: string; path: string; label: string | null; split: 'train' | 'val' | 'test' | 'submission' }>;
   const set: TrainingSet = { classes, train: [], val: [], test: [], submission: [], dataHash: '', splitSeed: splitSeed(db) };
   const hashLines: string[] = [];
@@ -70,6 +71,7 @@ export function trainingSet(db: Db): TrainingSet {
       throw new AppError('CONFLICT', `the ${name} split holds one class only (${items.length} images): re-run 'mask-studio split'`);
     }
   }
+  // The training order is a function of what these lines list (content order), so the hash fixes the order too.
   set.dataHash = createHash('sha256').update(hashLines.sort().join('\n')).digest('hex');
   return set;
 }

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { RunEpoch } from '../../../../shared/contract';
 import { binaryMetrics, logLoss, rocAuc } from '../../stats/metrics';
 import type { Optimizer } from './config';
-import type { Rng } from '../../random';
+import { Rng } from '../../random';
 
 export interface FitData {
   trainLabels: readonly number[];
@@ -117,6 +117,22 @@ export function disposeSnapshot(snapshot: readonly tf.Tensor[][] | null): void {
   snapshot?.forEach((ws) => ws.forEach((t) => t.dispose()));
 }
 
+/**
+ * Runs `fn` with Math.random drawing from `rng`. TensorFlow.js draws a dropout mask's seed from Math.random
+ * when the layer has none (a seeded layer would draw the same mask every batch). The training step is
+ * synchronous, so within it nothing else in the thread can draw from this stream or interleave with it:
+ * the masks depend on the run's seed and nothing else, in a worker or in-process alike.
+ */
+function withRandom<T>(rng: Rng, fn: () => T): T {
+  const saved = Math.random;
+  Math.random = () => rng.next();
+  try {
+    return fn();
+  } finally {
+    Math.random = saved;
+  }
+}
+
 function makeOptimizer(opts: FitOptions): tf.Optimizer {
   return opts.optimizer === 'adam' ? tf.train.adam(opts.lr) : tf.train.momentum(opts.lr, opts.momentum);
 }
@@ -134,6 +150,7 @@ export async function fit(model: tf.LayersModel, data: FitData, opts: FitOptions
   const totalBatches = perEpoch * opts.epochs;
   const optimizer = makeOptimizer(opts);
   const vars = trainableVariables(model);
+  const dropoutRng = new Rng(opts.rng.seed());
   const [w0, w1] = opts.classWeights;
   const epochs: RunEpoch[] = [];
   let best: Best | null = null;
@@ -160,7 +177,7 @@ export async function fit(model: tf.LayersModel, data: FitData, opts: FitOptions
         const x = data.trainBatch(idx);
         const yArr = idx.map((i) => data.trainLabels[i] ?? 0);
         const held: { probs: tf.Tensor | null } = { probs: null };
-        const cost: tf.Scalar = tf.tidy(() => {
+        const cost: tf.Scalar = withRandom(dropoutRng, () => tf.tidy(() => {
           const y = tf.tensor2d(yArr, [idx.length, 1]);
           const w = tf.tensor2d(yArr.map((v) => (v === 1 ? w1 : w0)), [idx.length, 1]);
           const c = optimizer.minimize(
@@ -176,7 +193,7 @@ export async function fit(model: tf.LayersModel, data: FitData, opts: FitOptions
           );
           if (!c) throw new Error('optimizer returned no loss');
           return c;
-        });
+        }));
         x.dispose();
         const loss = (await cost.data())[0] ?? Number.NaN;
         cost.dispose();

@@ -16,6 +16,7 @@ import { nativeBackendInstalled } from '../backend/backend';
 import { clearPixelCache, pixelCacheFile } from '../pixels';
 import { clearFeatureCache } from '../inference/features';
 import { ARCHITECTURES } from '../models';
+import { disableOrtTelemetry } from '../onnx/telemetry-off';
 import { TRANSFER_MODELS, type ModelName, type TransferModelName } from '../models/types';
 import {
   createRun,
@@ -113,6 +114,8 @@ export { deleteRun };
 function spawnWorker(job: RunJob, onMessage: (m: RunMessage) => void, signal: AbortSignal): Promise<void> {
   const cancel = new SharedArrayBuffer(4);
   const flag = new Int32Array(cancel);
+  // the worker may extract features on ONNX Runtime; only this (main) thread can turn its telemetry off for it
+  disableOrtTelemetry();
   const worker = new Worker(trainWorkerUrl(import.meta.url), { workerData: { job, cancel } });
   const onAbort = (): void => {
     Atomics.store(flag, 0, 1);

@@ -1,6 +1,5 @@
 /** The training worker thread: executes one run and reports through messages (see run.ts). */
 import { parentPort, workerData } from 'node:worker_threads';
-import { seededRandom } from '../../random';
 import { chooseBackend } from '../backend/train-backend';
 import { executeRun } from './execute';
 import type { RunJob, RunMessage } from './run';
@@ -16,10 +15,6 @@ function isWorkerInput(v: unknown): v is WorkerInput {
 
 const port = parentPort;
 if (!port || !isWorkerInput(workerData)) throw new Error('train-worker: start me with new Worker(…, { workerData: { job, cancel } })');
-// TensorFlow.js draws what it is not given a seed for (dropout masks) from Math.random. This thread runs
-// one run and nothing else, so there Math.random is the run's seeded generator: the same seed on the same
-// data trains the same model. (Temp file names use crypto, not Math.random.)
-Math.random = seededRandom(workerData.job.config.seed);
 const flag = new Int32Array(workerData.cancel);
 await executeRun(workerData.job, {
   post: (m: RunMessage) => port.postMessage(m),

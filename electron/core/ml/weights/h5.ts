@@ -12,10 +12,25 @@
  */
 import { existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import h5wasm from 'h5wasm/node';
 import type { Dataset, Group } from 'h5wasm/node';
 import { AppError } from '../../../../shared/errors';
 import { applyWeights, planWeights, type LoadReport, type MatchOptions, type SourceLayer, type WeightsTarget } from './match';
+
+type H5wasm = (typeof import('h5wasm/node'))['default'];
+let h5wasmLoading: Promise<H5wasm> | null = null;
+
+/**
+ * h5wasm, loaded on first use: importing it makes ~580 MB resident (its WebAssembly heap), which every
+ * process that reaches this module through the weights registry paid (`predict`, a scratch run, `doubts`
+ * on cached features) without ever reading an .h5 file.
+ */
+function loadH5wasm(): Promise<H5wasm> {
+  h5wasmLoading ??= import('h5wasm/node').then(async (m) => {
+    await m.default.ready;
+    return m.default;
+  });
+  return h5wasmLoading;
+}
 
 export interface KerasH5 {
   path: string;
@@ -93,7 +108,7 @@ function toFloat32(ds: Dataset, origin: string): Float32Array {
   throw new AppError('BAD_INPUT', `${origin}: dataset ${ds.path} has type ${JSON.stringify(ds.dtype)}; only float32/float64 weights load`);
 }
 
-function readLayers(weightsGroup: Group, names: string[], origin: string): SourceLayer[] {
+function readLayers(h5wasm: H5wasm, weightsGroup: Group, names: string[], origin: string): SourceLayer[] {
   return names.map((layerName) => {
     const g = weightsGroup.get(layerName);
     if (!(g instanceof h5wasm.Group)) {
@@ -122,7 +137,7 @@ export async function withKerasH5<T>(path: string, fn: (h5: KerasH5) => T): Prom
   const origin = basename(full);
   if (!existsSync(full)) throw new AppError('NOT_FOUND', `weights file not found: ${full}`);
   if (!hasHdf5Signature(full)) throw new AppError('BAD_INPUT', `${origin} is not an HDF5 file (no HDF5 signature)`);
-  await h5wasm.ready;
+  const h5wasm = await loadH5wasm();
   const file = new h5wasm.File(full, 'r');
   if (file.file_id < 0n) throw new AppError('BAD_INPUT', `${origin}: HDF5 could not open the file (damaged or truncated?)`);
   try {
@@ -158,7 +173,7 @@ export async function withKerasH5<T>(path: string, fn: (h5: KerasH5) => T): Prom
       kerasVersion: scalarString(group, 'keras_version') ?? '1',
       backend,
       group: where,
-      layers: readLayers(group, names, origin),
+      layers: readLayers(h5wasm, group, names, origin),
     };
     return fn(h5);
   } finally {
