@@ -105,7 +105,10 @@ export function issueSentence(issue: Issue): string {
     }
     case 'too_big': {
       const max = Number(issue.maximum);
-      if (issue.origin === 'array' || issue.origin === 'set') return `Choose at most ${max} ${plural(max, words.noun)}`;
+      if (issue.origin === 'array' || issue.origin === 'set') {
+        const got = Array.isArray(issue.input) ? ` (got ${issue.input.length.toLocaleString('en')}): send the rest in further calls` : '';
+        return `Choose at most ${max.toLocaleString('en')} ${plural(max, words.noun)}${got}`;
+      }
       if (issue.origin === 'string') return `${subject} is longer than ${max} characters`;
       return `${subject} must be ${issue.inclusive === false ? 'less than' : 'at most'} ${max}${issue.input !== undefined ? ` (got ${shown(issue.input)})` : ''}`;
     }
