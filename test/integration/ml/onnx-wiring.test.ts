@@ -126,7 +126,7 @@ describe('ONNX Runtime in training, predict and export-model', () => {
     assert.match(bad.stderr, /--format 'pb': expected onnx or tfjs/);
     const badEngine = await runCli(['train', '--library', join(t.dir, 'lib'), '--model', 'scratch', '--engine', 'gpu']);
     assert.notEqual(badEngine.code, 0);
-    assert.match(badEngine.stderr, /--engine 'gpu': expected auto, onnx or tfjs/);
+    assert.match(badEngine.stderr, /--engine gpu: expected auto, onnx or tfjs/);
   });
 
   test("predict: 'auto' falls back to tfjs with the reason when ONNX cannot run, 'onnx' fails", async () => {
