@@ -142,7 +142,7 @@ export function onnxruntimeProviders(): OnnxRuntimeReport {
   };
 }
 
-function resolveProvider(p: OnnxSessionOptions['provider']): OnnxProvider {
+export function resolveProvider(p: OnnxSessionOptions['provider']): OnnxProvider {
   if (p === 'cpu') return 'cpu';
   if (p === 'cuda') {
     const s = cudaStatus();
@@ -201,6 +201,18 @@ export async function releaseSession(s: OnnxSession): Promise<void> {
   }
 }
 
+/** The options every Mask Studio session is created with (the training sessions too). */
+export function sessionOptions(provider: OnnxProvider, threads: number, spinning: boolean): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    extra: { session: { intra_op: { allow_spinning: spinning ? '1' : '0' } } },
+  };
+}
+
 async function createSession(
   bytes: Uint8Array,
   provider: OnnxProvider,
@@ -208,14 +220,7 @@ async function createSession(
   spinning: boolean,
   key: string,
 ): Promise<OnnxSession> {
-  const session = await ort.InferenceSession.create(bytes, {
-    executionProviders: provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
-    graphOptimizationLevel: 'all',
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    extra: { session: { intra_op: { allow_spinning: spinning ? '1' : '0' } } },
-  });
+  const session = await ort.InferenceSession.create(bytes, sessionOptions(provider, threads, spinning));
   const inputName = session.inputNames[0];
   if (inputName === undefined || session.inputNames.length !== 1) {
     await session.release();

@@ -3,13 +3,17 @@
  * fine-tuning): seeded shuffles, weighted binary cross-entropy, SGD with momentum or Adam, a validation
  * pass per epoch, early stopping on validation AUC and the best epoch's weights restored at the end.
  * A custom loop rather than `model.fit`: class weights, a cancel check before every batch, and the
- * trainable variables named explicitly (fine-tuning) without fighting fit's callbacks.
+ * trainable variables named explicitly (fine-tuning) without fighting fit's callbacks. The step itself is an
+ * engine's (engine.ts): TensorFlow.js unless the caller passes ONNX Runtime's.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { RunEpoch } from '../../../../shared/contract';
 import { binaryMetrics, logLoss, rocAuc } from '../../stats/metrics';
 import type { Optimizer } from './config';
+import { TfjsEngine, type TrainEngine } from './engine';
 import type { Rng } from '../../random';
+
+export { predictProbabilities } from './engine';
 
 export interface FitData {
   trainLabels: readonly number[];
@@ -34,6 +38,8 @@ export interface FitOptions {
   /** Dropout active while training (off in fine-tuning, which also keeps BatchNormalization in inference mode). */
   training: boolean;
   phase: string;
+  /** The engine that runs the steps (the caller disposes it); default TensorFlow.js on the model. */
+  engine?: TrainEngine;
 }
 
 export interface FitHooks {
@@ -58,46 +64,6 @@ export interface FitResult {
   trainImages: number;
 }
 
-const EPS = 1e-7;
-
-function trainableVariables(model: tf.LayersModel): tf.Variable[] {
-  const vars: tf.Variable[] = [];
-  for (const w of model.trainableWeights) {
-    const v = w.read();
-    if (!(v instanceof tf.Variable)) throw new Error(`weight ${w.name} is not backed by a variable`);
-    vars.push(v);
-  }
-  return vars;
-}
-
-function forward(model: tf.LayersModel, x: tf.Tensor, training: boolean): tf.Tensor {
-  const out = model.apply(x, { training });
-  if (Array.isArray(out) || !(out instanceof tf.Tensor)) throw new Error(`model ${model.name} must have one output`);
-  return out;
-}
-
-/** Probabilities for `count` rows, batch by batch, in inference mode. */
-export async function predictProbabilities(
-  model: tf.LayersModel,
-  count: number,
-  batch: (indices: readonly number[]) => tf.Tensor,
-  batchSize: number,
-  cancelled: () => boolean = () => false,
-): Promise<Float32Array> {
-  const out = new Float32Array(count);
-  for (let start = 0; start < count; start += batchSize) {
-    if (cancelled()) break;
-    const idx = Array.from({ length: Math.min(batchSize, count - start) }, (_, k) => start + k);
-    const p = tf.tidy(() => {
-      const x = batch(idx);
-      return forward(model, x, false);
-    });
-    out.set((await p.data()) as Float32Array, start);
-    p.dispose();
-  }
-  return out;
-}
-
 /**
  * Every layer's weights, layer by layer. Not `model.getWeights()`: that lists trainable weights first, so
  * its order changes when layers are frozen or unfrozen between taking and restoring a snapshot.
@@ -117,10 +83,6 @@ export function disposeSnapshot(snapshot: readonly tf.Tensor[][] | null): void {
   snapshot?.forEach((ws) => ws.forEach((t) => t.dispose()));
 }
 
-function makeOptimizer(opts: FitOptions): tf.Optimizer {
-  return opts.optimizer === 'adam' ? tf.train.adam(opts.lr) : tf.train.momentum(opts.lr, opts.momentum);
-}
-
 function isBetter(auc: number | null, loss: number, best: Best | null): boolean {
   if (best === null) return true;
   const a = auc ?? -1;
@@ -132,8 +94,7 @@ export async function fit(model: tf.LayersModel, data: FitData, opts: FitOptions
   const n = data.trainLabels.length;
   const perEpoch = Math.ceil(n / opts.batchSize);
   const totalBatches = perEpoch * opts.epochs;
-  const optimizer = makeOptimizer(opts);
-  const vars = trainableVariables(model);
+  const engine = opts.engine ?? new TfjsEngine(model, opts, opts.training);
   const [w0, w1] = opts.classWeights;
   const epochs: RunEpoch[] = [];
   let best: Best | null = null;
@@ -159,34 +120,10 @@ export async function fit(model: tf.LayersModel, data: FitData, opts: FitOptions
         const idx = order.slice(b * opts.batchSize, (b + 1) * opts.batchSize);
         const x = data.trainBatch(idx);
         const yArr = idx.map((i) => data.trainLabels[i] ?? 0);
-        const held: { probs: tf.Tensor | null } = { probs: null };
-        const cost: tf.Scalar = tf.tidy(() => {
-          const y = tf.tensor2d(yArr, [idx.length, 1]);
-          const w = tf.tensor2d(yArr.map((v) => (v === 1 ? w1 : w0)), [idx.length, 1]);
-          const c = optimizer.minimize(
-            () => {
-              const p = forward(model, x, opts.training);
-              held.probs = tf.keep(p);
-              const pc = tf.clipByValue(p, EPS, 1 - EPS);
-              const bce = tf.neg(tf.add(tf.mul(y, tf.log(pc)), tf.mul(tf.sub(1, y), tf.log(tf.sub(1, pc)))));
-              return tf.mean(tf.mul(bce, w)) as tf.Scalar;
-            },
-            true,
-            vars,
-          );
-          if (!c) throw new Error('optimizer returned no loss');
-          return c;
-        });
-        x.dispose();
-        const loss = (await cost.data())[0] ?? Number.NaN;
-        cost.dispose();
-        if (held.probs !== null) {
-          const pv = (await held.probs.data()) as Float32Array;
-          held.probs.dispose();
-          for (let k = 0; k < pv.length; k++) {
-            trainProbs.push(pv[k] ?? 0);
-            trainLabels.push(yArr[k] ?? 0);
-          }
+        const { loss, probs } = await engine.step(x, yArr, yArr.map((v) => (v === 1 ? w1 : w0))).finally(() => x.dispose());
+        for (let k = 0; k < probs.length; k++) {
+          trainProbs.push(probs[k] ?? 0);
+          trainLabels.push(yArr[k] ?? 0);
         }
         if (!Number.isFinite(loss)) throw new Error(`the loss became ${loss} at epoch ${epochNo}, batch ${b + 1}: lower the learning rate (--lr)`);
         lossSum += loss * idx.length;
@@ -205,7 +142,7 @@ export async function fit(model: tf.LayersModel, data: FitData, opts: FitOptions
       const seconds = (performance.now() - t0) / 1000;
       trainSeconds += seconds;
       trainImages += n;
-      const valProbs = await predictProbabilities(model, data.valLabels.length, data.valBatch, opts.batchSize);
+      const valProbs = await engine.predict(data.valLabels.length, data.valBatch, opts.batchSize);
       const val = binaryMetrics(data.valLabels, valProbs);
       const trainAcc = trainProbs.reduce((s, p, i) => s + ((p >= 0.5 ? 1 : 0) === trainLabels[i] ? 1 : 0), 0) / Math.max(1, trainProbs.length);
       const row: RunEpoch = {
@@ -226,6 +163,7 @@ export async function fit(model: tf.LayersModel, data: FitData, opts: FitOptions
       if (isBetter(row.valAuc, row.valLoss, best)) {
         best = { epoch: epochNo, valAuc: row.valAuc, valLogLoss: row.valLoss };
         disposeSnapshot(bestWeights);
+        engine.pull();
         bestWeights = snapshotWeights(model);
         sinceBest = 0;
         await hooks.improved?.(epochNo);
@@ -233,10 +171,13 @@ export async function fit(model: tf.LayersModel, data: FitData, opts: FitOptions
         break;
       }
     }
-    if (bestWeights) restoreWeights(model, bestWeights);
+    if (bestWeights) {
+      restoreWeights(model, bestWeights);
+      engine.push();
+    }
   } finally {
     disposeSnapshot(bestWeights);
-    optimizer.dispose();
+    if (!opts.engine) await engine.dispose();
   }
   return { epochs, best, cancelled, trainSeconds, trainImages };
 }

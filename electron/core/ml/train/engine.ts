@@ -1,0 +1,137 @@
+/**
+ * What the training loop asks of an engine: one optimizer step on a batch, probabilities for a split, and
+ * keeping the tf.layers model in step with its weights when the loop needs the model (a checkpoint, the
+ * best epoch's snapshot). TensorFlow.js is one engine (the model's own variables and a tf.train optimizer);
+ * ONNX Runtime running a training graph is the other (onnx/training/trainer.ts).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Optimizer } from './config';
+
+export interface StepResult {
+  /** The batch's mean weighted binary cross-entropy, before the update. */
+  loss: number;
+  probs: Float32Array;
+}
+
+export interface EngineInfo {
+  engine: 'tfjs' | 'onnx';
+  /** ONNX Runtime's execution provider ('cpu', 'cuda'), or TensorFlow.js's backend. */
+  provider: string;
+}
+
+export interface TrainEngine {
+  readonly info: EngineInfo;
+  /** One step on `x` (the caller disposes it) with labels and per-image loss weights. */
+  step(x: tf.Tensor, labels: readonly number[], weights: readonly number[]): Promise<StepResult>;
+  /** Probabilities for `count` rows in inference mode, batch by batch. */
+  predict(count: number, batch: (indices: readonly number[]) => tf.Tensor, batchSize: number, cancelled?: () => boolean): Promise<Float32Array>;
+  /** The model's weights become the engine's current ones. */
+  pull(): void;
+  /** The engine's weights become the model's (after the loop restored a snapshot into it). */
+  push(): void;
+  dispose(): Promise<void>;
+}
+
+export interface OptimizerOptions {
+  optimizer: Optimizer;
+  lr: number;
+  momentum: number;
+}
+
+const EPS = 1e-7;
+
+function forward(model: tf.LayersModel, x: tf.Tensor, training: boolean): tf.Tensor {
+  const out = model.apply(x, { training });
+  if (Array.isArray(out) || !(out instanceof tf.Tensor)) throw new Error(`model ${model.name} must have one output`);
+  return out;
+}
+
+/** Probabilities for `count` rows, batch by batch, in inference mode. */
+export async function predictProbabilities(
+  model: tf.LayersModel,
+  count: number,
+  batch: (indices: readonly number[]) => tf.Tensor,
+  batchSize: number,
+  cancelled: () => boolean = () => false,
+): Promise<Float32Array> {
+  const out = new Float32Array(count);
+  for (let start = 0; start < count; start += batchSize) {
+    if (cancelled()) break;
+    const idx = Array.from({ length: Math.min(batchSize, count - start) }, (_, k) => start + k);
+    const p = tf.tidy(() => {
+      const x = batch(idx);
+      return forward(model, x, false);
+    });
+    out.set((await p.data()) as Float32Array, start);
+    p.dispose();
+  }
+  return out;
+}
+
+function trainableVariables(model: tf.LayersModel): tf.Variable[] {
+  const vars: tf.Variable[] = [];
+  for (const w of model.trainableWeights) {
+    const v = w.read();
+    if (!(v instanceof tf.Variable)) throw new Error(`weight ${w.name} is not backed by a variable`);
+    vars.push(v);
+  }
+  return vars;
+}
+
+/** TensorFlow.js: the model's variables, minimised by tf.train.momentum (Nesterov off) or tf.train.adam. */
+export class TfjsEngine implements TrainEngine {
+  readonly info: EngineInfo = { engine: 'tfjs', provider: tf.getBackend() };
+  private readonly optimizer: tf.Optimizer;
+  private readonly vars: tf.Variable[];
+
+  constructor(
+    private readonly model: tf.LayersModel,
+    opts: OptimizerOptions,
+    private readonly training: boolean,
+  ) {
+    this.optimizer = opts.optimizer === 'adam' ? tf.train.adam(opts.lr) : tf.train.momentum(opts.lr, opts.momentum);
+    this.vars = trainableVariables(model);
+  }
+
+  async step(x: tf.Tensor, labels: readonly number[], weights: readonly number[]): Promise<StepResult> {
+    const n = labels.length;
+    const held: { probs: tf.Tensor | null } = { probs: null };
+    const cost: tf.Scalar = tf.tidy(() => {
+      const y = tf.tensor2d([...labels], [n, 1]);
+      const w = tf.tensor2d([...weights], [n, 1]);
+      const c = this.optimizer.minimize(
+        () => {
+          const p = forward(this.model, x, this.training);
+          held.probs = tf.keep(p);
+          const pc = tf.clipByValue(p, EPS, 1 - EPS);
+          const bce = tf.neg(tf.add(tf.mul(y, tf.log(pc)), tf.mul(tf.sub(1, y), tf.log(tf.sub(1, pc)))));
+          return tf.mean(tf.mul(bce, w)) as tf.Scalar;
+        },
+        true,
+        this.vars,
+      );
+      if (!c) throw new Error('optimizer returned no loss');
+      return c;
+    });
+    const loss = (await cost.data())[0] ?? Number.NaN;
+    cost.dispose();
+    let probs: Float32Array = new Float32Array(0);
+    if (held.probs !== null) {
+      probs = (await held.probs.data()) as Float32Array;
+      held.probs.dispose();
+    }
+    return { loss, probs };
+  }
+
+  predict(count: number, batch: (indices: readonly number[]) => tf.Tensor, batchSize: number, cancelled?: () => boolean): Promise<Float32Array> {
+    return predictProbabilities(this.model, count, batch, batchSize, cancelled);
+  }
+
+  pull(): void {}
+
+  push(): void {}
+
+  async dispose(): Promise<void> {
+    this.optimizer.dispose();
+  }
+}
