@@ -157,9 +157,11 @@ export function backward(ctx: LayerContext, step: Step, s: Saved, dy: string, ne
 type ConvStep = Extract<Step, { kind: 'conv' }>;
 
 /**
- * dL/dW = dY · im2col(x)ᵀ: the input as [C, B, H, W], padded, one strided slice per kernel tap stacked into
- * [kh·kw·C, B·Ho·Wo] (an explicit im2col), times the output gradient as [F, B·Ho·Wo]: one large GEMM, where
- * a Conv over swapped axes (the same sum) leaves ONNX Runtime a GEMM with 9 columns and runs ~5× slower.
+ * dL/dW[:, :, i, j] = Σ_b dY_b · tap_ij(x_b)ᵀ, where tap_ij is the padded input shifted by kernel tap (i, j)
+ * and strided like the output: per tap a strided Slice and a MatMul batched over the batch ([F, Ho·Wo] by
+ * [C, Ho·Wo]ᵀ; ONNX Runtime fuses the transpose into the MatMul), then one sum over the batch. A Conv over
+ * swapped axes computes the same sum but leaves ONNX Runtime a GEMM with kh·kw columns (~5× slower), and a
+ * stacked im2col costs a copy of kh·kw inputs.
  */
 function convFilterGrad(ctx: LayerContext, step: ConvStep, x: GValue, dy: string): string {
   const { b } = ctx;
@@ -167,23 +169,35 @@ function convFilterGrad(ctx: LayerContext, step: ConvStep, x: GValue, dy: string
   const { kernel, strides, dilations, pads } = step.window;
   const [c = 0] = x.shape;
   const [f = 0, ho = 0, wo = 0] = step.outShape;
-  const xt = b.node('Transpose', [x.name], `${n}_xt`, { perm: [1, 0, 2, 3] });
-  const padded = pads.some((p) => p > 0) ? b.node('Pad', [xt, ctx.ints([0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]])], `${n}_xt_pad`) : xt;
+  const padded = pads.some((p) => p > 0) ? b.node('Pad', [x.name, ctx.ints([0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]])], `${n}_x_pad`) : x.name;
+  // the smaller of C and F is the GEMM's row count: ONNX Runtime's kernels waste far less on few rows than on few columns
+  const tapLeft = c <= f;
+  const dy3 = b.node('Reshape', [dy, ctx.ints([0, f, ho * wo])], `${n}_dy3`);
+  const dyRight = tapLeft ? b.node('Transpose', [dy3], `${n}_dy3t`, { perm: [0, 2, 1] }) : dy3;
   const taps: string[] = [];
   for (let i = 0; i < kernel[0]; i++) {
     for (let j = 0; j < kernel[1]; j++) {
       const y0 = i * dilations[0];
       const x0 = j * dilations[1];
-      const starts = ctx.ints([y0, x0]);
       const ends = ctx.ints([y0 + strides[0] * (ho - 1) + 1, x0 + strides[1] * (wo - 1) + 1]);
-      taps.push(b.node('Slice', [padded, starts, ends, ctx.ints([2, 3]), ctx.ints(strides)], `${n}_tap${i}${j}`));
+      const tap = b.node('Slice', [padded, ctx.ints([y0, x0]), ends, ctx.ints([2, 3]), ctx.ints(strides)], `${n}_tap${i}${j}`);
+      const t3 = b.node('Reshape', [tap, ctx.ints([0, c, ho * wo])], `${n}_tap${i}${j}_3d`);
+      taps.push(
+        tapLeft
+          ? b.node('MatMul', [t3, dyRight], `${n}_dk${i}${j}`)
+          : b.node('MatMul', [dy3, b.node('Transpose', [t3], `${n}_tap${i}${j}_t`, { perm: [0, 2, 1] })], `${n}_dk${i}${j}`),
+      );
     }
   }
-  const cols = b.node('Reshape', [taps.length === 1 ? (taps[0] ?? '') : b.node('Concat', taps, `${n}_taps`, { axis: 0 }), ctx.ints([kernel[0] * kernel[1] * c, -1])], `${n}_im2col`);
-  const dyt = b.node('Reshape', [b.node('Transpose', [dy], `${n}_dyt`, { perm: [1, 0, 2, 3] }), ctx.ints([f, -1])], `${n}_dy2d`);
-  const g = b.node('Gemm', [dyt, cols], `${n}_dkernel_2d`, { transB: 1 });
-  const hwc = b.node('Reshape', [g, ctx.ints([f, kernel[0], kernel[1], c])], `${n}_dkernel_fhwc`);
-  return b.node('Transpose', [hwc], `${n}_dkernel`, { perm: [0, 3, 1, 2] });
+  // per tap [B, C, F] (or [B, F, C]) → stacked in (tap, channel) order, summed over the batch → OIHW
+  const stacked = taps.length === 1 ? (taps[0] ?? '') : b.node('Concat', taps, `${n}_dk_taps`, { axis: tapLeft ? 1 : 2 });
+  const g = b.node('ReduceSum', [stacked, ctx.ints([0])], `${n}_dk_sum`, { keepdims: 0 });
+  if (tapLeft) {
+    const hwio = b.node('Reshape', [g, ctx.ints([kernel[0], kernel[1], c, f])], `${n}_dkernel_hwio`);
+    return b.node('Transpose', [hwio], `${n}_dkernel`, { perm: [3, 2, 0, 1] });
+  }
+  const fhwc = b.node('Reshape', [g, ctx.ints([f, kernel[0], kernel[1], c])], `${n}_dkernel_fhwc`);
+  return b.node('Transpose', [fhwc], `${n}_dkernel`, { perm: [0, 3, 1, 2] });
 }
 
 /**
