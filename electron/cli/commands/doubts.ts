@@ -1,4 +1,5 @@
 /** `doubts`: the labels the models doubt (confident learning on out-of-fold probabilities); `doubts accept ID`. */
+import { ENGINE_PREFS } from '../../../shared/names';
 import { JobRunner } from '../../core/jobs/runner';
 import { UsageError, intOpt, numberOpt, positional, stringOpt, type Command } from '../command';
 
@@ -37,8 +38,8 @@ export const doubts: Command = {
     }
     if (args.positionals.length > 0) throw new UsageError(`unknown 'doubts ${args.positionals[0] ?? ''}'; try 'doubts' or 'doubts accept ID'`);
     const engineRaw = stringOpt(args, 'engine');
-    if (engineRaw !== undefined && engineRaw !== 'auto' && engineRaw !== 'onnx' && engineRaw !== 'tfjs') throw new UsageError(`--engine '${engineRaw}': expected auto, onnx or tfjs`);
-    const engine: 'auto' | 'onnx' | 'tfjs' | undefined = engineRaw;
+    const engine = ENGINE_PREFS.find((e) => e === engineRaw);
+    if (engineRaw !== undefined && engine === undefined) throw new UsageError(`--engine '${engineRaw}': expected ${ENGINE_PREFS.join(', ')}`);
     const folds = intOpt(args, 'folds', 2) ?? 5;
     if (folds > 20) throw new UsageError(`--folds ${folds}: at most 20`);
     const top = intOpt(args, 'top', 1) ?? 20;

@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join, resolve as resolvePath } from 'node:path';
 import type { RunInfo, TrainInput } from '../../../shared/contract';
 import { AppError } from '../../../shared/errors';
-import { BACKEND_PREFS } from '../../../shared/names';
+import { BACKEND_PREFS, ENGINE_PREFS } from '../../../shared/names';
 import { JobRunner } from '../../core/jobs/runner';
 import type { Library } from '../../core/library';
 import { MODEL_NAMES, type ModelName } from '../../core/ml/models/types';
@@ -16,7 +16,7 @@ const fmt = (v: number | null | undefined, digits = 3): string => (v === null ||
 function engineNote(r: RunInfo): string {
   if (r.engine !== 'onnx' && r.engine !== 'tfjs') return '';
   const provider = r.config['engineProvider'];
-  return `, features on ${r.engine}${typeof provider === 'string' ? ` (${provider})` : ''}`;
+  return `, ${r.model === 'scratch' ? 'trained' : 'features'} on ${r.engine}${typeof provider === 'string' ? ` (${provider})` : ''}`;
 }
 
 function describeRun(r: RunInfo): string {
@@ -29,11 +29,15 @@ function describeRun(r: RunInfo): string {
   ].join('\n');
 }
 
-/** `--engine auto|onnx|tfjs` (the names are repeated from onnx/engine.ts, which loads TensorFlow.js). */
+function isEngine(v: string): v is (typeof ENGINE_PREFS)[number] {
+  return (ENGINE_PREFS as readonly string[]).includes(v);
+}
+
+/** `--engine auto|onnx|tfjs`: the training engine for scratch, the feature engine for the transfer models. */
 function engineOpt(args: ParsedArgs): TrainInput['engine'] {
   const engine = stringOpt(args, 'engine');
   if (engine === undefined) return undefined;
-  if (engine !== 'auto' && engine !== 'onnx' && engine !== 'tfjs') throw new UsageError(`--engine '${engine}': expected auto, onnx or tfjs`);
+  if (!isEngine(engine)) throw new UsageError(`--engine '${engine}': expected ${ENGINE_PREFS.join(', ')}`);
   return engine;
 }
 
@@ -110,7 +114,7 @@ async function trainOne(ctx: CliContext, lib: Library, input: TrainInput): Promi
   }
   const run = getRun(lib.db, start.runId);
   const fallback = run.config['engineFallback'];
-  if (typeof fallback === 'string') ctx.stderr.write(`warning: features computed with TensorFlow.js: ${fallback}\n`);
+  if (typeof fallback === 'string') ctx.stderr.write(`warning: ${run.model === 'scratch' ? 'trained' : 'features computed'} with TensorFlow.js: ${fallback}\n`);
   return run;
 }
 

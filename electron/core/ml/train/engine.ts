@@ -1,10 +1,12 @@
 /**
- * What the training loop asks of an engine: one optimizer step on a batch, probabilities for a split, and
+ * What the training loop asks of an engine: optimizer steps on batches, probabilities for a split, and
  * keeping the tf.layers model in step with its weights when the loop needs the model (a checkpoint, the
  * best epoch's snapshot). TensorFlow.js is one engine (the model's own variables and a tf.train optimizer);
- * ONNX Runtime running a training graph is the other (onnx/training/trainer.ts).
+ * ONNX Runtime running a training graph is the other (onnx/training/trainer.ts), imported only when chosen
+ * so a machine where its binary cannot load still trains on TensorFlow.js.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { EnginePref } from '../../../../shared/names';
 import type { Optimizer } from './config';
 
 export interface StepResult {
@@ -133,5 +135,35 @@ export class TfjsEngine implements TrainEngine {
 
   async dispose(): Promise<void> {
     this.optimizer.dispose();
+  }
+}
+
+export interface TrainEngineChoice {
+  engine: TrainEngine;
+  /** Why 'auto' fell back to TensorFlow.js (null when it did not). */
+  fallback: string | null;
+}
+
+export interface TrainEngineOptions extends OptimizerOptions {
+  /** Dropout active (end-to-end training); off in fine-tuning. */
+  training: boolean;
+  /** Seeds ONNX Runtime's dropout masks. */
+  seed: number;
+}
+
+/**
+ * The engine a training run steps with. 'onnx' fails with what stopped it (a layer the training graph has no
+ * gradient for, a provider that would not start); 'auto' falls back to TensorFlow.js and says why.
+ */
+export async function createTrainEngine(engine: EnginePref, model: tf.LayersModel, opts: TrainEngineOptions): Promise<TrainEngineChoice> {
+  const tfjs = (): TrainEngine => new TfjsEngine(model, opts, opts.training);
+  if (engine === 'tfjs') return { engine: tfjs(), fallback: null };
+  try {
+    const { OnnxTrainer, trainingThreads } = await import('../onnx/training/trainer');
+    return { engine: await OnnxTrainer.create(model, { ...opts, ...(await trainingThreads()) }), fallback: null };
+  } catch (err) {
+    if (engine === 'onnx') throw err;
+    const why = err instanceof Error ? err.message : String(err);
+    return { engine: tfjs(), fallback: `ONNX Runtime unavailable: ${why}` };
   }
 }

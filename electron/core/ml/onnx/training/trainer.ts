@@ -8,6 +8,7 @@
  * Dropout masks are drawn here from a seeded stream, tfjs's rule (keep with probability 1 − rate, scaled
  * by 1 / (1 − rate)): the same seed gives the same masks in any process.
  */
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { Rng } from '../../../random';
@@ -30,6 +31,17 @@ export interface OnnxTrainerOptions extends OptimizerOptions {
   trainable?: (layer: tf.layers.Layer) => boolean;
   /** Also return each weight's gradient from a step (tests). */
   gradients?: boolean;
+}
+
+/**
+ * Threads for a training session: every core, so that a run's arithmetic depends on the machine alone
+ * (ONNX Runtime's convolutions and GEMMs sum in an order that depends on the thread count, and the same
+ * seed must give the same run whatever else the machine is doing); threads spin only when the cores are
+ * free at the start, so a busy machine is not made busier.
+ */
+export async function trainingThreads(): Promise<{ threads: number; spinning: boolean }> {
+  const cores = Math.max(1, availableParallelism());
+  return { threads: cores, spinning: (await defaultThreads()) >= cores };
 }
 
 export interface OnnxStepResult extends StepResult {
