@@ -108,7 +108,7 @@ async function parity(model: tf.LayersModel, c: Case): Promise<void> {
       const labels = Array.from({ length: n }, (_, i) => (i + s) % 2);
       const weights = labels.map((l) => (l === 1 ? 1.5 : 0.75));
       const masks = new Map<string, Float32Array>();
-      for (const d of trainer.trainingGraph.masks) {
+      for (const d of trainer.trainingGraph.steps[0]?.masks ?? []) {
         const shape = d.shape.slice(1).map((v) => (typeof v === 'number' ? v : 1));
         masks.set(d.layer, Float32Array.from({ length: n * shape.reduce((a, b) => a * b, 1) }, () => (rng.next() < 0.6 ? 0 : 2.5)));
       }
@@ -118,7 +118,7 @@ async function parity(model: tf.LayersModel, c: Case): Promise<void> {
       const y = tf.tensor2d(labels, [n, 1]);
       const sw = tf.tensor2d(weights, [n, 1]);
       const tmasks = new Map([...masks].map(([layer, m]) => {
-        const shape = trainer.trainingGraph.masks.find((d) => d.layer === layer)?.shape.slice(1).map((v) => (typeof v === 'number' ? v : 1)) ?? [];
+        const shape = (trainer.trainingGraph.steps[0]?.masks ?? []).find((d) => d.layer === layer)?.shape.slice(1).map((v) => (typeof v === 'number' ? v : 1)) ?? [];
         return [layer, tf.tensor(m, [n, ...shape])] as const;
       }));
       const tvars = vars.map((v) => {
@@ -206,6 +206,34 @@ describe('ONNX training graph: the whole scratch CNN', () => {
 
   test('scratch, GAP head, 16 px: Adam, 2 steps', async () => {
     await parity(buildScratch({ inputSize: 16, filters: [8, 16], head: 'gap', denseUnits: 8 }), { optimizer: 'adam', steps: 2, batch: 5, lr: 0.001 });
+  });
+});
+
+describe('ONNX training graph: several steps per run', () => {
+  test('4 steps in one run leave the same weights, losses and probabilities as 4 one-step runs (and 6 batches: one run of 4, two of 1)', async () => {
+    const model = buildScratch({ inputSize: 16, filters: [4, 8], denseUnits: 8 });
+    seedWeights(model, 3);
+    const opts = { optimizer: 'adam', lr: 0.01, momentum: 0.9, training: true, seed: 9, threads: 1 } as const;
+    const many = await OnnxTrainer.create(model, { ...opts, microSteps: 4 });
+    const one = await OnnxTrainer.create(model, { ...opts, microSteps: 1 });
+    try {
+      assert.equal(many.stepsPerRun, 4);
+      const rng = new Rng(4);
+      const batches = Array.from({ length: 6 }, (_, i) => {
+        const n = i === 5 ? 3 : 5;
+        const labels = Array.from({ length: n }, (_, k) => (k + i) % 2);
+        return { x: new ort.Tensor('float32', Float32Array.from({ length: n * 16 * 16 * 3 }, () => rng.next()), [n, 16, 16, 3]), labels, weights: labels.map((l) => (l ? 2 : 1)) };
+      });
+      const a = await many.stepsValues(batches);
+      const b: Awaited<ReturnType<typeof one.stepsValues>> = [];
+      for (const batch of batches) b.push(...(await one.stepsValues([batch])));
+      assert.deepEqual(a.map((r) => r.loss), b.map((r) => r.loss));
+      assert.deepEqual(a.map((r) => [...r.probs]), b.map((r) => [...r.probs]));
+      for (const p of many.trainingGraph.params) assert.deepEqual(many.weight(p.name), one.weight(p.name), p.name);
+    } finally {
+      await many.dispose();
+      await one.dispose();
+    }
   });
 });
 

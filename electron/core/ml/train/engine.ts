@@ -21,10 +21,19 @@ export interface EngineInfo {
   provider: string;
 }
 
+/** A batch: its input (the caller disposes it), labels and per-image loss weights. */
+export interface Batch {
+  x: tf.Tensor;
+  labels: readonly number[];
+  weights: readonly number[];
+}
+
 export interface TrainEngine {
   readonly info: EngineInfo;
-  /** One step on `x` (the caller disposes it) with labels and per-image loss weights. */
-  step(x: tf.Tensor, labels: readonly number[], weights: readonly number[]): Promise<StepResult>;
+  /** How many batches one `steps` call takes at best (the loop hands it that many when it can). */
+  readonly stepsPerRun: number;
+  /** One optimizer step per batch, in order; a result per batch. */
+  steps(batches: readonly Batch[]): Promise<StepResult[]>;
   /** Probabilities for `count` rows in inference mode, batch by batch. */
   predict(count: number, batch: (indices: readonly number[]) => tf.Tensor, batchSize: number, cancelled?: () => boolean): Promise<Float32Array>;
   /** The model's weights become the engine's current ones. */
@@ -83,6 +92,7 @@ function trainableVariables(model: tf.LayersModel): tf.Variable[] {
 /** TensorFlow.js: the model's variables, minimised by tf.train.momentum (Nesterov off) or tf.train.adam. */
 export class TfjsEngine implements TrainEngine {
   readonly info: EngineInfo = { engine: 'tfjs', provider: tf.getBackend() };
+  readonly stepsPerRun = 1;
   private readonly optimizer: tf.Optimizer;
   private readonly vars: tf.Variable[];
 
@@ -93,6 +103,12 @@ export class TfjsEngine implements TrainEngine {
   ) {
     this.optimizer = opts.optimizer === 'adam' ? tf.train.adam(opts.lr) : tf.train.momentum(opts.lr, opts.momentum);
     this.vars = trainableVariables(model);
+  }
+
+  async steps(batches: readonly Batch[]): Promise<StepResult[]> {
+    const out: StepResult[] = [];
+    for (const b of batches) out.push(await this.step(b.x, b.labels, b.weights));
+    return out;
   }
 
   async step(x: tf.Tensor, labels: readonly number[], weights: readonly number[]): Promise<StepResult> {

@@ -112,31 +112,38 @@ export async function fit(model: tf.LayersModel, data: FitData, opts: FitOptions
       const trainLabels: number[] = [];
       let lossSum = 0;
       const t0 = performance.now();
-      for (let b = 0; b < perEpoch; b++) {
+      for (let b = 0; b < perEpoch; ) {
         if (hooks.cancelled()) {
           cancelled = true;
           break;
         }
-        const idx = order.slice(b * opts.batchSize, (b + 1) * opts.batchSize);
-        const x = data.trainBatch(idx);
-        const yArr = idx.map((i) => data.trainLabels[i] ?? 0);
-        const { loss, probs } = await engine.step(x, yArr, yArr.map((v) => (v === 1 ? w1 : w0))).finally(() => x.dispose());
-        for (let k = 0; k < probs.length; k++) {
-          trainProbs.push(probs[k] ?? 0);
-          trainLabels.push(yArr[k] ?? 0);
-        }
-        if (!Number.isFinite(loss)) throw new Error(`the loss became ${loss} at epoch ${epochNo}, batch ${b + 1}: lower the learning rate (--lr)`);
-        lossSum += loss * idx.length;
-        globalBatch++;
-        const elapsed = (performance.now() - t0) / 1000;
-        hooks.progress(opts.phase, globalBatch, totalBatches, {
-          epoch: epochNo,
-          batch: b + 1,
-          batches: perEpoch,
-          loss: lossSum / trainProbs.length,
-          imagesPerSecond: trainProbs.length / Math.max(elapsed, 1e-6),
-          ...(best?.valAuc != null ? { bestValAuc: best.valAuc } : {}),
+        // as many batches as the engine takes in one run (ONNX Runtime: several steps per run)
+        const group = Array.from({ length: Math.min(engine.stepsPerRun, perEpoch - b) }, (_, g) => {
+          const idx = order.slice((b + g) * opts.batchSize, (b + g + 1) * opts.batchSize);
+          const labels = idx.map((i) => data.trainLabels[i] ?? 0);
+          return { x: data.trainBatch(idx), labels, weights: labels.map((v) => (v === 1 ? w1 : w0)) };
         });
+        const results = await engine.steps(group).finally(() => group.forEach((g) => g.x.dispose()));
+        for (const [g, { loss, probs }] of results.entries()) {
+          const labels = group[g]?.labels ?? [];
+          for (let k = 0; k < probs.length; k++) {
+            trainProbs.push(probs[k] ?? 0);
+            trainLabels.push(labels[k] ?? 0);
+          }
+          b++;
+          if (!Number.isFinite(loss)) throw new Error(`the loss became ${loss} at epoch ${epochNo}, batch ${b}: lower the learning rate (--lr)`);
+          lossSum += loss * labels.length;
+          globalBatch++;
+          const elapsed = (performance.now() - t0) / 1000;
+          hooks.progress(opts.phase, globalBatch, totalBatches, {
+            epoch: epochNo,
+            batch: b,
+            batches: perEpoch,
+            loss: lossSum / trainProbs.length,
+            imagesPerSecond: trainProbs.length / Math.max(elapsed, 1e-6),
+            ...(best?.valAuc != null ? { bestValAuc: best.valAuc } : {}),
+          });
+        }
       }
       if (cancelled) break;
       const seconds = (performance.now() - t0) / 1000;

@@ -25,18 +25,13 @@ export interface GraphIo {
 
 export interface TrainingGraph {
   bytes: Uint8Array;
-  /** Graph inputs besides weights and state. */
-  x: GraphIo;
-  labels: string;
-  sampleWeights: string;
+  /** Each micro-step's batch inputs and loss/probability outputs, in order. */
+  steps: MicroStepIo[];
   negLr: string;
-  masks: Array<{ layer: string; name: string; shape: Dim[] }>;
-  /** Trainable weights, in plan order: input `name`, output `nextName(name)`. */
+  /** Trainable weights, in plan order: input `name`, output `nextName(name)` (after the last micro-step). */
   params: PlanParam[];
   state: StateSlot[];
-  /** Output names; `grads` only when asked for (tests). */
-  loss: string;
-  probs: string;
+  /** Gradient outputs by weight (one-step graphs, when asked for). */
   grads: Map<string, string>;
 }
 
@@ -55,24 +50,35 @@ export interface TrainingGraphOptions {
   gradients?: boolean;
   /** Values of frozen weights (graph constants), by name. */
   frozen: ReadonlyMap<string, Float32Array>;
+  /** Optimizer steps per run (default 1). */
+  microSteps?: number;
 }
 
 class Emitter implements LayerContext {
   readonly b = new GraphBuilder();
   private readonly consts = new Map<string, string>();
-  readonly values = new Map<string, GValue>();
-  readonly saved = new Map<Step, Saved>();
+  values = new Map<string, GValue>();
+  saved = new Map<Step, Saved>();
+  /** Where each trainable weight's and state slot's current value is (graph inputs, then micro-step results). */
+  readonly current = new Map<string, string>();
+  masks: ReadonlyMap<string, string> = new Map();
 
   constructor(
     private readonly plan: TrainPlan,
     private readonly frozen: ReadonlyMap<string, Float32Array>,
-    private readonly masks: ReadonlyMap<string, string>,
   ) {}
+
+  /** A fresh forward/backward (one micro-step) on the current weights. */
+  beginStep(masks: ReadonlyMap<string, string>): void {
+    this.values = new Map();
+    this.saved = new Map();
+    this.masks = masks;
+  }
 
   param(name: string): string {
     const p = this.plan.params.find((q) => q.name === name);
     if (!p) throw new Error(`internal: no weight ${name}`);
-    if (p.trainable) return name;
+    if (p.trainable) return this.current.get(name) ?? name;
     const key = `param:${name}`;
     let c = this.consts.get(key);
     if (c === undefined) {
@@ -131,8 +137,8 @@ class Emitter implements LayerContext {
   }
 }
 
-function dims(shape: number[]): Dim[] {
-  return [BATCH, ...shape];
+function dims(shape: number[], batch: Dim = BATCH): Dim[] {
+  return [batch, ...shape];
 }
 
 function inputShape(plan: TrainPlan): Dim[] {
@@ -173,7 +179,7 @@ function absorbReluIntoPool(plan: TrainPlan, saved: ReadonlyMap<Step, Saved>): S
 }
 
 /** dL/dlogits: w·(p − y)/B inside the clip, 0 outside; and the loss itself. */
-function emitLoss(e: Emitter, probs: string, labels: string, weights: string): { loss: string; dLogits: string } {
+function emitLoss(e: Emitter, probs: string, labels: string, weights: string, lossName: string): { loss: string; dLogits: string } {
   const { b } = e;
   const lo = e.scalar(CLIP_EPS);
   const hi = e.scalar(1 - CLIP_EPS);
@@ -184,32 +190,29 @@ function emitLoss(e: Emitter, probs: string, labels: string, weights: string): {
   const pos = b.node('Mul', [labels, logP], 'bce_pos');
   const neg = b.node('Mul', [b.node('Sub', [one, labels], 'one_minus_y'), log1mP], 'bce_neg');
   const bce = b.node('Neg', [b.node('Add', [pos, neg], 'bce_sum')], 'bce');
-  const loss = b.node('ReduceMean', [b.node('Mul', [bce, weights], 'bce_weighted')], 'loss', { keepdims: 0 }, true);
+  const loss = b.node('ReduceMean', [b.node('Mul', [bce, weights], 'bce_weighted')], lossName, { keepdims: 0 }, true);
   const inside = b.node('Cast', [b.node('And', [b.node('GreaterOrEqual', [probs, lo], 'p_ge_lo'), b.node('LessOrEqual', [probs, hi], 'p_le_hi')], 'p_inside')], 'p_inside_f', { to: 1 });
   const count = b.node('Cast', [b.node('Shape', [probs], 'p_shape', { start: 0, end: 1 })], 'batch_f', { to: 1 });
   const diff = b.node('Mul', [b.node('Mul', [b.node('Sub', [probs, labels], 'p_minus_y'), weights], 'dl_weighted'), inside], 'dl_inside');
   return { loss, dLogits: b.node('Div', [diff, count], 'd_logits') };
 }
 
-export function buildTrainingGraph(plan: TrainPlan, opts: TrainingGraphOptions): TrainingGraph {
-  const masks = new Map(opts.dropout ? plan.dropouts.map((d) => [d.layer, `dropout:${d.layer}`]) : []);
-  const e = new Emitter(plan, opts.frozen, masks);
+/** Graph inputs and outputs of one micro-step. */
+export interface MicroStepIo {
+  x: GraphIo;
+  labels: string;
+  sampleWeights: string;
+  masks: Array<{ layer: string; name: string; shape: Dim[] }>;
+  loss: string;
+  probs: string;
+}
+
+/** The forward pass, the loss and the backward pass of one micro-step; returns each trainable weight's gradient. */
+function emitMicroStep(e: Emitter, plan: TrainPlan, io: MicroStepIo, trainable: PlanParam[]): Map<string, string> {
   const { b } = e;
-  const trainable = plan.params.filter((p) => p.trainable);
-  if (trainable.length === 0) throw new Error(`${plan.modelName}: no trainable weights`);
-  const state = stateSlots(opts.optimizer, trainable);
-  b.addInput('x', inputShape(plan));
-  b.addInput('labels', [BATCH, 1]);
-  b.addInput('sample_weights', [BATCH, 1]);
-  b.addInput('neg_lr', []);
-  for (const [layer, name] of masks) b.addInput(name, dims(plan.dropouts.find((d) => d.layer === layer)?.shape ?? []));
-  for (const p of trainable) b.addInput(p.name, p.graphShape);
-  for (const s of state) b.addInput(s.name, s.shape);
-
-  const probsValue = e.forwardAll('x');
-  const probs = b.node('Identity', [probsValue], 'probs', {}, true);
-  const { loss, dLogits } = emitLoss(e, probsValue, 'labels', 'sample_weights');
-
+  const probsValue = e.forwardAll(io.x.name);
+  b.node('Identity', [probsValue], io.probs, {}, true);
+  const { dLogits } = emitLoss(e, probsValue, io.labels, io.sampleWeights, io.loss);
   const need = needsGrad(plan);
   const absorbed = absorbReluIntoPool(plan, e.saved);
   const trains = (name: string): boolean => trainable.some((p) => p.name === name);
@@ -228,11 +231,65 @@ export function buildTrainingGraph(plan: TrainPlan, opts: TrainingGraphOptions):
   }
   const missing = trainable.filter((p) => !grads.has(p.name));
   if (missing.length > 0) throw new Error(`internal: no gradient for ${missing.map((p) => p.name).join(', ')}`);
+  return grads;
+}
 
-  emitUpdates({ b, scalar: (v) => e.scalar(v), negLr: 'neg_lr' }, opts.optimizer, trainable.map((p) => [p.name, grads.get(p.name) ?? '']));
+/**
+ * `microSteps` optimizer steps in one graph, one batch each, every step on the weights the previous one
+ * left: the same arithmetic as as many runs of a one-step graph, with the weights crossing into JavaScript
+ * once per run instead of once per step (onnxruntime-node copies every output it returns).
+ */
+export function buildTrainingGraph(plan: TrainPlan, opts: TrainingGraphOptions): TrainingGraph {
+  const k = opts.microSteps ?? 1;
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`microSteps must be a positive integer; received ${k}`);
+  if (opts.gradients && k > 1) throw new Error('gradients are exposed by one-step graphs only');
+  const e = new Emitter(plan, opts.frozen);
+  const { b } = e;
+  const trainable = plan.params.filter((p) => p.trainable);
+  if (trainable.length === 0) throw new Error(`${plan.modelName}: no trainable weights`);
+  const state = stateSlots(opts.optimizer, trainable);
+  const suffix = (i: number): string => (k === 1 ? '' : `:${i}`);
+  const steps: MicroStepIo[] = Array.from({ length: k }, (_, i) => ({
+    x: { name: `x${suffix(i)}`, shape: dims(plan.input.shape, `batch${suffix(i)}`) },
+    labels: `labels${suffix(i)}`,
+    sampleWeights: `sample_weights${suffix(i)}`,
+    masks: opts.dropout ? plan.dropouts.map((d) => ({ layer: d.layer, name: `dropout:${d.layer}${suffix(i)}`, shape: dims(d.shape, `batch${suffix(i)}`) })) : [],
+    loss: `loss${suffix(i)}`,
+    probs: `probs${suffix(i)}`,
+  }));
+  for (const io of steps) {
+    const batch = io.x.shape[0] ?? BATCH;
+    b.addInput(io.x.name, io.x.shape);
+    b.addInput(io.labels, [batch, 1]);
+    b.addInput(io.sampleWeights, [batch, 1]);
+    for (const m of io.masks) b.addInput(m.name, m.shape);
+  }
+  b.addInput('neg_lr', []);
+  for (const p of trainable) b.addInput(p.name, p.graphShape);
+  for (const s of state) b.addInput(s.name, s.shape);
+  for (const name of [...trainable.map((p) => p.name), ...state.map((s) => s.name)]) e.current.set(name, name);
 
-  b.addOutput(loss, []);
-  b.addOutput(probs, [BATCH, 1]);
+  let grads = new Map<string, string>();
+  steps.forEach((io, i) => {
+    e.beginStep(new Map(io.masks.map((m) => [m.layer, m.name])));
+    grads = emitMicroStep(e, plan, io, trainable);
+    const last = i === k - 1;
+    emitUpdates(
+      {
+        b,
+        scalar: (v) => e.scalar(v),
+        negLr: 'neg_lr',
+        current: (name) => e.current.get(name) ?? name,
+        next: (name) => (last ? { out: nextName(name), exact: true } : { out: `${name}_after${i}`, exact: false }),
+        advance: (name, value) => e.current.set(name, value),
+      },
+      opts.optimizer,
+      trainable.map((p) => [p.name, grads.get(p.name) ?? '']),
+    );
+    const batch = io.x.shape[0] ?? BATCH;
+    b.addOutput(io.loss, []);
+    b.addOutput(io.probs, [batch, 1]);
+  });
   for (const p of trainable) b.addOutput(nextName(p.name), p.graphShape);
   for (const s of state) b.addOutput(nextName(s.name), s.shape);
   const gradOut = new Map<string, string>();
@@ -243,25 +300,13 @@ export function buildTrainingGraph(plan: TrainPlan, opts: TrainingGraphOptions):
       gradOut.set(p.name, name);
     }
   }
-  const proto = b.model(`${plan.modelName}_train`, `training step of ${plan.modelName} (${opts.optimizer.kind}) by Mask Studio`, {}, TRAINING_OPSET);
-  return {
-    bytes: encodeModel(proto),
-    x: { name: 'x', shape: inputShape(plan) },
-    labels: 'labels',
-    sampleWeights: 'sample_weights',
-    negLr: 'neg_lr',
-    masks: [...masks].map(([layer, name]) => ({ layer, name, shape: dims(plan.dropouts.find((d) => d.layer === layer)?.shape ?? []) })),
-    params: trainable,
-    state,
-    loss,
-    probs,
-    grads: gradOut,
-  };
+  const proto = b.model(`${plan.modelName}_train`, `${k} training step(s) of ${plan.modelName} (${opts.optimizer.kind}) by Mask Studio`, {}, TRAINING_OPSET);
+  return { bytes: encodeModel(proto), steps, negLr: 'neg_lr', params: trainable, state, grads: gradOut };
 }
 
 /** The forward pass alone (inference mode), on the trainable weights as inputs. */
 export function buildEvalGraph(plan: TrainPlan, frozen: ReadonlyMap<string, Float32Array>): EvalGraph {
-  const e = new Emitter(plan, frozen, new Map());
+  const e = new Emitter(plan, frozen);
   const { b } = e;
   const trainable = plan.params.filter((p) => p.trainable);
   b.addInput('x', inputShape(plan));

@@ -42,37 +42,52 @@ export interface UpdateContext {
   scalar(v: number): string;
   /** The graph input holding −lr. */
   negLr: string;
+  /** The current value of a weight or state slot (a graph input, or an earlier micro-step's result). */
+  current(name: string): string;
+  /** Names the next value of a weight or slot: the graph output `nextName(name)` after the last micro-step. */
+  next(name: string): { out: string; exact: boolean };
+  /** Records where the next value of a weight or slot now is. */
+  advance(name: string, value: string): void;
 }
 
-/** Emits the update of every weight from its gradient; writes outputs `nextName(weight)` and `nextName(slot)`. */
+/** Emits the update of every weight from its gradient (and of the optimizer's state). */
 export function emitUpdates(ctx: UpdateContext, opt: OptimizerSpec, grads: ReadonlyArray<[string, string]>): void {
   const { b } = ctx;
+  const put = (opType: string, inputs: string[], name: string): string => {
+    const n = ctx.next(name);
+    return b.node(opType, inputs, n.out, {}, n.exact);
+  };
+  const updates: Array<[string, string]> = [];
   if (opt.kind === 'sgd') {
     const m = ctx.scalar(opt.momentum);
     for (const [w, g] of grads) {
-      const acc = b.node('Add', [b.node('Mul', [m, `${w}/momentum`], `${w}_macc`), g], nextName(`${w}/momentum`), {}, true);
-      b.node('Add', [b.node('Mul', [ctx.negLr, acc], `${w}_step`), w], nextName(w), {}, true);
+      const slot = `${w}/momentum`;
+      const acc = put('Add', [b.node('Mul', [m, ctx.current(slot)], `${w}_macc`), g], slot);
+      updates.push([slot, acc], [w, put('Add', [b.node('Mul', [ctx.negLr, acc], `${w}_step`), ctx.current(w)], w)]);
     }
-    return;
+  } else {
+    const b1 = ctx.scalar(opt.beta1);
+    const b2 = ctx.scalar(opt.beta2);
+    const c1 = ctx.scalar(1 - opt.beta1);
+    const c2 = ctx.scalar(1 - opt.beta2);
+    const one = ctx.scalar(1);
+    const eps = ctx.scalar(opt.epsilon);
+    const p1 = ctx.current('adam/beta1_power');
+    const p2 = ctx.current('adam/beta2_power');
+    const corr1 = b.node('Sub', [one, p1], 'adam_corr1');
+    const corr2 = b.node('Sub', [one, p2], 'adam_corr2');
+    for (const [w, g] of grads) {
+      const m = put('Add', [b.node('Mul', [ctx.current(`${w}/m`), b1], `${w}_m_decay`), b.node('Mul', [g, c1], `${w}_m_in`)], `${w}/m`);
+      const sq = b.node('Mul', [g, g], `${w}_g2`);
+      const v = put('Add', [b.node('Mul', [ctx.current(`${w}/v`), b2], `${w}_v_decay`), b.node('Mul', [sq, c2], `${w}_v_in`)], `${w}/v`);
+      const mHat = b.node('Div', [m, corr1], `${w}_mhat`);
+      const vHat = b.node('Div', [v, corr2], `${w}_vhat`);
+      const denom = b.node('Add', [b.node('Sqrt', [vHat], `${w}_vsqrt`), eps], `${w}_denom`);
+      const step = b.node('Mul', [b.node('Div', [mHat, denom], `${w}_ratio`), ctx.negLr], `${w}_step`);
+      updates.push([`${w}/m`, m], [`${w}/v`, v], [w, put('Add', [step, ctx.current(w)], w)]);
+    }
+    updates.push(['adam/beta1_power', put('Mul', [p1, b1], 'adam/beta1_power')], ['adam/beta2_power', put('Mul', [p2, b2], 'adam/beta2_power')]);
   }
-  const b1 = ctx.scalar(opt.beta1);
-  const b2 = ctx.scalar(opt.beta2);
-  const c1 = ctx.scalar(1 - opt.beta1);
-  const c2 = ctx.scalar(1 - opt.beta2);
-  const one = ctx.scalar(1);
-  const eps = ctx.scalar(opt.epsilon);
-  const corr1 = b.node('Sub', [one, 'adam/beta1_power'], 'adam_corr1');
-  const corr2 = b.node('Sub', [one, 'adam/beta2_power'], 'adam_corr2');
-  for (const [w, g] of grads) {
-    const m = b.node('Add', [b.node('Mul', [`${w}/m`, b1], `${w}_m_decay`), b.node('Mul', [g, c1], `${w}_m_in`)], nextName(`${w}/m`), {}, true);
-    const sq = b.node('Mul', [g, g], `${w}_g2`);
-    const v = b.node('Add', [b.node('Mul', [`${w}/v`, b2], `${w}_v_decay`), b.node('Mul', [sq, c2], `${w}_v_in`)], nextName(`${w}/v`), {}, true);
-    const mHat = b.node('Div', [m, corr1], `${w}_mhat`);
-    const vHat = b.node('Div', [v, corr2], `${w}_vhat`);
-    const denom = b.node('Add', [b.node('Sqrt', [vHat], `${w}_vsqrt`), eps], `${w}_denom`);
-    const step = b.node('Mul', [b.node('Div', [mHat, denom], `${w}_ratio`), ctx.negLr], `${w}_step`);
-    b.node('Add', [step, w], nextName(w), {}, true);
-  }
-  b.node('Mul', ['adam/beta1_power', b1], nextName('adam/beta1_power'), {}, true);
-  b.node('Mul', ['adam/beta2_power', b2], nextName('adam/beta2_power'), {}, true);
+  // the gradients were all taken from the weights before this step's update: advance only now
+  for (const [name, value] of updates) ctx.advance(name, value);
 }

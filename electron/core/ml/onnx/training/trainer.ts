@@ -12,9 +12,9 @@ import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { Rng } from '../../../random';
-import type { EngineInfo, OptimizerOptions, StepResult, TrainEngine } from '../../train/engine';
+import type { Batch, EngineInfo, OptimizerOptions, StepResult, TrainEngine } from '../../train/engine';
 import { defaultThreads, resolveProvider, sessionOptions, type OnnxProvider } from '../runtime';
-import { buildEvalGraph, buildTrainingGraph, type EvalGraph, type TrainingGraph } from './build';
+import { buildEvalGraph, buildTrainingGraph, type EvalGraph, type MicroStepIo, type TrainingGraph } from './build';
 import { ADAM_DEFAULTS, nextName, type OptimizerSpec } from './optimizer';
 import { readParam, writeParam } from './params';
 import { planTraining, type TrainPlan } from './plan';
@@ -29,8 +29,25 @@ export interface OnnxTrainerOptions extends OptimizerOptions {
   spinning?: boolean;
   /** Which layers' weights train (default: the layers' own flags). */
   trainable?: (layer: tf.layers.Layer) => boolean;
-  /** Also return each weight's gradient from a step (tests). */
+  /** Also return each weight's gradient from a step (tests; implies one step per run). */
   gradients?: boolean;
+  /** Optimizer steps per ONNX Runtime run (default DEFAULT_MICRO_STEPS). */
+  microSteps?: number;
+}
+
+/**
+ * Steps per run: onnxruntime-node copies every output it returns into a new JavaScript buffer (the weights
+ * and the optimizer state, 34 MB for the default scratch CNN at 128 px: ~90 ms of page faults per copy on
+ * the 2-core machine the benchmarks ran on, a quarter of a step). Four steps per run pay it once per four.
+ */
+export const DEFAULT_MICRO_STEPS = 4;
+
+/** A batch as ONNX Runtime takes it. */
+export interface RawBatch {
+  x: ort.Tensor;
+  labels: readonly number[];
+  weights: readonly number[];
+  masks?: ReadonlyMap<string, Float32Array>;
 }
 
 /**
@@ -61,9 +78,16 @@ function floats(t: ort.Tensor | undefined, what: string): Float32Array {
   return t.data;
 }
 
+/** A training graph and its session (created when first needed). */
+interface Runner {
+  graph: TrainingGraph;
+  session: ort.InferenceSession | null;
+}
+
 export class OnnxTrainer implements TrainEngine {
   readonly info: EngineInfo;
-  /** The current weights and optimizer state (graph inputs), and the buffers the next step writes. */
+  readonly stepsPerRun: number;
+  /** The current weights and optimizer state (graph inputs), and the buffers the next run writes. */
   private cur: Slots = new Map();
   private spare: Slots = new Map();
   private readonly rng: Rng;
@@ -72,72 +96,74 @@ export class OnnxTrainer implements TrainEngine {
 
   private constructor(
     private readonly plan: TrainPlan,
-    private readonly graph: TrainingGraph,
+    /** One step per run (an epoch's last batches, tests); and `stepsPerRun` steps per run. */
+    private readonly single: Runner,
+    private readonly multi: Runner | null,
     private readonly evalGraph: EvalGraph,
-    private readonly trainSession: ort.InferenceSession,
     private readonly evalSession: ort.InferenceSession,
+    private readonly sessionOpts: ort.InferenceSession.SessionOptions,
     provider: OnnxProvider,
     readonly threads: number,
     opts: OnnxTrainerOptions,
   ) {
     this.info = { engine: 'onnx', provider };
+    this.stepsPerRun = multi ? multi.graph.steps.length : 1;
     this.rng = new Rng(opts.seed);
     this.negLr = new ort.Tensor('float32', new Float32Array([-opts.lr]), []);
-    for (const p of graph.params) {
-      this.spare.set(p.name, zeros(p.graphShape));
-    }
-    for (const s of graph.state) {
+    for (const p of single.graph.params) this.spare.set(p.name, zeros(p.graphShape));
+    for (const s of single.graph.state) {
       this.cur.set(s.name, zeros(s.shape, s.init));
       this.spare.set(s.name, zeros(s.shape));
     }
     this.push();
   }
 
-  /** Plans the model (throws UnsupportedTrainingError naming a layer), builds both graphs and their sessions. */
+  /** Plans the model (throws UnsupportedTrainingError naming a layer), builds the graphs and starts a session. */
   static async create(model: tf.LayersModel, opts: OnnxTrainerOptions): Promise<OnnxTrainer> {
     const plan = planTraining(model, opts.trainable);
     const optimizer: OptimizerSpec = opts.optimizer === 'adam' ? { kind: 'adam', ...ADAM_DEFAULTS } : { kind: 'sgd', momentum: opts.momentum };
     const frozen = new Map(plan.params.filter((p) => !p.trainable).map((p) => [p.name, readParam(p)]));
-    const graph = buildTrainingGraph(plan, { optimizer, dropout: opts.training, gradients: opts.gradients ?? false, frozen });
+    const k = opts.gradients ? 1 : (opts.microSteps ?? DEFAULT_MICRO_STEPS);
+    const base = { optimizer, dropout: opts.training, frozen };
+    const single = buildTrainingGraph(plan, { ...base, gradients: opts.gradients ?? false });
+    const multi = k > 1 ? buildTrainingGraph(plan, { ...base, microSteps: k }) : null;
     const evalGraph = buildEvalGraph(plan, frozen);
     const provider = resolveProvider(opts.provider ?? 'auto');
     const threads = opts.threads ?? (await defaultThreads());
     const options = sessionOptions(provider, threads, opts.spinning ?? true);
-    const trainSession = await ort.InferenceSession.create(graph.bytes, options);
-    let evalSession: ort.InferenceSession;
-    try {
-      evalSession = await ort.InferenceSession.create(evalGraph.bytes, options);
-    } catch (err) {
-      await trainSession.release();
-      throw err;
-    }
-    return new OnnxTrainer(plan, graph, evalGraph, trainSession, evalSession, provider, threads, opts);
+    // the eval session first: a provider that cannot start fails here, before any training graph compiles
+    const evalSession = await ort.InferenceSession.create(evalGraph.bytes, options);
+    return new OnnxTrainer(plan, { graph: single, session: null }, multi ? { graph: multi, session: null } : null, evalGraph, evalSession, options, provider, threads, opts);
   }
 
-  /** The training graph (tests read its dropout layers; benchmarks its size). */
+  /** The one-step training graph (tests read its dropout layers; benchmarks its size). */
   get trainingGraph(): TrainingGraph {
-    return this.graph;
+    return this.single.graph;
   }
 
-  /** The dropout masks of a batch of `n`: drawn from the seeded stream unless given (tests, by layer name). */
-  private masks(n: number, given?: ReadonlyMap<string, Float32Array>): Record<string, ort.Tensor> {
+  private async session(r: Runner): Promise<ort.InferenceSession> {
+    if (!r.session) r.session = await ort.InferenceSession.create(r.graph.bytes, this.sessionOpts);
+    return r.session;
+  }
+
+  /** The dropout masks of a batch of `n` rows: drawn from the seeded stream unless given (tests, by layer name). */
+  private masks(io: MicroStepIo, n: number, given?: ReadonlyMap<string, Float32Array>): Record<string, ort.Tensor> {
     const out: Record<string, ort.Tensor> = {};
-    for (const m of this.graph.masks) {
+    for (const m of io.masks) {
+      const shape = m.shape.map((d) => (typeof d === 'number' ? d : n));
       const fixed = given?.get(m.layer);
       if (fixed) {
-        out[m.name] = new ort.Tensor('float32', fixed, m.shape.map((d) => (typeof d === 'number' ? d : n)));
+        out[m.name] = new ort.Tensor('float32', fixed, shape);
         continue;
       }
-      const d = this.plan.dropouts.find((q) => q.layer === m.layer);
-      const rate = this.plan.steps.find((s) => s.kind === 'dropout' && s.layer === m.layer);
-      if (!d || !rate || rate.kind !== 'dropout') throw new Error(`internal: dropout ${m.layer}`);
-      const keep = Math.fround(1 - rate.rate);
+      const step = this.plan.steps.find((s) => s.kind === 'dropout' && s.layer === m.layer);
+      if (!step || step.kind !== 'dropout') throw new Error(`internal: dropout ${m.layer}`);
+      const keep = Math.fround(1 - step.rate);
       const scale = Math.fround(1 / keep);
-      const size = n * d.shape.reduce((a, b) => a * b, 1);
-      const data = new Float32Array(size);
+      const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
       // tfjs: floor(u + keep) / keep, u uniform in [0, 1)
-      for (let i = 0; i < size; i++) data[i] = Math.fround(this.rng.next() + keep) >= 1 ? scale : 0;
-      out[m.name] = new ort.Tensor('float32', data, [n, ...d.shape]);
+      for (let i = 0; i < data.length; i++) data[i] = Math.fround(this.rng.next() + keep) >= 1 ? scale : 0;
+      out[m.name] = new ort.Tensor('float32', data, shape);
     }
     return out;
   }
@@ -148,32 +174,58 @@ export class OnnxTrainer implements TrainEngine {
     return new ort.Tensor('float32', data, x.shape);
   }
 
-  /** One step on a batch given as raw NHWC (or feature) values; labels and weights per row. */
-  async stepValues(x: ort.Tensor, labels: readonly number[], weights: readonly number[], masks?: ReadonlyMap<string, Float32Array>): Promise<OnnxStepResult> {
+  /** One run of `r`: each batch a micro-step, weights and state read from `cur` and written into `spare`. */
+  private async run(r: Runner, batches: ReadonlyArray<RawBatch>): Promise<OnnxStepResult[]> {
     if (this.disposed) throw new Error('the ONNX trainer was disposed');
-    const n = labels.length;
-    const feeds: Record<string, ort.Tensor> = {
-      [this.graph.x.name]: x,
-      [this.graph.labels]: new ort.Tensor('float32', Float32Array.from(labels), [n, 1]),
-      [this.graph.sampleWeights]: new ort.Tensor('float32', Float32Array.from(weights), [n, 1]),
-      [this.graph.negLr]: this.negLr,
-      ...this.masks(n, masks),
-    };
-    const fetches: Record<string, ort.Tensor | null> = { [this.graph.loss]: null, [this.graph.probs]: null };
+    const feeds: Record<string, ort.Tensor> = { [r.graph.negLr]: this.negLr };
+    const fetches: Record<string, ort.Tensor | null> = {};
+    r.graph.steps.forEach((io, i) => {
+      const batch = batches[i];
+      if (!batch) throw new Error(`internal: ${r.graph.steps.length} micro-steps, ${batches.length} batches`);
+      const n = batch.labels.length;
+      feeds[io.x.name] = batch.x;
+      feeds[io.labels] = new ort.Tensor('float32', Float32Array.from(batch.labels), [n, 1]);
+      feeds[io.sampleWeights] = new ort.Tensor('float32', Float32Array.from(batch.weights), [n, 1]);
+      Object.assign(feeds, this.masks(io, n, batch.masks));
+      fetches[io.loss] = null;
+      fetches[io.probs] = null;
+    });
     for (const [name, t] of this.cur) feeds[name] = t;
     for (const [name, t] of this.spare) fetches[nextName(name)] = t;
-    for (const g of this.graph.grads.values()) fetches[g] = null;
-    const out = await this.trainSession.run(feeds, fetches);
+    for (const g of r.graph.grads.values()) fetches[g] = null;
+    const out = await (await this.session(r)).run(feeds, fetches);
     const swap = this.cur;
     this.cur = this.spare;
     this.spare = swap;
     const grads = new Map<string, Float32Array>();
-    for (const [w, g] of this.graph.grads) grads.set(w, floats(out[g], `gradient ${w}`).slice());
-    return { loss: floats(out[this.graph.loss], 'loss')[0] ?? Number.NaN, probs: floats(out[this.graph.probs], 'probabilities').slice(), grads };
+    for (const [w, g] of r.graph.grads) grads.set(w, floats(out[g], `gradient ${w}`).slice());
+    return r.graph.steps.map((io) => ({
+      loss: floats(out[io.loss], 'loss')[0] ?? Number.NaN,
+      probs: floats(out[io.probs], 'probabilities').slice(),
+      grads,
+    }));
   }
 
-  async step(x: tf.Tensor, labels: readonly number[], weights: readonly number[]): Promise<StepResult> {
-    return this.stepValues(await this.batchInput(x), labels, weights);
+  /** One step on a batch given as raw NHWC (or feature) values; labels and weights per row; masks by layer (tests). */
+  async stepValues(x: ort.Tensor, labels: readonly number[], weights: readonly number[], masks?: ReadonlyMap<string, Float32Array>): Promise<OnnxStepResult> {
+    const [r] = await this.run(this.single, [{ x, labels, weights, ...(masks ? { masks } : {}) }]);
+    if (!r) throw new Error('internal: no step result');
+    return r;
+  }
+
+  /** Steps on raw batches: `stepsPerRun` per run while there are that many, then one per run. */
+  async stepsValues(batches: ReadonlyArray<RawBatch>): Promise<OnnxStepResult[]> {
+    const out: OnnxStepResult[] = [];
+    let i = 0;
+    for (; this.multi && i + this.stepsPerRun <= batches.length; i += this.stepsPerRun) out.push(...(await this.run(this.multi, batches.slice(i, i + this.stepsPerRun))));
+    for (; i < batches.length; i++) out.push(...(await this.run(this.single, batches.slice(i, i + 1))));
+    return out;
+  }
+
+  async steps(batches: ReadonlyArray<Batch>): Promise<StepResult[]> {
+    const raw: RawBatch[] = [];
+    for (const b of batches) raw.push({ x: await this.batchInput(b.x), labels: b.labels, weights: b.weights });
+    return this.stepsValues(raw);
   }
 
   async predict(count: number, batch: (indices: readonly number[]) => tf.Tensor, batchSize: number, cancelled: () => boolean = () => false): Promise<Float32Array> {
@@ -205,11 +257,11 @@ export class OnnxTrainer implements TrainEngine {
   }
 
   pull(): void {
-    for (const p of this.graph.params) writeParam(p, this.weight(p.name));
+    for (const p of this.single.graph.params) writeParam(p, this.weight(p.name));
   }
 
   push(): void {
-    for (const p of this.graph.params) this.cur.set(p.name, new ort.Tensor('float32', readParam(p), p.graphShape));
+    for (const p of this.single.graph.params) this.cur.set(p.name, new ort.Tensor('float32', readParam(p), p.graphShape));
   }
 
   async dispose(): Promise<void> {
@@ -217,7 +269,7 @@ export class OnnxTrainer implements TrainEngine {
     this.disposed = true;
     this.cur.clear();
     this.spare.clear();
-    await this.trainSession.release();
+    for (const r of [this.single, this.multi]) await r?.session?.release();
     await this.evalSession.release();
   }
 }
