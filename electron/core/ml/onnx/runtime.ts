@@ -43,6 +43,8 @@ export interface ProviderReport {
 export interface OnnxRuntimeReport {
   version: string;
   providers: ProviderReport[];
+  /** The provider a training run (and inference) would use here, and why; why not each other one. */
+  trains: { provider: OnnxProvider; why: string; others: Array<{ name: string; whyNot: string }> };
   /** What a user must do to get the CUDA provider, when it is not available. */
   cudaHint: string | null;
 }
@@ -133,9 +135,22 @@ export function onnxruntimeProviders(): OnnxRuntimeReport {
     if (s.name === 'cuda') return { name: 'cuda', available: cuda.ok, detail: cuda.detail };
     return { name: s.name, available: false, detail: s.bundled ? 'bundled; not used by Mask Studio' : 'not installed' };
   });
+  const provider: OnnxProvider = cuda.ok ? 'cuda' : 'cpu';
+  const others = [...providers.map((p) => p.name), ...(process.platform === 'win32' ? ['dml'] : []), ...(process.platform === 'darwin' ? ['coreml'] : [])]
+    .filter((name, i, all) => name !== provider && all.indexOf(name) === i)
+    .map((name) => ({
+      name,
+      whyNot:
+        name === 'cpu'
+          ? 'CUDA is available and faster'
+          : name === 'cuda'
+            ? cuda.detail
+            : `${supported.some((s) => s.name === name && s.bundled) ? 'in this build of onnxruntime-node, ' : 'not in this build of onnxruntime-node; '}not used by Mask Studio yet`,
+    }));
   return {
     version: ort.env.versions.node ?? ort.env.versions.common,
     providers,
+    trains: { provider, why: provider === 'cuda' ? `an NVIDIA GPU and the CUDA provider library (${cuda.detail})` : 'bundled; runs everywhere', others },
     cudaHint: cuda.ok
       ? null
       : 'CUDA 12 and cuDNN 9 on an NVIDIA GPU, then with internet: npm rebuild onnxruntime-node --onnxruntime-node-install=true',
