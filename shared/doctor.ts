@@ -41,6 +41,12 @@ export const DoctorReport = z.object({
       report: z.object({
         version: z.string(),
         providers: z.array(z.object({ name: z.string(), available: z.boolean(), detail: z.string() })),
+        /** The provider the training engine (and inference) would use, and why the others would not. */
+        trains: z.object({
+          provider: z.string(),
+          why: z.string(),
+          others: z.array(z.object({ name: z.string(), whyNot: z.string() })),
+        }),
         cudaHint: z.string().nullable(),
       }),
     }),

@@ -19,7 +19,7 @@ export const BACKEND_CANDIDATES = ['tensorflow-gpu', 'tensorflow-cpu', 'wasm', '
 /** The backend names a run and the doctor report. */
 export const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const;
 
-/** ONNX Runtime when it loads ('auto'), or forced. */
+/** ONNX Runtime when it loads ('auto'), or forced: scratch trains on it, transfer models compute features on it, predict runs on it. */
 export const ENGINE_PREFS = ['auto', 'onnx', 'tfjs'] as const;
 export type EnginePref = (typeof ENGINE_PREFS)[number];
 

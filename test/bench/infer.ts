@@ -49,7 +49,7 @@ async function parseArgs(argv: string[]): Promise<Args> {
   };
 }
 
-interface Ceiling {
+export interface Ceiling {
   /** GFLOP per wall-clock second. */
   wall: number;
   /** GFLOP per CPU-second of the numpy process. */
@@ -60,7 +60,7 @@ interface Ceiling {
  * numpy's float32 matmul (2048², best of 5, all cores): what this machine's cores can do at best, measured
  * beside every row because other processes' load changes it from minute to minute. Null without numpy.
  */
-function numpyCeiling(): Ceiling | null {
+export function numpyCeiling(): Ceiling | null {
   const code = [
     'import numpy as np, time',
     'a = np.random.rand(2048, 2048).astype(np.float32); b = np.random.rand(2048, 2048).astype(np.float32)',

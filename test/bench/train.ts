@@ -1,9 +1,10 @@
 /**
  * `npm run bench -- train [--models scratch,nsfwjs] [--size 128] [--epochs 40] [--train N] [--val N]
- * [--nsfwjs-size 299] [--backend wasm]`: the real-data figures. On Spot the Mask (../shared/data/spot-the-mask
+ * [--nsfwjs-size 299] [--backend wasm] [--engines onnx,tfjs] [--seeds 1,2]`: the real-data figures. On Spot the Mask (../shared/data/spot-the-mask
  * from the repo root) a seeded, class-stratified train/val sample (default: every labelled image, 80/20)
  * trains the scratch CNN with default settings except size and epochs, and the nsfwjs InceptionV3's frozen
- * features + head; prints validation AUC and log loss, training images/s, seconds, and the load average
+ * features + head (scratch once per --engines engine and --seeds seed, all on the same sample: learning parity
+ * between the engines); prints validation AUC and log loss, training images/s, seconds, and the load average
  * (the machine is shared: wall-clock figures are noisy; CPU seconds say what the work cost).
  */
 import { existsSync } from 'node:fs';
@@ -24,6 +25,9 @@ interface Args {
   val: number | null;
   nsfwjsSize: number;
   backend: 'auto' | 'wasm' | 'cpu' | 'tensorflow';
+  /** Scratch's training engines, each trained on the same sample (learning parity). */
+  engines: Array<'onnx' | 'tfjs' | 'auto'>;
+  seeds: number[];
 }
 
 function parse(argv: string[]): Args {
@@ -48,6 +52,11 @@ function parse(argv: string[]): Args {
     val: int('--val', null),
     nsfwjsSize: int('--nsfwjs-size', 299) ?? 299,
     backend: backend as Args['backend'],
+    engines: (get('--engines') ?? 'auto').split(',').map((e) => {
+      if (e !== 'onnx' && e !== 'tfjs' && e !== 'auto') throw new Error(`--engines ${e}: expected onnx, tfjs or auto`);
+      return e;
+    }),
+    seeds: (get('--seeds') ?? '42').split(',').map(Number),
   };
 }
 
@@ -88,7 +97,7 @@ async function trainAndReport(t: TempLibrary, input: TrainInput, label: string):
   console.log(
     `${label}: ${run.status}${run.error ? ` (${run.error})` : ''}; ${run.trainImages} train / ${run.valImages} val; ` +
       `best epoch ${run.best?.epoch} of ${epochs.length}: val AUC ${run.best?.valAuc?.toFixed(4)}, val log loss ${run.best?.valLogLoss.toFixed(4)}; ` +
-      `${run.imagesPerSecond?.toFixed(1)} training images/s on ${run.backend} [${run.device}]; ` +
+      `${run.imagesPerSecond?.toFixed(1)} training images/s on ${run.engine} (${String(run.config['engineProvider'] ?? '-')}), backend ${run.backend} [${run.device}]; ` +
       `${((performance.now() - t0) / 1000).toFixed(0)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(0)} s CPU; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
   );
 }
@@ -104,7 +113,11 @@ export async function run(argv: string[]): Promise<void> {
   try {
     insertImages(t.lib, join(data, 'images'), sample(data, args));
     if (args.models.includes('scratch')) {
-      await trainAndReport(t, { model: 'scratch', inputSize: args.size, epochs: args.epochs, backend: args.backend }, `scratch ${args.size} px, ${args.epochs} epochs, defaults`);
+      for (const seed of args.seeds) {
+        for (const engine of args.engines) {
+          await trainAndReport(t, { model: 'scratch', inputSize: args.size, epochs: args.epochs, backend: args.backend, engine, seed }, `scratch ${args.size} px, ${args.epochs} epochs, defaults, engine ${engine}, seed ${seed}`);
+        }
+      }
     }
     if (args.models.includes('nsfwjs')) {
       await trainAndReport(

@@ -25,10 +25,12 @@ export const doctor: Command = {
       for (const l of cuda.libraries) lines.push(`  ${l.name.padEnd(22)} ${l.path ?? 'missing'}`);
       if (cuda.otherVersions.length > 0) lines.push(`  other CUDA/cuDNN versions found: ${cuda.otherVersions.join(', ')}`);
       lines.push(`  ${cuda.gpuReady ? 'the tfjs GPU path is ready' : `to train on the GPU: ${cuda.hint}`}`);
-      lines.push('', 'ONNX Runtime (inference):');
+      lines.push('', 'ONNX Runtime (inference; training of the scratch CNN):');
       if (onnx.loads) {
         lines.push(`  onnxruntime-node ${onnx.report.version}`);
         for (const p of onnx.report.providers) lines.push(`  ${p.name.padEnd(12)} ${p.available ? 'available' : 'not available'}: ${p.detail}`);
+        lines.push(`  trains on ${onnx.report.trains.provider}: ${onnx.report.trains.why}`);
+        for (const o of onnx.report.trains.others) lines.push(`    not ${o.name}: ${o.whyNot}`);
         if (onnx.report.cudaHint) lines.push(`  for CUDA: ${onnx.report.cudaHint}`);
       } else lines.push(`  does not load: ${onnx.error}`);
       lines.push('', `pretrained weights (${weights.dir}):`);

@@ -15,7 +15,7 @@ const fmt = (v: number | null | undefined, digits = 3): string => (v === null ||
 function engineNote(r: RunInfo): string {
   if (r.engine !== 'onnx' && r.engine !== 'tfjs') return '';
   const provider = r.config['engineProvider'];
-  return `, features on ${r.engine}${typeof provider === 'string' ? ` (${provider})` : ''}`;
+  return `, ${r.model === 'scratch' ? 'trained' : 'features'} on ${r.engine}${typeof provider === 'string' ? ` (${provider})` : ''}`;
 }
 
 /** What imagesPerSecond counts, in words: cached feature vectors are not images through the network. */
@@ -87,7 +87,7 @@ async function trainOne(ctx: CliContext, lib: Library, input: TrainInput): Promi
   await core.wait(start.jobId, `run ${start.runId}`);
   const run = getRun(lib.db, start.runId);
   const fallback = run.config['engineFallback'];
-  if (typeof fallback === 'string') ctx.stderr.write(`warning: features computed with TensorFlow.js: ${fallback}\n`);
+  if (typeof fallback === 'string') ctx.stderr.write(`warning: ${run.model === 'scratch' ? 'trained' : 'features computed'} with TensorFlow.js: ${fallback}\n`);
   return run;
 }
 

@@ -79,3 +79,22 @@ export function flopsByLayer(model: tf.LayersModel): LayerFlops[] {
 export function countFlops(model: tf.LayersModel): number {
   return flopsByLayer(model).reduce((sum, l) => sum + l.flops, 0);
 }
+
+/**
+ * FLOPs of one training step per image: the forward pass, each weighted layer's weight gradient (as many
+ * multiply-adds as its forward) and its input gradient (the same again), except where the input is the
+ * model's own input, which needs no gradient. Frozen layers count no weight gradient.
+ */
+export function countTrainingFlops(model: tf.LayersModel): number {
+  const inputs = new Set(model.inputs.map((t) => t.id));
+  let total = 0;
+  for (const layer of model.layers) {
+    const f = layerFlops(layer);
+    if (f === 0) continue;
+    const input = layer.input;
+    const first = Array.isArray(input) ? input[0] : input;
+    const readsModelInput = first !== undefined && inputs.has(first.id);
+    total += f + (layer.trainable ? f : 0) + (readsModelInput ? 0 : f);
+  }
+  return total;
+}

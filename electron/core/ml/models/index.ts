@@ -23,7 +23,7 @@ import {
 
 export * from './types';
 export { CustomScaleLayer } from './custom-scale-layer';
-export { countFlops, flopsByLayer } from './flops';
+export { countFlops, countTrainingFlops, flopsByLayer } from './flops';
 export { preprocess } from './preprocessing';
 
 export const ARCHITECTURES: Record<ModelName, ArchitectureSpec> = {

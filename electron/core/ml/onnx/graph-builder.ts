@@ -90,7 +90,23 @@ export class GraphBuilder {
     return out;
   }
 
-  model(graphName: string, docString: string, metadata: Record<string, string>): ModelProto {
+  /** A node with several outputs (MaxPool with indices); returns their unique names in order. */
+  nodeOutputs(opType: string, inputs: string[], outNames: string[], attrs: Record<string, AttrValue> = {}): string[] {
+    const outs = outNames.map((n) => this.unique(n));
+    this.nodes.push(
+      onnx.NodeProto.create({
+        opType,
+        input: inputs,
+        output: outs,
+        name: this.unique(`${outs[0] ?? 'v'}/${opType}`),
+        attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
+      }),
+    );
+    return outs;
+  }
+
+  /** `opset`: OPSET unless a graph needs a later operator version (the training graphs' ScatterElements add). */
+  model(graphName: string, docString: string, metadata: Record<string, string>, opset = OPSET): ModelProto {
     const graph = onnx.GraphProto.create({
       name: graphName,
       node: this.nodes,
@@ -99,8 +115,8 @@ export class GraphBuilder {
       output: this.outputs,
     });
     return onnx.ModelProto.create({
-      irVersion: IR_VERSION,
-      opsetImport: [onnx.OperatorSetIdProto.create({ domain: '', version: OPSET })],
+      irVersion: opset > OPSET ? 8 : IR_VERSION,
+      opsetImport: [onnx.OperatorSetIdProto.create({ domain: '', version: opset })],
       producerName: 'mask-studio',
       producerVersion: '0.1.0',
       docString,

@@ -45,6 +45,8 @@ export interface ProviderReport {
 export interface OnnxRuntimeReport {
   version: string;
   providers: ProviderReport[];
+  /** The provider a training run (and inference) would use here, and why; why not each other one. */
+  trains: { provider: OnnxProvider; why: string; others: Array<{ name: string; whyNot: string }> };
   /** What a user must do to get the CUDA provider, when it is not available. */
   cudaHint: string | null;
 }
@@ -139,16 +141,29 @@ export function onnxruntimeProviders(): OnnxRuntimeReport {
     if (s.name === 'cuda') return { name: 'cuda', available: cuda.ok, detail: cuda.detail };
     return { name: s.name, available: false, detail: s.bundled ? 'bundled; not used by Mask Studio' : 'not installed' };
   });
+  const provider: OnnxProvider = cuda.ok ? 'cuda' : 'cpu';
+  const others = [...providers.map((p) => p.name), ...(process.platform === 'win32' ? ['dml'] : []), ...(process.platform === 'darwin' ? ['coreml'] : [])]
+    .filter((name, i, all) => name !== provider && all.indexOf(name) === i)
+    .map((name) => ({
+      name,
+      whyNot:
+        name === 'cpu'
+          ? 'CUDA is available and faster'
+          : name === 'cuda'
+            ? cuda.detail
+            : `${supported.some((s) => s.name === name && s.bundled) ? 'in this build of onnxruntime-node, ' : 'not in this build of onnxruntime-node; '}not used by Mask Studio yet`,
+    }));
   return {
     version: ort.env.versions.node ?? ort.env.versions.common,
     providers,
+    trains: { provider, why: provider === 'cuda' ? `an NVIDIA GPU and the CUDA provider library (${cuda.detail})` : 'bundled; runs everywhere', others },
     cudaHint: cuda.ok
       ? null
       : 'CUDA 12 and cuDNN 9 on an NVIDIA GPU, then with internet: npm rebuild onnxruntime-node --onnxruntime-node-install=true',
   };
 }
 
-function resolveProvider(p: OnnxSessionOptions['provider']): OnnxProvider {
+export function resolveProvider(p: OnnxSessionOptions['provider']): OnnxProvider {
   if (p === 'cpu') return 'cpu';
   if (p === 'cuda') {
     const s = cudaStatus();
@@ -207,6 +222,27 @@ export async function releaseSession(s: OnnxSession): Promise<void> {
   }
 }
 
+/**
+ * Every ONNX Runtime session Mask Studio creates (inference, the training and eval graphs) starts here:
+ * telemetry is off before the session creates ONNX Runtime's environment (see telemetry-off.ts).
+ */
+export async function newOrtSession(bytes: Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+  ensureOrtTelemetryOff();
+  return ort.InferenceSession.create(bytes, options);
+}
+
+/** The options every Mask Studio session is created with (the training sessions too). */
+export function sessionOptions(provider: OnnxProvider, threads: number, spinning: boolean): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    extra: { session: { intra_op: { allow_spinning: spinning ? '1' : '0' } } },
+  };
+}
+
 async function createSession(
   bytes: Uint8Array,
   provider: OnnxProvider,
@@ -214,15 +250,7 @@ async function createSession(
   spinning: boolean,
   key: string,
 ): Promise<OnnxSession> {
-  ensureOrtTelemetryOff();
-  const session = await ort.InferenceSession.create(bytes, {
-    executionProviders: provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
-    graphOptimizationLevel: 'all',
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    extra: { session: { intra_op: { allow_spinning: spinning ? '1' : '0' } } },
-  });
+  const session = await newOrtSession(bytes, sessionOptions(provider, threads, spinning));
   const inputName = session.inputNames[0];
   if (inputName === undefined || session.inputNames.length !== 1) {
     await session.release();

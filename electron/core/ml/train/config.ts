@@ -4,6 +4,7 @@
  * models (a head on cached frozen-base features, optionally a fine-tuning stage).
  */
 import type { TrainInput } from '../../../../shared/contract';
+import type { EnginePref } from '../../../../shared/names';
 import { AppError } from '../../../../shared/errors';
 import type { ResizeMode } from '../pixels';
 import { ARCHITECTURES } from '../models';
@@ -11,7 +12,7 @@ import type { ModelName } from '../models/types';
 
 export type Optimizer = 'sgd' | 'adam';
 export type BackendPref = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
-export type EnginePref = 'auto' | 'onnx' | 'tfjs';
+export type { EnginePref };
 export type ClassWeights = 'none' | 'balanced' | [number, number];
 
 export interface TrainConfig {
@@ -33,7 +34,7 @@ export interface TrainConfig {
   fineTuneLr: number;
   augment: boolean;
   backend: BackendPref;
-  /** Inference engine for the frozen base (transfer stage 1); scratch trains end to end and uses none. */
+  /** Scratch: the training engine. Transfer: the inference engine for the frozen base (stage 1). */
   engine: EnginePref;
   seed: number;
   /** Early stopping: epochs without a better validation AUC before stopping. */

@@ -3,13 +3,17 @@
  * fine-tuning): seeded shuffles, weighted binary cross-entropy, SGD with momentum or Adam, a validation
  * pass per epoch, early stopping on validation AUC and the best epoch's weights restored at the end.
  * A custom loop rather than `model.fit`: class weights, a cancel check before every batch, and the
- * trainable variables named explicitly (fine-tuning) without fighting fit's callbacks.
+ * trainable variables named explicitly (fine-tuning) without fighting fit's callbacks. The step itself is an
+ * engine's (engine.ts): TensorFlow.js unless the caller passes ONNX Runtime's.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { RunEpoch } from '../../../../shared/contract';
 import { binaryMetrics, logLoss, rocAuc } from '../../stats/metrics';
 import type { Optimizer } from './config';
-import { Rng } from '../../random';
+import { TfjsEngine, type TrainEngine } from './engine';
+import type { Rng } from '../../random';
+
+export { predictProbabilities } from './engine';
 
 export interface FitData {
   trainLabels: readonly number[];
@@ -34,6 +38,8 @@ export interface FitOptions {
   /** Dropout active while training (off in fine-tuning, which also keeps BatchNormalization in inference mode). */
   training: boolean;
   phase: string;
+  /** The engine that runs the steps (the caller disposes it); default TensorFlow.js on the model. */
+  engine?: TrainEngine;
 }
 
 export interface FitHooks {
@@ -58,46 +64,6 @@ export interface FitResult {
   trainImages: number;
 }
 
-const EPS = 1e-7;
-
-function trainableVariables(model: tf.LayersModel): tf.Variable[] {
-  const vars: tf.Variable[] = [];
-  for (const w of model.trainableWeights) {
-    const v = w.read();
-    if (!(v instanceof tf.Variable)) throw new Error(`weight ${w.name} is not backed by a variable`);
-    vars.push(v);
-  }
-  return vars;
-}
-
-function forward(model: tf.LayersModel, x: tf.Tensor, training: boolean): tf.Tensor {
-  const out = model.apply(x, { training });
-  if (Array.isArray(out) || !(out instanceof tf.Tensor)) throw new Error(`model ${model.name} must have one output`);
-  return out;
-}
-
-/** Probabilities for `count` rows, batch by batch, in inference mode. */
-export async function predictProbabilities(
-  model: tf.LayersModel,
-  count: number,
-  batch: (indices: readonly number[]) => tf.Tensor,
-  batchSize: number,
-  cancelled: () => boolean = () => false,
-): Promise<Float32Array> {
-  const out = new Float32Array(count);
-  for (let start = 0; start < count; start += batchSize) {
-    if (cancelled()) break;
-    const idx = Array.from({ length: Math.min(batchSize, count - start) }, (_, k) => start + k);
-    const p = tf.tidy(() => {
-      const x = batch(idx);
-      return forward(model, x, false);
-    });
-    out.set((await p.data()) as Float32Array, start);
-    p.dispose();
-  }
-  return out;
-}
-
 /**
  * Every layer's weights, layer by layer. Not `model.getWeights()`: that lists trainable weights first, so
  * its order changes when layers are frozen or unfrozen between taking and restoring a snapshot.
@@ -117,26 +83,6 @@ export function disposeSnapshot(snapshot: readonly tf.Tensor[][] | null): void {
   snapshot?.forEach((ws) => ws.forEach((t) => t.dispose()));
 }
 
-/**
- * Runs `fn` with Math.random drawing from `rng`. TensorFlow.js draws a dropout mask's seed from Math.random
- * when the layer has none (a seeded layer would draw the same mask every batch). The training step is
- * synchronous, so within it nothing else in the thread can draw from this stream or interleave with it:
- * the masks depend on the run's seed and nothing else, in a worker or in-process alike.
- */
-function withRandom<T>(rng: Rng, fn: () => T): T {
-  const saved = Math.random;
-  Math.random = () => rng.next();
-  try {
-    return fn();
-  } finally {
-    Math.random = saved;
-  }
-}
-
-function makeOptimizer(opts: FitOptions): tf.Optimizer {
-  return opts.optimizer === 'adam' ? tf.train.adam(opts.lr) : tf.train.momentum(opts.lr, opts.momentum);
-}
-
 function isBetter(auc: number | null, loss: number, best: Best | null): boolean {
   if (best === null) return true;
   const a = auc ?? -1;
@@ -148,9 +94,8 @@ export async function fit(model: tf.LayersModel, data: FitData, opts: FitOptions
   const n = data.trainLabels.length;
   const perEpoch = Math.ceil(n / opts.batchSize);
   const totalBatches = perEpoch * opts.epochs;
-  const optimizer = makeOptimizer(opts);
-  const vars = trainableVariables(model);
-  const dropoutRng = new Rng(opts.rng.seed());
+  // TensorFlow.js's dropout masks draw from a stream seeded from the run's (engine.ts: withRandom)
+  const engine = opts.engine ?? new TfjsEngine(model, opts, opts.training, opts.rng.seed());
   const [w0, w1] = opts.classWeights;
   const epochs: RunEpoch[] = [];
   let best: Best | null = null;
@@ -168,61 +113,44 @@ export async function fit(model: tf.LayersModel, data: FitData, opts: FitOptions
       const trainLabels: number[] = [];
       let lossSum = 0;
       const t0 = performance.now();
-      for (let b = 0; b < perEpoch; b++) {
+      for (let b = 0; b < perEpoch; ) {
         if (hooks.cancelled()) {
           cancelled = true;
           break;
         }
-        const idx = order.slice(b * opts.batchSize, (b + 1) * opts.batchSize);
-        const x = data.trainBatch(idx);
-        const yArr = idx.map((i) => data.trainLabels[i] ?? 0);
-        const held: { probs: tf.Tensor | null } = { probs: null };
-        const cost: tf.Scalar = withRandom(dropoutRng, () => tf.tidy(() => {
-          const y = tf.tensor2d(yArr, [idx.length, 1]);
-          const w = tf.tensor2d(yArr.map((v) => (v === 1 ? w1 : w0)), [idx.length, 1]);
-          const c = optimizer.minimize(
-            () => {
-              const p = forward(model, x, opts.training);
-              held.probs = tf.keep(p);
-              const pc = tf.clipByValue(p, EPS, 1 - EPS);
-              const bce = tf.neg(tf.add(tf.mul(y, tf.log(pc)), tf.mul(tf.sub(1, y), tf.log(tf.sub(1, pc)))));
-              return tf.mean(tf.mul(bce, w)) as tf.Scalar;
-            },
-            true,
-            vars,
-          );
-          if (!c) throw new Error('optimizer returned no loss');
-          return c;
-        }));
-        x.dispose();
-        const loss = (await cost.data())[0] ?? Number.NaN;
-        cost.dispose();
-        if (held.probs !== null) {
-          const pv = (await held.probs.data()) as Float32Array;
-          held.probs.dispose();
-          for (let k = 0; k < pv.length; k++) {
-            trainProbs.push(pv[k] ?? 0);
-            trainLabels.push(yArr[k] ?? 0);
-          }
-        }
-        if (!Number.isFinite(loss)) throw new Error(`the loss became ${loss} at epoch ${epochNo}, batch ${b + 1}: lower the learning rate (--lr)`);
-        lossSum += loss * idx.length;
-        globalBatch++;
-        const elapsed = (performance.now() - t0) / 1000;
-        hooks.progress(opts.phase, globalBatch, totalBatches, {
-          epoch: epochNo,
-          batch: b + 1,
-          batches: perEpoch,
-          loss: lossSum / trainProbs.length,
-          imagesPerSecond: trainProbs.length / Math.max(elapsed, 1e-6),
-          ...(best?.valAuc != null ? { bestValAuc: best.valAuc } : {}),
+        // as many batches as the engine takes in one run (ONNX Runtime: several steps per run)
+        const group = Array.from({ length: Math.min(engine.stepsPerRun, perEpoch - b) }, (_, g) => {
+          const idx = order.slice((b + g) * opts.batchSize, (b + g + 1) * opts.batchSize);
+          const labels = idx.map((i) => data.trainLabels[i] ?? 0);
+          return { x: data.trainBatch(idx), labels, weights: labels.map((v) => (v === 1 ? w1 : w0)) };
         });
+        const results = await engine.steps(group).finally(() => group.forEach((g) => g.x.dispose()));
+        for (const [g, { loss, probs }] of results.entries()) {
+          const labels = group[g]?.labels ?? [];
+          for (let k = 0; k < probs.length; k++) {
+            trainProbs.push(probs[k] ?? 0);
+            trainLabels.push(labels[k] ?? 0);
+          }
+          b++;
+          if (!Number.isFinite(loss)) throw new Error(`the loss became ${loss} at epoch ${epochNo}, batch ${b}: lower the learning rate (--lr)`);
+          lossSum += loss * labels.length;
+          globalBatch++;
+          const elapsed = (performance.now() - t0) / 1000;
+          hooks.progress(opts.phase, globalBatch, totalBatches, {
+            epoch: epochNo,
+            batch: b,
+            batches: perEpoch,
+            loss: lossSum / trainProbs.length,
+            imagesPerSecond: trainProbs.length / Math.max(elapsed, 1e-6),
+            ...(best?.valAuc != null ? { bestValAuc: best.valAuc } : {}),
+          });
+        }
       }
       if (cancelled) break;
       const seconds = (performance.now() - t0) / 1000;
       trainSeconds += seconds;
       trainImages += n;
-      const valProbs = await predictProbabilities(model, data.valLabels.length, data.valBatch, opts.batchSize);
+      const valProbs = await engine.predict(data.valLabels.length, data.valBatch, opts.batchSize);
       const val = binaryMetrics(data.valLabels, valProbs);
       const trainAcc = trainProbs.reduce((s, p, i) => s + ((p >= 0.5 ? 1 : 0) === trainLabels[i] ? 1 : 0), 0) / Math.max(1, trainProbs.length);
       const row: RunEpoch = {
@@ -243,6 +171,7 @@ export async function fit(model: tf.LayersModel, data: FitData, opts: FitOptions
       if (isBetter(row.valAuc, row.valLoss, best)) {
         best = { epoch: epochNo, valAuc: row.valAuc, valLogLoss: row.valLoss };
         disposeSnapshot(bestWeights);
+        engine.pull();
         bestWeights = snapshotWeights(model);
         sinceBest = 0;
         await hooks.improved?.(best, valProbs);
@@ -250,10 +179,13 @@ export async function fit(model: tf.LayersModel, data: FitData, opts: FitOptions
         break;
       }
     }
-    if (bestWeights) restoreWeights(model, bestWeights);
+    if (bestWeights) {
+      restoreWeights(model, bestWeights);
+      engine.push();
+    }
   } finally {
     disposeSnapshot(bestWeights);
-    optimizer.dispose();
+    if (!opts.engine) await engine.dispose();
   }
   return { epochs, best, cancelled, trainSeconds, trainImages };
 }

@@ -1,12 +1,21 @@
-/** The scratch CNN trained end to end from pixels, with seeded augmentation. */
+/**
+ * The scratch CNN trained end to end from pixels, with seeded augmentation, on the engine the run asked for
+ * (ONNX Runtime's training graph when 'auto' can load it). The checkpoint is the tfjs model either way.
+ */
 import { batchTensor, DEFAULT_AUGMENT } from '../augment';
 import { loadPixels, type ImageSource } from '../pixels';
 import { buildClassifier } from '../models';
 import { Rng } from '../../random';
-import { predictProbabilities, fit } from './loop';
+import { fit } from './loop';
 import { classWeightsFor } from './config';
+import { createTrainEngine, type TrainEngine } from './engine';
 import { predictionRows, saveCheckpoint, seedInit, throttle, type RunIo, type RunJob } from './run';
 import type { TrainItem } from '../runs/store';
+
+/** The dropout masks (either engine's) get their own stream from the run's seed, leaving the run's stream (shuffles) as it was. */
+function dropoutSeed(seed: number): number {
+  return new Rng((seed ^ 0x5eed) >>> 0).seed();
+}
 
 export async function runScratch(job: RunJob, io: RunIo, env: { backend: string; device: string }): Promise<void> {
   const cfg = job.config;
@@ -37,9 +46,15 @@ export async function runScratch(job: RunJob, io: RunIo, env: { backend: string;
   const subPx = pixels.slice(train.length + val.length + test.length);
 
   const model = buildClassifier('scratch', { inputSize: size });
+  let engine: TrainEngine | null = null;
   try {
     seedInit(model, rng);
-    io.post({ type: 'environment', env: { ...env, engine: 'none', params: model.countParams() } });
+    const choice = await createTrainEngine(cfg.engine, model, { optimizer: cfg.optimizer, lr: cfg.lr, momentum: cfg.momentum, training: true, seed: dropoutSeed(cfg.seed) });
+    engine = choice.engine;
+    io.post({
+      type: 'environment',
+      env: { ...env, engine: engine.info.engine, provider: engine.info.provider, ...(choice.fallback !== null ? { engineFallback: choice.fallback } : {}), params: model.countParams() },
+    });
     const trainLabels = train.map((t) => t.label);
     const result = await fit(
       model,
@@ -62,6 +77,7 @@ export async function runScratch(job: RunJob, io: RunIo, env: { backend: string;
         firstEpoch: 1,
         training: true,
         phase: 'train',
+        engine,
       },
       {
         cancelled: () => io.cancelled(),
@@ -79,8 +95,8 @@ export async function runScratch(job: RunJob, io: RunIo, env: { backend: string;
       io.post({ type: 'finished', status: 'cancelled', best: result.best, imagesPerSecond, throughputBasis: 'pixels' });
       return;
     }
-    const predict = async (px: Uint8Array[]): Promise<Float32Array> =>
-      predictProbabilities(model, px.length, (idx) => batchTensor(px, idx, size, 'unit'), cfg.batchSize);
+    const stepper = engine;
+    const predict = async (px: Uint8Array[]): Promise<Float32Array> => stepper.predict(px.length, (idx) => batchTensor(px, idx, size, 'unit'), cfg.batchSize);
     progress('predict', 0, 3);
     const rows = [
       ...predictionRows(val, 'val', await predict(valPx)),
@@ -91,6 +107,7 @@ export async function runScratch(job: RunJob, io: RunIo, env: { backend: string;
     io.post({ type: 'predictions', rows });
     io.post({ type: 'finished', status: 'done', best: result.best, imagesPerSecond, throughputBasis: 'pixels' });
   } finally {
+    await engine?.dispose();
     model.dispose();
   }
 }

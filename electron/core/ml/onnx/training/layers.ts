@@ -1,0 +1,222 @@
+/**
+ * Forward and backward of each step kind in standard ONNX operators. Activations are NCHW inside the
+ * graph ([C, H, W] shapes) or flat ([D]). Backward rules, as TensorFlow.js differentiates the same layers:
+ * - Conv2D: the input gradient is a ConvTranspose with the same weight, window and pads; the filter gradient
+ *   is a Conv over swapped axes (the input as C images of B channels, the output gradient as F filters of
+ *   B channels), with the forward stride as the dilation; the bias gradient sums over batch and space.
+ * - MaxPool: the gradient goes to the element each window picked (MaxPool's indices) by a scatter.
+ * - Dense: closed forms with Gemm's transposes. ReLU: the gradient where the output is positive.
+ * - Flatten, GlobalAveragePooling, Dropout (a mask fed in): reshapes, broadcasts, the same mask.
+ */
+import type { GraphBuilder } from '../graph-builder';
+import { UnsupportedTrainingError, type Shape, type Step } from './plan';
+
+export interface GValue {
+  name: string;
+  shape: Shape;
+}
+
+export interface LayerContext {
+  b: GraphBuilder;
+  /** The graph name of a weight (an input when it trains, a constant when frozen). */
+  param(name: string): string;
+  ints(values: number[]): string;
+  scalar(value: number): string;
+  /** The dropout mask input of a layer, or null when dropout is off. */
+  mask(layer: string): string | null;
+}
+
+/** What a step's forward leaves for its backward. */
+export interface Saved {
+  x: GValue;
+  y: GValue;
+  indices?: string;
+  mask?: string | null;
+  /** A max pool whose input is a ReLU that nothing else reads: the pool's backward applies the ReLU's too. */
+  reluBelow?: boolean;
+}
+
+function only<T>(v: T | undefined, what: string): T {
+  if (v === undefined) throw new Error(`internal: ${what} missing`);
+  return v;
+}
+
+export function forward(ctx: LayerContext, step: Step, x: GValue): Saved {
+  const { b } = ctx;
+  const out = (name: string): GValue => ({ name, shape: step.outShape });
+  switch (step.kind) {
+    case 'conv': {
+      const w = step.window;
+      const inputs = [x.name, ctx.param(step.kernel), ...(step.bias ? [ctx.param(step.bias)] : [])];
+      const y = b.node('Conv', inputs, step.layer, { kernel_shape: w.kernel, strides: w.strides, dilations: w.dilations, pads: w.pads });
+      return { x, y: out(y) };
+    }
+    case 'maxPool': {
+      const w = step.window;
+      const [y, indices] = b.nodeOutputs('MaxPool', [x.name], [step.layer, `${step.layer}_argmax`], { kernel_shape: w.kernel, strides: w.strides, pads: w.pads });
+      return { x, y: out(only(y, 'pool output')), indices: only(indices, 'pool indices') };
+    }
+    case 'globalAvgPool': {
+      const p = b.node('GlobalAveragePool', [x.name], `${step.layer}_4d`);
+      return { x, y: out(b.node('Flatten', [p], step.layer, { axis: 1 })) };
+    }
+    case 'flatten': {
+      if (x.shape.length === 1) return { x, y: out(x.name) };
+      // tfjs flattens NHWC, in (H, W, C) order
+      const nhwc = b.node('Transpose', [x.name], `${step.layer}_nhwc`, { perm: [0, 2, 3, 1] });
+      return { x, y: out(b.node('Flatten', [nhwc], step.layer, { axis: 1 })) };
+    }
+    case 'dense': {
+      const inputs = [x.name, ctx.param(step.kernel), ...(step.bias ? [ctx.param(step.bias)] : [])];
+      return { x, y: out(b.node(step.bias ? 'Gemm' : 'MatMul', inputs, step.layer)) };
+    }
+    case 'dropout': {
+      const m = step.rate > 0 ? ctx.mask(step.layer) : null;
+      if (m === null) return { x, y: out(x.name), mask: null };
+      const mask = x.shape.length === 3 ? b.node('Transpose', [m], `${step.layer}_mask_nchw`, { perm: [0, 3, 1, 2] }) : m;
+      return { x, y: out(b.node('Mul', [x.name, mask], step.layer)), mask };
+    }
+    case 'activation':
+      if (step.activation === 'linear') return { x, y: out(x.name) };
+      return { x, y: out(b.node(step.activation === 'relu' ? 'Relu' : 'Sigmoid', [x.name], `${step.layer}_${step.activation}`)) };
+  }
+}
+
+export interface StepGrads {
+  /** Gradient of the step's input (null when nothing upstream needs it). */
+  dx: string | null;
+  /** Gradients of the step's trainable weights, by weight name. */
+  params: Array<[string, string]>;
+}
+
+/** The gradient w.r.t. a step's input and weights given `dy`, the gradient of its output. */
+export function backward(ctx: LayerContext, step: Step, s: Saved, dy: string, needDx: boolean, trains: (param: string) => boolean): StepGrads {
+  const { b } = ctx;
+  const n = step.layer;
+  switch (step.kind) {
+    case 'conv': {
+      const params: Array<[string, string]> = [];
+      if (step.bias && trains(step.bias)) params.push([step.bias, b.node('ReduceSum', [dy, ctx.ints([0, 2, 3])], `${n}_dbias`, { keepdims: 0 })]);
+      if (trains(step.kernel)) params.push([step.kernel, convFilterGrad(ctx, step, s.x, dy)]);
+      return { dx: needDx ? convInputGrad(ctx, step, dy) : null, params };
+    }
+    case 'maxPool': {
+      if (!needDx) return { dx: null, params: [] };
+      const w = step.window;
+      const shape = b.node('Shape', [s.x.name], `${n}_xshape`);
+      const indices = only(s.indices, 'indices');
+      // a ReLU the pool alone reads: its gradient is where the window's maximum is positive (4× fewer values)
+      const d = s.reluBelow ? b.node('Mul', [dy, b.node('Sign', [s.y.name], `${n}_relu_on`)], `${n}_dy_relu`) : dy;
+      if (w.kernel[0] <= w.strides[0] && w.kernel[1] <= w.strides[1]) {
+        // windows do not overlap: every element is picked at most once, and MaxUnpool is exactly the scatter
+        return { dx: b.node('MaxUnpool', [d, indices, shape], `${n}_dx`, { kernel_shape: w.kernel, strides: w.strides, pads: w.pads }), params: [] };
+      }
+      // overlapping windows can pick one element twice: a scatter that adds
+      const zeros = b.node('ConstantOfShape', [b.node('ReduceProd', [shape], `${n}_size`, { keepdims: 1 })], `${n}_zeros`);
+      const flat = (v: string, what: string): string => b.node('Reshape', [v, ctx.ints([-1])], `${n}_${what}_flat`);
+      const scattered = b.node('ScatterElements', [zeros, flat(indices, 'argmax'), flat(d, 'dy')], `${n}_dx_flat`, { axis: 0, reduction: 'add' });
+      return { dx: b.node('Reshape', [scattered, shape], `${n}_dx`), params: [] };
+    }
+    case 'globalAvgPool': {
+      if (!needDx) return { dx: null, params: [] };
+      const [c, h, w] = s.x.shape;
+      const d4 = b.node('Reshape', [dy, ctx.ints([-1, c ?? 0, 1, 1])], `${n}_dy4`);
+      const mean = b.node('Div', [d4, ctx.scalar((h ?? 1) * (w ?? 1))], `${n}_dymean`);
+      return { dx: b.node('Expand', [mean, b.node('Shape', [s.x.name], `${n}_xshape`)], `${n}_dx`), params: [] };
+    }
+    case 'flatten': {
+      if (!needDx) return { dx: null, params: [] };
+      if (s.x.shape.length === 1) return { dx: dy, params: [] };
+      const [c, h, w] = s.x.shape;
+      const nhwc = b.node('Reshape', [dy, ctx.ints([-1, h ?? 0, w ?? 0, c ?? 0])], `${n}_dnhwc`);
+      return { dx: b.node('Transpose', [nhwc], `${n}_dx`, { perm: [0, 3, 1, 2] }), params: [] };
+    }
+    case 'dense': {
+      const params: Array<[string, string]> = [];
+      if (trains(step.kernel)) params.push([step.kernel, b.node('Gemm', [s.x.name, dy], `${n}_dkernel`, { transA: 1 })]);
+      if (step.bias && trains(step.bias)) params.push([step.bias, b.node('ReduceSum', [dy, ctx.ints([0])], `${n}_dbias`, { keepdims: 0 })]);
+      const dx = needDx ? b.node('Gemm', [dy, ctx.param(step.kernel)], `${n}_dx`, { transB: 1 }) : null;
+      return { dx, params };
+    }
+    case 'dropout':
+      if (!needDx) return { dx: null, params: [] };
+      return { dx: s.mask ? b.node('Mul', [dy, s.mask], `${n}_dx`) : dy, params: [] };
+    case 'activation': {
+      if (!needDx) return { dx: null, params: [] };
+      if (step.activation === 'linear') return { dx: dy, params: [] };
+      if (step.activation === 'relu') {
+        // tfjs: dy · step(x); the output is positive exactly where the input is
+        return { dx: b.node('Mul', [dy, b.node('Sign', [s.y.name], `${n}_relu_on`)], `${n}_drelu`), params: [] };
+      }
+      const oneMinus = b.node('Sub', [ctx.scalar(1), s.y.name], `${n}_1my`);
+      return { dx: b.node('Mul', [dy, b.node('Mul', [s.y.name, oneMinus], `${n}_dsig`)], `${n}_dx`), params: [] };
+    }
+  }
+}
+
+type ConvStep = Extract<Step, { kind: 'conv' }>;
+
+/**
+ * dL/dW[:, :, i, j] = Σ_b dY_b · tap_ij(x_b)ᵀ, where tap_ij is the padded input shifted by kernel tap (i, j)
+ * and strided like the output. All taps at once come from a depthwise Conv with one-hot kernels (group = C,
+ * C·kh·kw outputs: an im2col that ONNX Runtime runs multi-threaded with its fast depthwise kernels, ~3×
+ * faster than a strided Slice per tap), then one MatMul batched over the batch and a sum over it. A Conv
+ * over swapped axes computes the same sum but leaves ONNX Runtime a GEMM with kh·kw columns (~5× slower).
+ */
+function convFilterGrad(ctx: LayerContext, step: ConvStep, x: GValue, dy: string): string {
+  const { b } = ctx;
+  const n = step.layer;
+  const { kernel, strides, dilations, pads } = step.window;
+  const [c = 0] = x.shape;
+  const [f = 0, ho = 0, wo = 0] = step.outShape;
+  const taps = kernel[0] * kernel[1];
+  const eye = new Float32Array(c * taps * taps);
+  for (let ch = 0; ch < c; ch++) for (let t = 0; t < taps; t++) eye[(ch * taps + t) * taps + t] = 1;
+  const onehot = b.floats(`${n}_taps_eye`, [c * taps, 1, kernel[0], kernel[1]], eye);
+  const cols4 = b.node('Conv', [x.name, onehot], `${n}_im2col`, { group: c, kernel_shape: kernel, strides, dilations, pads });
+  // [B, C·kh·kw, Ho·Wo], rows in (channel, tap) order
+  const cols = b.node('Reshape', [cols4, ctx.ints([0, c * taps, ho * wo])], `${n}_cols`);
+  const dy3 = b.node('Reshape', [dy, ctx.ints([0, f, ho * wo])], `${n}_dy3`);
+  // the smaller of C·kh·kw and F is the GEMM's row count: ONNX Runtime's kernels waste far less on few rows than on few columns
+  if (c * taps <= f) {
+    const g = b.node('MatMul', [cols, b.node('Transpose', [dy3], `${n}_dy3t`, { perm: [0, 2, 1] })], `${n}_dk_b`);
+    const sum = b.node('ReduceSum', [g, ctx.ints([0])], `${n}_dk_sum`, { keepdims: 0 });
+    const chwf = b.node('Reshape', [sum, ctx.ints([c, kernel[0], kernel[1], f])], `${n}_dkernel_chwf`);
+    return b.node('Transpose', [chwf], `${n}_dkernel`, { perm: [3, 0, 1, 2] });
+  }
+  const g = b.node('MatMul', [dy3, b.node('Transpose', [cols], `${n}_cols_t`, { perm: [0, 2, 1] })], `${n}_dk_b`);
+  const sum = b.node('ReduceSum', [g, ctx.ints([0])], `${n}_dk_sum`, { keepdims: 0 });
+  return b.node('Reshape', [sum, ctx.ints([f, c, kernel[0], kernel[1]])], `${n}_dkernel`);
+}
+
+/**
+ * dL/dx. Stride 1: a Conv of the output gradient with the kernel transposed (in ↔ out) and flipped, padded
+ * by the rest of the kernel's extent: the same sum as ConvTranspose, which ONNX Runtime runs ~4× slower.
+ * Strided: ConvTranspose, output_padding restoring rows the strided windows skipped.
+ */
+function convInputGrad(ctx: LayerContext, step: ConvStep, dy: string): string {
+  const { b } = ctx;
+  const { kernel, strides, dilations, pads } = step.window;
+  const n = step.layer;
+  const extent = [(kernel[0] - 1) * dilations[0], (kernel[1] - 1) * dilations[1]] as const;
+  const fullPads = [extent[0] - pads[0], extent[1] - pads[1], extent[0] - pads[2], extent[1] - pads[3]];
+  if (strides[0] === 1 && strides[1] === 1 && fullPads.every((p) => p >= 0)) {
+    const swapped = b.node('Transpose', [ctx.param(step.kernel)], `${n}_kernel_t`, { perm: [1, 0, 2, 3] });
+    const flipped = b.node('Slice', [swapped, ctx.ints([-1, -1]), ctx.ints([-(kernel[0] + 1), -(kernel[1] + 1)]), ctx.ints([2, 3]), ctx.ints([-1, -1])], `${n}_kernel_flip`);
+    return b.node('Conv', [dy, flipped], `${n}_dx`, { kernel_shape: kernel, dilations, pads: fullPads });
+  }
+  const [, h = 0, w = 0] = step.inShape;
+  const [, ho = 0, wo = 0] = step.outShape;
+  const opH = h - ((ho - 1) * strides[0] + extent[0] + 1 - pads[0] - pads[2]);
+  const opW = w - ((wo - 1) * strides[1] + extent[1] + 1 - pads[1] - pads[3]);
+  if (opH < 0 || opW < 0 || opH >= Math.max(strides[0], dilations[0]) || opW >= Math.max(strides[1], dilations[1])) {
+    throw new UnsupportedTrainingError(`layer "${step.layer}" (Conv2D)`, `its input gradient needs output padding [${opH}, ${opW}]`);
+  }
+  return b.node('ConvTranspose', [dy, ctx.param(step.kernel)], `${n}_dx`, {
+    kernel_shape: kernel,
+    strides,
+    dilations,
+    pads,
+    ...(opH > 0 || opW > 0 ? { output_padding: [opH, opW] } : {}),
+  });
+}

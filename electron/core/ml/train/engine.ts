@@ -1,0 +1,208 @@
+/**
+ * What the training loop asks of an engine: optimizer steps on batches, probabilities for a split, and
+ * keeping the tf.layers model in step with its weights when the loop needs the model (a checkpoint, the
+ * best epoch's snapshot). TensorFlow.js is one engine (the model's own variables and a tf.train optimizer);
+ * ONNX Runtime running a training graph is the other (onnx/training/trainer.ts), imported only when chosen
+ * so a machine where its binary cannot load still trains on TensorFlow.js.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { EnginePref } from '../../../../shared/names';
+import { Rng } from '../../random';
+import type { Optimizer } from './config';
+
+export interface StepResult {
+  /** The batch's mean weighted binary cross-entropy, before the update. */
+  loss: number;
+  probs: Float32Array;
+}
+
+export interface EngineInfo {
+  engine: 'tfjs' | 'onnx';
+  /** ONNX Runtime's execution provider ('cpu', 'cuda'), or TensorFlow.js's backend. */
+  provider: string;
+}
+
+/** A batch: its input (the caller disposes it), labels and per-image loss weights. */
+export interface Batch {
+  x: tf.Tensor;
+  labels: readonly number[];
+  weights: readonly number[];
+}
+
+export interface TrainEngine {
+  readonly info: EngineInfo;
+  /** How many batches one `steps` call takes at best (the loop hands it that many when it can). */
+  readonly stepsPerRun: number;
+  /** One optimizer step per batch, in order; a result per batch. */
+  steps(batches: readonly Batch[]): Promise<StepResult[]>;
+  /** Probabilities for `count` rows in inference mode, batch by batch. */
+  predict(count: number, batch: (indices: readonly number[]) => tf.Tensor, batchSize: number, cancelled?: () => boolean): Promise<Float32Array>;
+  /** The model's weights become the engine's current ones. */
+  pull(): void;
+  /** The engine's weights become the model's (after the loop restored a snapshot into it). */
+  push(): void;
+  dispose(): Promise<void>;
+}
+
+export interface OptimizerOptions {
+  optimizer: Optimizer;
+  lr: number;
+  momentum: number;
+}
+
+const EPS = 1e-7;
+
+function forward(model: tf.LayersModel, x: tf.Tensor, training: boolean): tf.Tensor {
+  const out = model.apply(x, { training });
+  if (Array.isArray(out) || !(out instanceof tf.Tensor)) throw new Error(`model ${model.name} must have one output`);
+  return out;
+}
+
+/** Probabilities for `count` rows, batch by batch, in inference mode. */
+export async function predictProbabilities(
+  model: tf.LayersModel,
+  count: number,
+  batch: (indices: readonly number[]) => tf.Tensor,
+  batchSize: number,
+  cancelled: () => boolean = () => false,
+): Promise<Float32Array> {
+  const out = new Float32Array(count);
+  for (let start = 0; start < count; start += batchSize) {
+    if (cancelled()) break;
+    const idx = Array.from({ length: Math.min(batchSize, count - start) }, (_, k) => start + k);
+    const p = tf.tidy(() => {
+      const x = batch(idx);
+      return forward(model, x, false);
+    });
+    out.set((await p.data()) as Float32Array, start);
+    p.dispose();
+  }
+  return out;
+}
+
+function trainableVariables(model: tf.LayersModel): tf.Variable[] {
+  const vars: tf.Variable[] = [];
+  for (const w of model.trainableWeights) {
+    const v = w.read();
+    if (!(v instanceof tf.Variable)) throw new Error(`weight ${w.name} is not backed by a variable`);
+    vars.push(v);
+  }
+  return vars;
+}
+
+/**
+ * Runs `fn` with Math.random drawing from `rng`. TensorFlow.js draws a dropout mask's seed from Math.random
+ * when the layer has none (a seeded layer would draw the same mask every batch). The training step is
+ * synchronous, so within it nothing else in the thread can draw from this stream or interleave with it:
+ * the masks depend on the run's seed and nothing else, in a worker or in-process alike.
+ */
+function withRandom<T>(rng: Rng, fn: () => T): T {
+  const saved = Math.random;
+  Math.random = () => rng.next();
+  try {
+    return fn();
+  } finally {
+    Math.random = saved;
+  }
+}
+
+/**
+ * TensorFlow.js: the model's variables, minimised by tf.train.momentum (Nesterov off) or tf.train.adam;
+ * dropout masks drawn from a stream seeded with `dropoutSeed`.
+ */
+export class TfjsEngine implements TrainEngine {
+  readonly info: EngineInfo = { engine: 'tfjs', provider: tf.getBackend() };
+  readonly stepsPerRun = 1;
+  private readonly optimizer: tf.Optimizer;
+  private readonly vars: tf.Variable[];
+  private readonly dropoutRng: Rng;
+
+  constructor(
+    private readonly model: tf.LayersModel,
+    opts: OptimizerOptions,
+    private readonly training: boolean,
+    dropoutSeed: number,
+  ) {
+    this.optimizer = opts.optimizer === 'adam' ? tf.train.adam(opts.lr) : tf.train.momentum(opts.lr, opts.momentum);
+    this.vars = trainableVariables(model);
+    this.dropoutRng = new Rng(dropoutSeed);
+  }
+
+  async steps(batches: readonly Batch[]): Promise<StepResult[]> {
+    const out: StepResult[] = [];
+    for (const b of batches) out.push(await this.step(b.x, b.labels, b.weights));
+    return out;
+  }
+
+  async step(x: tf.Tensor, labels: readonly number[], weights: readonly number[]): Promise<StepResult> {
+    const n = labels.length;
+    const held: { probs: tf.Tensor | null } = { probs: null };
+    const cost: tf.Scalar = withRandom(this.dropoutRng, () => tf.tidy(() => {
+      const y = tf.tensor2d([...labels], [n, 1]);
+      const w = tf.tensor2d([...weights], [n, 1]);
+      const c = this.optimizer.minimize(
+        () => {
+          const p = forward(this.model, x, this.training);
+          held.probs = tf.keep(p);
+          const pc = tf.clipByValue(p, EPS, 1 - EPS);
+          const bce = tf.neg(tf.add(tf.mul(y, tf.log(pc)), tf.mul(tf.sub(1, y), tf.log(tf.sub(1, pc)))));
+          return tf.mean(tf.mul(bce, w)) as tf.Scalar;
+        },
+        true,
+        this.vars,
+      );
+      if (!c) throw new Error('optimizer returned no loss');
+      return c;
+    }));
+    const loss = (await cost.data())[0] ?? Number.NaN;
+    cost.dispose();
+    let probs: Float32Array = new Float32Array(0);
+    if (held.probs !== null) {
+      probs = (await held.probs.data()) as Float32Array;
+      held.probs.dispose();
+    }
+    return { loss, probs };
+  }
+
+  predict(count: number, batch: (indices: readonly number[]) => tf.Tensor, batchSize: number, cancelled?: () => boolean): Promise<Float32Array> {
+    return predictProbabilities(this.model, count, batch, batchSize, cancelled);
+  }
+
+  pull(): void {}
+
+  push(): void {}
+
+  async dispose(): Promise<void> {
+    this.optimizer.dispose();
+  }
+}
+
+export interface TrainEngineChoice {
+  engine: TrainEngine;
+  /** Why 'auto' fell back to TensorFlow.js (null when it did not). */
+  fallback: string | null;
+}
+
+export interface TrainEngineOptions extends OptimizerOptions {
+  /** Dropout active (end-to-end training); off in fine-tuning. */
+  training: boolean;
+  /** Seeds the dropout masks (either engine's). */
+  seed: number;
+}
+
+/**
+ * The engine a training run steps with. 'onnx' fails with what stopped it (a layer the training graph has no
+ * gradient for, a provider that would not start); 'auto' falls back to TensorFlow.js and says why.
+ */
+export async function createTrainEngine(engine: EnginePref, model: tf.LayersModel, opts: TrainEngineOptions): Promise<TrainEngineChoice> {
+  const tfjs = (): TrainEngine => new TfjsEngine(model, opts, opts.training, opts.seed);
+  if (engine === 'tfjs') return { engine: tfjs(), fallback: null };
+  try {
+    const { OnnxTrainer, trainingThreads } = await import('../onnx/training/trainer');
+    return { engine: await OnnxTrainer.create(model, { ...opts, ...(await trainingThreads()) }), fallback: null };
+  } catch (err) {
+    if (engine === 'onnx') throw err;
+    const why = err instanceof Error ? err.message : String(err);
+    return { engine: tfjs(), fallback: `ONNX Runtime unavailable: ${why}` };
+  }
+}
