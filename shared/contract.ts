@@ -132,6 +132,10 @@ export const BadRow = z.object({
 });
 export type BadRow = z.infer<typeof BadRow>;
 
+/** An entry an import met and did not import (a hidden name, a symlink, a row it could not store), and why. */
+export const SkippedFile = z.object({ file: z.string(), reason: z.string() });
+export type SkippedFile = z.infer<typeof SkippedFile>;
+
 export const ImportInput = z.object({
   dir: z.string().min(1),
   labels: z.string().min(1).optional(),
@@ -155,6 +159,7 @@ export const ImportSummary = z.object({
   unlabelled: z.number().int(),
   unreadable: z.number().int(),
   badRows: z.array(BadRow),
+  skipped: z.array(SkippedFile),
   classes: z.array(z.string()),
   seconds: z.number(),
 });
@@ -313,6 +318,8 @@ export const methods = {
     input: z.object({ name: z.string().min(1), displayName: z.string().min(1) }),
     output: ClassInfo,
   },
+  /** Removes a class no image carries; refused (CONFLICT) while images still have it. */
+  'classes.remove': { input: z.object({ name: z.string().min(1) }), output: z.array(ClassInfo) },
   'import.start': { input: ImportInput, output: z.object({ jobId: z.string() }) },
   'audit.run': { input: Empty, output: AuditSummary },
   'findings.list': {

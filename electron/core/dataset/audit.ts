@@ -8,6 +8,7 @@ import { AppError } from '../../../shared/errors';
 import type { Db } from '../db/open';
 import { labelDoubtDrafts } from './doubt-findings';
 import { duplicateGroups } from './audit-groups';
+import { fsPath } from './fs-names';
 import { fileChecks, groupChecks, outlierChecks, shortcutChecks, type DraftFinding } from './audit-checks';
 import { allImages, type ImageRecord } from './images';
 
@@ -46,7 +47,7 @@ export function runAudit(db: Db): AuditResult {
   const included = images.filter((i) => i.excluded === 0);
   const { drafts: csvDrafts, named } = importIssueChecks(db, images);
   const drafts: DraftFinding[] = [
-    ...fileChecks(images, existsSync),
+    ...fileChecks(images, (path) => existsSync(fsPath(path))),
     ...csvDrafts,
     ...groupChecks(duplicateGroups(included)),
     ...outlierChecks(images),

@@ -3,9 +3,12 @@
  * rows in small transactions so a killed import leaves a library that opens and a re-run that completes it.
  * Incremental and idempotent by content: an unchanged file (same path, size and mtime) is not read again, a
  * changed one is re-scanned, a moved one is relinked by sha256 instead of added twice.
+ *
+ * One odd file never ends an import: a file that cannot be read becomes a row with its error (the audit
+ * turns it into a finding, and the next import tries it again), and what the walk did not import (hidden
+ * names, symlinks) is listed in the summary with the reason.
  */
 import { existsSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import type { ImportInput, ImportSummary } from '../../../shared/contract';
@@ -15,7 +18,8 @@ import { throttledProgress, throwIfAborted, type ProgressFn } from '../jobs/prog
 import { nextBatch, recordChange } from './edits';
 import type { ImageRecord } from './images';
 import { planImport, type ImportPlan, type PlannedFile } from './import-plan';
-import { scanBuffer, sha256, type ScanResult } from './scan';
+import { fsPath } from './fs-names';
+import { scanOne, type Outcome, type Write } from './import-scan';
 import { mapPool } from './walk';
 
 export interface ImportOptions {
@@ -24,8 +28,6 @@ export interface ImportOptions {
   /** Files decoded at once; sharp decodes on libuv's pool, so a few more than the cores keeps both busy. */
   concurrency?: number;
 }
-
-type Outcome = 'added' | 'unchanged' | 'changed' | 'relinked';
 
 function now(): string {
   return new Date().toISOString();
@@ -51,15 +53,6 @@ function ensureClasses(db: Db, classes: readonly string[]): void {
   }
 }
 
-interface Write {
-  file: PlannedFile;
-  sourceId: number;
-  bytes: number;
-  mtimeMs: number;
-  outcome: Outcome;
-  existingId: number | null;
-  scan: ScanResult | null; // null: bytes unchanged, only the path or mtime moved
-}
 
 function applyWrite(db: Db, w: Write): void {
   const stamp = now();
@@ -120,52 +113,49 @@ export async function importDataset(db: Db, input: ImportInput, options: ImportO
 
   // Scan what is new or changed; write in small transactions as results come in.
   const pending: Write[] = [];
-  const flush = db.transaction((writes: Write[]) => {
-    for (const w of writes) applyWrite(db, w);
-  });
-  const flushPending = () => {
-    if (pending.length > 0) flush.immediate(pending.splice(0, pending.length));
-  };
   const relinked = new Set<number>();
   let done = 0;
   const total = plan.files.length;
   progress('scan', 0, total);
   const concurrency = options.concurrency ?? Math.max(2, availableParallelism() * 2);
+  const stored = (abs: string) => existsSync(fsPath(abs));
+  const notStored: Array<{ file: string; reason: string }> = [];
+  const flushSafely = db.transaction((writes: Write[]) => {
+    for (const w of writes) {
+      try {
+        applyWrite(db, w);
+      } catch (err) {
+        // one row that cannot be written (a constraint, say) is reported, not the end of the import
+        notStored.push({ file: w.file.rel, reason: `not stored: ${(err as Error).message}` });
+      }
+    }
+  });
+  const flushAll = () => {
+    if (pending.length > 0) flushSafely.immediate(pending.splice(0, pending.length));
+  };
   try {
     await mapPool(plan.files, concurrency, async (file) => {
       throwIfAborted(options.signal);
-      const st = await stat(file.abs);
-      const known = byPath.get(file.abs);
-      let write: Write | null = null;
-      if (known && known.bytes === st.size && known.mtime_ms === Math.trunc(st.mtimeMs)) {
-        counts.unchanged++;
-      } else {
-        const buf = await readFile(file.abs);
-        const base = { file, sourceId: sourceOf(file), bytes: st.size, mtimeMs: Math.trunc(st.mtimeMs) };
-        const digest = sha256(buf);
-        if (known && known.sha256 === digest) {
-          write = { ...base, outcome: 'unchanged', existingId: known.id, scan: null };
-        } else if (known) {
-          write = { ...base, outcome: 'changed', existingId: known.id, scan: await scanBuffer(buf) };
-        } else {
-          const moved = (bySha.get(digest) ?? []).find((r) => !relinked.has(r.id) && !plannedPaths.has(r.path) && !existsSync(r.path));
-          if (moved) {
-            relinked.add(moved.id);
-            write = { ...base, outcome: 'relinked', existingId: moved.id, scan: null };
-          } else {
-            write = { ...base, outcome: 'added', existingId: null, scan: await scanBuffer(buf) };
-          }
-        }
+      const write = await scanOne(file, byPath.get(file.abs), {
+        sourceId: sourceOf(file),
+        claimMoved: (digest) => {
+          const moved = (bySha.get(digest) ?? []).find((r) => !relinked.has(r.id) && !plannedPaths.has(r.path) && !stored(r.path));
+          if (moved) relinked.add(moved.id);
+          return moved ?? null;
+        },
+      });
+      if (write === null) counts.unchanged++;
+      else {
         counts[write.outcome]++;
         pending.push(write);
-        if (pending.length >= 32) flushPending();
+        if (pending.length >= 32) flushAll();
       }
       done++;
       progress('scan', done, total);
     });
   } finally {
     // Whatever was scanned is kept, also when cancelled or failed: a re-run does not read it again.
-    flushPending();
+    flushAll();
   }
 
   // Labels, splits, missing files and the CSV's bad rows, in one transaction.
@@ -204,7 +194,7 @@ export async function importDataset(db: Db, input: ImportInput, options: ImportO
     let missing = 0;
     for (const row of rows.values()) {
       if (!sources.includes(row.source_id) || plannedPaths.has(row.path)) continue;
-      const gone = !existsSync(row.path);
+      const gone = !stored(row.path);
       if (gone) missing++;
       if ((row.missing === 1) !== gone) db.prepare('UPDATE images SET missing = ? WHERE id = ?').run(gone ? 1 : 0, row.id);
     }
@@ -220,6 +210,7 @@ export async function importDataset(db: Db, input: ImportInput, options: ImportO
     ...counts,
     ...summary,
     badRows: plan.badRows,
+    skipped: [...plan.skipped, ...notStored],
     classes: plan.classes,
     seconds: (performance.now() - started) / 1000,
   };
