@@ -1,6 +1,7 @@
 /** Label, exclude, restore, undo, redo, history, classes: every change is an event and can be undone. */
+import { methods } from '../../../shared/contract';
 import { excludeImages, history, redo, restoreImages, setLabels, undo } from '../../core/dataset/edits';
-import { listClasses, renameClass } from '../../core/dataset/classes';
+import { listClasses, removeClass, renameClass } from '../../core/dataset/classes';
 import { UsageError, intOpt, positional, stringOpt, type Command } from '../command';
 
 function changed(n: number, what: string): string {
@@ -93,8 +94,8 @@ export const historyCmd: Command = {
 
 export const classes: Command = {
   name: 'classes',
-  usage: 'classes [rename NAME DISPLAY_NAME]',
-  summary: "list the library's classes, or rename how one is shown",
+  usage: 'classes [rename NAME DISPLAY_NAME | remove NAME]',
+  summary: "list the library's classes, rename how one is shown, or remove one no image carries",
   options: {},
   async run(ctx, args) {
     const lib = ctx.library(false);
@@ -104,7 +105,15 @@ export const classes: Command = {
       ctx.print(list, () => list.map((c) => `${c.name}\t${c.displayName}${c.hotkey ? `\t(key ${c.hotkey})` : ''}`).join('\n') || 'no classes yet');
       return;
     }
-    if (sub !== 'rename') throw new UsageError(`unknown classes subcommand '${sub}'`);
+    if (sub === 'remove') {
+      const parsed = methods['classes.remove'].input.safeParse({ name: positional(args, 1, 'NAME') });
+      if (!parsed.success) throw new UsageError(`classes remove NAME: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+      const input = parsed.data;
+      const left = removeClass(lib.db, input.name);
+      ctx.print(left, () => `removed class '${input.name}'; the classes are ${left.map((c) => c.name).join(', ') || 'none'}`);
+      return;
+    }
+    if (sub !== 'rename') throw new UsageError(`unknown classes subcommand '${sub}' (rename or remove)`);
     const info = renameClass(lib.db, positional(args, 1, 'NAME'), positional(args, 2, 'DISPLAY_NAME'));
     ctx.print(info, () => `class ${info.name} is shown as '${info.displayName}'`);
   },

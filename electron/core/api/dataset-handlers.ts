@@ -1,7 +1,7 @@
 /** Contract handlers for the dataset library: each is a thin call into core. */
 import type { MethodName, MethodOutput, MethodParsedInput } from '../../../shared/contract';
 import { decideFinding, listFindings, runAudit } from '../dataset/audit';
-import { listClasses, renameClass } from '../dataset/classes';
+import { listClasses, removeClass, renameClass } from '../dataset/classes';
 import { excludeImages, history, redo, restoreImages, setLabels, undo } from '../dataset/edits';
 import { exportDataset } from '../dataset/export';
 import { countImages, listImages, resolveImage, toImageRow } from '../dataset/images';
@@ -21,6 +21,7 @@ export const datasetHandlers: HandlerTable<
   | 'library.info'
   | 'classes.list'
   | 'classes.rename'
+  | 'classes.remove'
   | 'import.start'
   | 'audit.run'
   | 'findings.list'
@@ -50,6 +51,11 @@ export const datasetHandlers: HandlerTable<
     const info = renameClass(ctx.lib.db, input.name, input.displayName);
     changed(ctx, 'classes');
     return info;
+  },
+  'classes.remove': (ctx, input) => {
+    const list = removeClass(ctx.lib.db, input.name);
+    changed(ctx, 'classes');
+    return list;
   },
   'import.start': (ctx, input) => {
     const jobId = ctx.jobs.start('import', input, async (job) => {

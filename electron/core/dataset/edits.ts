@@ -6,6 +6,7 @@
 import type { ChangeResult, HistoryEntry, ImageRef } from '../../../shared/contract';
 import { AppError } from '../../../shared/errors';
 import type { Db } from '../db/open';
+import { ensureClass } from './classes';
 import { resolveImage, type ImageRecord } from './images';
 
 export type EventSource = HistoryEntry['source'];
@@ -33,8 +34,11 @@ function currentValue(image: Pick<ImageRecord, 'label' | 'excluded' | 'exclude_r
 }
 
 function writeValue(db: Db, imageId: number, kind: EventKind, value: string | null): void {
-  if (kind === 'label') db.prepare('UPDATE images SET label = ? WHERE id = ?').run(value, imageId);
-  else db.prepare('UPDATE images SET excluded = ?, exclude_reason = ? WHERE id = ?').run(value === null ? 0 : 1, value, imageId);
+  if (kind === 'label') {
+    // undo/redo may go back to a class removed since (classes.ts): it comes back with its image
+    if (value !== null) ensureClass(db, value);
+    db.prepare('UPDATE images SET label = ? WHERE id = ?').run(value, imageId);
+  } else db.prepare('UPDATE images SET excluded = ?, exclude_reason = ? WHERE id = ?').run(value === null ? 0 : 1, value, imageId);
 }
 
 /**

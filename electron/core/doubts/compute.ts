@@ -7,6 +7,7 @@
 import type { DoubtsResult } from '../../../shared/contract-compare';
 import { AppError } from '../../../shared/errors';
 import { duplicateGroups } from '../dataset/audit-groups';
+import { classCounts, classesInUse } from '../dataset/classes';
 import { allImages } from '../dataset/images';
 import type { Library } from '../library';
 import type { Engine } from '../ml/inference/engine';
@@ -58,9 +59,9 @@ export async function computeDoubts(lib: Library, opts: DoubtsOptions): Promise<
   const started = performance.now();
   const db = lib.db;
   const backbone = resolveBackbone(db, opts);
-  const classes = (db.prepare('SELECT name FROM classes ORDER BY position, name').all() as Array<{ name: string }>).map((c) => c.name);
+  const classes = classesInUse(db);
   if (classes.length !== 2) {
-    throw new AppError('CONFLICT', `label doubts are binary for now; this library has ${classes.length} classes (${classes.join(', ') || 'none'})`);
+    throw new AppError('CONFLICT', `label doubts are binary for now; ${classes.length} classes have included, readable images (images per class: ${classCounts(db)})`);
   }
   const rows = db
     .prepare(

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { RunInfo, RunEpoch } from '../../../../shared/contract';
 import { AppError } from '../../../../shared/errors';
+import { classCounts, classesInUse } from '../../dataset/classes';
 import { currentSplit } from '../../dataset/split';
 import type { Db } from '../../db/open';
 
@@ -34,13 +35,16 @@ const USABLE = "excluded = 0 AND decode_status = 'ok' AND missing = 0";
  * task only. Refuses an empty or unsplit library with what to run.
  */
 export function trainingSet(db: Db): TrainingSet {
-  const classes = (db.prepare('SELECT name FROM classes ORDER BY position, name').all() as Array<{ name: string }>).map((c) => c.name);
+  const classes = classesInUse(db);
   const usable = (db.prepare(`SELECT COUNT(*) AS n FROM images WHERE ${USABLE} AND label IS NOT NULL`).get() as { n: number }).n;
   if (usable === 0) {
     throw new AppError('CONFLICT', "the library has no labelled, readable, included images: run 'mask-studio import DIR --labels CSV' first");
   }
   if (classes.length !== 2) {
-    throw new AppError('CONFLICT', `training is binary for now; this library has ${classes.length} classes (${classes.join(', ')})`);
+    throw new AppError(
+      'CONFLICT',
+      `training is binary for now; ${classes.length} classes have included, readable images (images per class: ${classCounts(db)}): relabel or exclude the images of the extra class`,
+    );
   }
   const rows = db
     .prepare(`SELECT id, sha256, path, label, split FROM images WHERE ${USABLE} AND split IN ('train', 'val', 'test', 'submission') ORDER BY id`)
