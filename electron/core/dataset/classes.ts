@@ -3,6 +3,7 @@ import type { ClassInfo } from '../../../shared/contract';
 import { AppError } from '../../../shared/errors';
 import { defaultDisplayName, defaultHotkey } from '../../../shared/labels';
 import type { Db } from '../db/open';
+import { prepared } from '../db/statements';
 
 interface ClassRecord {
   name: string;
@@ -85,7 +86,7 @@ export function removeClass(db: Db, name: string): ClassInfo[] {
 
 /** Adds a class at the end when it is missing (undo/redo of a change to a class removed since). */
 export function ensureClass(db: Db, name: string): void {
-  if (db.prepare('SELECT 1 FROM classes WHERE name = ?').get(name)) return;
+  if (prepared(db, 'SELECT 1 FROM classes WHERE name = ?').get(name)) return;
   const position = (db.prepare('SELECT COALESCE(MAX(position) + 1, 0) AS p FROM classes').get() as { p: number }).p;
   db.prepare('INSERT INTO classes (name, display_name, hotkey, position) VALUES (?, ?, ?, ?)').run(name, defaultDisplayName(name, []), defaultHotkey(position), position);
 }

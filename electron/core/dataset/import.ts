@@ -14,6 +14,7 @@ import { basename } from 'node:path';
 import type { ImportInput, ImportSummary } from '../../../shared/contract';
 import { defaultDisplayName, defaultHotkey } from '../../../shared/labels';
 import type { Db } from '../db/open';
+import { prepared } from '../db/statements';
 import { throttledProgress, throwIfAborted, type ProgressFn } from '../jobs/progress';
 import { nextBatch, recordChange } from './edits';
 import type { ImageRecord } from './images';
@@ -57,7 +58,7 @@ function ensureClasses(db: Db, classes: readonly string[]): void {
 function applyWrite(db: Db, w: Write): void {
   const stamp = now();
   if (w.outcome === 'unchanged' || w.outcome === 'relinked') {
-    db.prepare('UPDATE images SET path = ?, rel_path = ?, file_name = ?, source_id = ?, bytes = ?, mtime_ms = ?, missing = 0 WHERE id = ?').run(
+    prepared(db, 'UPDATE images SET path = ?, rel_path = ?, file_name = ?, source_id = ?, bytes = ?, mtime_ms = ?, missing = 0 WHERE id = ?').run(
       w.file.abs,
       w.file.rel,
       basename(w.file.rel),
@@ -76,13 +77,13 @@ function applyWrite(db: Db, w: Write): void {
     s.decodeStatus, s.decodeError, s.phash, s.phashFine, stamp,
   ];
   if (w.outcome === 'changed') {
-    db.prepare(
+    prepared(db, 
       `UPDATE images SET path = ?, rel_path = ?, file_name = ?, source_id = ?, bytes = ?, mtime_ms = ?, sha256 = ?, magic = ?,
          format = ?, width = ?, height = ?, channels = ?, space = ?, has_alpha = ?, orientation = ?, decode_status = ?,
          decode_error = ?, phash = ?, phash_fine = ?, scanned_at = ?, missing = 0 WHERE id = ?`,
     ).run(...values, w.existingId);
   } else {
-    db.prepare(
+    prepared(db, 
       `INSERT INTO images (path, rel_path, file_name, source_id, bytes, mtime_ms, sha256, magic, format, width, height,
          channels, space, has_alpha, orientation, decode_status, decode_error, phash, phash_fine, scanned_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -173,10 +174,10 @@ export async function importDataset(db: Db, input: ImportInput, options: ImportO
       if (row.decode_status !== 'ok') unreadable++;
       if (f.submission) {
         submission++;
-        if (row.split !== 'submission') db.prepare("UPDATE images SET split = 'submission' WHERE id = ?").run(row.id);
+        if (row.split !== 'submission') prepared(db, "UPDATE images SET split = 'submission' WHERE id = ?").run(row.id);
         continue;
       }
-      if (row.split === 'submission') db.prepare("UPDATE images SET split = 'unassigned' WHERE id = ?").run(row.id);
+      if (row.split === 'submission') prepared(db, "UPDATE images SET split = 'unassigned' WHERE id = ?").run(row.id);
       if (f.label === undefined) {
         unlabelled++;
         continue;
@@ -184,7 +185,7 @@ export async function importDataset(db: Db, input: ImportInput, options: ImportO
       if (f.label !== null && f.label !== row.import_label) {
         // The CSV changed (or this is the first import): it wins over an older import, never over itself twice.
         recordChange(db, row, 'label', f.label, 'import', batch);
-        db.prepare('UPDATE images SET import_label = ? WHERE id = ?').run(f.label, row.id);
+        prepared(db, 'UPDATE images SET import_label = ? WHERE id = ?').run(f.label, row.id);
       }
       if (f.label !== null || row.label !== null) labelled++;
       else unlabelled++;
@@ -196,7 +197,7 @@ export async function importDataset(db: Db, input: ImportInput, options: ImportO
       if (!sources.includes(row.source_id) || plannedPaths.has(row.path)) continue;
       const gone = !stored(row.path);
       if (gone) missing++;
-      if ((row.missing === 1) !== gone) db.prepare('UPDATE images SET missing = ? WHERE id = ?').run(gone ? 1 : 0, row.id);
+      if ((row.missing === 1) !== gone) prepared(db, 'UPDATE images SET missing = ? WHERE id = ?').run(gone ? 1 : 0, row.id);
     }
     db.prepare('DELETE FROM import_issues WHERE source_id = ?').run(rootSource);
     const insertIssue = db.prepare('INSERT INTO import_issues (source_id, kind, line, file, message) VALUES (?, ?, ?, ?, ?)');

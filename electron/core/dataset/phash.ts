@@ -27,10 +27,12 @@ export interface GreyGrid {
 
 export const GRID_SIDE = 256;
 
-/** Decodes `image` (cloned, not consumed) once into the grid both hashes are computed from. */
+/**
+ * Decodes `image` once into the grid both hashes are computed from. The pipeline is used, not cloned: a
+ * clone copies its input buffer (structuredClone), and `metadata()` before this leaves it usable.
+ */
 export async function greyGrid(image: Sharp): Promise<GreyGrid> {
   const out = await image
-    .clone()
     .rotate()
     .flatten({ background: '#ffffff' })
     .greyscale()
@@ -40,7 +42,7 @@ export async function greyGrid(image: Sharp): Promise<GreyGrid> {
   return { data: out.data, width: out.info.width, height: out.info.height };
 }
 
-/** dHash of a decoded image; `image` is a sharp pipeline (it is cloned, not consumed). */
+/** dHash of a decoded image; `image` is a sharp pipeline (used up). */
 export async function dhash(image: Sharp): Promise<bigint> {
   return dhashOfGrid(await greyGrid(image));
 }

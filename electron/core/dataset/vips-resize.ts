@@ -71,13 +71,26 @@ function maskTable(kernel: ResizeKernel, n: number, shrink: number): Int16Array[
   return table;
 }
 
+const averages = new Map<number, Uint8Array>();
+
+/** (sum + factor/2) · ⌊2^32 / (256 · factor)⌋ >> 24 for every possible sum of `factor` bytes (libvips's fixed point). */
+function averageTable(factor: number): Uint8Array {
+  let table = averages.get(factor);
+  if (!table) {
+    const multiplier = Math.floor(TWO_32 / (256 * factor));
+    const amend = Math.floor(factor / 2);
+    table = new Uint8Array(255 * factor + 1);
+    // the product reaches 2^32: exact in a double, not in an int32
+    for (let sum = 0; sum < table.length; sum++) table[sum] = Math.floor(((sum + amend) * multiplier) / 16_777_216) & 0xff;
+    averages.set(factor, table);
+  }
+  return table;
+}
+
 /** libvips shrinkh/shrinkv with `ceil`: box average of `factor` samples, the far edge repeated. */
 function boxShrink(img: GreyImage, factor: number, vertical: boolean): GreyImage {
   const { width, height, data } = img;
-  const multiplier = Math.floor(TWO_32 / (256 * factor));
-  const amend = Math.floor(factor / 2);
-  // (sum · multiplier) >> 24 with the product up to 2^32: exact in a double, not in an int32
-  const average = (sum: number) => Math.floor(((sum + amend) * multiplier) / 16_777_216) & 0xff;
+  const average = averageTable(factor);
   if (vertical) {
     const outH = Math.ceil(height / factor);
     const out = new Uint8Array(width * outH);
@@ -86,9 +99,10 @@ function boxShrink(img: GreyImage, factor: number, vertical: boolean): GreyImage
       acc.fill(0);
       for (let k = 0; k < factor; k++) {
         const base = Math.min(o * factor + k, height - 1) * width;
-        for (let x = 0; x < width; x++) acc[x] += data[base + x]!;
+        for (let x = 0; x < width; x++) acc[x]! += data[base + x]!;
       }
-      for (let x = 0; x < width; x++) out[o * width + x] = average(acc[x]!);
+      const ob = o * width;
+      for (let x = 0; x < width; x++) out[ob + x] = average[acc[x]!]!;
     }
     return { data: out, width, height: outH };
   }
@@ -99,7 +113,7 @@ function boxShrink(img: GreyImage, factor: number, vertical: boolean): GreyImage
     for (let o = 0; o < outW; o++) {
       let sum = 0;
       for (let k = 0; k < factor; k++) sum += data[rb + Math.min(o * factor + k, width - 1)]!;
-      out[y * outW + o] = average(sum);
+      out[y * outW + o] = average[sum]!;
     }
   }
   return { data: out, width: outW, height };
@@ -155,21 +169,22 @@ function reduceAxis(img: GreyImage, shrink: number, kernel: ResizeKernel, vertic
   const { width, data } = cur;
   if (vertical) {
     // row by row: each output row is a weighted sum of n whole input rows (contiguous, cache-friendly)
-    const out = new Uint8Array(width * outLength);
+    // a clamped array clamps each (integer) write to 0..255, as libvips's VIPS_CLIP does
+    const out = new Uint8ClampedArray(width * outLength);
     const acc = new Int32Array(width);
     for (let o = 0; o < outLength; o++) {
-      acc.fill(0);
+      acc.fill(INTERPOLATE_SCALE >> 1);
       const c = coeffs[o]!;
       for (let i = 0; i < n; i++) {
         const k = c[i]!;
         if (k === 0) continue;
         const base = taps[o * n + i]! * width;
-        for (let x = 0; x < width; x++) acc[x] += k * data[base + x]!;
+        for (let x = 0; x < width; x++) acc[x]! += k * data[base + x]!;
       }
       const ob = o * width;
-      for (let x = 0; x < width; x++) out[ob + x] = clampByte(acc[x]!);
+      for (let x = 0; x < width; x++) out[ob + x] = acc[x]! >> INTERPOLATE_SHIFT;
     }
-    return { data: out, width, height: outLength };
+    return { data: new Uint8Array(out.buffer), width, height: outLength };
   }
   const height = cur.height;
   const out = new Uint8Array(outLength * height);
