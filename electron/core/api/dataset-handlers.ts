@@ -1,8 +1,9 @@
 /** Contract handlers for the dataset library: each is a thin call into core. */
 import type { MethodName, MethodOutput, MethodParsedInput } from '../../../shared/contract';
-import { decideFinding, listFindings, runAudit } from '../dataset/audit';
+import { runAudit } from '../dataset/audit';
+import { decideFinding, findingsPage } from '../dataset/findings-query';
 import { listClasses, removeClass, renameClass } from '../dataset/classes';
-import { excludeImages, history, redo, restoreImages, setLabels, undo } from '../dataset/edits';
+import { excludeImages, historyPage, redo, restoreImages, setLabels, undo } from '../dataset/edits';
 import { exportDataset } from '../dataset/export';
 import { countImages, listImages, resolveImage, toImageRow } from '../dataset/images';
 import { importDataset } from '../dataset/import';
@@ -76,7 +77,7 @@ export const datasetHandlers: HandlerTable<
     changed(ctx, 'findings');
     return result;
   },
-  'findings.list': (ctx, input) => listFindings(ctx.lib.db, input),
+  'findings.list': (ctx, input) => findingsPage(ctx.lib.db, input, input),
   'findings.decide': (ctx, input) => {
     const f = decideFinding(ctx.lib.db, input.id, input.status);
     changed(ctx, 'findings');
@@ -88,7 +89,7 @@ export const datasetHandlers: HandlerTable<
     changed(ctx, 'split');
     return result;
   },
-  'images.list': (ctx, input) => listImages(ctx.lib.db, input.filter, input.offset, input.limit),
+  'images.list': (ctx, input) => listImages(ctx.lib.db, input.filter, input),
   'images.get': (ctx, input) => toImageRow(resolveImage(ctx.lib.db, input.image)),
   'labels.set': (ctx, input) => {
     const r = setLabels(ctx.lib.db, input.images, input.label, 'user');
@@ -115,7 +116,7 @@ export const datasetHandlers: HandlerTable<
     changed(ctx, 'labels');
     return r;
   },
-  'history.list': (ctx, input) => history(ctx.lib.db, input.limit),
+  'history.list': (ctx, input) => historyPage(ctx.lib.db, input),
   'export.run': (ctx, input) => exportDataset(ctx.lib.db, input.outDir),
   'jobs.list': (ctx) => ctx.jobs.list(),
   'jobs.cancel': (ctx, input) => ({ cancelled: ctx.jobs.cancel(input.jobId) }),

@@ -1,6 +1,6 @@
 /** Contract handlers for training: runs.* and train.*, each a thin call into core/ml. */
 import { deleteRun, startTraining } from '../ml/train/start';
-import { getRun, listRuns, runEpochs, runPredictions } from '../ml/runs/store';
+import { getRun, listRuns, runEpochs, runPredictionsPage } from '../ml/runs/store';
 import type { HandlerTable } from './dataset-handlers';
 
 export const trainingHandlers: HandlerTable<'train.start' | 'runs.list' | 'runs.get' | 'runs.predictions' | 'runs.delete'> = {
@@ -13,6 +13,6 @@ export const trainingHandlers: HandlerTable<'train.start' | 'runs.list' | 'runs.
     const run = getRun(ctx.lib.db, input.id);
     return { ...run, epochs: runEpochs(ctx.lib.db, run.id) };
   },
-  'runs.predictions': (ctx, input) => runPredictions(ctx.lib.db, getRun(ctx.lib.db, input.id).id),
+  'runs.predictions': (ctx, input) => runPredictionsPage(ctx.lib.db, getRun(ctx.lib.db, input.id).id, input),
   'runs.delete': async (ctx, input) => ({ deleted: await deleteRun(ctx.lib, input.id) }),
 };

@@ -5,10 +5,11 @@
 import * as m0001 from './0001-initial';
 import * as m0002 from './0002-training';
 import * as m0003 from './0003-doubts';
+import * as m0004 from './0004-list-order';
 
 export interface Migration {
   name: string;
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003];
+export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004];

@@ -264,6 +264,29 @@ export function runPredictions(db: Db, id: string): Array<{ imageId: number; spl
     .all(id) as Array<{ imageId: number; split: string; probability: number; label: string | null; fileName: string }>;
 }
 
+/**
+ * A page of a run's predictions in image id order: after `cursor` (an image id, from the last page), or just
+ * the images asked for (the Compare view wants the probabilities under the thumbnails it shows).
+ */
+export function runPredictionsPage(
+  db: Db,
+  id: string,
+  page: { cursor?: string | undefined; limit: number; imageIds?: readonly number[] | undefined },
+): { predictions: ReturnType<typeof runPredictions>; nextCursor: string | null } {
+  const after = page.cursor === undefined ? 0 : Number(page.cursor);
+  if (!Number.isSafeInteger(after) || after < 0) throw new AppError('BAD_INPUT', `'${page.cursor}' is not a cursor from runs.predictions: pass the nextCursor of the previous page`);
+  const only = page.imageIds && page.imageIds.length > 0 ? `AND p.image_id IN (${page.imageIds.map(() => '?').join(', ')})` : '';
+  const rows = db
+    .prepare(
+      `SELECT p.image_id AS imageId, p.split, p.probability, i.label, i.file_name AS fileName
+       FROM predictions p JOIN images i ON i.id = p.image_id WHERE p.run_id = ? AND p.image_id > ? ${only} ORDER BY p.image_id LIMIT ?`,
+    )
+    .all(id, after, ...(page.imageIds ?? []), page.limit + 1) as ReturnType<typeof runPredictions>;
+  const shown = rows.slice(0, page.limit);
+  const last = shown[shown.length - 1];
+  return { predictions: shown, nextCursor: rows.length > page.limit && last ? String(last.imageId) : null };
+}
+
 /** Deletes the run's rows (epochs and predictions cascade); its folder is the caller's to remove. */
 export function deleteRunRows(db: Db, id: string): void {
   const run = db.prepare('SELECT status, pid FROM runs WHERE id = ?').get(id) as { status: string; pid: number } | undefined;
