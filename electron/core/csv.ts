@@ -101,6 +101,11 @@ function quote(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
+/** One CSV line (with its newline), for writers that stream rows. */
+export function formatCsvRow(row: ReadonlyArray<string | number>): string {
+  return `${row.map((v) => quote(String(v))).join(',')}\n`;
+}
+
 export function formatCsv(header: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>): string {
   const lines = [header.map(quote).join(',')];
   for (const row of rows) lines.push(row.map((v) => quote(String(v))).join(','));

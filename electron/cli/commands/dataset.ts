@@ -1,12 +1,12 @@
 /** audit, stats, split, export: what is wrong with the data, what it looks like, and a clean split. */
 import type { FivePoint } from '../../../shared/contract';
-import { listFindings, runAudit } from '../../core/dataset/audit';
+import { runAudit } from '../../core/dataset/audit';
+import { iterateFindings } from '../../core/dataset/findings-query';
 import { exportDataset } from '../../core/dataset/export';
 import { splitLibrary } from '../../core/dataset/split';
 import { libraryStats } from '../../core/dataset/stats';
 import { intOpt, numberOpt, positional, type Command } from '../command';
-
-const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
+import { OutStream, streamJsonArray } from '../stream';
 
 export const audit: Command = {
   name: 'audit',
@@ -16,19 +16,20 @@ export const audit: Command = {
   async run(ctx) {
     const lib = ctx.library(false);
     const summary = runAudit(lib.db);
-    const findings = listFindings(lib.db);
-    const doc = {
-      summary,
-      findings: findings.map((f) => ({ id: f.id, kind: f.kind, severity: f.severity, status: f.status, images: f.images, message: f.message, detail: f.detail })),
-    };
-    ctx.print(doc, () => {
-      const sorted = [...findings].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.kind.localeCompare(b.kind));
-      const lines = [`audited ${summary.images} images in ${summary.seconds.toFixed(2)} s: ${summary.findings} findings`];
-      for (const [kind, n] of Object.entries(summary.byKind).sort()) lines.push(`  ${kind.padEnd(20)} ${n}`);
-      lines.push('');
-      for (const f of sorted) lines.push(`${f.severity.toUpperCase().padEnd(7)} ${f.kind.padEnd(18)} ${f.status === 'open' ? '' : `[${f.status}] `}${f.message}`);
-      return lines.join('\n');
-    });
+    // findings are streamed one at a time, worst first: a 100,000-image audit is never one string
+    const out = new OutStream(ctx.stdout);
+    const findings = iterateFindings(lib.db, {}, 'queue');
+    if (ctx.json) {
+      await streamJsonArray(out, `{"summary": ${JSON.stringify(summary)},\n"findings": [`, findings, ']}\n', (f) => ({
+        id: f.id, kind: f.kind, severity: f.severity, status: f.status, images: f.images, message: f.message, detail: f.detail,
+      }));
+      return;
+    }
+    await out.line(`audited ${summary.images} images in ${summary.seconds.toFixed(2)} s: ${summary.findings} findings`);
+    for (const [kind, n] of Object.entries(summary.byKind).sort()) await out.line(`  ${kind.padEnd(20)} ${n}`);
+    await out.line('');
+    for (const f of findings) await out.line(`${f.severity.toUpperCase().padEnd(7)} ${f.kind.padEnd(18)} ${f.status === 'open' ? '' : `[${f.status}] `}${f.message}`);
+    await out.flush();
   },
 };
 

@@ -1,8 +1,9 @@
 /** Label, exclude, restore, undo, redo, history, classes: every change is an event and can be undone. */
 import { methods } from '../../../shared/contract';
-import { excludeImages, history, redo, restoreImages, setLabels, undo } from '../../core/dataset/edits';
+import { excludeImages, iterateHistory, redo, restoreImages, setLabels, undo } from '../../core/dataset/edits';
 import { listClasses, removeClass, renameClass } from '../../core/dataset/classes';
 import { UsageError, intOpt, positional, stringOpt, type Command } from '../command';
+import { OutStream, streamJsonArray } from '../stream';
 
 function changed(n: number, what: string): string {
   return n === 0 ? `nothing changed (already ${what})` : `${n} image${n === 1 ? '' : 's'} ${what}`;
@@ -78,17 +79,21 @@ export const historyCmd: Command = {
   options: { limit: { type: 'string' } },
   async run(ctx, args) {
     const limit = intOpt(args, 'limit', 1) ?? 20;
-    const entries = history(ctx.library(false).db, limit);
-    ctx.print(entries, () =>
-      entries.length === 0
-        ? 'no history yet'
-        : entries
-            .map((e) => {
-              const what = e.kind === 'label' ? `label ${e.oldValue ?? '∅'} → ${e.newValue ?? '∅'}` : e.newValue === null ? 'restored' : `excluded (${e.newValue})`;
-              return `${e.at}  #${e.batch} ${e.state.padEnd(7)} ${e.source.padEnd(6)} ${e.image}: ${what}`;
-            })
-            .join('\n'),
-    );
+    // streamed: `history --limit 1000000 --json` on a big library is never one array in memory
+    const out = new OutStream(ctx.stdout);
+    const entries = iterateHistory(ctx.library(false).db, limit);
+    if (ctx.json) {
+      await streamJsonArray(out, '[', entries, ']\n');
+      return;
+    }
+    let n = 0;
+    for (const e of entries) {
+      const what = e.kind === 'label' ? `label ${e.oldValue ?? '∅'} → ${e.newValue ?? '∅'}` : e.newValue === null ? 'restored' : `excluded (${e.newValue})`;
+      await out.line(`${e.at}  #${e.batch} ${e.state.padEnd(7)} ${e.source.padEnd(6)} ${e.image}: ${what}`);
+      n++;
+    }
+    if (n === 0) await out.line('no history yet');
+    await out.flush();
   },
 };
 
