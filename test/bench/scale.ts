@@ -19,7 +19,7 @@ import { splitLibrary } from '../../electron/core/dataset/split';
 import { libraryStats } from '../../electron/core/dataset/stats';
 import { mapPool } from '../../electron/core/dataset/walk';
 import { openLibrary } from '../../electron/core/library';
-import { trainingSet } from '../../electron/core/ml/runs';
+import { trainingSet } from '../../electron/core/ml/runs/store';
 import { generateScaleDataset } from '../fixtures/scale';
 import { REPO_ROOT } from '../helpers';
 

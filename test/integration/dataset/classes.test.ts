@@ -13,7 +13,7 @@ import { setLabels, undo } from '../../../electron/core/dataset/edits';
 import { importDataset } from '../../../electron/core/dataset/import';
 import { splitLibrary } from '../../../electron/core/dataset/split';
 import { openLibrary, type Library } from '../../../electron/core/library';
-import { trainingSet } from '../../../electron/core/ml/runs';
+import { trainingSet } from '../../../electron/core/ml/runs/store';
 import { parseJson, runCli, tempDir } from '../../helpers';
 
 async function images(dir: string, n: number): Promise<string[]> {
