@@ -94,6 +94,8 @@ export const ImageRow = z.object({
   excluded: z.boolean(),
   excludeReason: z.string().nullable(),
   missing: z.boolean(),
+  /** In images.list pages: the image is in a finding still open for it (the grid's badge). */
+  openFinding: z.boolean().optional(),
 });
 export type ImageRow = z.infer<typeof ImageRow>;
 
@@ -106,8 +108,9 @@ export const Finding = z.object({
   key: z.string(), // stable across audits: decisions survive a re-audit
   kind: FindingKind,
   severity: Severity,
-  images: z.array(z.string()), // relative paths of the images involved
+  images: z.array(z.string()), // relative paths of the images involved (up to 1,000 in a findings.list page)
   imageIds: z.array(z.number().int()),
+  imageCount: z.number().int(), // images the finding names in all (images.list with filter.findingId pages them)
   message: z.string(),
   /** The evidence for people, in words and units. */
   facts: z.array(FindingFact),
@@ -160,6 +163,10 @@ export const BadRow = z.object({
 });
 export type BadRow = z.infer<typeof BadRow>;
 
+/** An entry an import met and did not import (a hidden name, a symlink, a row it could not store), and why. */
+export const SkippedFile = z.object({ file: z.string(), reason: z.string() });
+export type SkippedFile = z.infer<typeof SkippedFile>;
+
 export const ImportInput = z.object({
   dir: z.string().min(1),
   labels: z.string().min(1).optional(),
@@ -189,6 +196,7 @@ export const ImportSummary = z.object({
   badRows: z.array(BadRow),
   /** What a person must know, each said once: rows naming no file are counted per CSV here, not listed one by one. */
   notes: z.array(z.string()),
+  skipped: z.array(SkippedFile),
   classes: z.array(z.string()),
   seconds: z.number(),
 });
@@ -238,6 +246,8 @@ export const ImageFilter = z.object({
   excluded: z.boolean().optional(),
   hasFinding: z.boolean().optional(),
   findingKind: FindingKind.optional(),
+  /** The images one finding names (the Review view's evidence, paged like any list). */
+  findingId: z.number().int().positive().optional(),
   search: z.string().optional(),
 });
 export type ImageFilter = z.infer<typeof ImageFilter>;
@@ -354,14 +364,22 @@ export const methods = {
     input: z.object({ name: z.string().min(1), displayName: z.string().min(1) }),
     output: ClassInfo,
   },
+  /** Removes a class no image carries; refused (CONFLICT) while images still have it. */
+  'classes.remove': { input: z.object({ name: z.string().min(1) }), output: z.array(ClassInfo) },
   /** Every path must lie in a folder the front end allows (`serve --data-root`, the desktop's dialogs). */
   'import.start': { input: ImportInput, output: z.object({ jobId: z.string() }) },
   /** The folders import.start may read from here, so the page can say so before a refusal. */
   'import.roots': { input: Empty, output: z.object({ roots: z.array(z.string()) }) },
   'audit.run': { input: Empty, output: AuditSummary },
+  /** The review queue in pages: errors first, then by kind and id; pass nextCursor back for the next page. */
   'findings.list': {
-    input: z.object({ kind: FindingKind.optional(), status: FindingStatus.optional() }),
-    output: z.array(Finding),
+    input: z.object({
+      kind: FindingKind.optional(),
+      status: FindingStatus.optional(),
+      cursor: z.string().min(1).optional(),
+      limit: z.number().int().positive().max(1000).default(200),
+    }),
+    output: z.object({ findings: z.array(Finding), total: z.number().int(), nextCursor: z.string().nullable() }),
   },
   'findings.decide': {
     input: z.object({ id: z.number().int(), status: FindingStatus }),
@@ -369,13 +387,15 @@ export const methods = {
   },
   'stats.get': { input: Empty, output: Stats },
   'split.run': { input: SplitInput, output: SplitSummary },
+  /** Pages in list order: after `cursor` (from the last page) when given, else at `offset` (the grid's jumps). */
   'images.list': {
     input: z.object({
       filter: ImageFilter.default({}),
       offset: z.number().int().nonnegative().default(0),
+      cursor: z.string().min(1).optional(),
       limit: z.number().int().positive().max(10_000).default(200),
     }),
-    output: z.object({ total: z.number().int(), rows: z.array(ImageRow) }),
+    output: z.object({ total: z.number().int(), rows: z.array(ImageRow), nextCursor: z.string().nullable() }),
   },
   'images.get': { input: z.object({ image: ImageRef }), output: ImageRow },
   'labels.set': {
@@ -389,9 +409,10 @@ export const methods = {
   'images.restore': { input: z.object({ images: ImageRefs }), output: ChangeResult },
   'history.undo': { input: Empty, output: ChangeResult },
   'history.redo': { input: Empty, output: ChangeResult },
+  /** Newest first, in pages: pass nextCursor back for older events. */
   'history.list': {
-    input: z.object({ limit: z.number().int().positive().max(10_000).default(50) }),
-    output: z.array(HistoryEntry),
+    input: z.object({ limit: z.number().int().positive().max(10_000).default(50), cursor: z.string().min(1).optional() }),
+    output: z.object({ entries: z.array(HistoryEntry), nextCursor: z.string().nullable() }),
   },
   /** Writes a new folder under the library's exports/ (a page never names where a writer writes). */
   'export.run': {
@@ -408,7 +429,16 @@ export const methods = {
   },
   'runs.list': { input: Empty, output: z.array(RunInfo) },
   'runs.get': { input: z.object({ id: z.string().min(1) }), output: RunInfo.extend({ epochs: z.array(RunEpoch) }) },
-  'runs.predictions': { input: z.object({ id: z.string().min(1) }), output: z.array(RunPrediction) },
+  /** In pages by image id (pass nextCursor back), or only `imageIds`. */
+  'runs.predictions': {
+    input: z.object({
+      id: z.string().min(1),
+      cursor: z.string().min(1).optional(),
+      limit: z.number().int().positive().max(10_000).default(1000),
+      imageIds: z.array(z.number().int().positive()).max(1000).optional(),
+    }),
+    output: z.object({ predictions: z.array(RunPrediction), nextCursor: z.string().nullable() }),
+  },
   'runs.delete': { input: z.object({ id: z.string().min(1) }), output: z.object({ deleted: z.string() }) },
   // ---- the machine (what `mask-studio doctor --json` prints)
   'doctor.get': { input: Empty, output: DoctorReport },

@@ -8,13 +8,25 @@ export interface CsvRow {
 }
 
 export function parseCsv(text: string): CsvRow[] {
+  return parseCsvChecked(text).rows;
+}
+
+/**
+ * The rows, and the lines where a quote opened and never closed. Without a closing quote every later line
+ * would be swallowed into one field; instead the row where the quote opened is dropped (and reported) and
+ * reading starts again on the next line.
+ */
+export function parseCsvChecked(text: string): { rows: CsvRow[]; unclosedQuotes: number[] } {
   const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const rows: CsvRow[] = [];
+  const unclosedQuotes: number[] = [];
   let fields: string[] = [];
   let field = '';
   let quoted = false;
   let line = 1;
   let rowLine = 1;
+  let quoteLine = 0;
+  let quoteAt = 0;
   let i = 0;
   const endRow = () => {
     fields.push(field);
@@ -23,13 +35,37 @@ export function parseCsv(text: string): CsvRow[] {
     fields = [];
     field = '';
   };
-  while (i < src.length) {
+  /** The quote opened at quoteAt never closes (properly): report its line, resume on the line after it. */
+  const resumeAfterQuote = (): boolean => {
+    unclosedQuotes.push(quoteLine);
+    fields = [];
+    field = '';
+    quoted = false;
+    const eol = src.slice(quoteAt).search(/\r\n|\n|\r/);
+    if (eol < 0) return false;
+    i = quoteAt + eol + (src.startsWith('\r\n', quoteAt + eol) ? 2 : 1);
+    line = quoteLine + 1;
+    rowLine = line;
+    return true;
+  };
+  for (;;) {
+    if (i >= src.length) {
+      if (quoted && resumeAfterQuote()) continue;
+      break;
+    }
     const c = src[i]!;
     if (quoted) {
       if (c === '"') {
         if (src[i + 1] === '"') {
           field += '"';
           i += 2;
+          continue;
+        }
+        // a "closing" quote that runs into more text after swallowing line breaks closes nothing: the
+        // opening quote was a stray one (`"b.jpg,0` … `d.jpg,"0"`)
+        const next = src[i + 1];
+        if (line > quoteLine && next !== undefined && next !== ',' && next !== '\n' && next !== '\r') {
+          resumeAfterQuote();
           continue;
         }
         quoted = false;
@@ -42,6 +78,8 @@ export function parseCsv(text: string): CsvRow[] {
     }
     if (c === '"' && field === '') {
       quoted = true;
+      quoteLine = line;
+      quoteAt = i;
     } else if (c === ',') {
       fields.push(field);
       field = '';
@@ -56,7 +94,7 @@ export function parseCsv(text: string): CsvRow[] {
     i++;
   }
   if (field !== '' || fields.length > 0) endRow();
-  return rows;
+  return { rows, unclosedQuotes };
 }
 
 function quote(value: string): string {

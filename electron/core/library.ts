@@ -46,7 +46,7 @@ export function libraryExists(dir: string): boolean {
   return existsSync(dbFile(dir));
 }
 
-export interface OpenLibraryOptions extends Pick<OpenOptions, 'nativeBinding' | 'migrations'> {
+export interface OpenLibraryOptions extends Pick<OpenOptions, 'nativeBinding' | 'migrations' | 'verbose'> {
   /** Create the folder and database when missing (commands that write); else refuse with NO_LIBRARY. */
   create: boolean;
 }
@@ -66,6 +66,7 @@ export function openLibrary(dir: string, options: OpenLibraryOptions): Library {
   const db = openDb(dbFile(abs), {
     ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),
     ...(options.migrations ? { migrations: options.migrations } : {}),
+    ...(options.verbose ? { verbose: options.verbose } : {}),
   });
   const cacheDir = join(abs, 'cache');
   const modelsDir = join(abs, 'models');

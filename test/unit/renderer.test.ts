@@ -15,7 +15,7 @@ function row(id: number, relPath: string, width: number, height: number, bytes: 
 }
 
 function finding(kind: Finding['kind'], detail: Record<string, unknown>, imageIds: number[]): Finding {
-  return { id: 1, key: 'k', kind, severity: 'warning', images: [], imageIds, message: '', facts: [], detail, status: 'open' };
+  return { id: 1, key: 'k', kind, severity: 'warning', images: [], imageIds, imageCount: imageIds.length, message: '', facts: [], detail, status: 'open' };
 }
 
 describe('toImageFilter', () => {

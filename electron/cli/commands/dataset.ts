@@ -2,10 +2,10 @@
 import type { FivePoint } from '../../../shared/contract';
 import { datasetHandlers as h } from '../../core/api/dataset-handlers';
 import { exportDataset } from '../../core/dataset/export';
+import { iterateFindings } from '../../core/dataset/findings-query';
 import { positional, stringOpt, type Command } from '../command';
 import { cliCore, given, numeric, parseInput } from '../contract-call';
-
-const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
+import { OutStream, streamJsonArray } from '../stream';
 
 export const audit: Command = {
   name: 'audit',
@@ -13,21 +13,23 @@ export const audit: Command = {
   summary: 'find what is wrong with the data (exit 0 with findings; they are the result)',
   options: {},
   async run(ctx) {
-    const core = cliCore(ctx, ctx.library(false), () => 'audit');
-    const summary = await core.call(h['audit.run'], parseInput('audit.run', {}, {}));
-    const findings = await core.call(h['findings.list'], parseInput('findings.list', {}, {}));
-    const doc = {
-      summary,
-      findings: findings.map((f) => ({ id: f.id, kind: f.kind, severity: f.severity, status: f.status, images: f.images, message: f.message, facts: f.facts, detail: f.detail })),
-    };
-    ctx.print(doc, () => {
-      const sorted = [...findings].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.kind.localeCompare(b.kind));
-      const lines = [`audited ${summary.images} images in ${summary.seconds.toFixed(2)} s: ${summary.findings} findings`];
-      for (const [kind, n] of Object.entries(summary.byKind).sort()) lines.push(`  ${kind.padEnd(20)} ${n}`);
-      lines.push('');
-      for (const f of sorted) lines.push(`${f.severity.toUpperCase().padEnd(7)} ${f.kind.padEnd(18)} ${f.status === 'open' ? '' : `[${f.status}] `}${f.message}`);
-      return lines.join('\n');
-    });
+    const lib = ctx.library(false);
+    const summary = await cliCore(ctx, lib, () => 'audit').call(h['audit.run'], parseInput('audit.run', {}, {}));
+    // findings are streamed one at a time from the core, worst first (the Review queue's order, as
+    // findings.list pages it), each with every image: a 100,000-image audit is never one array or one string
+    const out = new OutStream(ctx.stdout);
+    const findings = iterateFindings(lib.db, {}, 'queue');
+    if (ctx.json) {
+      await streamJsonArray(out, `{"summary": ${JSON.stringify(summary)},\n"findings": [`, findings, ']}\n', (f) => ({
+        id: f.id, kind: f.kind, severity: f.severity, status: f.status, images: f.images, message: f.message, facts: f.facts, detail: f.detail,
+      }));
+      return;
+    }
+    await out.line(`audited ${summary.images} images in ${summary.seconds.toFixed(2)} s: ${summary.findings} findings`);
+    for (const [kind, n] of Object.entries(summary.byKind).sort()) await out.line(`  ${kind.padEnd(20)} ${n}`);
+    await out.line('');
+    for (const f of findings) await out.line(`${f.severity.toUpperCase().padEnd(7)} ${f.kind.padEnd(18)} ${f.status === 'open' ? '' : `[${f.status}] `}${f.message}`);
+    await out.flush();
   },
 };
 

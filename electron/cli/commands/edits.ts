@@ -1,10 +1,15 @@
 /** Label, exclude, restore, undo, redo, history, classes: every change is an event and can be undone. */
+import type { HistoryEntry } from '../../../shared/contract';
 import { datasetHandlers as h } from '../../core/api/dataset-handlers';
 import { UsageError, positional, stringOpt, type Command } from '../command';
 import type { CliContext } from '../context';
-import { cliCore, given, numeric, parseInput } from '../contract-call';
+import { cliCore, given, numeric, parseInput, type CliCore } from '../contract-call';
+import { OutStream, streamJsonArray } from '../stream';
 
 const core = (ctx: CliContext) => cliCore(ctx, ctx.library(false), () => '');
+
+/** Events asked of history.list at a time while `history` streams. */
+const HISTORY_PAGE = 1000;
 
 function changed(n: number, what: string): string {
   return n === 0 ? `nothing changed (already ${what})` : `${n} image${n === 1 ? '' : 's'} ${what}`;
@@ -79,25 +84,47 @@ export const historyCmd: Command = {
   summary: 'label and exclusion events, newest first',
   options: { limit: { type: 'string' } },
   async run(ctx, args) {
-    const input = parseInput('history.list', given({ limit: numeric(stringOpt(args, 'limit') ?? '20') }), { limit: '--limit' });
-    const entries = await core(ctx).call(h['history.list'], input);
-    ctx.print(entries, () =>
-      entries.length === 0
-        ? 'no history yet'
-        : entries
-            .map((e) => {
-              const what = e.kind === 'label' ? `label ${e.oldValue ?? '∅'} → ${e.newValue ?? '∅'}` : e.newValue === null ? 'restored' : `excluded (${e.newValue})`;
-              return `${e.at}  #${e.batch} ${e.state.padEnd(7)} ${e.source.padEnd(6)} ${e.image}: ${what}`;
-            })
-            .join('\n'),
-    );
+    // --limit is how many events in all; the CLI asks history.list for them a page at a time (each page
+    // through the method's schema, so '--limit 0' is refused as the API refuses it) and writes each page as
+    // it comes: `history --limit 1000000 --json` on a big library is never one array in memory
+    const raw = numeric(stringOpt(args, 'limit') ?? '20');
+    const flags = { limit: '--limit' };
+    const first = parseInput('history.list', given({ limit: typeof raw === 'number' ? Math.min(raw, HISTORY_PAGE) : raw }), flags);
+    const total = typeof raw === 'number' ? raw : first.limit;
+    const out = new OutStream(ctx.stdout);
+    const entries = historyEntries(core(ctx), total, first.limit);
+    if (ctx.json) {
+      await streamJsonArray(out, '[', entries, ']\n');
+      return;
+    }
+    let n = 0;
+    for await (const e of entries) {
+      const what = e.kind === 'label' ? `label ${e.oldValue ?? '∅'} → ${e.newValue ?? '∅'}` : e.newValue === null ? 'restored' : `excluded (${e.newValue})`;
+      await out.line(`${e.at}  #${e.batch} ${e.state.padEnd(7)} ${e.source.padEnd(6)} ${e.image}: ${what}`);
+      n++;
+    }
+    if (n === 0) await out.line('no history yet');
+    await out.flush();
   },
 };
 
+/** `total` events newest first, read from history.list a page at a time with its cursor. */
+async function* historyEntries(api: CliCore, total: number, page: number): AsyncGenerator<HistoryEntry> {
+  let cursor: string | undefined;
+  for (let left = total; left > 0; ) {
+    const input = parseInput('history.list', given({ limit: Math.min(left, page), cursor }), { limit: '--limit' });
+    const { entries, nextCursor } = await api.call(h['history.list'], input);
+    yield* entries;
+    left -= entries.length;
+    if (nextCursor === null) return;
+    cursor = nextCursor;
+  }
+}
+
 export const classes: Command = {
   name: 'classes',
-  usage: 'classes [rename NAME DISPLAY_NAME]',
-  summary: "list the library's classes, or rename how one is shown",
+  usage: 'classes [rename NAME DISPLAY_NAME | remove NAME]',
+  summary: "list the library's classes, rename how one is shown, or remove one no image carries",
   options: {},
   async run(ctx, args) {
     const sub = args.positionals[0];
@@ -106,7 +133,13 @@ export const classes: Command = {
       ctx.print(list, () => list.map((c) => `${c.name}\t${c.displayName}${c.hotkey ? `\t(key ${c.hotkey})` : ''}`).join('\n') || 'no classes yet');
       return;
     }
-    if (sub !== 'rename') throw new UsageError(`unknown classes subcommand '${sub}'`);
+    if (sub === 'remove') {
+      const input = parseInput('classes.remove', { name: positional(args, 1, 'NAME') }, { name: 'NAME' });
+      const left = await core(ctx).call(h['classes.remove'], input);
+      ctx.print(left, () => `removed class '${input.name}'; the classes are ${left.map((c) => c.name).join(', ') || 'none'}`);
+      return;
+    }
+    if (sub !== 'rename') throw new UsageError(`unknown classes subcommand '${sub}' (rename or remove)`);
     const input = parseInput('classes.rename', { name: positional(args, 1, 'NAME'), displayName: positional(args, 2, 'DISPLAY_NAME') }, { name: 'NAME', displayName: 'DISPLAY_NAME' });
     const info = await core(ctx).call(h['classes.rename'], input);
     ctx.print(info, () => `class ${info.name} is shown as '${info.displayName}'`);

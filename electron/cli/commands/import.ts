@@ -19,6 +19,11 @@ function describe(s: ImportSummary): string {
     for (const row of problems.rows) lines.push(`    ${row}`);
     if (problems.more > 0) lines.push(`    … and ${problems.more} more (--json lists all)`);
   }
+  if (s.skipped.length > 0) {
+    lines.push(`  ${s.skipped.length} entr${s.skipped.length === 1 ? 'y' : 'ies'} not imported:`);
+    for (const k of s.skipped.slice(0, 10)) lines.push(`    ${k.file}: ${k.reason}`);
+    if (s.skipped.length > 10) lines.push(`    … and ${s.skipped.length - 10} more (--json lists all)`);
+  }
   return lines.join('\n');
 }
 

@@ -1,9 +1,10 @@
 /** Contract handlers for the dataset library: each is a thin call into core. */
 import { join } from 'node:path';
 import type { ImportInput, MethodName, MethodOutput, MethodParsedInput } from '../../../shared/contract';
-import { decideFinding, listFindings, runAudit } from '../dataset/audit';
-import { listClasses, renameClass } from '../dataset/classes';
-import { excludeImages, history, redo, restoreImages, setLabels, undo } from '../dataset/edits';
+import { runAudit } from '../dataset/audit';
+import { decideFinding, findingsPage } from '../dataset/findings-query';
+import { listClasses, removeClass, renameClass } from '../dataset/classes';
+import { excludeImages, historyPage, redo, restoreImages, setLabels, undo } from '../dataset/edits';
 import { exportDataset } from '../dataset/export';
 import { countImages, listImages, resolveImage, resolveImageIdsInChunks, toImageRow } from '../dataset/images';
 import { importDataset } from '../dataset/import';
@@ -35,6 +36,7 @@ export const datasetHandlers: HandlerTable<
   | 'library.info'
   | 'classes.list'
   | 'classes.rename'
+  | 'classes.remove'
   | 'import.start'
   | 'import.roots'
   | 'audit.run'
@@ -69,6 +71,11 @@ export const datasetHandlers: HandlerTable<
     changed(ctx, 'findings');
     return info;
   },
+  'classes.remove': (ctx, input) => {
+    const list = removeClass(ctx.lib.db, input.name);
+    changed(ctx, 'classes');
+    return list;
+  },
   'import.start': (ctx, input) => {
     checkImportPaths(ctx, input);
     const jobId = ctx.jobs.start('import', input, async (job) => {
@@ -90,7 +97,7 @@ export const datasetHandlers: HandlerTable<
     changed(ctx, 'findings');
     return result;
   },
-  'findings.list': (ctx, input) => listFindings(ctx.lib.db, input),
+  'findings.list': (ctx, input) => findingsPage(ctx.lib.db, input, input),
   'findings.decide': (ctx, input) => {
     const f = decideFinding(ctx.lib.db, input.id, input.status);
     changed(ctx, 'findings');
@@ -102,7 +109,7 @@ export const datasetHandlers: HandlerTable<
     changed(ctx, 'split');
     return result;
   },
-  'images.list': (ctx, input) => listImages(ctx.lib.db, input.filter, input.offset, input.limit),
+  'images.list': (ctx, input) => listImages(ctx.lib.db, input.filter, input),
   'images.get': (ctx, input) => toImageRow(resolveImage(ctx.lib.db, input.image)),
   'labels.set': async (ctx, input) => {
     const ids = await resolveImageIdsInChunks(ctx.lib.db, input.images, nextTurn);
@@ -132,7 +139,7 @@ export const datasetHandlers: HandlerTable<
     changed(ctx, 'labels');
     return r;
   },
-  'history.list': (ctx, input) => history(ctx.lib.db, input.limit),
+  'history.list': (ctx, input) => historyPage(ctx.lib.db, input),
   'export.run': (ctx) => exportDataset(ctx.lib.db, join(exportsDir(ctx.lib), datasetExportName())),
   'jobs.list': (ctx) => ctx.jobs.list(),
   'jobs.cancel': (ctx, input) => ({ cancelled: ctx.jobs.cancel(input.jobId) }),

@@ -1,7 +1,7 @@
 /** Contract handlers for training: runs.* and train.*, each a thin call into core/ml. */
 import { NAMED_WEIGHTS } from '../../../shared/names';
 import { checkPagePath } from '../paths/data-roots';
-import { deleteRun, getRun, listRuns, runEpochs, runPredictions, trainingSet } from '../ml/runs/store';
+import { deleteRun, getRun, listRuns, runEpochs, runPredictionsPage, trainingSet } from '../ml/runs/store';
 import type { HandlerTable } from './dataset-handlers';
 
 // TensorFlow.js and the models load with the first run, after the cheap refusals: the CLI
@@ -24,6 +24,6 @@ export const trainingHandlers: HandlerTable<'train.start' | 'runs.list' | 'runs.
     const run = getRun(ctx.lib.db, input.id);
     return { ...run, epochs: runEpochs(ctx.lib.db, run.id) };
   },
-  'runs.predictions': (ctx, input) => runPredictions(ctx.lib.db, getRun(ctx.lib.db, input.id).id),
+  'runs.predictions': (ctx, input) => runPredictionsPage(ctx.lib.db, getRun(ctx.lib.db, input.id).id, input),
   'runs.delete': async (ctx, input) => ({ deleted: await deleteRun(ctx.lib, input.id) }),
 };

@@ -7,6 +7,7 @@
 import type { RunInfo } from '../../../shared/contract';
 import type { CompareRow, ConfusionAt, EvalSplit, RunEvaluation } from '../../../shared/contract-compare';
 import { AppError } from '../../../shared/errors';
+import { classesInUse } from '../dataset/classes';
 import type { Db } from '../db/open';
 import { binaryMetrics, calibrationBins, confusionCell, prCurve, rocCurve, youdenThreshold } from '../stats/metrics';
 import { contentOrder } from '../dataset/images';
@@ -20,8 +21,9 @@ export interface RunScores {
   probs: number[];
 }
 
+/** The classes a run is scored on: those with included, readable images, as training counts them. */
 export function libraryClasses(db: Db): string[] {
-  return (db.prepare('SELECT name FROM classes ORDER BY position, name').all() as Array<{ name: string }>).map((c) => c.name);
+  return classesInUse(db);
 }
 
 /** The run's probabilities on the split's labelled, included images, in content order (the bootstrap resamples by position). */

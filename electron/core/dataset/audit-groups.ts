@@ -16,9 +16,12 @@ import { hammingHex } from './phash-fine';
 export const NEAR_COARSE_RADIUS = 11;
 export const NEAR_FINE_MAX = 64;
 
-export interface DuplicateGroup {
+/** What grouping reads of an image; callers pass whole rows or just these columns. */
+export type GroupMember = Pick<ImageRecord, 'bytes' | 'sha256' | 'phash' | 'phash_fine'>;
+
+export interface DuplicateGroup<T extends GroupMember = ImageRecord> {
   kind: 'exact' | 'near';
-  images: ImageRecord[];
+  images: T[];
   /** Largest Hamming distance between two distinct contents of a near group (0 for exact). */
   maxDistance: number;
 }
@@ -45,10 +48,10 @@ class UnionFind {
   }
 }
 
-export function duplicateGroups(images: readonly ImageRecord[], radius = NEAR_COARSE_RADIUS, fineMax = NEAR_FINE_MAX): DuplicateGroup[] {
-  const groups: DuplicateGroup[] = [];
+export function duplicateGroups<T extends GroupMember>(images: readonly T[], radius = NEAR_COARSE_RADIUS, fineMax = NEAR_FINE_MAX): Array<DuplicateGroup<T>> {
+  const groups: Array<DuplicateGroup<T>> = [];
   // Distinct contents; empty files all share one sha256 and are no duplicates of each other.
-  const bySha = new Map<string, ImageRecord[]>();
+  const bySha = new Map<string, T[]>();
   for (const img of images) {
     if (img.bytes === 0) continue;
     const list = bySha.get(img.sha256);
@@ -71,7 +74,7 @@ export function duplicateGroups(images: readonly ImageRecord[], radius = NEAR_CO
     const root = uf.find(p.a);
     maxDist.set(root, Math.max(maxDist.get(root) ?? 0, p.distance));
   }
-  const clusters = new Map<number, ImageRecord[]>();
+  const clusters = new Map<number, T[]>();
   for (const p of pairs) {
     for (const i of [p.a, p.b]) {
       const root = uf.find(i);

@@ -4,14 +4,12 @@
  */
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
-import type { Finding, FindingKind, FindingStatus } from '../../../shared/contract';
-import { AppError } from '../../../shared/errors';
 import type { Db } from '../db/open';
 import { labelDoubtDrafts } from './doubt-findings';
 import { duplicateGroups } from './audit-groups';
 import { fileChecks, groupChecks, outlierChecks, type DraftFinding } from './audit-checks';
 import { shortcutChecks } from './audit-shortcuts';
-import { findingFacts } from './finding-facts';
+import { fsPath } from './fs-names';
 import { allImages, type ImageRecord } from './images';
 import { groupMissingRows, missingRowsSentence } from './missing-rows';
 
@@ -43,9 +41,18 @@ function importIssueChecks(db: Db, images: readonly ImageRecord[]): { drafts: Dr
     .prepare('SELECT ii.*, s.root, s.sample_submission FROM import_issues ii JOIN sources s ON s.id = ii.source_id ORDER BY ii.source_id, ii.line')
     .all() as IssueRow[];
   const named = new Set<number>();
+  // by name, once: thousands of bad rows against 100,000 images must not compare every pair
+  const byName = new Map<string, ImageRecord[]>();
+  for (const i of images) {
+    for (const key of new Set([i.rel_path, i.file_name])) {
+      const list = byName.get(key);
+      if (list) list.push(i);
+      else byName.set(key, [i]);
+    }
+  }
   const drafts: DraftFinding[] = [];
   for (const issue of issues.filter((i) => i.kind !== 'missing-file')) {
-    const matches = images.filter((i) => i.rel_path === issue.file || i.file_name === issue.file);
+    const matches = byName.get(issue.file) ?? [];
     if (issue.kind === 'unknown-label') for (const m of matches) named.add(m.id);
     drafts.push({
       kind: issue.kind,
@@ -86,7 +93,7 @@ export function runAudit(db: Db): AuditResult {
   const included = images.filter((i) => i.excluded === 0);
   const { drafts: csvDrafts, named } = importIssueChecks(db, images);
   const drafts: DraftFinding[] = [
-    ...fileChecks(images, existsSync),
+    ...fileChecks(images, (path) => existsSync(fsPath(path))),
     ...csvDrafts,
     ...groupChecks(duplicateGroups(included)),
     ...outlierChecks(images),
@@ -129,64 +136,4 @@ export function runAudit(db: Db): AuditResult {
   return { images: images.length, findings: Object.values(byKind).reduce((a, b) => a + b, 0), byKind, seconds: (performance.now() - started) / 1000 };
 }
 
-interface FindingRecord {
-  id: number;
-  key: string;
-  kind: FindingKind;
-  severity: Finding['severity'];
-  message: string;
-  detail: string;
-  decision: FindingStatus | null;
-}
-
-/** Findings of the last audit; status is the person's decision, else 'resolved' when every image is excluded. */
-export function listFindings(db: Db, filter: { kind?: FindingKind | undefined; status?: FindingStatus | undefined } = {}): Finding[] {
-  const rows = db
-    .prepare(
-      `SELECT f.id, f.key, f.kind, f.severity, f.message, f.detail, d.status AS decision
-       FROM findings f LEFT JOIN finding_decisions d ON d.key = f.key
-       ${filter.kind ? 'WHERE f.kind = ?' : ''} ORDER BY f.id`,
-    )
-    .all(...(filter.kind ? [filter.kind] : [])) as FindingRecord[];
-  const imagesOf = db.prepare(
-    'SELECT i.id, i.rel_path, i.excluded, i.label FROM finding_images fi JOIN images i ON i.id = fi.image_id WHERE fi.finding_id = ? ORDER BY fi.position',
-  );
-  const names = new Map((db.prepare('SELECT name, display_name FROM classes').all() as Array<{ name: string; display_name: string }>).map((c) => [c.name, c.display_name]));
-  const display = (name: string): string => names.get(name) ?? name;
-  const out: Finding[] = [];
-  for (const r of rows) {
-    const imgs = imagesOf.all(r.id) as Array<{ id: number; rel_path: string; excluded: number; label: string | null }>;
-    const detail = JSON.parse(r.detail) as Record<string, unknown>;
-    const extra = Array.isArray(detail['names']) ? (detail['names'] as string[]) : [];
-    const allExcluded = imgs.length > 0 && imgs.every((i) => i.excluded === 1);
-    // a label doubt is settled once the label it doubted is gone (accepted, or relabelled by hand), and open
-    // again when an undo brings that label back
-    const relabelled = r.kind === 'label-doubt' && imgs.length > 0 && imgs.every((i) => i.label !== detail['given']);
-    const status: FindingStatus = r.decision ?? (allExcluded || relabelled ? 'resolved' : 'open');
-    if (filter.status && status !== filter.status) continue;
-    out.push({
-      id: r.id,
-      key: r.key,
-      kind: r.kind,
-      severity: r.severity,
-      images: [...imgs.map((i) => i.rel_path), ...extra],
-      imageIds: imgs.map((i) => i.id),
-      message: r.message,
-      facts: findingFacts(r.kind, detail, display),
-      detail,
-      status,
-    });
-  }
-  return out;
-}
-
-export function decideFinding(db: Db, id: number, status: FindingStatus): Finding {
-  const row = db.prepare('SELECT key FROM findings WHERE id = ?').get(id) as { key: string } | undefined;
-  if (!row) throw new AppError('NOT_FOUND', `no finding ${id} in the last audit; run the audit again`);
-  db.prepare(
-    'INSERT INTO finding_decisions (key, status, decided_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET status = excluded.status, decided_at = excluded.decided_at',
-  ).run(row.key, status, new Date().toISOString());
-  const found = listFindings(db).find((f) => f.id === id);
-  if (!found) throw new AppError('INTERNAL', `finding ${id} vanished`);
-  return found;
-}
+export { decideFinding, listFindings } from './findings-query';

@@ -7,6 +7,7 @@ import type { ChangeResult, HistoryEntry, ImageRef } from '../../../shared/contr
 import { AppError } from '../../../shared/errors';
 import type { Db } from '../db/open';
 import { cachedStatement } from '../db/statements';
+import { ensureClass } from './classes';
 import { editStatesById, resolveImageIds, type ImageRecord } from './images';
 
 export type EventSource = HistoryEntry['source'];
@@ -34,8 +35,11 @@ function currentValue(image: Pick<ImageRecord, 'label' | 'excluded' | 'exclude_r
 }
 
 function writeValue(db: Db, imageId: number, kind: EventKind, value: string | null): void {
-  if (kind === 'label') cachedStatement(db, 'UPDATE images SET label = ? WHERE id = ?').run(value, imageId);
-  else cachedStatement(db, 'UPDATE images SET excluded = ?, exclude_reason = ? WHERE id = ?').run(value === null ? 0 : 1, value, imageId);
+  if (kind === 'label') {
+    // undo/redo may go back to a class removed since (classes.ts): it comes back with its image
+    if (value !== null) ensureClass(db, value);
+    cachedStatement(db, 'UPDATE images SET label = ? WHERE id = ?').run(value, imageId);
+  } else cachedStatement(db, 'UPDATE images SET excluded = ?, exclude_reason = ? WHERE id = ?').run(value === null ? 0 : 1, value, imageId);
 }
 
 /**
@@ -126,21 +130,36 @@ export function redo(db: Db): ChangeResult {
   }).immediate();
 }
 
+type HistoryRecord = EventRecord & { rel_path: string };
+
+const toEntry = (r: HistoryRecord): HistoryEntry => ({
+  id: r.id,
+  batch: r.batch,
+  image: r.rel_path,
+  kind: r.kind,
+  oldValue: r.old_value,
+  newValue: r.new_value,
+  source: r.source,
+  state: r.state,
+  at: r.created_at,
+});
+
+/** Events newest first, one at a time (`history` streams them: 100,000 import events are never one array). */
+export function* iterateHistory(db: Db, limit: number, before = Number.MAX_SAFE_INTEGER): Generator<HistoryEntry> {
+  const stmt = db.prepare('SELECT e.*, i.rel_path FROM events e JOIN images i ON i.id = e.image_id WHERE e.id < ? ORDER BY e.id DESC LIMIT ?');
+  for (const r of stmt.iterate(before, limit) as IterableIterator<HistoryRecord>) yield toEntry(r);
+}
+
 export function history(db: Db, limit: number): HistoryEntry[] {
-  const rows = db
-    .prepare(
-      `SELECT e.*, i.rel_path FROM events e JOIN images i ON i.id = e.image_id ORDER BY e.id DESC LIMIT ?`,
-    )
-    .all(limit) as Array<EventRecord & { rel_path: string }>;
-  return rows.map((r) => ({
-    id: r.id,
-    batch: r.batch,
-    image: r.rel_path,
-    kind: r.kind,
-    oldValue: r.old_value,
-    newValue: r.new_value,
-    source: r.source,
-    state: r.state,
-    at: r.created_at,
-  }));
+  return [...iterateHistory(db, limit)];
+}
+
+/** A page of events older than `cursor` (an event id from the last page). */
+export function historyPage(db: Db, page: { limit: number; cursor?: string | undefined }): { entries: HistoryEntry[]; nextCursor: string | null } {
+  const before = page.cursor === undefined ? Number.MAX_SAFE_INTEGER : Number(page.cursor);
+  if (!Number.isSafeInteger(before) || before < 0) throw new AppError('BAD_INPUT', `'${page.cursor}' is not a cursor from history.list: pass the nextCursor of the previous page`);
+  const entries = [...iterateHistory(db, page.limit + 1, before)];
+  const shown = entries.slice(0, page.limit);
+  const last = shown[shown.length - 1];
+  return { entries: shown, nextCursor: entries.length > page.limit && last ? String(last.id) : null };
 }

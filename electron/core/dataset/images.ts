@@ -166,7 +166,16 @@ export function countImages(db: Db): number {
   return (db.prepare('SELECT COUNT(*) AS n FROM images').get() as { n: number }).n;
 }
 
-export function listImages(db: Db, filter: ImageFilter, offset: number, limit: number): { total: number; rows: ImageRow[] } {
+/**
+ * Whether an image is in a finding still open for it: no decision other than 'open', the image included,
+ * and (for a label doubt) still carrying the doubted label. The grid's "!" badge, per row of a page.
+ */
+const OPEN_FINDING = `(images.excluded = 0 AND EXISTS (
+  SELECT 1 FROM finding_images fi JOIN findings f ON f.id = fi.finding_id LEFT JOIN finding_decisions d ON d.key = f.key
+  WHERE fi.image_id = images.id AND COALESCE(d.status, 'open') = 'open'
+    AND (f.kind != 'label-doubt' OR images.label IS json_extract(f.detail, '$.given')))) AS open_finding`;
+
+function filterClause(filter: ImageFilter): { clause: string; params: Array<string | number> } {
   const where: string[] = [];
   const params: Array<string | number> = [];
   if (filter.label !== undefined) {
@@ -184,6 +193,10 @@ export function listImages(db: Db, filter: ImageFilter, offset: number, limit: n
     where.push('excluded = ?');
     params.push(filter.excluded ? 1 : 0);
   }
+  if (filter.findingId !== undefined) {
+    where.push('id IN (SELECT image_id FROM finding_images WHERE finding_id = ?)');
+    params.push(filter.findingId);
+  }
   if (filter.findingKind !== undefined) {
     where.push('id IN (SELECT fi.image_id FROM finding_images fi JOIN findings f ON f.id = fi.finding_id WHERE f.kind = ?)');
     params.push(filter.findingKind);
@@ -194,10 +207,42 @@ export function listImages(db: Db, filter: ImageFilter, offset: number, limit: n
     where.push("rel_path LIKE ? ESCAPE '\\'");
     params.push(`%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
   }
-  const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+  return { clause: where.length > 0 ? `WHERE ${where.join(' AND ')}` : '', params };
+}
+
+function decodeImageCursor(cursor: string): [string, number] {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(v) && typeof v[0] === 'string' && typeof v[1] === 'number') return [v[0], v[1]];
+  } catch {
+    // the error below says what to pass
+  }
+  throw new AppError('BAD_INPUT', `'${cursor}' is not a cursor from images.list: pass the nextCursor of the previous page`);
+}
+
+export interface ImagePage {
+  total: number;
+  rows: ImageRow[];
+  nextCursor: string | null;
+}
+
+/**
+ * One page of images in list order (relative path, then id; indexed): after `cursor` when given (reading
+ * on), else at `offset` (the grid jumps to where its scrollbar is). Two statements, whatever the page size.
+ */
+export function listImages(db: Db, filter: ImageFilter, page: { offset?: number; cursor?: string | undefined; limit: number }): ImagePage {
+  const { clause, params } = filterClause(filter);
   const total = (db.prepare(`SELECT COUNT(*) AS n FROM images ${clause}`).get(...params) as { n: number }).n;
+  const after = page.cursor !== undefined ? decodeImageCursor(page.cursor) : null;
+  const keyset = after ? `${clause ? `${clause} AND` : 'WHERE'} (rel_path, id) > (?, ?)` : clause;
   const rows = db
-    .prepare(`SELECT * FROM images ${clause} ORDER BY rel_path, id LIMIT ? OFFSET ?`)
-    .all(...params, limit, offset) as ImageRecord[];
-  return { total, rows: rows.map(toImageRow) };
+    .prepare(`SELECT *, ${OPEN_FINDING} FROM images ${keyset} ORDER BY rel_path, id LIMIT ? OFFSET ?`)
+    .all(...params, ...(after ?? []), page.limit + 1, after ? 0 : (page.offset ?? 0)) as Array<ImageRecord & { open_finding: number }>;
+  const shown = rows.slice(0, page.limit);
+  const last = shown[shown.length - 1];
+  return {
+    total,
+    rows: shown.map((r) => ({ ...toImageRow(r), openFinding: r.open_finding === 1 })),
+    nextCursor: rows.length > page.limit && last ? Buffer.from(JSON.stringify([last.rel_path, last.id])).toString('base64url') : null,
+  };
 }

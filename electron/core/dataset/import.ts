@@ -3,20 +3,25 @@
  * rows in small transactions so a killed import leaves a library that opens and a re-run that completes it.
  * Incremental and idempotent by content: an unchanged file (same path, size and mtime) is not read again, a
  * changed one is re-scanned, a moved one is relinked by sha256 instead of added twice.
+ *
+ * One odd file never ends an import: a file that cannot be read becomes a row with its error (the audit
+ * turns it into a finding, and the next import tries it again), and what the walk did not import (hidden
+ * names, symlinks) is listed in the summary with the reason.
  */
 import { existsSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import type { ImportInput, ImportSummary } from '../../../shared/contract';
 import { defaultDisplayName, defaultHotkey } from '../../../shared/labels';
 import type { Db } from '../db/open';
+import { cachedStatement } from '../db/statements';
 import { throttledProgress, throwIfAborted, type ProgressFn } from '../jobs/progress';
 import { nextBatch, recordChange } from './edits';
 import type { ImageRecord } from './images';
 import { planImport, type ImportPlan, type PlannedFile } from './import-plan';
+import { fsPath } from './fs-names';
+import { scanOne, type Outcome, type Write } from './import-scan';
 import { groupMissingRows, missingRowsSentence } from './missing-rows';
-import { scanBuffer, sha256, type ScanResult } from './scan';
 import { mapPool } from './walk';
 
 export interface ImportOptions {
@@ -25,8 +30,6 @@ export interface ImportOptions {
   /** Files decoded at once; sharp decodes on libuv's pool, so a few more than the cores keeps both busy. */
   concurrency?: number;
 }
-
-type Outcome = 'added' | 'unchanged' | 'changed' | 'relinked';
 
 function now(): string {
   return new Date().toISOString();
@@ -52,20 +55,11 @@ function ensureClasses(db: Db, classes: readonly string[]): void {
   }
 }
 
-interface Write {
-  file: PlannedFile;
-  sourceId: number;
-  bytes: number;
-  mtimeMs: number;
-  outcome: Outcome;
-  existingId: number | null;
-  scan: ScanResult | null; // null: bytes unchanged, only the path or mtime moved
-}
 
 function applyWrite(db: Db, w: Write): void {
   const stamp = now();
   if (w.outcome === 'unchanged' || w.outcome === 'relinked') {
-    db.prepare('UPDATE images SET path = ?, rel_path = ?, file_name = ?, source_id = ?, bytes = ?, mtime_ms = ?, missing = 0 WHERE id = ?').run(
+    cachedStatement(db, 'UPDATE images SET path = ?, rel_path = ?, file_name = ?, source_id = ?, bytes = ?, mtime_ms = ?, missing = 0 WHERE id = ?').run(
       w.file.abs,
       w.file.rel,
       basename(w.file.rel),
@@ -84,13 +78,13 @@ function applyWrite(db: Db, w: Write): void {
     s.decodeStatus, s.decodeError, s.phash, s.phashFine, stamp,
   ];
   if (w.outcome === 'changed') {
-    db.prepare(
+    cachedStatement(db,
       `UPDATE images SET path = ?, rel_path = ?, file_name = ?, source_id = ?, bytes = ?, mtime_ms = ?, sha256 = ?, magic = ?,
          format = ?, width = ?, height = ?, channels = ?, space = ?, has_alpha = ?, orientation = ?, decode_status = ?,
          decode_error = ?, phash = ?, phash_fine = ?, scanned_at = ?, missing = 0 WHERE id = ?`,
     ).run(...values, w.existingId);
   } else {
-    db.prepare(
+    cachedStatement(db,
       `INSERT INTO images (path, rel_path, file_name, source_id, bytes, mtime_ms, sha256, magic, format, width, height,
          channels, space, has_alpha, orientation, decode_status, decode_error, phash, phash_fine, scanned_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -121,52 +115,49 @@ export async function importDataset(db: Db, input: ImportInput, options: ImportO
 
   // Scan what is new or changed; write in small transactions as results come in.
   const pending: Write[] = [];
-  const flush = db.transaction((writes: Write[]) => {
-    for (const w of writes) applyWrite(db, w);
-  });
-  const flushPending = () => {
-    if (pending.length > 0) flush.immediate(pending.splice(0, pending.length));
-  };
   const relinked = new Set<number>();
   let done = 0;
   const total = plan.files.length;
   progress('scan', 0, total);
   const concurrency = options.concurrency ?? Math.max(2, availableParallelism() * 2);
+  const stored = (abs: string) => existsSync(fsPath(abs));
+  const notStored: Array<{ file: string; reason: string }> = [];
+  const flushSafely = db.transaction((writes: Write[]) => {
+    for (const w of writes) {
+      try {
+        applyWrite(db, w);
+      } catch (err) {
+        // one row that cannot be written (a constraint, say) is reported, not the end of the import
+        notStored.push({ file: w.file.rel, reason: `not stored: ${(err as Error).message}` });
+      }
+    }
+  });
+  const flushAll = () => {
+    if (pending.length > 0) flushSafely.immediate(pending.splice(0, pending.length));
+  };
   try {
     await mapPool(plan.files, concurrency, async (file) => {
       throwIfAborted(options.signal);
-      const st = await stat(file.abs);
-      const known = byPath.get(file.abs);
-      let write: Write | null = null;
-      if (known && known.bytes === st.size && known.mtime_ms === Math.trunc(st.mtimeMs)) {
-        counts.unchanged++;
-      } else {
-        const buf = await readFile(file.abs);
-        const base = { file, sourceId: sourceOf(file), bytes: st.size, mtimeMs: Math.trunc(st.mtimeMs) };
-        const digest = sha256(buf);
-        if (known && known.sha256 === digest) {
-          write = { ...base, outcome: 'unchanged', existingId: known.id, scan: null };
-        } else if (known) {
-          write = { ...base, outcome: 'changed', existingId: known.id, scan: await scanBuffer(buf) };
-        } else {
-          const moved = (bySha.get(digest) ?? []).find((r) => !relinked.has(r.id) && !plannedPaths.has(r.path) && !existsSync(r.path));
-          if (moved) {
-            relinked.add(moved.id);
-            write = { ...base, outcome: 'relinked', existingId: moved.id, scan: null };
-          } else {
-            write = { ...base, outcome: 'added', existingId: null, scan: await scanBuffer(buf) };
-          }
-        }
+      const write = await scanOne(file, byPath.get(file.abs), {
+        sourceId: sourceOf(file),
+        claimMoved: (digest) => {
+          const moved = (bySha.get(digest) ?? []).find((r) => !relinked.has(r.id) && !plannedPaths.has(r.path) && !stored(r.path));
+          if (moved) relinked.add(moved.id);
+          return moved ?? null;
+        },
+      });
+      if (write === null) counts.unchanged++;
+      else {
         counts[write.outcome]++;
         pending.push(write);
-        if (pending.length >= 32) flushPending();
+        if (pending.length >= 32) flushAll();
       }
       done++;
       progress('scan', done, total);
     });
   } finally {
     // Whatever was scanned is kept, also when cancelled or failed: a re-run does not read it again.
-    flushPending();
+    flushAll();
   }
 
   // Labels, splits, missing files and the CSV's bad rows, in one transaction.
@@ -184,10 +175,10 @@ export async function importDataset(db: Db, input: ImportInput, options: ImportO
       if (row.decode_status !== 'ok') unreadable++;
       if (f.submission) {
         submission++;
-        if (row.split !== 'submission') db.prepare("UPDATE images SET split = 'submission' WHERE id = ?").run(row.id);
+        if (row.split !== 'submission') cachedStatement(db, "UPDATE images SET split = 'submission' WHERE id = ?").run(row.id);
         continue;
       }
-      if (row.split === 'submission') db.prepare("UPDATE images SET split = 'unassigned' WHERE id = ?").run(row.id);
+      if (row.split === 'submission') cachedStatement(db, "UPDATE images SET split = 'unassigned' WHERE id = ?").run(row.id);
       if (f.label === undefined) {
         unlabelled++;
         continue;
@@ -195,7 +186,7 @@ export async function importDataset(db: Db, input: ImportInput, options: ImportO
       if (f.label !== null && f.label !== row.import_label) {
         // The CSV changed (or this is the first import): it wins over an older import, never over itself twice.
         recordChange(db, row, 'label', f.label, 'import', batch);
-        db.prepare('UPDATE images SET import_label = ? WHERE id = ?').run(f.label, row.id);
+        cachedStatement(db, 'UPDATE images SET import_label = ? WHERE id = ?').run(f.label, row.id);
       }
       if (f.label !== null || row.label !== null) labelled++;
       else unlabelled++;
@@ -205,9 +196,9 @@ export async function importDataset(db: Db, input: ImportInput, options: ImportO
     let missing = 0;
     for (const row of rows.values()) {
       if (!sources.includes(row.source_id) || plannedPaths.has(row.path)) continue;
-      const gone = !existsSync(row.path);
+      const gone = !stored(row.path);
       if (gone) missing++;
-      if ((row.missing === 1) !== gone) db.prepare('UPDATE images SET missing = ? WHERE id = ?').run(gone ? 1 : 0, row.id);
+      if ((row.missing === 1) !== gone) cachedStatement(db, 'UPDATE images SET missing = ? WHERE id = ?').run(gone ? 1 : 0, row.id);
     }
     db.prepare('DELETE FROM import_issues WHERE source_id = ?').run(rootSource);
     const insertIssue = db.prepare('INSERT INTO import_issues (source_id, kind, line, file, message, csv, folder) VALUES (?, ?, ?, ?, ?, ?, ?)');
@@ -230,6 +221,7 @@ export async function importDataset(db: Db, input: ImportInput, options: ImportO
     sampleRowsWithoutFile: missingGroups.find((g) => g.sample)?.rows.length ?? 0,
     badRows: plan.badRows,
     notes: missingGroups.map((g) => missingRowsSentence(g)),
+    skipped: [...plan.skipped, ...notStored],
     classes: plan.classes,
     seconds: (performance.now() - started) / 1000,
   };

@@ -3,14 +3,15 @@
  * grid, same rule: it tells a crop or a colour-shifted copy (≤ 62 bits apart on Spot the Mask) from an
  * unrelated photo whose coarse hash happens to be close (≥ 69 bits apart).
  */
-import { fromGrid, type GreyGrid } from './phash';
+import type { GreyGrid } from './phash';
+import { resizeGrey } from './vips-resize';
 
 export const FINE_WIDTH = 17;
 export const FINE_HEIGHT = 16;
 
 /** 256-bit dHash as 64 hex characters, row-major, most significant bit first, from the shared grey grid. */
-export async function dhashFine(grid: GreyGrid): Promise<string> {
-  const px = await fromGrid(grid).resize(FINE_WIDTH, FINE_HEIGHT, { fit: 'fill', kernel: 'lanczos3' }).raw().toBuffer();
+export function dhashFine(grid: GreyGrid): string {
+  const px = resizeGrey(grid, FINE_WIDTH, FINE_HEIGHT, 'lanczos3').data;
   let hex = '';
   let nibble = 0;
   let bits = 0;

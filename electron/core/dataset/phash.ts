@@ -6,8 +6,8 @@
  * unrelated photos, so a small Hamming radius separates copies from look-alikes. Orientation is applied
  * and alpha is flattened on white first, so a rotated-by-EXIF or transparent copy hashes like the original.
  */
-import sharp from 'sharp';
 import type { Sharp } from 'sharp';
+import { resizeGrey } from './vips-resize';
 
 export const HASH_WIDTH = 9;
 export const HASH_HEIGHT = 8;
@@ -20,17 +20,19 @@ const MID_SCALE = 8;
  * from it gives the same bits as decoding straight to each grid, for one decode instead of two.
  */
 export interface GreyGrid {
-  data: Buffer;
+  data: Uint8Array;
   width: number;
   height: number;
 }
 
 export const GRID_SIDE = 256;
 
-/** Decodes `image` (cloned, not consumed) once into the grid both hashes are computed from. */
+/**
+ * Decodes `image` once into the grid both hashes are computed from. The pipeline is used, not cloned: a
+ * clone copies its input buffer (structuredClone), and `metadata()` before this leaves it usable.
+ */
 export async function greyGrid(image: Sharp): Promise<GreyGrid> {
   const out = await image
-    .clone()
     .rotate()
     .flatten({ background: '#ffffff' })
     .greyscale()
@@ -40,12 +42,7 @@ export async function greyGrid(image: Sharp): Promise<GreyGrid> {
   return { data: out.data, width: out.info.width, height: out.info.height };
 }
 
-/** A raw one-channel grid as a sharp input (greyscale() again: raw 1-channel input comes out as sRGB otherwise). */
-export function fromGrid(grid: GreyGrid): Sharp {
-  return sharp(grid.data, { raw: { width: grid.width, height: grid.height, channels: 1 } }).greyscale();
-}
-
-/** dHash of a decoded image; `image` is a sharp pipeline (it is cloned, not consumed). */
+/** dHash of a decoded image; `image` is a sharp pipeline (used up). */
 export async function dhash(image: Sharp): Promise<bigint> {
   return dhashOfGrid(await greyGrid(image));
 }
@@ -56,18 +53,12 @@ export async function dhash(image: Sharp): Promise<bigint> {
  * percentile 7), as near-equal neighbours on flat backgrounds flipped. Going through 72×64 and then a cubic
  * 8× reduction averages each cell smoothly: the same copies move by at most 6 bits (99th percentile 3),
  * while different photos stay about as far apart (1st percentile 19 bits, was 20;
- * `npm run bench -- near-duplicates`).
+ * `npm run bench -- near-duplicates`). Both reductions are libvips's own arithmetic (vips-resize.ts), run
+ * here instead of in two more sharp pipelines.
  */
-export async function dhashOfGrid(grid: GreyGrid): Promise<bigint> {
-  const mid = await fromGrid(grid)
-    .resize(HASH_WIDTH * MID_SCALE, HASH_HEIGHT * MID_SCALE, { fit: 'fill' })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  const pixels = await fromGrid({ data: mid.data, width: mid.info.width, height: mid.info.height })
-    .resize(HASH_WIDTH, HASH_HEIGHT, { fit: 'fill', kernel: 'cubic' })
-    .raw()
-    .toBuffer();
-  return dhashFromGrey(pixels);
+export function dhashOfGrid(grid: GreyGrid): bigint {
+  const mid = resizeGrey(grid, HASH_WIDTH * MID_SCALE, HASH_HEIGHT * MID_SCALE, 'lanczos3');
+  return dhashFromGrey(resizeGrey(mid, HASH_WIDTH, HASH_HEIGHT, 'cubic').data);
 }
 
 /** dHash of a 9×8 greyscale buffer, row-major. */

@@ -2,8 +2,14 @@
  * Reading one file once: its bytes (sha256), what its first bytes say it is, and a full decode with sharp
  * (`failOn: 'warning'`, a pixel limit) that records format, size, colour space, alpha, EXIF orientation and
  * the perceptual hash. `metadata()` alone succeeds on truncated JPEGs; the decode is what finds them.
+ *
+ * A file up to IN_MEMORY_MAX is read once into memory and hashed and decoded from there; a larger one is
+ * hashed as a stream (memory stays flat, and Node's 2 GiB limit on one read does not apply) and decoded by
+ * sharp from its path.
  */
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
 import type { DecodeStatus } from '../../../shared/contract';
 import { dhashOfGrid, greyGrid, hashToHex } from './phash';
@@ -86,19 +92,75 @@ export const IMAGE_EXTENSIONS = new Set(['jpg', 'jpeg', 'jpe', 'jfif', 'png', 'g
  * reports only "Warning treated as error due to failOn setting".
  */
 export function endsEarly(buf: Buffer, magic: string | null): boolean {
-  if (magic === 'jpeg') {
-    const lastEoi = buf.lastIndexOf(Buffer.from([0xff, 0xd9]));
-    const lastSos = buf.lastIndexOf(Buffer.from([0xff, 0xda]));
-    return lastEoi < 0 || lastEoi < lastSos;
-  }
-  if (magic === 'png') return buf.lastIndexOf(Buffer.from('IEND', 'latin1')) < 0;
-  return false;
+  const markers = new EndMarkers();
+  markers.add(buf);
+  return markers.endsEarly(magic);
 }
 
-function classify(message: string, magic: string | null, buf: Buffer): DecodeStatus {
+const EOI = Buffer.from([0xff, 0xd9]);
+const SOS = Buffer.from([0xff, 0xda]);
+const IEND = Buffer.from('IEND', 'latin1');
+
+/** The last end-of-image / start-of-scan / IEND positions of a file fed in chunks (a marker may straddle two). */
+class EndMarkers {
+  #offset = 0;
+  #carry = Buffer.alloc(0);
+  #lastEoi = -1;
+  #lastSos = -1;
+  #iend = false;
+
+  add(chunk: Buffer): void {
+    const data = this.#carry.length > 0 ? Buffer.concat([this.#carry, chunk]) : chunk;
+    const base = this.#offset - this.#carry.length;
+    const eoi = data.lastIndexOf(EOI);
+    const sos = data.lastIndexOf(SOS);
+    if (eoi >= 0) this.#lastEoi = Math.max(this.#lastEoi, base + eoi);
+    if (sos >= 0) this.#lastSos = Math.max(this.#lastSos, base + sos);
+    if (!this.#iend && data.includes(IEND)) this.#iend = true;
+    this.#offset += chunk.length;
+    this.#carry = Buffer.from(data.subarray(Math.max(0, data.length - 3)));
+  }
+
+  endsEarly(magic: string | null): boolean {
+    if (magic === 'jpeg') return this.#lastEoi < 0 || this.#lastEoi < this.#lastSos;
+    if (magic === 'png') return !this.#iend;
+    return false;
+  }
+}
+
+/** What the bytes alone say: content hash, signature, size, whether the format's end marker is missing. */
+export interface FileFacts {
+  sha256: string;
+  magic: string | null;
+  bytes: number;
+  endsEarly: boolean;
+}
+
+export function factsOfBuffer(buf: Buffer): FileFacts {
+  const magic = sniffFormat(buf);
+  return { sha256: sha256(buf), magic, bytes: buf.length, endsEarly: endsEarly(buf, magic) };
+}
+
+/** The same facts from a stream of the file: memory stays at one chunk whatever the file's size. */
+export async function factsOfStream(path: string | Buffer): Promise<FileFacts> {
+  const hash = createHash('sha256');
+  const markers = new EndMarkers();
+  let head = Buffer.alloc(0);
+  let bytes = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    markers.add(chunk);
+    if (head.length < 16) head = Buffer.concat([head, chunk.subarray(0, 16 - head.length)]);
+    bytes += chunk.length;
+  }
+  const magic = sniffFormat(head);
+  return { sha256: hash.digest('hex'), magic, bytes, endsEarly: markers.endsEarly(magic) };
+}
+
+function classify(message: string, magic: string | null, facts: FileFacts): DecodeStatus {
   if (/pixel limit/i.test(message)) return 'too-large';
   if (magic === null && /unsupported image format|bad seek|input buffer/i.test(message)) return 'not-an-image';
-  if (endsEarly(buf, magic)) return 'truncated';
+  if (facts.endsEarly) return 'truncated';
   if (/premature end|truncat|unexpected end|end of (file|stream|data|input)|not enough data|short read|out of data/i.test(message)) {
     return 'truncated';
   }
@@ -117,20 +179,40 @@ const EMPTY: Omit<ScanResult, 'sha256' | 'magic' | 'decodeStatus' | 'decodeError
   phashFine: null,
 };
 
-/** Scans bytes already read (the caller hashed nothing yet). Never throws for a bad image: it records why. */
+/** Files up to this size are read once into memory; larger ones are streamed (hash) and decoded from their path. */
+export const IN_MEMORY_MAX = 32 * 1024 * 1024;
+
+/** Scans bytes already read. Never throws for a bad image: it records why. */
 export async function scanBuffer(buf: Buffer): Promise<ScanResult> {
-  const digest = sha256(buf);
-  const magic = sniffFormat(buf);
-  if (buf.length === 0) {
+  return decodeScan(buf, factsOfBuffer(buf));
+}
+
+/**
+ * Scans a file: read whole when small, else hashed as a stream and decoded from its path. Throws only when
+ * the file cannot be read at all (the caller records that as the row's error).
+ */
+export async function scanFile(path: string | Buffer, size: number): Promise<ScanResult> {
+  if (size <= IN_MEMORY_MAX) return scanBuffer(await readFile(path));
+  const facts = await factsOfStream(path);
+  if (typeof path !== 'string') {
+    // sharp opens files by a string path only; this name is not UTF-8 (fs-names.ts)
+    return { ...EMPTY, sha256: facts.sha256, magic: facts.magic, decodeStatus: 'unreadable', decodeError: `not decoded: a file over ${IN_MEMORY_MAX / 1024 / 1024} MiB whose name is not UTF-8; rename it and import again` };
+  }
+  return decodeScan(path, facts);
+}
+
+/** The full decode of `input` (bytes, or a path for a large file) given what its bytes said. */
+export async function decodeScan(input: Buffer | string, facts: FileFacts): Promise<ScanResult> {
+  const { sha256: digest, magic } = facts;
+  if (facts.bytes === 0) {
     return { ...EMPTY, sha256: digest, magic, decodeStatus: 'empty', decodeError: 'the file is empty (0 bytes)' };
   }
   let meta: Metadata | null = null;
   try {
-    const image = sharp(buf, { failOn: 'warning', limitInputPixels: PIXEL_LIMIT });
+    const image = sharp(input, { failOn: 'warning', limitInputPixels: PIXEL_LIMIT });
     meta = await image.metadata();
     // One full decode (failOn set: this is where truncation shows), both hashes from its grid.
     const grid = await greyGrid(image);
-    const [hash, fine] = await Promise.all([dhashOfGrid(grid), dhashFine(grid)]);
     return {
       sha256: digest,
       magic,
@@ -143,14 +225,14 @@ export async function scanBuffer(buf: Buffer): Promise<ScanResult> {
       orientation: meta.orientation ?? null,
       decodeStatus: 'ok',
       decodeError: null,
-      phash: hashToHex(hash),
-      phashFine: fine,
+      phash: hashToHex(dhashOfGrid(grid)),
+      phashFine: dhashFine(grid),
     };
   } catch (err) {
     let message = err instanceof Error ? err.message : String(err);
     if (/Warning treated as error/i.test(message)) {
-      message = endsEarly(buf, magic)
-        ? `the file ends before its end-of-image marker (${buf.length} bytes): truncated`
+      message = facts.endsEarly
+        ? `the file ends before its end-of-image marker (${facts.bytes} bytes): truncated`
         : 'the decoder found corrupt data (a warning, refused with failOn)';
     }
     return {
@@ -165,7 +247,7 @@ export async function scanBuffer(buf: Buffer): Promise<ScanResult> {
       orientation: meta?.orientation ?? null,
       sha256: digest,
       magic,
-      decodeStatus: classify(message, magic, buf),
+      decodeStatus: classify(message, magic, facts),
       decodeError: message.split('\n')[0] ?? message,
     };
   }

@@ -7,7 +7,7 @@ import type { SplitInput, SplitSummary } from '../../../shared/contract';
 import { AppError } from '../../../shared/errors';
 import type { Db } from '../db/open';
 import { duplicateGroups } from './audit-groups';
-import { allImages, type ImageRecord } from './images';
+import type { ImageRecord } from './images';
 import { seededRandom } from '../random';
 
 type Target = 'train' | 'val' | 'test';
@@ -20,30 +20,40 @@ export function shuffle<T>(items: T[], random: () => number): T[] {
   return items;
 }
 
-function eligible(img: ImageRecord): boolean {
-  return img.label !== null && img.excluded === 0 && img.decode_status === 'ok' && img.missing === 0 && img.split !== 'submission';
-}
+/** What the split reads of an image: the labelled, included, readable rows outside the submission set. */
+type SplitRow = Pick<ImageRecord, 'id' | 'sha256' | 'phash' | 'phash_fine' | 'bytes' | 'label' | 'split'>;
+const ELIGIBLE = "label IS NOT NULL AND excluded = 0 AND decode_status = 'ok' AND missing = 0 AND split != 'submission'";
 
 /** Groups of images that must share a split: duplicate groups merged where they overlap, singletons else. */
-function components(rows: readonly ImageRecord[]): ImageRecord[][] {
+function components(rows: readonly SplitRow[]): { parts: SplitRow[][]; groups: Array<readonly SplitRow[]> } {
   const index = new Map(rows.map((r, i) => [r.id, i]));
   const parent = rows.map((_, i) => i);
-  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)));
-  for (const g of duplicateGroups(rows)) {
-    const ids = g.images.map((img) => index.get(img.id)!);
+  const find = (i: number): number => {
+    let r = i;
+    while (parent[r] !== r) r = parent[r]!;
+    while (parent[i] !== r) {
+      const next = parent[i]!;
+      parent[i] = r;
+      i = next;
+    }
+    return r;
+  };
+  const groups = duplicateGroups(rows).map((g) => g.images);
+  for (const g of groups) {
+    const ids = g.map((img) => index.get(img.id)!);
     for (const i of ids.slice(1)) parent[find(i)] = find(ids[0]!);
   }
-  const out = new Map<number, ImageRecord[]>();
+  const out = new Map<number, SplitRow[]>();
   rows.forEach((r, i) => {
     const root = find(i);
     const list = out.get(root);
     if (list) list.push(r);
     else out.set(root, [r]);
   });
-  return [...out.values()];
+  return { parts: [...out.values()], groups };
 }
 
-function majorityLabel(group: readonly ImageRecord[]): string {
+function majorityLabel(group: readonly SplitRow[]): string {
   const counts = new Map<string, number>();
   for (const img of group) counts.set(img.label!, (counts.get(img.label!) ?? 0) + 1);
   return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]![0];
@@ -53,15 +63,16 @@ export function splitLibrary(db: Db, input: SplitInput): SplitSummary {
   if (input.val + input.test >= 1) {
     throw new AppError('BAD_INPUT', `--val ${input.val} and --test ${input.test} leave nothing to train on; their sum must be below 1`);
   }
-  const images = allImages(db);
-  const rows = images.filter(eligible);
+  const rows = db.prepare(`SELECT id, sha256, phash, phash_fine, bytes, label, split FROM images WHERE ${ELIGIBLE}`).all() as SplitRow[];
   if (rows.length === 0) throw new AppError('CONFLICT', 'no labelled, included, readable images to split: import labels first');
-  const groups = components(rows);
+  const { parts: groups, groups: duplicates } = components(rows);
   const random = seededRandom(input.seed);
   // Deterministic order before the seeded shuffle: by content, so row ids and import order do not matter.
-  const key = (g: readonly ImageRecord[]) => g.map((i) => i.sha256).sort()[0]!;
-  const byClass = new Map<string, ImageRecord[][]>();
-  for (const g of [...groups].sort((a, b) => key(a).localeCompare(key(b)))) {
+  const key = (g: readonly SplitRow[]) => g.reduce((m, i) => (i.sha256 < m ? i.sha256 : m), g[0]!.sha256);
+  const keyed = groups.map((g) => ({ g, k: key(g) }));
+  keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+  const byClass = new Map<string, SplitRow[][]>();
+  for (const { g } of keyed) {
     const label = majorityLabel(g);
     const list = byClass.get(label);
     if (list) list.push(g);
@@ -96,19 +107,20 @@ export function splitLibrary(db: Db, input: SplitInput): SplitSummary {
 
   db.transaction(() => {
     const update = db.prepare('UPDATE images SET split = ? WHERE id = ?');
-    for (const img of images) {
-      if (img.split === 'submission') continue;
+    for (const img of rows) {
       const next = assignment.get(img.id) ?? 'unassigned';
       if (img.split !== next) update.run(next, img.id);
     }
+    // rows that are no longer eligible (excluded, unlabelled, unreadable since) leave train/val/test
+    db.prepare(`UPDATE images SET split = 'unassigned' WHERE split IN ('train', 'val', 'test') AND NOT (${ELIGIBLE})`).run();
     const meta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
     meta.run('split', JSON.stringify({ seed: input.seed, val: input.val, test: input.test, at: new Date().toISOString() }));
   }).immediate();
 
-  // Verify rather than trust: no duplicate group spans two splits.
-  const after = allImages(db).filter(eligible);
+  // Verify rather than trust: read the splits back; no duplicate group spans two of them.
+  const stored = new Map((db.prepare(`SELECT id, split FROM images WHERE ${ELIGIBLE}`).all() as Array<{ id: number; split: string }>).map((r) => [r.id, r.split]));
   let leaks = 0;
-  for (const g of duplicateGroups(after)) if (new Set(g.images.map((i) => i.split)).size > 1) leaks++;
+  for (const g of duplicates) if (new Set(g.map((i) => stored.get(i.id))).size > 1) leaks++;
   return { seed: input.seed, counts, groups: groups.filter((g) => g.length > 1).length, leaks };
 }
 

@@ -15,12 +15,15 @@ export interface OpenOptions {
   migrations?: readonly Migration[];
   /** Prebuilt native binding (Electron needs one built against its own headers). */
   nativeBinding?: string;
+  /** Called with every statement's SQL as it runs (tests count the queries a page of a list makes). */
+  verbose?: (sql: unknown) => void;
 }
 
 export function openDb(file: string, options: OpenOptions = {}): Db {
   const db = new Database(file, {
     fileMustExist: options.mustExist ?? false,
     ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),
+    ...(options.verbose ? { verbose: options.verbose } : {}),
   });
   try {
     db.pragma('journal_mode = WAL');

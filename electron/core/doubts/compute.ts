@@ -7,6 +7,7 @@
 import type { DoubtsResult } from '../../../shared/contract-compare';
 import { AppError } from '../../../shared/errors';
 import { duplicateGroups } from '../dataset/audit-groups';
+import { classCounts, classesInUse } from '../dataset/classes';
 import { allImages, contentOrder, type ImageRecord } from '../dataset/images';
 import type { Db } from '../db/open';
 import type { Library } from '../library';
@@ -99,9 +100,9 @@ export interface DoubtsFolds {
  * order, so that order is the images' content, never their row ids.
  */
 export function doubtsFolds(db: Db, k: number, seed: number): DoubtsFolds {
-  const classes = (db.prepare('SELECT name FROM classes ORDER BY position, name').all() as Array<{ name: string }>).map((c) => c.name);
+  const classes = classesInUse(db);
   if (classes.length !== 2) {
-    throw new AppError('CONFLICT', `label doubts are binary for now; this library has ${classes.length} classes (${classes.join(', ') || 'none'})`);
+    throw new AppError('CONFLICT', `label doubts are binary for now; ${classes.length} classes have included, readable images (images per class: ${classCounts(db)})`);
   }
   const rows = db
     .prepare(

@@ -102,6 +102,6 @@ export function acceptDoubt(db: Db, findingId: number): Accepted {
   const change = setLabels(db, [image.image_id], detail.suggested, 'model-suggestion');
   if (change.batch === null) throw new AppError('CONFLICT', `the image of finding ${findingId} is already labelled '${detail.suggested}'`);
   // no decision is stored: the finding reads as resolved while the label differs from the doubted one, so an
-  // undo of this change reopens it (audit.ts listFindings)
+  // undo of this change reopens it (the status rule in dataset/findings-query.ts)
   return { imageId: image.image_id, label: detail.suggested, batch: change.batch };
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { RunInfo, RunEpoch } from '../../../../shared/contract';
 import { ThroughputBasis } from '../../../../shared/contract-compare';
 import { AppError } from '../../../../shared/errors';
+import { classCounts, classesInUse } from '../../dataset/classes';
 import { contentOrder } from '../../dataset/images';
 import { currentSplit } from '../../dataset/split';
 import type { Db } from '../../db/open';
@@ -40,13 +41,16 @@ const USABLE = "excluded = 0 AND decode_status = 'ok' AND missing = 0";
  * labelled; a binary task only. Refuses an empty or unsplit library with what to run.
  */
 export function trainingSet(db: Db): TrainingSet {
-  const classes = (db.prepare('SELECT name FROM classes ORDER BY position, name').all() as Array<{ name: string }>).map((c) => c.name);
+  const classes = classesInUse(db);
   const usable = (db.prepare(`SELECT COUNT(*) AS n FROM images WHERE ${USABLE} AND label IS NOT NULL`).get() as { n: number }).n;
   if (usable === 0) {
     throw new AppError('CONFLICT', "the library has no labelled, readable, included images: run 'mask-studio import DIR --labels CSV' first");
   }
   if (classes.length !== 2) {
-    throw new AppError('CONFLICT', `training is binary for now; this library has ${classes.length} classes (${classes.join(', ')})`);
+    throw new AppError(
+      'CONFLICT',
+      `training is binary for now; ${classes.length} classes have included, readable images (images per class: ${classCounts(db)}): relabel or exclude the images of the extra class`,
+    );
   }
   const rows = db
     .prepare(`SELECT id, sha256, path, label, split FROM images WHERE ${USABLE} AND split IN ('train', 'val', 'test', 'submission') ORDER BY ${contentOrder()}`)
@@ -323,6 +327,29 @@ export function runPredictions(db: Db, id: string): Array<{ imageId: number; spl
        FROM predictions p JOIN images i ON i.id = p.image_id WHERE p.run_id = ? ORDER BY p.image_id`,
     )
     .all(id) as Array<{ imageId: number; split: string; probability: number; label: string | null; fileName: string }>;
+}
+
+/**
+ * A page of a run's predictions in image id order: after `cursor` (an image id, from the last page), or just
+ * the images asked for (the Compare view wants the probabilities under the thumbnails it shows).
+ */
+export function runPredictionsPage(
+  db: Db,
+  id: string,
+  page: { cursor?: string | undefined; limit: number; imageIds?: readonly number[] | undefined },
+): { predictions: ReturnType<typeof runPredictions>; nextCursor: string | null } {
+  const after = page.cursor === undefined ? 0 : Number(page.cursor);
+  if (!Number.isSafeInteger(after) || after < 0) throw new AppError('BAD_INPUT', `'${page.cursor}' is not a cursor from runs.predictions: pass the nextCursor of the previous page`);
+  const only = page.imageIds && page.imageIds.length > 0 ? `AND p.image_id IN (${page.imageIds.map(() => '?').join(', ')})` : '';
+  const rows = db
+    .prepare(
+      `SELECT p.image_id AS imageId, p.split, p.probability, i.label, i.file_name AS fileName
+       FROM predictions p JOIN images i ON i.id = p.image_id WHERE p.run_id = ? AND p.image_id > ? ${only} ORDER BY p.image_id LIMIT ?`,
+    )
+    .all(id, after, ...(page.imageIds ?? []), page.limit + 1) as ReturnType<typeof runPredictions>;
+  const shown = rows.slice(0, page.limit);
+  const last = shown[shown.length - 1];
+  return { predictions: shown, nextCursor: rows.length > page.limit && last ? String(last.imageId) : null };
 }
 
 /** Deletes the run's rows (epochs and predictions cascade); its folder is the caller's to remove. */

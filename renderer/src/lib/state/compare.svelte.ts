@@ -213,7 +213,7 @@ export class CompareState {
     try {
       const [rows] = await Promise.all([
         Promise.all(opened.imageIds.slice(0, CELL_LIMIT).map((image) => call('images.get', { image }).catch(() => null))),
-        this.#fetchProbabilities(runId),
+        this.#fetchProbabilities(runId, opened.imageIds.slice(0, CELL_LIMIT)),
       ]);
       if (this.#cell === opened) this.#cellImages = rows.filter((r): r is ImageRow => r !== null);
     } catch (err) {
@@ -229,12 +229,17 @@ export class CompareState {
     this.#cellLoading = false;
   }
 
-  async #fetchProbabilities(runId: string): Promise<void> {
-    if (this.#probabilities[runId]) return;
+  /** The run's probabilities of just these images (a cell shows a few; a run predicts the whole library). */
+  async #fetchProbabilities(runId: string, imageIds: readonly number[]): Promise<void> {
+    const known = this.#probabilities[runId] ?? {};
+    const missing = imageIds.filter((id) => known[id] === undefined);
+    if (missing.length === 0) return;
     try {
-      const preds = await call('runs.predictions', { id: runId });
-      const map: Record<number, number> = {};
-      for (const p of preds) map[p.imageId] = p.probability;
+      const map: Record<number, number> = { ...known };
+      for (let i = 0; i < missing.length; i += 1000) {
+        const page = await call('runs.predictions', { id: runId, imageIds: missing.slice(i, i + 1000), limit: 1000 });
+        for (const p of page.predictions) map[p.imageId] = p.probability;
+      }
       this.#probabilities = { ...this.#probabilities, [runId]: map };
     } catch {
       // The probability under a thumbnail is extra; the cell is what the person asked for.

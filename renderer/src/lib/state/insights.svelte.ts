@@ -61,7 +61,7 @@ export class InsightsState {
         }),
       );
       this.#stats = stats;
-      this.#shortcuts = shortcuts;
+      this.#shortcuts = shortcuts.findings;
       this.#points = sized.rows.filter((r) => r.width !== null && r.height !== null).map((r) => ({ w: r.width ?? 0, h: r.height ?? 0, bytes: r.bytes, label: r.label }));
       this.#samples = samples;
       this.#error = null;

@@ -28,7 +28,6 @@ export class LibraryState {
   #selection = $state.raw<ReadonlySet<number>>(new Set());
   #focus = $state(0);
   #anchor = 0;
-  #findingImages = $state.raw<ReadonlySet<number>>(new Set());
   #pending = $state(0);
   #lastSaveMs = $state<number | null>(null);
   previewOpen = $state(false);
@@ -36,10 +35,8 @@ export class LibraryState {
   columns = $state(1);
 
   constructor() {
-    onEvent('library.changed', (e) => {
-      if (e.what === 'findings') void this.loadFindings();
-      this.#markStale();
-    });
+    // a new audit or decision changes the rows' finding badges too: the pages are read again
+    onEvent('library.changed', () => this.#markStale());
   }
 
   get filter(): Readonly<LibraryFilter> {
@@ -67,10 +64,6 @@ export class LibraryState {
     return this.#lastSaveMs;
   }
 
-  hasFinding(id: number): boolean {
-    return this.#findingImages.has(id);
-  }
-
   rowAt(index: number): ImageRow | undefined {
     void this.#version;
     return this.#pages.get(Math.floor(index / PAGE_SIZE))?.[index % PAGE_SIZE];
@@ -81,16 +74,7 @@ export class LibraryState {
   }
 
   async init(): Promise<void> {
-    await Promise.all([this.reload(), this.loadFindings()]);
-  }
-
-  async loadFindings(): Promise<void> {
-    try {
-      const open = await call('findings.list', { status: 'open' });
-      this.#findingImages = new Set(open.flatMap((f) => f.imageIds));
-    } catch (err) {
-      notices.error(err, 'Could not read the findings');
-    }
+    await this.reload();
   }
 
   setFilter(patch: Partial<LibraryFilter>): void {

@@ -14,14 +14,19 @@ import { notices } from './notices.svelte';
 
 export { isDuplicate, keeperOf };
 
-const SEVERITY = { error: 0, warning: 1, info: 2 } as const;
 /** Evidence shows at most this many images of one finding (a shortcut can name hundreds). */
 const MAX_IMAGES = 12;
+/** The queue is read in pages of this many findings, the next one when the person nears the end. */
+const QUEUE_PAGE = 200;
+/** The largest duplicate group whose members are all read to choose the keeper. */
+const GROUP_MAX = 10_000;
 
 export type Decision = 'keep' | 'exclude' | 'relabel' | 'accept' | 'skip';
 
 export class ReviewState {
   #queue = $state.raw<Finding[]>([]);
+  #total = $state(0);
+  #cursor: string | null = null;
   #index = $state(0);
   #outcomes = $state<Record<number, Decision>>({});
   #images = $state.raw<ImageRow[]>([]);
@@ -34,6 +39,10 @@ export class ReviewState {
 
   get queue(): readonly Finding[] {
     return this.#queue;
+  }
+  /** Open findings in the whole queue (the pages read so far hold `queue.length`). */
+  get total(): number {
+    return this.#total;
   }
   get index(): number {
     return this.#index;
@@ -74,8 +83,11 @@ export class ReviewState {
   async load(): Promise<void> {
     this.#loading = true;
     try {
-      const open = await call('findings.list', { status: 'open' });
-      this.#queue = [...open].sort((a, b) => SEVERITY[a.severity] - SEVERITY[b.severity] || a.kind.localeCompare(b.kind) || a.id - b.id);
+      // the server orders the queue (errors first, then by kind and id) and sends it a page at a time
+      const page = await call('findings.list', { status: 'open', limit: QUEUE_PAGE });
+      this.#queue = page.findings;
+      this.#total = page.total;
+      this.#cursor = page.nextCursor;
       this.#index = 0;
       this.#outcomes = {};
       this.#error = null;
@@ -141,12 +153,26 @@ export class ReviewState {
     }
   }
 
+  /** A finding's images in one call (however many it names), at most `limit`. */
   async #rowsOf(f: Finding, limit: number): Promise<ImageRow[]> {
-    const rows = await Promise.all(f.imageIds.slice(0, limit).map((id) => call('images.get', { image: id }).catch(() => null)));
-    return rows.filter((r): r is ImageRow => r !== null);
+    if (f.imageCount === 0) return [];
+    return (await call('images.list', { filter: { findingId: f.id }, limit: Math.max(1, Math.min(limit, GROUP_MAX)) })).rows;
+  }
+
+  /** Reads the next page of the queue when the person is within a few items of the end of what is loaded. */
+  async #more(index: number): Promise<void> {
+    if (this.#cursor === null || index < this.#queue.length - 5) return;
+    const page = await call('findings.list', { status: 'open', limit: QUEUE_PAGE, cursor: this.#cursor });
+    this.#queue = [...this.#queue, ...page.findings];
+    this.#cursor = page.nextCursor;
   }
 
   async go(index: number): Promise<void> {
+    try {
+      await this.#more(index);
+    } catch (err) {
+      notices.error(err, 'Could not read more of the queue');
+    }
     this.#index = Math.max(0, Math.min(this.#queue.length, index));
     await this.#loadImages();
   }
@@ -160,7 +186,7 @@ export class ReviewState {
       else if (decision === 'exclude') await this.#exclude(f);
       else if (decision === 'relabel') {
         if (!label) throw new Error('choose the class to relabel to');
-        const ids = f.imageIds.length > 0 ? f.imageIds : this.#images.map((i) => i.id);
+        const ids = f.imageCount > f.imageIds.length ? (await this.#rowsOf(f, f.imageCount)).map((i) => i.id) : f.imageIds.length > 0 ? f.imageIds : this.#images.map((i) => i.id);
         await call('labels.set', { images: ids, label });
         await call('findings.decide', { id: f.id, status: 'resolved' });
       } else if (decision === 'accept') {
@@ -184,14 +210,14 @@ export class ReviewState {
     let reason: string;
     if (isDuplicate(f)) {
       // The keeper is chosen from every member, whatever the evidence panel had loaded.
-      const members = await this.#rowsOf(f, f.imageIds.length);
+      const members = await this.#rowsOf(f, f.imageCount);
       const keeper = keeperOf(f, members);
       if (keeper === null) throw new Error('no member of this group could be read: nothing excluded');
-      ids = f.imageIds.filter((id) => id !== keeper);
+      ids = members.map((m) => m.id).filter((id) => id !== keeper);
       const keeperName = members.find((i) => i.id === keeper)?.relPath ?? 'the kept image';
       reason = `${f.kind} of ${keeperName}`;
     } else {
-      ids = f.imageIds;
+      ids = f.imageCount > f.imageIds.length ? (await this.#rowsOf(f, f.imageCount)).map((i) => i.id) : f.imageIds;
       reason = `${f.kind}: ${f.message}`.slice(0, 300);
     }
     if (ids.length > 0) await call('images.exclude', { images: ids, reason });
