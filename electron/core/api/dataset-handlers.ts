@@ -6,6 +6,7 @@ import { excludeImages, history, redo, restoreImages, setLabels, undo } from '..
 import { exportDataset } from '../dataset/export';
 import { countImages, listImages, resolveImage, toImageRow } from '../dataset/images';
 import { importDataset } from '../dataset/import';
+import { detectImport } from '../dataset/import-detect';
 import { splitLibrary } from '../dataset/split';
 import { libraryStats } from '../dataset/stats';
 import { schemaVersion } from '../db/open';
@@ -22,6 +23,7 @@ export const datasetHandlers: HandlerTable<
   | 'classes.list'
   | 'classes.rename'
   | 'import.start'
+  | 'import.detect'
   | 'audit.run'
   | 'findings.list'
   | 'findings.decide'
@@ -51,6 +53,7 @@ export const datasetHandlers: HandlerTable<
     changed(ctx, 'classes');
     return info;
   },
+  'import.detect': (_ctx, input) => detectImport(input.dir),
   'import.start': (ctx, input) => {
     const jobId = ctx.jobs.start('import', input, async (job) => {
       const summary = await importDataset(ctx.lib.db, input, {
