@@ -26,7 +26,10 @@ export interface Bridge {
  * `call` + `onEvent`; `serve` has GET routes for the same files instead.
  */
 export const SHELL_SAVE = 'shell.save';
-export type SaveRequest = { kind: 'submission'; runId: string } | { kind: 'report'; split: 'val' | 'test' };
+export type SaveRequest =
+  | { kind: 'submission'; runId: string }
+  | { kind: 'report'; split: 'val' | 'test' }
+  | { kind: 'model'; runId: string; format: 'onnx' | 'tfjs' };
 /** `path: null` when the person cancelled the dialog. */
 export interface SaveResult {
   path: string | null;

@@ -12,7 +12,18 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Library } from '../core/library';
 import { toErrorPayload } from '../../shared/errors';
-import { parseRunId, parseSplit, reportFileName, submissionFileName, viaTempFile, writeReportFile, writeSubmissionFile } from './downloads';
+import {
+  modelZipName,
+  parseModelFormat,
+  parseRunId,
+  parseSplit,
+  reportFileName,
+  submissionFileName,
+  viaTempFile,
+  writeModelZip,
+  writeReportFile,
+  writeSubmissionFile,
+} from './downloads';
 import { parseImageId, type ImageSize } from './images';
 import { SECURITY_HEADERS, statusFor } from './security';
 import { CoreSession } from './session';
@@ -189,6 +200,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const runId = submission ? parseRunId(submission[1] ?? '') : null;
     if (runId !== null && req.method === 'GET') {
       return handleDownload(res, submissionFileName(runId), 'text/csv; charset=utf-8', (file) => writeSubmissionFile(session, runId, file));
+    }
+    const model = url.pathname.match(/^\/api\/runs\/([^/]+)\/model\.zip$/);
+    const modelRun = model ? parseRunId(model[1] ?? '') : null;
+    if (modelRun !== null && req.method === 'GET') {
+      const format = parseModelFormat(url.searchParams.get('format'));
+      return handleDownload(res, modelZipName(modelRun, format), 'application/zip', (file) => writeModelZip(session, modelRun, format, file));
     }
     if (url.pathname === '/api/report.html' && req.method === 'GET') {
       const split = parseSplit(url.searchParams.get('split'));

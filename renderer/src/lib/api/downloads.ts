@@ -1,5 +1,5 @@
 /**
- * Files a person keeps: a run's Zindi submission and the HTML report. In the desktop app main shows a save
+ * Files a person keeps: a run's Zindi submission, the HTML report and a run's model (a zip). In the desktop app main shows a save
  * dialog (`shell.save` through the bridge); in a browser the server's GET route is fetched first, so an error
  * becomes a message instead of a saved error page, and the bytes are handed to the browser's download.
  */
@@ -15,6 +15,9 @@ function isSaveResult(v: unknown): v is SaveResult {
 function routeOf(request: SaveRequest): { url: string; name: string } {
   if (request.kind === 'submission') {
     return { url: `api/runs/${encodeURIComponent(request.runId)}/submission.csv`, name: `submission-${request.runId}.csv` };
+  }
+  if (request.kind === 'model') {
+    return { url: `api/runs/${encodeURIComponent(request.runId)}/model.zip?format=${request.format}`, name: `model-${request.runId}-${request.format}.zip` };
   }
   return { url: `api/report.html?split=${request.split}`, name: `mask-studio-report-${request.split}.html` };
 }
