@@ -249,8 +249,10 @@ export const TrainModelInfo = z.object({
   sources: z.array(z.object({ weights: WeightsSource, available: z.boolean(), reason: z.string().nullable() })),
   /** What "train all" starts from: ImageNet when present, else nsfwjs (InceptionV3), 'none' for scratch; null: nothing here. */
   best: WeightsSource.nullable(),
-  /** Why `best` is null, with the command that fixes it. */
+  /** Why `best` is null, in a line, with the command that fixes it. */
   reason: z.string().nullable(),
+  /** The whole way to get the weights, offline copy included (what `train --all` prints for a skipped model). */
+  help: z.string().nullable(),
 });
 export type TrainModelInfo = z.infer<typeof TrainModelInfo>;
 

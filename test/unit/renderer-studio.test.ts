@@ -23,6 +23,7 @@ function info(model: TrainModelInfo['model'], best: TrainModelInfo['best'], opts
       : [{ weights: 'none', available: true, reason: null }],
     best,
     reason: best === null ? `no pretrained weights here: mask-studio weights fetch ${model}` : null,
+    help: best === null ? `no pretrained weights here: mask-studio weights fetch ${model}, or copy the file offline` : null,
   };
 }
 
@@ -41,7 +42,10 @@ describe('planQueue: "train all and compare"', () => {
     const { queue, skipped } = planQueue(INFOS, ALL, 'best', '', null);
     assert.deepEqual(queue, [{ model: 'scratch' }, { model: 'inception_v3', weights: 'nsfwjs' }, { model: 'resnet50', weights: 'imagenet' }]);
     assert.deepEqual(skipped.map((s) => s.model), ['vgg19', 'inception_resnet_v2', 'xception']);
-    for (const s of skipped) assert.match(s.reason, new RegExp(`mask-studio weights fetch ${s.model}`));
+    for (const s of skipped) {
+      assert.match(s.reason, new RegExp(`mask-studio weights fetch ${s.model}`));
+      assert.match(s.help ?? '', /offline/);
+    }
   });
 
   test('an input size below a model minimum skips that model and says the numbers', () => {

@@ -117,14 +117,14 @@ async function trainOne(ctx: CliContext, lib: Library, input: TrainInput): Promi
 async function plan(args: ParsedArgs): Promise<Array<{ model: ModelName; weights?: string; skip?: string }>> {
   const { trainModels } = await import('../../core/ml/train/plan');
   const requested = stringOpt(args, 'weights');
-  return trainModels().map(({ model, sources, best, reason }) => {
+  return trainModels().map(({ model, sources, best, reason, help }) => {
     if (model === 'scratch') return { model };
     if (requested !== undefined && requested !== 'imagenet') return requested === 'nsfwjs' && model !== 'inception_v3' ? { model, skip: 'the nsfwjs weights are an InceptionV3' } : { model, weights: requested };
     if (requested === 'imagenet') {
       const imagenet = sources.find((s) => s.weights === 'imagenet');
-      return imagenet?.available ? { model, weights: 'imagenet' } : { model, skip: imagenet?.reason ?? 'no ImageNet weights' };
+      return imagenet?.available ? { model, weights: 'imagenet' } : { model, skip: help ?? imagenet?.reason ?? 'no ImageNet weights' };
     }
-    return best !== null ? { model, weights: best } : { model, skip: reason ?? 'no pretrained weights here' };
+    return best !== null ? { model, weights: best } : { model, skip: help ?? reason ?? 'no pretrained weights here' };
   });
 }
 

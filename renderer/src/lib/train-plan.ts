@@ -17,12 +17,17 @@ export interface Planned {
 export interface Skipped {
   model: TrainModelInfo['model'];
   reason: string;
+  /** The long way to fix it (offline copies included), when core gave one. */
+  help?: string;
 }
 
 /** The weights `info` would start from under `choice`, or why it cannot train. */
-export function weightsFor(info: TrainModelInfo, choice: WeightsChoice, file: string): { weights?: string } | { skip: string } {
+export function weightsFor(info: TrainModelInfo, choice: WeightsChoice, file: string): { weights?: string } | { skip: string; help?: string } {
   if (!info.pretrained) return {};
-  if (choice === 'best') return info.best !== null ? { weights: info.best } : { skip: info.reason ?? 'no pretrained weights here' };
+  if (choice === 'best') {
+    if (info.best !== null) return { weights: info.best };
+    return info.help ? { skip: info.reason ?? 'no pretrained weights here', help: info.help } : { skip: info.reason ?? 'no pretrained weights here' };
+  }
   if (choice === 'file') {
     const path = file.trim();
     return path ? { weights: path } : { skip: 'type the path of a Keras .h5 or a TensorFlow.js model.json beside "a file"' };
@@ -53,7 +58,7 @@ export function planQueue(
       continue;
     }
     const w = weightsFor(info, choice, file);
-    if ('skip' in w) skipped.push({ model, reason: w.skip });
+    if ('skip' in w) skipped.push(w.help ? { model, reason: w.skip, help: w.help } : { model, reason: w.skip });
     else queue.push(w.weights === undefined ? { model } : { model, weights: w.weights });
   }
   return { queue, skipped };

@@ -19,6 +19,7 @@ describe('trainModels', () => {
       const info = infos.find((i) => i.model === model);
       assert.equal(info?.best, null, model);
       assert.match(info?.reason ?? '', new RegExp(`mask-studio weights fetch ${model}`));
+      assert.match(info?.help ?? '', new RegExp(`mask-studio weights import ${model} FILE`));
       assert.equal(info?.sources.find((s) => s.weights === 'none')?.available, true);
       assert.equal(info?.sources.find((s) => s.weights === 'nsfwjs')?.available, false);
     }

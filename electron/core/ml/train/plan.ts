@@ -10,11 +10,11 @@ import { fetchHint, findNsfwjs, weightsStatus } from '../weights';
 
 const NSFWJS_MISSING = "the offline InceptionV3 needs the npm package nsfwjs: `npm install --save-dev nsfwjs@4.4.0`";
 
-function transferInfo(model: TransferModelName, weightsDir: string | undefined): Pick<TrainModelInfo, 'sources' | 'best' | 'reason'> {
+function transferInfo(model: TransferModelName, weightsDir: string | undefined): Pick<TrainModelInfo, 'sources' | 'best' | 'reason' | 'help'> {
   const imagenet = weightsStatus(model, weightsDir ? { dir: weightsDir } : {}).present;
   const nsfwjs = model === 'inception_v3' && findNsfwjs() !== null;
   const sources: TrainModelInfo['sources'] = [
-    { weights: 'imagenet', available: imagenet, reason: imagenet ? null : `no ImageNet weights for ${model}: ${fetchHint(model)}` },
+    { weights: 'imagenet', available: imagenet, reason: imagenet ? null : `no ImageNet weights here: \`mask-studio weights fetch ${model}\`` },
     {
       weights: 'nsfwjs',
       available: nsfwjs,
@@ -24,7 +24,9 @@ function transferInfo(model: TransferModelName, weightsDir: string | undefined):
   ];
   const best: WeightsSource | null = imagenet ? 'imagenet' : nsfwjs ? 'nsfwjs' : null;
   const alt = model === 'inception_v3' ? '; or `npm install --save-dev nsfwjs@4.4.0` for an offline pretrained InceptionV3' : '';
-  return { sources, best, reason: best ? null : `no pretrained weights here: ${fetchHint(model)}${alt}` };
+  if (best) return { sources, best, reason: null, help: null };
+  const short = model === 'inception_v3' ? ' (or install nsfwjs)' : '';
+  return { sources, best, reason: `no pretrained weights here: \`mask-studio weights fetch ${model}\`${short}`, help: `no pretrained weights here: ${fetchHint(model)}${alt}` };
 }
 
 export function trainModels(weightsDir?: string): TrainModelInfo[] {
@@ -32,7 +34,7 @@ export function trainModels(weightsDir?: string): TrainModelInfo[] {
     const spec = ARCHITECTURES[model];
     const sizes = { defaultInputSize: spec.defaultInputSize, minInputSize: spec.minInputSize };
     if (model === 'scratch') {
-      return { model, pretrained: false, ...sizes, sources: [{ weights: 'none', available: true, reason: null }], best: 'none', reason: null };
+      return { model, pretrained: false, ...sizes, sources: [{ weights: 'none', available: true, reason: null }], best: 'none', reason: null, help: null };
     }
     return { model, pretrained: true, ...sizes, ...transferInfo(model, weightsDir) };
   });
