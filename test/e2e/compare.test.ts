@@ -3,7 +3,8 @@
  * scratch runs at 32 px trained through the CLI before the page opens, then the table (AUC, the best marked,
  * as `compare --json` ranks them), a confusion cell's images (each one really in that cell), the Grad-CAM
  * panel or its message, an ensemble as a third row, the submission download in the sample's order, and the
- * split control in Insights (its counts as `stats --json` reports them). Waits are on data-testids.
+ * split control in Insights (its counts as `stats --json` reports them), the model zip, and a label doubt's
+ * evidence with its deliberate accept. Waits are on data-testids.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import type { HistoryEntry, RunInfo, Stats } from '../../shared/contract';
 import type { CompareRow } from '../../shared/contract-compare';
 import { generateDataset, type DatasetManifest } from '../fixtures/synthetic';
 import { tempDir } from '../helpers';
+import { readZip } from '../zip-reader';
 import { browserMissing, ensureBuilt, launchBrowser, libraryCli, screenshotter, serve, watchProblems, type Served } from './harness';
 import type { CanvasLike } from './page-types';
 
@@ -173,20 +175,21 @@ describe('the Compare view in Chromium (serve mode)', { skip: skip ?? false }, (
     assert.deepEqual(expected.runs.find((r) => r.kind === 'ensemble')?.members.sort(), runs.map((r) => r.id).sort());
   });
 
-  test('Export model writes the focused run as ONNX with its model card into the library', async () => {
+  test('Download model hands over the focused run as a zip: TensorFlow.js files and the model card (bug 16)', async () => {
     const row = page.locator('[data-testid=compare-row][data-kind=trained]').first();
     const id = await row.getAttribute('data-id');
     assert.ok(id);
     await row.locator('td').nth(1).click(); // a click on the row focuses the run
     await page.locator(`[data-testid=export-model]:not([disabled])`).waitFor();
-    await page.getByTestId('export-format').selectOption('onnx');
-    await page.getByTestId('export-model').click();
-    await page.locator('[data-testid=export-model]:has-text("Export model")').waitFor();
-    const dir = join(library, 'exports', `${id}-onnx`);
-    const card = JSON.parse(readFileSync(join(dir, 'model-card.json'), 'utf8')) as { architecture: string; inputSize: number };
-    assert.equal(card.architecture, 'scratch');
-    assert.equal(card.inputSize, 32);
-    assert.ok(existsSync(join(dir, 'model.onnx')), 'model.onnx written');
+    await page.getByTestId('export-format').selectOption('tfjs');
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByTestId('export-model').click()]);
+    assert.equal(download.suggestedFilename(), `model-${id}-tfjs.zip`);
+    const files = readZip(readFileSync(await download.path()));
+    assert.deepEqual([...files.keys()].sort(), ['model-card.json', 'model.json', 'weights.bin']);
+    const card = JSON.parse(files.get('model-card.json')?.toString('utf8') ?? '{}') as { architecture: string; inputSize: number; runId: string };
+    assert.deepEqual([card.architecture, card.inputSize, card.runId], ['scratch', 32, id]);
+    // nothing is written into the library by a download
+    assert.equal(existsSync(join(library, 'exports')), false);
   });
 
   test('the submission download has the sample submission ids in its order', async () => {
@@ -260,8 +263,25 @@ describe('the Compare view in Chromium (serve mode)', { skip: skip ?? false }, (
     assert.ok(given !== null && suggested !== null && given !== suggested, `${given} → ${suggested}`);
     const p = Number((await page.getByTestId('doubt-p').innerText()).match(/[0-9.]+$/)?.[0]);
     assert.ok(p >= 0 && p <= 1, `p ${p}`);
+    // the evidence: which model, how good out of fold, where this doubt ranks (bug 17)
+    assert.match(await page.getByTestId('doubt-model').innerText(), /\w+ \(.+ weights, \d+ px, 5-fold\)/);
+    assert.match(await page.getByTestId('doubt-auc').innerText(), /^(\d\.\d{3}|–)/);
+    assert.match(await page.getByTestId('doubt-rank').innerText(), /^\d+ of \d+ doubts/);
+    // keeping the label is the primary action; accepting is asked again before anything changes
+    assert.match((await page.getByTestId('review-keep').getAttribute('class')) ?? '', /primary/);
+    assert.doesNotMatch((await page.getByTestId('review-accept').getAttribute('class')) ?? '', /primary/);
+    await shot('review-doubt');
     const findingId = await item.getAttribute('data-finding-id');
+    const beforeAccept = await cli<HistoryEntry[]>('history', '--limit', '1');
+    await page.keyboard.press('a');
+    await page.getByTestId('confirm-dialog').waitFor();
+    assert.match(await page.getByTestId('confirm-dialog').innerText(), /p = \d\.\d{3}/);
+    await page.keyboard.press('Escape');
+    await page.getByTestId('confirm-dialog').waitFor({ state: 'detached' });
+    assert.deepEqual(await cli<HistoryEntry[]>('history', '--limit', '1'), beforeAccept, 'one key relabelled the image');
+    assert.equal(await item.getAttribute('data-finding-id'), findingId);
     await page.getByTestId('review-accept').click();
+    await page.getByTestId('confirm-ok').click();
     await page.locator(`[data-testid=review-item]:not([data-finding-id="${findingId}"]), [data-testid=review-done]`).first().waitFor();
     const accepted = await cli<HistoryEntry[]>('history', '--limit', '1');
     assert.equal(accepted[0]?.kind, 'label');
@@ -269,7 +289,8 @@ describe('the Compare view in Chromium (serve mode)', { skip: skip ?? false }, (
     assert.equal(accepted[0]?.oldValue, given);
     assert.equal(accepted[0]?.newValue, suggested);
     await page.getByTestId('review-undo').click();
-    await page.getByTestId('notice-info').filter({ hasText: 'Undid 1 change' }).waitFor();
+    await page.getByTestId('notice-info').filter({ hasText: 'Undid 1 change; the finding is open again' }).waitFor();
+    await page.locator(`[data-testid=review-item][data-finding-id="${findingId}"]`).waitFor();
     const undone = await cli<HistoryEntry[]>('history', '--limit', '1');
     assert.equal(undone[0]?.id, accepted[0]?.id);
     assert.equal(undone[0]?.state, 'undone');

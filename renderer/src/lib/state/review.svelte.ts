@@ -85,8 +85,12 @@ export class ReviewState {
   get error(): string | null {
     return this.#error;
   }
+  /** Decisions (not skips) on the findings of the queue shown. */
   get decided(): number {
-    return Object.values(this.#outcomes).filter((d) => d !== 'skip').length;
+    return this.#queue.filter((f) => {
+      const d = this.#outcomes[f.id];
+      return d !== undefined && d !== 'skip';
+    }).length;
   }
   outcome(id: number): Decision | undefined {
     return this.#outcomes[id];
@@ -253,7 +257,12 @@ export class ReviewState {
     if (ids.length === 0) throw new Error('this finding names no image of the library, so there is nothing to relabel');
     const name = app.displayName(label);
     const ask = bulkQuestion(ids.length, 'Relabel', `as “${name}”`);
-    if (ask && !(await confirmer.ask({ ...ask, body: `Every image of this ${f.kind} finding gets the label “${name}”. Undo takes it back.` }))) return false;
+    if (ask) {
+      // The evidence holds the labels of the images it shows: say how many really change when it shows them all.
+      const shown = this.#images.filter((i) => ids.includes(i.id));
+      const changing = shown.length === ids.length ? ` (${shown.filter((i) => i.label !== label).length} of them change)` : '';
+      if (!(await confirmer.ask({ ...ask, body: `Every image of this ${f.kind} finding gets the label “${name}”${changing}. Undo takes it back.` }))) return false;
+    }
     const r = await call('labels.set', { images: ids, label });
     await call('findings.decide', { id: f.id, status: 'resolved' });
     return r.batch;
