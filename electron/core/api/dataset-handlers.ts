@@ -7,6 +7,7 @@ import { excludeImages, history, redo, restoreImages, setLabels, undo } from '..
 import { exportDataset } from '../dataset/export';
 import { countImages, listImages, resolveImage, resolveImageIdsInChunks, toImageRow } from '../dataset/images';
 import { importDataset } from '../dataset/import';
+import { detectImport } from '../dataset/import-detect';
 import { splitLibrary } from '../dataset/split';
 import { libraryStats } from '../dataset/stats';
 import { schemaVersion } from '../db/open';
@@ -37,6 +38,7 @@ export const datasetHandlers: HandlerTable<
   | 'classes.rename'
   | 'import.start'
   | 'import.roots'
+  | 'import.detect'
   | 'audit.run'
   | 'findings.list'
   | 'findings.decide'
@@ -69,6 +71,7 @@ export const datasetHandlers: HandlerTable<
     changed(ctx, 'findings');
     return info;
   },
+  'import.detect': (ctx, input) => detectImport(checkPagePath(ctx.readRoots, input.dir, 'the image folder'), ctx.readRoots),
   'import.start': (ctx, input) => {
     checkImportPaths(ctx, input);
     const jobId = ctx.jobs.start('import', input, async (job) => {

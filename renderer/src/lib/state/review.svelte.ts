@@ -1,18 +1,30 @@
 /**
  * The Review queue: the audit's open findings, worst first, one decision at a time with its evidence. A
  * decision is written at once: keep (dismiss the finding), exclude (the duplicates but the keeper, or the
- * broken file), relabel, or skip for now. Label doubts (from the models' out-of-fold probabilities) join the
- * same queue; accepting one is a label event with source 'model-suggestion', undone like any other.
+ * broken file), relabel, or skip for now; a change to more than one image is confirmed first. Label doubts
+ * (from the models' out-of-fold probabilities) join the same queue; accepting one is a label event with
+ * source 'model-suggestion', asked twice because the models are often wrong. Undo takes back the last
+ * decision: its label or exclusion change, and the finding is open again.
  */
-import type { Finding, ImageRow } from '../../../../shared/contract';
-import type { DoubtRow } from '../../../../shared/contract-compare';
+import type { Finding, FindingKind, ImageRow } from '../../../../shared/contract';
+import type { DoubtRow, DoubtsInfo } from '../../../../shared/contract-compare';
 import { call, errorMessage } from '../api/client';
-import { isDuplicate, keeperOf } from '../findings';
+import { bulkQuestion, isDuplicate, keeperOf } from '../findings';
 import { app } from './app.svelte';
+import { confirmer } from './confirm.svelte';
 import { jobs } from './jobs.svelte';
 import { notices } from './notices.svelte';
 
 export { isDuplicate, keeperOf };
+
+/** A decision this session made, so Undo can take it back (its library change, then the finding's status). */
+interface Made {
+  findingId: number;
+  index: number;
+  decision: Decision;
+  /** The history batch it wrote; null when it changed no image (keep). */
+  batch: number | null;
+}
 
 const SEVERITY = { error: 0, warning: 1, info: 2 } as const;
 /** Evidence shows at most this many images of one finding (a shortcut can name hundreds). */
@@ -21,6 +33,9 @@ const MAX_IMAGES = 12;
 export type Decision = 'keep' | 'exclude' | 'relabel' | 'accept' | 'skip';
 
 export class ReviewState {
+  /** Every open finding, worst first; the queue is these or one kind of them. */
+  #all = $state.raw<Finding[]>([]);
+  #kind = $state<FindingKind | null>(null);
   #queue = $state.raw<Finding[]>([]);
   #index = $state(0);
   #outcomes = $state<Record<number, Decision>>({});
@@ -31,9 +46,26 @@ export class ReviewState {
   /** label-doubt findings' numbers (given, suggested, p), by finding id. */
   #doubts = $state.raw<Record<number, DoubtRow>>({});
   #doubtJob = $state<string | null>(null);
+  #doubtsInfo = $state.raw<DoubtsInfo | null>(null);
+  #made: Made[] = [];
 
   get queue(): readonly Finding[] {
     return this.#queue;
+  }
+  get kind(): FindingKind | null {
+    return this.#kind;
+  }
+  /** Open findings per kind, in queue order, for the kind filter. */
+  get kinds(): Array<{ kind: FindingKind; count: number }> {
+    const counts = new Map<FindingKind, number>();
+    for (const f of this.#all) counts.set(f.kind, (counts.get(f.kind) ?? 0) + 1);
+    return [...counts].map(([kind, count]) => ({ kind, count }));
+  }
+  /** Shows only one kind (null: every kind) from its first finding. */
+  async setKind(kind: FindingKind | null): Promise<void> {
+    this.#kind = kind;
+    this.#queue = kind === null ? this.#all : this.#all.filter((f) => f.kind === kind);
+    await this.go(0);
   }
   get index(): number {
     return this.#index;
@@ -53,14 +85,22 @@ export class ReviewState {
   get error(): string | null {
     return this.#error;
   }
+  /** Decisions (not skips) on the findings of the queue shown. */
   get decided(): number {
-    return Object.values(this.#outcomes).filter((d) => d !== 'skip').length;
+    return this.#queue.filter((f) => {
+      const d = this.#outcomes[f.id];
+      return d !== undefined && d !== 'skip';
+    }).length;
   }
   outcome(id: number): Decision | undefined {
     return this.#outcomes[id];
   }
   doubt(findingId: number): DoubtRow | undefined {
     return this.#doubts[findingId];
+  }
+  /** The last label-doubt computation: which model, its out-of-fold AUC. */
+  get doubtsInfo(): DoubtsInfo | null {
+    return this.#doubtsInfo;
   }
   /** The running (or last) "Find label doubts" job. */
   get doubtJob(): string | null {
@@ -75,9 +115,12 @@ export class ReviewState {
     this.#loading = true;
     try {
       const open = await call('findings.list', { status: 'open' });
-      this.#queue = [...open].sort((a, b) => SEVERITY[a.severity] - SEVERITY[b.severity] || a.kind.localeCompare(b.kind) || a.id - b.id);
+      this.#all = [...open].sort((a, b) => SEVERITY[a.severity] - SEVERITY[b.severity] || a.kind.localeCompare(b.kind) || a.id - b.id);
+      if (this.#kind !== null && !this.#all.some((f) => f.kind === this.#kind)) this.#kind = null;
+      this.#queue = this.#kind === null ? this.#all : this.#all.filter((f) => f.kind === this.#kind);
       this.#index = 0;
       this.#outcomes = {};
+      this.#made = [];
       this.#error = null;
       await Promise.all([this.#loadImages(), this.#loadDoubts()]);
     } catch (err) {
@@ -90,10 +133,11 @@ export class ReviewState {
   async #loadDoubts(): Promise<void> {
     if (!this.#queue.some((f) => f.kind === 'label-doubt')) return;
     try {
-      const rows = await call('doubts.list', {});
+      const [rows, info] = await Promise.all([call('doubts.list', {}), call('doubts.info', {})]);
       const byFinding: Record<number, DoubtRow> = {};
       for (const r of rows) if (r.findingId !== null) byFinding[r.findingId] = r;
       this.#doubts = byFinding;
+      this.#doubtsInfo = info;
     } catch {
       // The finding's own message and detail still describe the doubt.
     }
@@ -121,13 +165,34 @@ export class ReviewState {
     }
   }
 
+  /**
+   * Takes back the last decision made here: its change to the library (when it is still the last one) and
+   * the finding's status, and shows the finding again. Without one, undoes the library's last change.
+   */
   async undo(): Promise<void> {
+    const last = this.#made.at(-1);
     try {
-      const r = await call('history.undo', {});
-      notices.push('info', `Undid ${r.changed} change${r.changed === 1 ? '' : 's'}`);
+      if (!last || (last.batch !== null && (await this.#nextUndoBatch()) !== last.batch)) {
+        const r = await call('history.undo', {});
+        notices.push('info', `Undid ${r.changed} change${r.changed === 1 ? '' : 's'}`);
+        return;
+      }
+      const r = last.batch !== null ? await call('history.undo', {}) : { changed: 0 };
+      await call('findings.decide', { id: last.findingId, status: 'open' });
+      this.#made.pop();
+      delete this.#outcomes[last.findingId];
+      const what = r.changed > 0 ? `Undid ${r.changed} change${r.changed === 1 ? '' : 's'}` : `Undid “${last.decision}”`;
+      notices.push('info', `${what}; the finding is open again`);
+      await this.go(last.index);
     } catch (err) {
       notices.push('error', `Nothing undone: ${errorMessage(err)}`);
     }
+  }
+
+  /** The batch `history.undo` would take back: the newest one done by a person (imports are not undone). */
+  async #nextUndoBatch(): Promise<number | null> {
+    const recent = await call('history.list', { limit: 200 });
+    return recent.find((h) => h.state === 'done' && h.source !== 'import')?.batch ?? null;
   }
 
   async #loadImages(): Promise<void> {
@@ -156,19 +221,10 @@ export class ReviewState {
     if (!f || this.#busy) return;
     this.#busy = true;
     try {
-      if (decision === 'keep') await call('findings.decide', { id: f.id, status: 'dismissed' });
-      else if (decision === 'exclude') await this.#exclude(f);
-      else if (decision === 'relabel') {
-        if (!label) throw new Error('choose the class to relabel to');
-        const ids = f.imageIds.length > 0 ? f.imageIds : this.#images.map((i) => i.id);
-        await call('labels.set', { images: ids, label });
-        await call('findings.decide', { id: f.id, status: 'resolved' });
-      } else if (decision === 'accept') {
-        if (f.kind !== 'label-doubt') throw new Error('only a label doubt has a suggestion to accept');
-        const r = await call('doubts.accept', { findingId: f.id });
-        notices.push('info', `Relabelled as “${app.displayName(r.label)}” (undo: the Undo button, or z in the Library)`);
-      }
+      const batch = await this.#apply(f, decision, label);
+      if (batch === false) return; // the person said no: nothing changed, the finding stays on screen
       this.#outcomes[f.id] = decision;
+      if (decision !== 'skip') this.#made.push({ findingId: f.id, index: this.#index, decision, batch });
     } catch (err) {
       notices.error(err, 'Decision not saved');
       return;
@@ -179,7 +235,55 @@ export class ReviewState {
     await this.go(this.#index + 1);
   }
 
-  async #exclude(f: Finding): Promise<void> {
+  /** Writes one decision; the history batch it made (null: none), or false when the person cancelled. */
+  async #apply(f: Finding, decision: Decision, label?: string): Promise<number | null | false> {
+    if (decision === 'skip') return null;
+    if (decision === 'keep') {
+      await call('findings.decide', { id: f.id, status: 'dismissed' });
+      return null;
+    }
+    if (decision === 'exclude') return this.#exclude(f);
+    if (decision === 'relabel') return this.#relabel(f, label);
+    if (f.kind !== 'label-doubt') throw new Error('only a label doubt has a suggestion to accept');
+    if (!(await this.#confirmAccept(f))) return false;
+    const r = await call('doubts.accept', { findingId: f.id });
+    notices.push('info', `Relabelled as “${app.displayName(r.label)}” (Undo takes it back)`);
+    return r.batch;
+  }
+
+  async #relabel(f: Finding, label: string | undefined): Promise<number | null | false> {
+    if (!label) throw new Error('choose the class to relabel to');
+    const ids = f.imageIds;
+    if (ids.length === 0) throw new Error('this finding names no image of the library, so there is nothing to relabel');
+    const name = app.displayName(label);
+    const ask = bulkQuestion(ids.length, 'Relabel', `as “${name}”`);
+    if (ask) {
+      // The evidence holds the labels of the images it shows: say how many really change when it shows them all.
+      const shown = this.#images.filter((i) => ids.includes(i.id));
+      const changing = shown.length === ids.length ? ` (${shown.filter((i) => i.label !== label).length} of them change)` : '';
+      if (!(await confirmer.ask({ ...ask, body: `Every image of this ${f.kind} finding gets the label “${name}”${changing}. Undo takes it back.` }))) return false;
+    }
+    const r = await call('labels.set', { images: ids, label });
+    await call('findings.decide', { id: f.id, status: 'resolved' });
+    return r.batch;
+  }
+
+  /** The person sees the models' evidence again and says yes: a suggestion is not accepted by one key. */
+  async #confirmAccept(f: Finding): Promise<boolean> {
+    const d = this.#doubts[f.id];
+    const given = d?.given ?? String(f.detail['given'] ?? '?');
+    const suggested = d?.suggested ?? String(f.detail['suggested'] ?? '?');
+    const info = this.#doubtsInfo;
+    const model = info ? `${info.model}${info.oofAuc !== null ? ` (out-of-fold AUC ${info.oofAuc.toFixed(3)})` : ''}` : 'the models';
+    const p = d ? ` gives “${app.displayName(given)}” p = ${d.probability.toFixed(3)} (doubt ${d.rank} of ${info?.doubts ?? '?'})` : ' doubts it';
+    return confirmer.ask({
+      title: `Relabel ${f.images[0] ?? 'this image'} as “${app.displayName(suggested)}”?`,
+      body: `It is labelled “${app.displayName(given)}”; ${model}${p}. Look at the image: the models are often wrong on the top doubts.`,
+      confirm: `Relabel as “${app.displayName(suggested)}”`,
+    });
+  }
+
+  async #exclude(f: Finding): Promise<number | null | false> {
     let ids: number[];
     let reason: string;
     if (isDuplicate(f)) {
@@ -194,8 +298,11 @@ export class ReviewState {
       ids = f.imageIds;
       reason = `${f.kind}: ${f.message}`.slice(0, 300);
     }
-    if (ids.length > 0) await call('images.exclude', { images: ids, reason });
+    const ask = bulkQuestion(ids.length, 'Exclude', '');
+    if (ask && !(await confirmer.ask({ ...ask, body: `${ids.length} images leave training and evaluation (the files stay where they are). Undo takes it back.` }))) return false;
+    const r = ids.length > 0 ? await call('images.exclude', { images: ids, reason }) : null;
     await call('findings.decide', { id: f.id, status: 'resolved' });
+    return r?.batch ?? null;
   }
 }
 
