@@ -216,6 +216,21 @@ export const SubmissionResult = z.object({
 });
 export type SubmissionResult = z.infer<typeof SubmissionResult>;
 
+/** The last label-doubt computation: what the Review queue shows as the evidence behind every doubt. */
+export const DoubtsInfo = z.object({
+  model: z.string(),
+  weights: z.string(),
+  inputSize: z.number().int(),
+  /** The run whose settings it reused, when it was computed for a run (Grad-CAM reads that run's model). */
+  runId: z.string().nullable(),
+  folds: z.number().int(),
+  images: z.number().int(),
+  oofAuc: z.number().nullable(),
+  doubts: z.number().int(),
+  createdAt: z.string(),
+});
+export type DoubtsInfo = z.infer<typeof DoubtsInfo>;
+
 export const compareMethods = {
   'compare.list': { input: z.object({ split: EvalSplit.default('val') }), output: Comparison },
   'compare.run': { input: z.object({ id: z.string().min(1), split: EvalSplit.default('val') }), output: RunEvaluation },
@@ -226,6 +241,8 @@ export const compareMethods = {
   /** K-fold out-of-fold probabilities and confident learning; a job (its result is a DoubtsResult). */
   'doubts.start': { input: DoubtsInput, output: z.object({ jobId: z.string() }) },
   'doubts.list': { input: z.object({}).strict(), output: z.array(DoubtRow) },
+  /** Null before the first computation. */
+  'doubts.info': { input: z.object({}).strict(), output: DoubtsInfo.nullable() },
   /** Accepts a label-doubt finding: a label event with source 'model-suggestion' (undoable). */
   'doubts.accept': {
     input: z.object({ findingId: z.number().int() }),

@@ -4,7 +4,7 @@
  * where they enter (IPC, HTTP, CLI flags); core trusts what `dispatch()` hands it.
  */
 import { z } from 'zod';
-import { BACKEND_PREFS, ENGINE_PREFS, MODEL_NAMES, OPTIMIZERS, RESIZE_MODES } from './names';
+import { BACKEND_PREFS, ENGINE_PREFS, MODEL_NAMES, NAMED_WEIGHTS, OPTIMIZERS, RESIZE_MODES } from './names';
 import { compareMethods, ThroughputBasis } from './contract-compare';
 import { DoctorReport } from './doctor';
 
@@ -177,6 +177,18 @@ export const ImportInput = z.object({
 });
 export type ImportInput = z.infer<typeof ImportInput>;
 
+/** What the import dialog found beside an image folder (import.detect): used where the person left a field blank. */
+export const ImportDetected = z.object({
+  dir: z.string(),
+  exists: z.boolean(),
+  labels: z.string().nullable(),
+  testDir: z.string().nullable(),
+  sampleSubmission: z.string().nullable(),
+  /** The folders searched (the image folder's parent, and the folder itself). */
+  looked: z.array(z.string()),
+});
+export type ImportDetected = z.infer<typeof ImportDetected>;
+
 export const ImportSummary = z.object({
   layout: z.enum(['zindi', 'class-folders']),
   files: z.number().int(), // image files seen
@@ -269,6 +281,26 @@ export type JobInfo = z.infer<typeof JobInfo>;
 
 /** What a run id looks like (`<time>-<model>-<hex>`, or a prefix of one): a slash, '%' or space never is. */
 export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** Named weights a run can start from (a file path is the fourth choice). */
+export const WeightsSource = z.enum(NAMED_WEIGHTS);
+export type WeightsSource = z.infer<typeof WeightsSource>;
+
+/** What can train on this machine: per model, each named weights source and whether it is here. */
+export const TrainModelInfo = z.object({
+  model: z.enum(MODEL_NAMES),
+  pretrained: z.boolean(),
+  defaultInputSize: z.number().int(),
+  minInputSize: z.number().int(),
+  sources: z.array(z.object({ weights: WeightsSource, available: z.boolean(), reason: z.string().nullable() })),
+  /** What "train all" starts from: ImageNet when present, else nsfwjs (InceptionV3), 'none' for scratch; null: nothing here. */
+  best: WeightsSource.nullable(),
+  /** Why `best` is null, in a line, with the command that fixes it. */
+  reason: z.string().nullable(),
+  /** The whole way to get the weights, offline copy included (what `train --all` prints for a skipped model). */
+  help: z.string().nullable(),
+});
+export type TrainModelInfo = z.infer<typeof TrainModelInfo>;
 
 /** Every option is optional: the model's defaults fill the rest (the run records the filled-in config). */
 export const TrainInput = z.object({
@@ -370,6 +402,7 @@ export const methods = {
   'import.start': { input: ImportInput, output: z.object({ jobId: z.string() }) },
   /** The folders import.start may read from here, so the page can say so before a refusal. */
   'import.roots': { input: Empty, output: z.object({ roots: z.array(z.string()) }) },
+  'import.detect': { input: z.object({ dir: z.string().min(1) }), output: ImportDetected },
   'audit.run': { input: Empty, output: AuditSummary },
   /** The review queue in pages: errors first, then by kind and id; pass nextCursor back for the next page. */
   'findings.list': {
@@ -379,7 +412,13 @@ export const methods = {
       cursor: z.string().min(1).optional(),
       limit: z.number().int().positive().max(1000).default(200),
     }),
-    output: z.object({ findings: z.array(Finding), total: z.number().int(), nextCursor: z.string().nullable() }),
+    output: z.object({
+      findings: z.array(Finding),
+      total: z.number().int(),
+      nextCursor: z.string().nullable(),
+      /** Open (status-filtered) findings per kind whatever the kind filter, in queue order; empty on an empty page. */
+      kinds: z.array(z.object({ kind: FindingKind, count: z.number().int() })),
+    }),
   },
   'findings.decide': {
     input: z.object({ id: z.number().int(), status: FindingStatus }),
@@ -427,6 +466,8 @@ export const methods = {
     /** warnings: the audit's unresolved error findings (training goes on; the person should know). */
     output: z.object({ jobId: z.string(), runId: z.string(), warnings: z.array(z.string()) }),
   },
+  /** Which models can train here and from which weights (fast: no model is built). */
+  'train.models': { input: Empty, output: z.array(TrainModelInfo) },
   'runs.list': { input: Empty, output: z.array(RunInfo) },
   'runs.get': { input: z.object({ id: z.string().min(1) }), output: RunInfo.extend({ epochs: z.array(RunEpoch) }) },
   /** In pages by image id (pass nextCursor back), or only `imageIds`. */

@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import { dialog, type BrowserWindow, type OpenDialogOptions, type SaveDialogOptions } from 'electron';
+import { detectImport } from '../core/dataset/import-detect';
 import type { DataRoots } from '../core/paths/data-roots';
 import { chooseDialogPlan, parseChooseRequest, parseSaveRequest, saveDialogPlan } from '../server/desktop-requests';
 import { writeModelTo, writeReportTo, writeSubmissionTo } from '../server/downloads';
@@ -59,9 +60,16 @@ export async function handleSave(window: BrowserWindow | null, session: CoreSess
 
 export async function handleChoose(window: BrowserWindow | null, readRoots: DataRoots, input: unknown): Promise<CallReply> {
   try {
-    const plan = chooseDialogPlan(parseChooseRequest(input));
+    const request = parseChooseRequest(input);
+    const plan = chooseDialogPlan(request);
     const path = await showOpen(window, { title: plan.title, properties: plan.properties, filters: plan.filters });
     if (path !== null) readRoots.grant(path);
+    // The import dialog fills in the labels CSV, test folder and sample found beside a picked image folder
+    // (import.detect): main looks there itself, so those the person sees proposed may be imported too.
+    if (path !== null && request.kind === 'import-dir') {
+      const found = detectImport(path);
+      for (const companion of [found.labels, found.testDir, found.sampleSubmission]) if (companion !== null) readRoots.grant(companion);
+    }
     return { ok: true, value: { path } satisfies ChooseResult };
   } catch (err) {
     return { ok: false, error: toErrorPayload(err) };

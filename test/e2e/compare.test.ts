@@ -3,7 +3,8 @@
  * scratch runs at 32 px trained through the CLI before the page opens, then the table (AUC, the best marked,
  * as `compare --json` ranks them), a confusion cell's images (each one really in that cell), the Grad-CAM
  * panel or its message, an ensemble as a third row, the submission download in the sample's order, and the
- * split control in Insights (its counts as `stats --json` reports them). Waits are on data-testids.
+ * split control in Insights (its counts as `stats --json` reports them), the model download, and a label doubt's
+ * evidence with its deliberate accept. Waits are on data-testids.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -174,7 +175,7 @@ describe('the Compare view in Chromium (serve mode)', { skip: skip ?? false }, (
     assert.deepEqual(expected.runs.find((r) => r.kind === 'ensemble')?.members.sort(), runs.map((r) => r.id).sort());
   });
 
-  test('Export model downloads the focused run as ONNX with its model card, written only inside the library', async () => {
+  test('Download model hands over the focused run as ONNX with its model card, written only inside the library (bug 16)', async () => {
     const row = page.locator('[data-testid=compare-row][data-kind=trained]').first();
     const id = await row.getAttribute('data-id');
     assert.ok(id);
@@ -182,7 +183,7 @@ describe('the Compare view in Chromium (serve mode)', { skip: skip ?? false }, (
     await page.locator(`[data-testid=export-model]:not([disabled])`).waitFor();
     await page.getByTestId('export-format').selectOption('onnx');
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-model').click()]);
-    await page.locator('[data-testid=export-model]:has-text("Export model")').waitFor();
+    await page.locator('[data-testid=export-model]:has-text("Download model")').waitFor();
     assert.equal(download.suggestedFilename(), `${id}-onnx.tar`);
     const listed = spawnSync('tar', ['-tf', await download.path()], { encoding: 'utf8' });
     assert.equal(listed.status, 0, listed.stderr);
@@ -265,8 +266,25 @@ describe('the Compare view in Chromium (serve mode)', { skip: skip ?? false }, (
     assert.ok(given !== null && suggested !== null && given !== suggested, `${given} → ${suggested}`);
     const p = Number((await page.getByTestId('doubt-p').innerText()).match(/[0-9.]+$/)?.[0]);
     assert.ok(p >= 0 && p <= 1, `p ${p}`);
+    // the evidence: which model, how good out of fold, where this doubt ranks (bug 17)
+    assert.match(await page.getByTestId('doubt-model').innerText(), /\w+ \(.+ weights, \d+ px, 5-fold\)/);
+    assert.match(await page.getByTestId('doubt-auc').innerText(), /^(\d\.\d{3}|–)/);
+    assert.match(await page.getByTestId('doubt-rank').innerText(), /^\d+ of \d+ doubts/);
+    // keeping the label is the primary action; accepting is asked again before anything changes
+    assert.match((await page.getByTestId('review-keep').getAttribute('class')) ?? '', /primary/);
+    assert.doesNotMatch((await page.getByTestId('review-accept').getAttribute('class')) ?? '', /primary/);
+    await shot('review-doubt');
     const findingId = await item.getAttribute('data-finding-id');
+    const beforeAccept = await cli<HistoryEntry[]>('history', '--limit', '1');
+    await page.keyboard.press('a');
+    await page.getByTestId('confirm-dialog').waitFor();
+    assert.match(await page.getByTestId('confirm-dialog').innerText(), /p = \d\.\d{3}/);
+    await page.keyboard.press('Escape');
+    await page.getByTestId('confirm-dialog').waitFor({ state: 'detached' });
+    assert.deepEqual(await cli<HistoryEntry[]>('history', '--limit', '1'), beforeAccept, 'one key relabelled the image');
+    assert.equal(await item.getAttribute('data-finding-id'), findingId);
     await page.getByTestId('review-accept').click();
+    await page.getByTestId('confirm-ok').click();
     await page.locator(`[data-testid=review-item]:not([data-finding-id="${findingId}"]), [data-testid=review-done]`).first().waitFor();
     const accepted = await cli<HistoryEntry[]>('history', '--limit', '1');
     assert.equal(accepted[0]?.kind, 'label');
@@ -274,7 +292,8 @@ describe('the Compare view in Chromium (serve mode)', { skip: skip ?? false }, (
     assert.equal(accepted[0]?.oldValue, given);
     assert.equal(accepted[0]?.newValue, suggested);
     await page.getByTestId('review-undo').click();
-    await page.getByTestId('notice-info').filter({ hasText: 'Undid 1 change' }).waitFor();
+    await page.getByTestId('notice-info').filter({ hasText: 'Undid 1 change; the finding is open again' }).waitFor();
+    await page.locator(`[data-testid=review-item][data-finding-id="${findingId}"]`).waitFor();
     const undone = await cli<HistoryEntry[]>('history', '--limit', '1');
     assert.equal(undone[0]?.id, accepted[0]?.id);
     assert.equal(undone[0]?.state, 'undone');

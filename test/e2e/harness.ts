@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import sharp from 'sharp';
+import type { MethodInput, MethodName, MethodOutput } from '../../shared/contract';
 import { parseJson, REPO_ROOT, runCli } from '../helpers';
 
 export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -104,4 +105,23 @@ export function watchProblems(page: Page, problems: string[]): void {
     if (/Failed to load resource/.test(m.text()) && m.location().url.endsWith('/api/call')) return;
     if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) problems.push(`console ${m.type()}: ${m.text()} (${m.location().url})`);
   });
+}
+
+/**
+ * The served library's own answers, through `POST api/call` with the server's token: what the CLI's --json
+ * says, without starting a process per question (a CLI start costs seconds on a loaded machine).
+ */
+export function serverApi(served: () => Served): <M extends MethodName>(method: M, input: MethodInput<M>) => Promise<MethodOutput<M>> {
+  return async <M extends MethodName>(method: M, input: MethodInput<M>): Promise<MethodOutput<M>> => {
+    const url = new URL(served().url);
+    const token = url.searchParams.get('token') ?? '';
+    const res = await fetch(new URL('/api/call', url.origin), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+      body: JSON.stringify({ method, input }),
+    });
+    const reply = (await res.json()) as { ok: true; value: MethodOutput<M> } | { ok: false; error: { code: string; message: string } };
+    if (!reply.ok) throw new Error(`${method}: ${reply.error.code} ${reply.error.message}`);
+    return reply.value;
+  };
 }

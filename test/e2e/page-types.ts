@@ -15,8 +15,19 @@ export interface CanvasLike {
   getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
 }
 
+/** An element as the checks of focus rings and stacking read it. */
+export interface ElementLike {
+  matches(selector: string): boolean;
+  closest(selector: string): ElementLike | null;
+  classList: { contains(name: string): boolean };
+}
+
 export interface PageGlobals {
-  document: { querySelectorAll(selector: string): ArrayLike<ImgLike> };
+  document: {
+    querySelectorAll(selector: string): ArrayLike<ImgLike>;
+    elementFromPoint(x: number, y: number): ElementLike | null;
+  };
+  getComputedStyle(el: ElementLike): { outlineStyle: string };
   bridge?: Bridge;
   require?: unknown;
   process?: unknown;

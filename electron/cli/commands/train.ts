@@ -72,7 +72,6 @@ function trainInput(args: ParsedArgs, model: string): TrainInput {
 // TensorFlow.js, the models and the weights load when a command needs them, so that `import`, `audit`
 // and the other dataset commands start in a fraction of a second (the handlers load them lazily too).
 const handlers = async () => (await import('../../core/api/training-handlers')).trainingHandlers;
-const weightsModule = () => import('../../core/ml/weights');
 
 /** Trains one model to its end with a progress line; Ctrl-C cancels the run (epochs so far are kept). */
 async function trainOne(ctx: CliContext, lib: Library, input: TrainInput): Promise<RunInfo> {
@@ -91,16 +90,18 @@ async function trainOne(ctx: CliContext, lib: Library, input: TrainInput): Promi
   return run;
 }
 
-/** For --all: each model and the weights it would use, or why it is skipped. */
+/** For --all: each model and the weights it would use, or why it is skipped (the app's "train all" reads the same). */
 async function plan(args: ParsedArgs): Promise<Array<{ model: ModelName; weights?: string; skip?: string }>> {
-  const { fetchHint, findNsfwjs, weightsStatus } = await weightsModule();
+  const { trainModels } = await import('../../core/ml/train/plan');
   const requested = stringOpt(args, 'weights');
-  return MODEL_NAMES.map((model) => {
+  return trainModels().map(({ model, sources, best, reason, help }) => {
     if (model === 'scratch') return { model };
     if (requested !== undefined && requested !== 'imagenet') return requested === 'nsfwjs' && model !== 'inception_v3' ? { model, skip: 'the nsfwjs weights are an InceptionV3' } : { model, weights: requested };
-    if (weightsStatus(model).present) return { model, weights: 'imagenet' };
-    if (model === 'inception_v3' && requested === undefined && findNsfwjs()) return { model, weights: 'nsfwjs' };
-    return { model, skip: fetchHint(model) };
+    if (requested === 'imagenet') {
+      const imagenet = sources.find((s) => s.weights === 'imagenet');
+      return imagenet?.available ? { model, weights: 'imagenet' } : { model, skip: help ?? imagenet?.reason ?? 'no ImageNet weights' };
+    }
+    return best !== null ? { model, weights: best } : { model, skip: help ?? reason ?? 'no pretrained weights here' };
   });
 }
 

@@ -8,6 +8,7 @@ import { excludeImages, historyPage, redo, restoreImages, setLabels, undo } from
 import { exportDataset } from '../dataset/export';
 import { countImages, listImages, resolveImage, resolveImageIdsInChunks, toImageRow } from '../dataset/images';
 import { importDataset } from '../dataset/import';
+import { detectImport } from '../dataset/import-detect';
 import { splitLibrary } from '../dataset/split';
 import { libraryStats } from '../dataset/stats';
 import { schemaVersion } from '../db/open';
@@ -39,6 +40,7 @@ export const datasetHandlers: HandlerTable<
   | 'classes.remove'
   | 'import.start'
   | 'import.roots'
+  | 'import.detect'
   | 'audit.run'
   | 'findings.list'
   | 'findings.decide'
@@ -76,6 +78,7 @@ export const datasetHandlers: HandlerTable<
     changed(ctx, 'classes');
     return list;
   },
+  'import.detect': (ctx, input) => detectImport(checkPagePath(ctx.readRoots, input.dir, 'the image folder'), ctx.readRoots),
   'import.start': (ctx, input) => {
     checkImportPaths(ctx, input);
     const jobId = ctx.jobs.start('import', input, async (job) => {

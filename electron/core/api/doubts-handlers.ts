@@ -1,8 +1,8 @@
 /** Contract handlers for the label doubts (contract-compare.ts): thin calls into core/doubts. */
-import { acceptDoubt, listDoubts } from '../doubts/store';
+import { acceptDoubt, doubtsInfo, listDoubts } from '../doubts/store';
 import type { HandlerTable } from './dataset-handlers';
 
-export const doubtsHandlers: HandlerTable<'doubts.start' | 'doubts.list' | 'doubts.accept'> = {
+export const doubtsHandlers: HandlerTable<'doubts.start' | 'doubts.list' | 'doubts.info' | 'doubts.accept'> = {
   'doubts.start': (ctx, input) => {
     const jobId = ctx.jobs.start('doubts', input, async (job) => {
       // TensorFlow.js, ONNX Runtime and the models load with the first computation, not with the server
@@ -24,6 +24,7 @@ export const doubtsHandlers: HandlerTable<'doubts.start' | 'doubts.list' | 'doub
     return { jobId };
   },
   'doubts.list': (ctx) => listDoubts(ctx.lib.db),
+  'doubts.info': (ctx) => doubtsInfo(ctx.lib.db),
   'doubts.accept': (ctx, input) => {
     const accepted = acceptDoubt(ctx.lib.db, input.findingId);
     ctx.emit({ name: 'library.changed', payload: { what: 'labels' } });

@@ -7,8 +7,10 @@ import type { HandlerTable } from './dataset-handlers';
 // TensorFlow.js and the models load with the first run, after the cheap refusals: the CLI
 // calls these handlers too, and must refuse an unsplit library without loading hundreds of megabytes.
 const engine = () => import('../ml/train/start');
+// which models have weights here: the registry it reads imports TensorFlow.js too
+const plan = () => import('../ml/train/plan');
 
-export const trainingHandlers: HandlerTable<'train.start' | 'runs.list' | 'runs.get' | 'runs.predictions' | 'runs.delete'> = {
+export const trainingHandlers: HandlerTable<'train.start' | 'train.models' | 'runs.list' | 'runs.get' | 'runs.predictions' | 'runs.delete'> = {
   'train.start': async (ctx, input) => {
     // A weights file named by a page is read like an import's files: only inside the allowed folders.
     if (input.weights !== undefined && !(NAMED_WEIGHTS as readonly string[]).includes(input.weights)) {
@@ -19,6 +21,7 @@ export const trainingHandlers: HandlerTable<'train.start' | 'runs.list' | 'runs.
     const { runId, jobId, warnings } = startTraining(ctx.lib, ctx.jobs, input);
     return { runId, jobId, warnings };
   },
+  'train.models': async () => (await plan()).trainModels(),
   'runs.list': (ctx) => listRuns(ctx.lib.db),
   'runs.get': (ctx, input) => {
     const run = getRun(ctx.lib.db, input.id);

@@ -42,6 +42,8 @@ interface Row {
   imgs: string;
   /** The classes' display names as one JSON object (the same for every row: the facts name classes by them). */
   class_names: string;
+  /** Findings per kind under the status filter, whatever the kind filter, as [[kind, n], …] (the same for every row). */
+  kind_counts: string;
 }
 
 function sql(filter: FindingFilter, opts: { byQueue: boolean; cursor: boolean; limit: boolean; one: boolean; images: number }): string {
@@ -62,7 +64,10 @@ function sql(filter: FindingFilter, opts: { byQueue: boolean; cursor: boolean; l
       (SELECT json_group_array(json_array(x.id, x.rel_path)) FROM (
          SELECT i.id, i.rel_path FROM finding_images fi JOIN images i ON i.id = fi.image_id
          WHERE fi.finding_id = f.id ORDER BY fi.position LIMIT ${opts.images}) x) AS imgs,
-      (SELECT json_group_object(name, display_name) FROM classes) AS class_names
+      (SELECT json_group_object(name, display_name) FROM classes) AS class_names,
+      (SELECT json_group_array(json_array(kind, n)) FROM (
+         SELECT kind, COUNT(*) AS n, MIN(rank) AS r FROM scored ${filter.status ? 'WHERE status = @status' : ''}
+         GROUP BY kind ORDER BY r, kind)) AS kind_counts
     FROM page p JOIN findings f ON f.id = p.id
     ORDER BY ${order.replace(/\b(rank|kind|id)\b/g, (c) => (c === 'rank' ? 'p.rank' : `f.${c}`))}`;
 }
@@ -120,6 +125,8 @@ export interface FindingsPage {
   findings: Finding[];
   total: number;
   nextCursor: string | null;
+  /** Findings per kind under the status filter (the kind filter aside), in queue order: the Review queue's kind menu. */
+  kinds: Array<{ kind: FindingKind; count: number }>;
 }
 
 /** One page of the queue: findings in queue order after `cursor`, each with up to PAGE_IMAGES_MAX images. */
@@ -135,7 +142,8 @@ export function findingsPage(db: Db, filter: FindingFilter, page: { cursor?: str
   const last = shown[shown.length - 1];
   // total counts the whole filter, before the cursor; an empty page still says how many there are
   const total = shown[0]?.total ?? (page.cursor ? countFindings(db, filter) : 0);
-  return { findings: shown.map(findingReader()), total, nextCursor: more && last ? encodeCursor(last) : null };
+  const kinds = rows[0] ? (JSON.parse(rows[0].kind_counts) as Array<[FindingKind, number]>).map(([kind, count]) => ({ kind, count })) : [];
+  return { findings: shown.map(findingReader()), total, nextCursor: more && last ? encodeCursor(last) : null, kinds };
 }
 
 function filterParams(filter: FindingFilter): Record<string, string> {

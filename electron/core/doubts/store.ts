@@ -3,7 +3,7 @@
  * findings of the current audit (an audit is run first when there is none); accepting one relabels the
  * image with source 'model-suggestion' (undoable like every label event) and resolves the finding.
  */
-import type { DoubtRow } from '../../../shared/contract-compare';
+import type { DoubtRow, DoubtsInfo } from '../../../shared/contract-compare';
 import { AppError } from '../../../shared/errors';
 import { runAudit } from '../dataset/audit';
 import { setLabels } from '../dataset/edits';
@@ -104,4 +104,16 @@ export function acceptDoubt(db: Db, findingId: number): Accepted {
   // no decision is stored: the finding reads as resolved while the label differs from the doubted one, so an
   // undo of this change reopens it (the status rule in dataset/findings-query.ts)
   return { imageId: image.image_id, label: detail.suggested, batch: change.batch };
+}
+
+/** The last computation's record (model, out-of-fold AUC, how many doubts), or null before the first. */
+export function doubtsInfo(db: Db): DoubtsInfo | null {
+  const row = db
+    .prepare(
+      `SELECT model, weights, input_size AS inputSize, run_id AS runId, folds, images, oof_auc AS oofAuc, created_at AS createdAt,
+              (SELECT COUNT(*) FROM label_doubts d WHERE d.doubts_run_id = r.id) AS doubts
+       FROM doubts_runs r ORDER BY id DESC LIMIT 1`,
+    )
+    .get() as DoubtsInfo | undefined;
+  return row ?? null;
 }

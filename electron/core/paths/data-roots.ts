@@ -52,6 +52,13 @@ export class DataRoots {
     return [...this.#roots];
   }
 
+  /** Whether `path` (absolute) lies inside a root, with its symlinks resolved. */
+  allows(path: string): boolean {
+    if (!isAbsolute(path) || path.includes('\0')) return false;
+    const real = realish(resolve(path));
+    return this.#roots.some((root) => isInside(root, real));
+  }
+
   /**
    * `path` as given when it lies inside a root; else FORBIDDEN saying which roots there are and how to add
    * one. Relative paths are refused: they would be relative to a folder the page cannot see.
@@ -61,8 +68,7 @@ export class DataRoots {
       throw new AppError('BAD_INPUT', `${what} '${path}' is not a full path: give it from the root, e.g. ${this.#roots[0] ?? '/data/photos'}/…`);
     }
     if (path.includes('\0')) throw new AppError('BAD_INPUT', `${what} contains a NUL character`);
-    const real = realish(resolve(path));
-    if (this.#roots.some((root) => isInside(root, real))) return path;
+    if (this.allows(path)) return path;
     const where =
       this.#roots.length === 0
         ? 'no folder may be read from this page yet'

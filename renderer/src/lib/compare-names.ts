@@ -22,3 +22,14 @@ export function runLabels(rows: readonly CompareRow[]): Map<string, string> {
     return [r.id, (taken.get(label) ?? 0) > 1 ? `${label} · ${r.id.slice(-4)}` : label];
   }));
 }
+
+export const RUN_COLOURS = ['#5aa9ff', '#3ecf8e', '#f08c4a', '#b38cff', '#f5a524', '#ff5d5d', '#4dd0e1', '#e57bd0'];
+
+/**
+ * One colour per run that never depends on the selection or the ranking: runs in the order they were made
+ * (an id starts with its time, `20261205-090847-…`), colours in turn. Runs made one after another differ.
+ */
+export function runColours(ids: readonly string[]): Map<string, string> {
+  const ordered = [...new Set(ids)].sort();
+  return new Map(ordered.map((id, i) => [id, RUN_COLOURS[i % RUN_COLOURS.length] ?? '#888']));
+}

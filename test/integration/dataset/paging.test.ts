@@ -69,6 +69,16 @@ test('a 20,000-image library: cursors walk every list once, in order, at a fixed
   } while (fc);
   assert.equal(queue.length, total);
   assert.equal(new Set(queue.map((f) => f.id)).size, total);
+  // the kind menu's counts come with the page (no extra query) and add up to the queue; a kind filter pages alike
+  const first = await call('findings.list', { status: 'open', limit: 1 });
+  const byKind = new Map<string, number>();
+  for (const f of queue) byKind.set(f.kind, (byKind.get(f.kind) ?? 0) + 1);
+  assert.deepEqual(new Map(first.out.kinds.map((k) => [k.kind, k.count])), byKind);
+  const someKind = first.out.kinds[first.out.kinds.length - 1]!;
+  const ofKind = await call('findings.list', { status: 'open', kind: someKind.kind, limit: 1000 });
+  assert.equal(ofKind.queries, 1);
+  assert.equal(ofKind.out.total, someKind.count);
+  assert.deepEqual(ofKind.out.kinds, first.out.kinds, 'the kind filter leaves the other kinds counted');
   const rank = { error: 0, warning: 1, info: 2 } as const;
   for (let i = 1; i < queue.length; i++) {
     const a = queue[i - 1]!;

@@ -6,6 +6,7 @@
 import type { Comparison, EvalSplit, RunEvaluation } from '../../../../shared/contract-compare';
 import type { ImageRow, MethodOutput } from '../../../../shared/contract';
 import { call, errorMessage, onEvent } from '../api/client';
+import { runColours } from '../compare-names';
 import { notices } from './notices.svelte';
 
 export type RunDetail = MethodOutput<'runs.get'>;
@@ -34,7 +35,6 @@ export interface Explanation {
 export const CELL_LIMIT = 48;
 /** Overlaid curves stay readable up to about this many runs. */
 export const MAX_SELECTED = 6;
-export const RUN_COLOURS = ['#5aa9ff', '#3ecf8e', '#f08c4a', '#b38cff', '#f5a524', '#ff5d5d', '#4dd0e1', '#e57bd0'];
 
 export class CompareState {
   #split = $state<EvalSplit>('val');
@@ -53,6 +53,9 @@ export class CompareState {
   #explanation = $state.raw<Explanation | null>(null);
   #busy = $state<string | null>(null);
   #loadedOnce = false;
+  /** Runs the next load selects (the Train view's "train all and compare"). */
+  #wanted: string[] | null = null;
+  #colours = $derived(runColours(this.#comparison?.rows.map((r) => r.id) ?? []));
 
   constructor() {
     onEvent('job.finished', (f) => {
@@ -111,10 +114,14 @@ export class CompareState {
   probability(runId: string, imageId: number): number | undefined {
     return this.#probabilities[runId]?.[imageId];
   }
-  /** A stable colour per run: its position in the table, whatever is selected. */
+  /** A stable colour per run, whatever is selected and however the table is ranked (compare-names.ts). */
   colour(id: string): string {
-    const i = this.#comparison?.rows.findIndex((r) => r.id === id) ?? -1;
-    return RUN_COLOURS[Math.max(0, i) % RUN_COLOURS.length] ?? '#888';
+    return this.#colours.get(id) ?? '#888';
+  }
+
+  /** The next load selects these runs (the best of them focused): call before the view opens. */
+  openOn(ids: readonly string[]): void {
+    this.#wanted = [...ids];
   }
 
   #key(id: string): string {
@@ -129,7 +136,14 @@ export class CompareState {
       this.#error = null;
       this.#loadedOnce = true;
       const ids = new Set(comparison.rows.map((r) => r.id));
+      const wanted = this.#wanted;
+      this.#wanted = null;
       let selected = this.#selected.filter((id) => ids.has(id));
+      if (wanted !== null) {
+        // In the table's order: the best of them first, and it is the one focused.
+        selected = comparison.rows.filter((r) => wanted.includes(r.id)).slice(0, MAX_SELECTED).map((r) => r.id);
+        if (selected[0] !== undefined) this.#focus = selected[0];
+      }
       // First look: the two best runs, so the curves and the DeLong line have something to compare.
       if (selected.length === 0) selected = comparison.rows.slice(0, 2).map((r) => r.id);
       this.#selected = selected;

@@ -8,6 +8,8 @@ import { call, onEvent } from '../api/client';
 import { DEFAULT_FILTER, toImageFilter, type LibraryFilter } from '../filters';
 
 export type { LibraryFilter };
+import { app } from './app.svelte';
+import { confirmer } from './confirm.svelte';
 import { notices } from './notices.svelte';
 
 export const PAGE_SIZE = 300;
@@ -241,10 +243,22 @@ export class LibraryState {
     }
   }
 
+  /** More than one image changes only after the person said yes (one image: at once, as a key should). */
+  async #confirmed(ids: readonly number[], verb: 'Relabel' | 'Exclude' | 'Restore', what: string): Promise<boolean> {
+    if (ids.length <= 1) return true;
+    const n = ids.length.toLocaleString('en');
+    return confirmer.ask({
+      title: `${verb} ${n} selected images?`,
+      body: `${n} images ${what}. Undo (z) takes it back.`,
+      confirm: `${verb} ${n} images`,
+    });
+  }
+
   /** `startedAt`: the keydown's timeStamp, so the status line reports key-to-stored time. */
   async label(label: string, startedAt = performance.now()): Promise<void> {
     const ids = this.#targets();
     if (ids.length === 0) return;
+    if (!(await this.#confirmed(ids, 'Relabel', `get the label “${app.displayName(label)}”`))) return;
     this.#patchRows(new Set(ids), (r) => ({ ...r, label }));
     await this.#write(startedAt, () => call('labels.set', { images: ids, label }));
   }
@@ -256,6 +270,7 @@ export class LibraryState {
     const set = new Set(ids);
     const rows = [...this.#pages.values()].flat().filter((r) => set.has(r.id));
     const restore = rows.length > 0 && rows.every((r) => r.excluded);
+    if (!(await this.#confirmed(ids, restore ? 'Restore' : 'Exclude', restore ? 'return to training and evaluation' : 'leave training and evaluation (the files stay)'))) return;
     this.#patchRows(set, (r) => ({ ...r, excluded: !restore, excludeReason: restore ? null : 'excluded in the library view' }));
     await this.#write(startedAt, () =>
       restore ? call('images.restore', { images: ids }) : call('images.exclude', { images: ids, reason: 'excluded in the library view' }),
@@ -265,6 +280,7 @@ export class LibraryState {
   async exclude(reason: string): Promise<void> {
     const ids = this.#targets();
     if (ids.length === 0) return;
+    if (!(await this.#confirmed(ids, 'Exclude', 'leave training and evaluation (the files stay)'))) return;
     this.#patchRows(new Set(ids), (r) => ({ ...r, excluded: true, excludeReason: reason }));
     await this.#write(performance.now(), () => call('images.exclude', { images: ids, reason }));
   }
@@ -272,6 +288,7 @@ export class LibraryState {
   async restore(): Promise<void> {
     const ids = this.#targets();
     if (ids.length === 0) return;
+    if (!(await this.#confirmed(ids, 'Restore', 'return to training and evaluation'))) return;
     this.#patchRows(new Set(ids), (r) => ({ ...r, excluded: false, excludeReason: null }));
     await this.#write(performance.now(), () => call('images.restore', { images: ids }));
   }

@@ -1,19 +1,30 @@
 /**
  * The Review queue: the audit's open findings, worst first, one decision at a time with its evidence. A
  * decision is written at once: keep (dismiss the finding), exclude (the duplicates but the keeper, or the
- * broken file), relabel, or skip for now. Label doubts (from the models' out-of-fold probabilities) join the
- * same queue; accepting one is a label event with source 'model-suggestion', undone like any other.
+ * broken file), relabel, or skip for now; a change to more than one image is confirmed first. Label doubts
+ * (from the models' out-of-fold probabilities) join the same queue; accepting one is a label event with
+ * source 'model-suggestion', asked twice because the models are often wrong. Undo takes back the last
+ * decision: its label or exclusion change, and the finding is open again.
  */
-import type { Finding, ImageRow } from '../../../../shared/contract';
-import type { DoubtRow } from '../../../../shared/contract-compare';
+import type { Finding, FindingKind, ImageRow } from '../../../../shared/contract';
+import type { DoubtRow, DoubtsInfo } from '../../../../shared/contract-compare';
 import { call, errorMessage } from '../api/client';
-import { isDuplicate, keeperOf } from '../findings';
+import { bulkQuestion, isDuplicate, keeperOf } from '../findings';
 import { app } from './app.svelte';
+import { confirmer } from './confirm.svelte';
 import { jobs } from './jobs.svelte';
 import { notices } from './notices.svelte';
 
 export { isDuplicate, keeperOf };
 
+/** A decision this session made, so Undo can take it back (its library change, then the finding's status). */
+interface Made {
+  findingId: number;
+  index: number;
+  decision: Decision;
+  /** The history batch it wrote; null when it changed no image (keep). */
+  batch: number | null;
+}
 /** Evidence shows at most this many images of one finding (a shortcut can name hundreds). */
 const MAX_IMAGES = 12;
 /** The queue is read in pages of this many findings, the next one when the person nears the end. */
@@ -24,6 +35,9 @@ const GROUP_MAX = 10_000;
 export type Decision = 'keep' | 'exclude' | 'relabel' | 'accept' | 'skip';
 
 export class ReviewState {
+  /** The kind the queue shows (null: every kind), and how many open findings each kind has. */
+  #kind = $state<FindingKind | null>(null);
+  #kinds = $state.raw<Array<{ kind: FindingKind; count: number }>>([]);
   #queue = $state.raw<Finding[]>([]);
   #total = $state(0);
   #cursor: string | null = null;
@@ -36,13 +50,27 @@ export class ReviewState {
   /** label-doubt findings' numbers (given, suggested, p), by finding id. */
   #doubts = $state.raw<Record<number, DoubtRow>>({});
   #doubtJob = $state<string | null>(null);
+  #doubtsInfo = $state.raw<DoubtsInfo | null>(null);
+  #made: Made[] = [];
 
   get queue(): readonly Finding[] {
     return this.#queue;
   }
-  /** Open findings in the whole queue (the pages read so far hold `queue.length`). */
+  /** Open findings in the queue shown (the pages read so far hold `queue.length`). */
   get total(): number {
     return this.#total;
+  }
+  get kind(): FindingKind | null {
+    return this.#kind;
+  }
+  /** Open findings per kind, in queue order, for the kind filter (counted by the server with the first page). */
+  get kinds(): ReadonlyArray<{ kind: FindingKind; count: number }> {
+    return this.#kinds;
+  }
+  /** Shows only one kind (null: every kind) from its first finding. */
+  async setKind(kind: FindingKind | null): Promise<void> {
+    this.#kind = kind;
+    await this.load();
   }
   get index(): number {
     return this.#index;
@@ -62,14 +90,22 @@ export class ReviewState {
   get error(): string | null {
     return this.#error;
   }
+  /** Decisions (not skips) on the findings of the queue shown. */
   get decided(): number {
-    return Object.values(this.#outcomes).filter((d) => d !== 'skip').length;
+    return this.#queue.filter((f) => {
+      const d = this.#outcomes[f.id];
+      return d !== undefined && d !== 'skip';
+    }).length;
   }
   outcome(id: number): Decision | undefined {
     return this.#outcomes[id];
   }
   doubt(findingId: number): DoubtRow | undefined {
     return this.#doubts[findingId];
+  }
+  /** The last label-doubt computation: which model, its out-of-fold AUC. */
+  get doubtsInfo(): DoubtsInfo | null {
+    return this.#doubtsInfo;
   }
   /** The running (or last) "Find label doubts" job. */
   get doubtJob(): string | null {
@@ -84,12 +120,18 @@ export class ReviewState {
     this.#loading = true;
     try {
       // the server orders the queue (errors first, then by kind and id) and sends it a page at a time
-      const page = await call('findings.list', { status: 'open', limit: QUEUE_PAGE });
+      let page = await call('findings.list', { status: 'open', limit: QUEUE_PAGE, ...(this.#kind ? { kind: this.#kind } : {}) });
+      if (this.#kind !== null && page.total === 0) {
+        this.#kind = null;
+        page = await call('findings.list', { status: 'open', limit: QUEUE_PAGE });
+      }
       this.#queue = page.findings;
       this.#total = page.total;
       this.#cursor = page.nextCursor;
+      this.#kinds = page.kinds;
       this.#index = 0;
       this.#outcomes = {};
+      this.#made = [];
       this.#error = null;
       await Promise.all([this.#loadImages(), this.#loadDoubts()]);
     } catch (err) {
@@ -102,10 +144,11 @@ export class ReviewState {
   async #loadDoubts(): Promise<void> {
     if (!this.#queue.some((f) => f.kind === 'label-doubt')) return;
     try {
-      const rows = await call('doubts.list', {});
+      const [rows, info] = await Promise.all([call('doubts.list', {}), call('doubts.info', {})]);
       const byFinding: Record<number, DoubtRow> = {};
       for (const r of rows) if (r.findingId !== null) byFinding[r.findingId] = r;
       this.#doubts = byFinding;
+      this.#doubtsInfo = info;
     } catch {
       // The finding's own message and detail still describe the doubt.
     }
@@ -133,13 +176,34 @@ export class ReviewState {
     }
   }
 
+  /**
+   * Takes back the last decision made here: its change to the library (when it is still the last one) and
+   * the finding's status, and shows the finding again. Without one, undoes the library's last change.
+   */
   async undo(): Promise<void> {
+    const last = this.#made.at(-1);
     try {
-      const r = await call('history.undo', {});
-      notices.push('info', `Undid ${r.changed} change${r.changed === 1 ? '' : 's'}`);
+      if (!last || (last.batch !== null && (await this.#nextUndoBatch()) !== last.batch)) {
+        const r = await call('history.undo', {});
+        notices.push('info', `Undid ${r.changed} change${r.changed === 1 ? '' : 's'}`);
+        return;
+      }
+      const r = last.batch !== null ? await call('history.undo', {}) : { changed: 0 };
+      await call('findings.decide', { id: last.findingId, status: 'open' });
+      this.#made.pop();
+      delete this.#outcomes[last.findingId];
+      const what = r.changed > 0 ? `Undid ${r.changed} change${r.changed === 1 ? '' : 's'}` : `Undid “${last.decision}”`;
+      notices.push('info', `${what}; the finding is open again`);
+      await this.go(last.index);
     } catch (err) {
       notices.push('error', `Nothing undone: ${errorMessage(err)}`);
     }
+  }
+
+  /** The batch `history.undo` would take back: the newest one done by a person (imports are not undone). */
+  async #nextUndoBatch(): Promise<number | null> {
+    const recent = await call('history.list', { limit: 200 });
+    return recent.entries.find((h) => h.state === 'done' && h.source !== 'import')?.batch ?? null;
   }
 
   async #loadImages(): Promise<void> {
@@ -162,7 +226,7 @@ export class ReviewState {
   /** Reads the next page of the queue when the person is within a few items of the end of what is loaded. */
   async #more(index: number): Promise<void> {
     if (this.#cursor === null || index < this.#queue.length - 5) return;
-    const page = await call('findings.list', { status: 'open', limit: QUEUE_PAGE, cursor: this.#cursor });
+    const page = await call('findings.list', { status: 'open', limit: QUEUE_PAGE, cursor: this.#cursor, ...(this.#kind ? { kind: this.#kind } : {}) });
     this.#queue = [...this.#queue, ...page.findings];
     this.#cursor = page.nextCursor;
   }
@@ -182,19 +246,10 @@ export class ReviewState {
     if (!f || this.#busy) return;
     this.#busy = true;
     try {
-      if (decision === 'keep') await call('findings.decide', { id: f.id, status: 'dismissed' });
-      else if (decision === 'exclude') await this.#exclude(f);
-      else if (decision === 'relabel') {
-        if (!label) throw new Error('choose the class to relabel to');
-        const ids = f.imageCount > f.imageIds.length ? (await this.#rowsOf(f, f.imageCount)).map((i) => i.id) : f.imageIds.length > 0 ? f.imageIds : this.#images.map((i) => i.id);
-        await call('labels.set', { images: ids, label });
-        await call('findings.decide', { id: f.id, status: 'resolved' });
-      } else if (decision === 'accept') {
-        if (f.kind !== 'label-doubt') throw new Error('only a label doubt has a suggestion to accept');
-        const r = await call('doubts.accept', { findingId: f.id });
-        notices.push('info', `Relabelled as “${app.displayName(r.label)}” (undo: the Undo button, or z in the Library)`);
-      }
+      const batch = await this.#apply(f, decision, label);
+      if (batch === false) return; // the person said no: nothing changed, the finding stays on screen
       this.#outcomes[f.id] = decision;
+      if (decision !== 'skip') this.#made.push({ findingId: f.id, index: this.#index, decision, batch });
     } catch (err) {
       notices.error(err, 'Decision not saved');
       return;
@@ -205,7 +260,55 @@ export class ReviewState {
     await this.go(this.#index + 1);
   }
 
-  async #exclude(f: Finding): Promise<void> {
+  /** Writes one decision; the history batch it made (null: none), or false when the person cancelled. */
+  async #apply(f: Finding, decision: Decision, label?: string): Promise<number | null | false> {
+    if (decision === 'skip') return null;
+    if (decision === 'keep') {
+      await call('findings.decide', { id: f.id, status: 'dismissed' });
+      return null;
+    }
+    if (decision === 'exclude') return this.#exclude(f);
+    if (decision === 'relabel') return this.#relabel(f, label);
+    if (f.kind !== 'label-doubt') throw new Error('only a label doubt has a suggestion to accept');
+    if (!(await this.#confirmAccept(f))) return false;
+    const r = await call('doubts.accept', { findingId: f.id });
+    notices.push('info', `Relabelled as “${app.displayName(r.label)}” (Undo takes it back)`);
+    return r.batch;
+  }
+
+  async #relabel(f: Finding, label: string | undefined): Promise<number | null | false> {
+    if (!label) throw new Error('choose the class to relabel to');
+    const ids = f.imageCount > f.imageIds.length ? (await this.#rowsOf(f, f.imageCount)).map((i) => i.id) : f.imageIds;
+    if (ids.length === 0) throw new Error('this finding names no image of the library, so there is nothing to relabel');
+    const name = app.displayName(label);
+    const ask = bulkQuestion(ids.length, 'Relabel', `as “${name}”`);
+    if (ask) {
+      // The evidence holds the labels of the images it shows: say how many really change when it shows them all.
+      const shown = this.#images.filter((i) => ids.includes(i.id));
+      const changing = shown.length === ids.length ? ` (${shown.filter((i) => i.label !== label).length} of them change)` : '';
+      if (!(await confirmer.ask({ ...ask, body: `Every image of this ${f.kind} finding gets the label “${name}”${changing}. Undo takes it back.` }))) return false;
+    }
+    const r = await call('labels.set', { images: ids, label });
+    await call('findings.decide', { id: f.id, status: 'resolved' });
+    return r.batch;
+  }
+
+  /** The person sees the models' evidence again and says yes: a suggestion is not accepted by one key. */
+  async #confirmAccept(f: Finding): Promise<boolean> {
+    const d = this.#doubts[f.id];
+    const given = d?.given ?? String(f.detail['given'] ?? '?');
+    const suggested = d?.suggested ?? String(f.detail['suggested'] ?? '?');
+    const info = this.#doubtsInfo;
+    const model = info ? `${info.model}${info.oofAuc !== null ? ` (out-of-fold AUC ${info.oofAuc.toFixed(3)})` : ''}` : 'the models';
+    const p = d ? ` gives “${app.displayName(given)}” p = ${d.probability.toFixed(3)} (doubt ${d.rank} of ${info?.doubts ?? '?'})` : ' doubts it';
+    return confirmer.ask({
+      title: `Relabel ${f.images[0] ?? 'this image'} as “${app.displayName(suggested)}”?`,
+      body: `It is labelled “${app.displayName(given)}”; ${model}${p}. Look at the image: the models are often wrong on the top doubts.`,
+      confirm: `Relabel as “${app.displayName(suggested)}”`,
+    });
+  }
+
+  async #exclude(f: Finding): Promise<number | null | false> {
     let ids: number[];
     let reason: string;
     if (isDuplicate(f)) {
@@ -220,8 +323,11 @@ export class ReviewState {
       ids = f.imageCount > f.imageIds.length ? (await this.#rowsOf(f, f.imageCount)).map((i) => i.id) : f.imageIds;
       reason = `${f.kind}: ${f.message}`.slice(0, 300);
     }
-    if (ids.length > 0) await call('images.exclude', { images: ids, reason });
+    const ask = bulkQuestion(ids.length, 'Exclude', '');
+    if (ask && !(await confirmer.ask({ ...ask, body: `${ids.length} images leave training and evaluation (the files stay where they are). Undo takes it back.` }))) return false;
+    const r = ids.length > 0 ? await call('images.exclude', { images: ids, reason }) : null;
     await call('findings.decide', { id: f.id, status: 'resolved' });
+    return r?.batch ?? null;
   }
 }
 

@@ -1,21 +1,27 @@
 /**
- * The Train view's state: the queue of models a person asked for (run one after another: they share the
- * machine), the current run's epochs for live curves, and the table of every run in the library.
+ * The Train view's state: which models can train here (train.models), the queue of models a person asked
+ * for (run one after another: they share the machine) with the ones skipped and why, the current run's
+ * epochs for live curves, and the table of every run in the library.
  */
-import type { MethodInput, MethodOutput, RunInfo } from '../../../../shared/contract';
+import type { MethodInput, MethodOutput, RunInfo, TrainModelInfo } from '../../../../shared/contract';
 import { call, errorMessage, onEvent } from '../api/client';
+import type { Planned, Skipped } from '../train-plan';
 import { jobs } from './jobs.svelte';
 import { notices } from './notices.svelte';
 
-import type { ModelName } from '../../../../shared/names';
 export { MODEL_NAMES as MODELS, type ModelName } from '../../../../shared/names';
-export type TrainSettings = Omit<MethodInput<'train.start'>, 'model'>;
+export type TrainSettings = Omit<MethodInput<'train.start'>, 'model' | 'weights'>;
 type RunDetail = MethodOutput<'runs.get'>;
 
 export class TrainState {
   #runs = $state.raw<RunInfo[]>([]);
+  #models = $state.raw<TrainModelInfo[] | null>(null);
+  #modelsError = $state<string | null>(null);
   #unavailable = $state<string | null>(null);
-  #queue = $state<ModelName[]>([]);
+  #queue = $state.raw<Planned[]>([]);
+  #skipped = $state.raw<Skipped[]>([]);
+  /** Runs started by the current (or last) queue, in order. */
+  #queuedRuns = $state.raw<string[]>([]);
   #queued = $state(0);
   #finishedInQueue = $state(0);
   #currentJob = $state<string | null>(null);
@@ -51,11 +57,26 @@ export class TrainState {
   get lastJob(): string | null {
     return this.#lastJob;
   }
-  get queue(): readonly ModelName[] {
+  get queue(): readonly Planned[] {
     return this.#queue;
   }
+  /** Models the last queue left out, each with what would let it train. */
+  get skipped(): readonly Skipped[] {
+    return this.#skipped;
+  }
+  get queuedRuns(): readonly string[] {
+    return this.#queuedRuns;
+  }
+  /** Null until core said which models can train here. */
+  get models(): readonly TrainModelInfo[] | null {
+    return this.#models;
+  }
+  get modelsError(): string | null {
+    return this.#modelsError;
+  }
+  /** A queue is under way (between two runs too). */
   get running(): boolean {
-    return this.#currentJob !== null;
+    return this.#queue.length > 0 || this.#currentJob !== null;
   }
   /** Whole-queue progress: finished runs plus the current run's share. */
   get overall(): { done: number; total: number } {
@@ -73,6 +94,15 @@ export class TrainState {
     }
   }
 
+  async loadModels(): Promise<void> {
+    try {
+      this.#models = await call('train.models', {});
+      this.#modelsError = null;
+    } catch (err) {
+      this.#modelsError = errorMessage(err);
+    }
+  }
+
   async #refreshCurrent(): Promise<void> {
     const id = this.#current?.id;
     if (!id) return;
@@ -83,36 +113,55 @@ export class TrainState {
     }
   }
 
-  async start(models: readonly ModelName[], settings: TrainSettings): Promise<void> {
-    if (this.running || models.length === 0) return;
-    this.#queue = [...models];
-    this.#queued = models.length;
+  /**
+   * Trains `queue` one run after another; `skipped` is shown beside it. A model that fails to start is
+   * reported and the queue goes on with the next. Resolves with the ids of the runs that finished.
+   */
+  async start(queue: readonly Planned[], settings: TrainSettings, skipped: readonly Skipped[] = []): Promise<string[]> {
+    if (this.running) return [];
+    this.#skipped = [...skipped];
+    this.#queuedRuns = [];
+    if (queue.length === 0) return [];
+    this.#queue = [...queue];
+    this.#queued = queue.length;
     this.#finishedInQueue = 0;
     this.#cancelled = false;
+    const finished: string[] = [];
     while (this.#queue.length > 0 && !this.#cancelled) {
-      const model = this.#queue[0];
-      if (!model) break;
-      try {
-        const started = await call('train.start', { ...settings, model });
-        jobs.started(started.jobId, 'train');
-        this.#currentJob = started.jobId;
-        this.#lastJob = started.jobId;
-        this.#lastEpoch = -1;
-        this.#current = await call('runs.get', { id: started.runId });
-        const end = await jobs.finished(started.jobId);
-        if (end.status === 'failed') notices.push('error', `${model}: ${end.error?.message ?? 'training failed'}`);
-        await this.#refreshCurrent();
-      } catch (err) {
-        notices.error(err, `${model} did not start`);
-        this.#cancelled = true;
-      } finally {
-        this.#currentJob = null;
-        this.#queue = this.#queue.slice(1);
-        this.#finishedInQueue++;
-        await this.load();
-      }
+      const item = this.#queue[0];
+      if (!item) break;
+      const runId = await this.#trainOne(item, settings);
+      if (runId !== null) finished.push(runId);
     }
     this.#queue = [];
+    return finished;
+  }
+
+  /** One queued model to its end; the run id when it finished ('done'), else null. */
+  async #trainOne(item: Planned, settings: TrainSettings): Promise<string | null> {
+    const { model } = item;
+    try {
+      const started = await call('train.start', { ...settings, model, ...(item.weights !== undefined ? { weights: item.weights } : {}) });
+      jobs.started(started.jobId, 'train');
+      this.#currentJob = started.jobId;
+      this.#lastJob = started.jobId;
+      this.#lastEpoch = -1;
+      this.#queuedRuns = [...this.#queuedRuns, started.runId];
+      this.#current = await call('runs.get', { id: started.runId });
+      const end = await jobs.finished(started.jobId);
+      if (end.status === 'failed') notices.push('error', `${model}: ${end.error?.message ?? 'training failed'}`);
+      await this.#refreshCurrent();
+      return end.status === 'done' ? started.runId : null;
+    } catch (err) {
+      this.#skipped = [...this.#skipped, { model, reason: `did not start: ${errorMessage(err)}` }];
+      notices.error(err, `${model} did not start`);
+      return null;
+    } finally {
+      this.#currentJob = null;
+      this.#queue = this.#queue.slice(1);
+      this.#finishedInQueue++;
+      await this.load();
+    }
   }
 
   async cancel(): Promise<void> {

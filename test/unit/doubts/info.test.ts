@@ -1,0 +1,34 @@
+/** doubts.info: what the Review queue shows behind every doubt (model, out-of-fold AUC, how many doubts). */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { doubtsInfo, saveDoubts } from '../../../electron/core/doubts/store';
+import { openLibrary } from '../../../electron/core/library';
+import { insertImages } from '../../integration/ml/train-helpers';
+import { tempDir } from '../../helpers';
+
+test('doubts.info is null before a computation, then the last one with its doubt count', (t) => {
+  const dir = tempDir('doubts-info', t);
+  const lib = openLibrary(join(dir, 'lib'), { create: true });
+  t.after(() => lib.close());
+  assert.equal(doubtsInfo(lib.db), null);
+  const files = ['a.jpg', 'b.jpg', 'c.jpg'].map((n) => {
+    const p = join(dir, n);
+    writeFileSync(p, n);
+    return p;
+  });
+  const ids = insertImages(lib, dir, files.map((path) => ({ path, label: '1', split: 'train' })));
+  const record = { model: 'inception_v3', weights: 'nsfwjs', inputSize: 224, runId: null, folds: 5, seed: 1, images: 3, thresholds: { '0': 0.7, '1': 0.8 }, oofAuc: 0.91, l2: 1, seconds: 2 };
+  const doubt = (i: number, rank: number) => ({ imageId: ids[i] ?? 0, sha256: 'x', given: '1', suggested: '0', probability: 0.1 * rank, rank });
+  saveDoubts(lib.db, record, [doubt(0, 1), doubt(1, 2)]);
+  const info = doubtsInfo(lib.db);
+  assert.ok(info);
+  assert.deepEqual(
+    { model: info.model, weights: info.weights, inputSize: info.inputSize, runId: info.runId, folds: info.folds, images: info.images, oofAuc: info.oofAuc, doubts: info.doubts },
+    { model: 'inception_v3', weights: 'nsfwjs', inputSize: 224, runId: null, folds: 5, images: 3, oofAuc: 0.91, doubts: 2 },
+  );
+  // a new computation replaces the last
+  saveDoubts(lib.db, { ...record, oofAuc: null, runId: 'run-1' }, [doubt(2, 1)]);
+  assert.deepEqual([doubtsInfo(lib.db)?.oofAuc, doubtsInfo(lib.db)?.runId, doubtsInfo(lib.db)?.doubts], [null, 'run-1', 1]);
+});

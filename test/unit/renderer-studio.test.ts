@@ -1,0 +1,109 @@
+/** The page's pure decisions behind issue 11: the train-all queue, run colours, what Review offers. */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Finding, TrainModelInfo } from '../../shared/contract';
+import { runColours } from '../../renderer/src/lib/compare-names';
+import { actionsFor, bulkQuestion } from '../../renderer/src/lib/findings';
+import { planQueue, weightsFor, weightsLabel } from '../../renderer/src/lib/train-plan';
+import { plural } from '../../renderer/src/lib/format';
+
+function info(model: TrainModelInfo['model'], best: TrainModelInfo['best'], opts: { imagenet?: boolean; nsfwjs?: boolean; min?: number } = {}): TrainModelInfo {
+  const pretrained = model !== 'scratch';
+  return {
+    model,
+    pretrained,
+    defaultInputSize: 224,
+    minInputSize: opts.min ?? 32,
+    sources: pretrained
+      ? [
+          { weights: 'imagenet', available: opts.imagenet ?? false, reason: opts.imagenet ? null : `no ImageNet weights for ${model}: mask-studio weights fetch ${model}` },
+          { weights: 'nsfwjs', available: opts.nsfwjs ?? false, reason: opts.nsfwjs ? null : 'not an InceptionV3' },
+          { weights: 'none', available: true, reason: null },
+        ]
+      : [{ weights: 'none', available: true, reason: null }],
+    best,
+    reason: best === null ? `no pretrained weights here: mask-studio weights fetch ${model}` : null,
+    help: best === null ? `no pretrained weights here: mask-studio weights fetch ${model}, or copy the file offline` : null,
+  };
+}
+
+const INFOS: TrainModelInfo[] = [
+  info('scratch', 'none'),
+  info('vgg19', null),
+  info('inception_v3', 'nsfwjs', { nsfwjs: true, min: 75 }),
+  info('inception_resnet_v2', null, { min: 75 }),
+  info('resnet50', 'imagenet', { imagenet: true }),
+  info('xception', null, { min: 71 }),
+];
+const ALL = INFOS.map((i) => i.model);
+
+describe('planQueue: "train all and compare"', () => {
+  test('queues every model with weights and skips each other one with its reason, not stopping at the first', () => {
+    const { queue, skipped } = planQueue(INFOS, ALL, 'best', '', null);
+    assert.deepEqual(queue, [{ model: 'scratch' }, { model: 'inception_v3', weights: 'nsfwjs' }, { model: 'resnet50', weights: 'imagenet' }]);
+    assert.deepEqual(skipped.map((s) => s.model), ['vgg19', 'inception_resnet_v2', 'xception']);
+    for (const s of skipped) {
+      assert.match(s.reason, new RegExp(`mask-studio weights fetch ${s.model}`));
+      assert.match(s.help ?? '', /offline/);
+    }
+  });
+
+  test('an input size below a model minimum skips that model and says the numbers', () => {
+    const { queue, skipped } = planQueue(INFOS, ['scratch', 'inception_v3'], 'best', '', 32);
+    assert.deepEqual(queue, [{ model: 'scratch' }]);
+    assert.equal(skipped[0]?.reason, 'needs an input size of at least 75 px; the input size is 32 px');
+  });
+
+  test('the weights choice: ImageNet, nsfwjs, none, a file', () => {
+    assert.deepEqual(planQueue(INFOS, ALL, 'imagenet', '', null).queue.map((q) => q.model), ['scratch', 'resnet50']);
+    assert.deepEqual(planQueue(INFOS, ALL, 'nsfwjs', '', null).queue.map((q) => q.model), ['scratch', 'inception_v3']);
+    assert.equal(planQueue(INFOS, ALL, 'none', '', null).queue.length, 6);
+    assert.deepEqual(weightsFor(INFOS[1] as TrainModelInfo, 'file', ' /w/vgg.h5 '), { weights: '/w/vgg.h5' });
+    assert.ok('skip' in weightsFor(INFOS[1] as TrainModelInfo, 'file', '  '));
+    // scratch ignores the choice: it always starts from random weights
+    assert.deepEqual(weightsFor(INFOS[0] as TrainModelInfo, 'imagenet', ''), {});
+  });
+
+  test('weights read as people say them', () => {
+    assert.equal(weightsLabel('imagenet'), 'ImageNet');
+    assert.equal(weightsLabel('none'), 'random init');
+    assert.equal(weightsLabel('/data/w/resnet.h5'), 'resnet.h5');
+  });
+});
+
+describe('runColours', () => {
+  const ids = ['20261205-090847-inception_v3-6024', '20261205-091500-scratch-aaaa', '20261205-092000-ensemble-bbbb'];
+  test('a run keeps its colour however the table is ranked or filtered', () => {
+    const a = runColours(ids);
+    const b = runColours([...ids].reverse());
+    for (const id of ids) assert.equal(a.get(id), b.get(id));
+    assert.equal(new Set(a.values()).size, ids.length, 'runs made one after another differ');
+    // a later run does not recolour the earlier ones
+    const c = runColours([...ids, '20261205-100000-scratch-cccc']);
+    for (const id of ids) assert.equal(c.get(id), a.get(id));
+  });
+});
+
+describe('Review actions', () => {
+  const f = (kind: Finding['kind'], imageIds: number[], detail: Record<string, unknown> = {}): Finding => ({
+    id: 1, key: 'k', kind, severity: 'warning', images: [], imageIds, imageCount: imageIds.length, message: '', detail, facts: [], status: 'open',
+  });
+  test('a shortcut or a missing file offers neither relabel nor exclude', () => {
+    assert.deepEqual(actionsFor(f('shortcut', [1, 2, 3]), ['0', '1']), { relabel: [], exclude: false, accept: false });
+    assert.deepEqual(actionsFor(f('missing-file', [4]), ['0', '1']), { relabel: [], exclude: false, accept: false });
+    assert.deepEqual(actionsFor(f('unknown-label', []), ['0', '1']), { relabel: [], exclude: false, accept: false });
+  });
+  test('a label doubt is accepted, not relabelled by one key to the suggested class', () => {
+    assert.deepEqual(actionsFor(f('label-doubt', [7], { given: '1', suggested: '0' }), ['0', '1']), { relabel: [], exclude: true, accept: true });
+    assert.deepEqual(actionsFor(f('label-doubt', [7], { given: '1', suggested: '0' }), ['0', '1', '2']).relabel, ['2']);
+    assert.deepEqual(actionsFor(f('size-outlier', [7]), ['0', '1']), { relabel: ['0', '1'], exclude: true, accept: false });
+  });
+  test('more than one image is asked first; one is not', () => {
+    assert.equal(bulkQuestion(1, 'Relabel', ''), null);
+    assert.deepEqual(bulkQuestion(59, 'Relabel', 'as “no mask”'), { title: 'Relabel 59 images?', confirm: 'Relabel 59 images as “no mask”' });
+  });
+  test('counts read in the singular when there is one', () => {
+    assert.equal(plural(1, 'image'), '1 image');
+    assert.equal(plural(1302, 'image'), '1,302 images');
+  });
+});
