@@ -4,9 +4,13 @@
  * where they enter (IPC, HTTP, CLI flags); core trusts what `dispatch()` hands it.
  */
 import { z } from 'zod';
-import { BACKEND_PREFS, ENGINE_PREFS, MODEL_NAMES, NAMED_WEIGHTS, OPTIMIZERS, RESIZE_MODES } from './names';
-import { compareMethods, ThroughputBasis } from './contract-compare';
+import { compareMethods } from './contract-compare';
+import { ImportDetected, ImportInput } from './contract-import';
+import { JobStatus, RunEpoch, RunInfo, RunPrediction, TrainInput, TrainModelInfo } from './contract-train';
 import { DoctorReport } from './doctor';
+
+export * from './contract-import';
+export * from './contract-train';
 
 // ---------------------------------------------------------------- shared shapes
 
@@ -149,71 +153,6 @@ export const Stats = z.object({
 });
 export type Stats = z.infer<typeof Stats>;
 
-export const BadRow = z.object({
-  line: z.number().int(),
-  file: z.string(),
-  /** missing-file: the row names an image that is in no imported folder (it is skipped). */
-  kind: z.enum(['unknown-label', 'duplicate-row', 'missing-file']),
-  /** The whole sentence, starting with the CSV's name and line ("labels.csv line 4: target 'yes' is not 0 or 1"). */
-  message: z.string(),
-  /** The CSV's file name. */
-  csv: z.string(),
-  /** For missing-file: the folder the image was looked for in. */
-  folder: z.string().nullable(),
-});
-export type BadRow = z.infer<typeof BadRow>;
-
-/** An entry an import met and did not import (a hidden name, a symlink, a row it could not store), and why. */
-export const SkippedFile = z.object({ file: z.string(), reason: z.string() });
-export type SkippedFile = z.infer<typeof SkippedFile>;
-
-export const ImportInput = z.object({
-  dir: z.string().min(1),
-  labels: z.string().min(1).optional(),
-  testDir: z.string().min(1).optional(),
-  sampleSubmission: z.string().min(1).optional(),
-  /** Class names as written in the labels; default: read from the CSV (or the folders). */
-  classes: z.array(z.string().min(1)).min(2).optional(),
-});
-export type ImportInput = z.infer<typeof ImportInput>;
-
-/** What the import dialog found beside an image folder (import.detect): used where the person left a field blank. */
-export const ImportDetected = z.object({
-  dir: z.string(),
-  exists: z.boolean(),
-  labels: z.string().nullable(),
-  testDir: z.string().nullable(),
-  sampleSubmission: z.string().nullable(),
-  /** The folders searched (the image folder's parent, and the folder itself). */
-  looked: z.array(z.string()),
-});
-export type ImportDetected = z.infer<typeof ImportDetected>;
-
-export const ImportSummary = z.object({
-  layout: z.enum(['zindi', 'class-folders']),
-  files: z.number().int(), // image files seen
-  added: z.number().int(),
-  unchanged: z.number().int(),
-  changed: z.number().int(), // same path, different bytes
-  relinked: z.number().int(), // same bytes, new path (a moved folder)
-  missing: z.number().int(), // rows whose file vanished
-  labelled: z.number().int(),
-  submission: z.number().int(),
-  unlabelled: z.number().int(),
-  unreadable: z.number().int(),
-  /** Rows of the sample submission (0 without one), and how many of them name no file (Zindi's 509 vs 315 present). */
-  sampleRows: z.number().int(),
-  sampleRowsWithoutFile: z.number().int(),
-  /** Every bad row, each with its sentence (also for the rows counted in `notes`). */
-  badRows: z.array(BadRow),
-  /** What a person must know, each said once: rows naming no file are counted per CSV here, not listed one by one. */
-  notes: z.array(z.string()),
-  skipped: z.array(SkippedFile),
-  classes: z.array(z.string()),
-  seconds: z.number(),
-});
-export type ImportSummary = z.infer<typeof ImportSummary>;
-
 export const AuditSummary = z.object({
   images: z.number().int(),
   findings: z.number().int(),
@@ -264,8 +203,6 @@ export const ImageFilter = z.object({
 });
 export type ImageFilter = z.infer<typeof ImageFilter>;
 
-/** 'interrupted': the process running it is gone (killed, crashed); what it had saved is kept. */
-export const JobStatus = z.enum(['running', 'done', 'failed', 'cancelled', 'interrupted']);
 export const JobInfo = z.object({
   id: z.string(),
   kind: z.string(),
@@ -275,107 +212,6 @@ export const JobInfo = z.object({
   error: z.string().nullable(),
 });
 export type JobInfo = z.infer<typeof JobInfo>;
-
-// ---------------------------------------------------------------- training (runs.*, train.*)
-
-
-/** What a run id looks like (`<time>-<model>-<hex>`, or a prefix of one): a slash, '%' or space never is. */
-export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
-/** Named weights a run can start from (a file path is the fourth choice). */
-export const WeightsSource = z.enum(NAMED_WEIGHTS);
-export type WeightsSource = z.infer<typeof WeightsSource>;
-
-/** What can train on this machine: per model, each named weights source and whether it is here. */
-export const TrainModelInfo = z.object({
-  model: z.enum(MODEL_NAMES),
-  pretrained: z.boolean(),
-  defaultInputSize: z.number().int(),
-  minInputSize: z.number().int(),
-  sources: z.array(z.object({ weights: WeightsSource, available: z.boolean(), reason: z.string().nullable() })),
-  /** What "train all" starts from: ImageNet when present, else nsfwjs (InceptionV3), 'none' for scratch; null: nothing here. */
-  best: WeightsSource.nullable(),
-  /** Why `best` is null, in a line, with the command that fixes it. */
-  reason: z.string().nullable(),
-  /** The whole way to get the weights, offline copy included (what `train --all` prints for a skipped model). */
-  help: z.string().nullable(),
-});
-export type TrainModelInfo = z.infer<typeof TrainModelInfo>;
-
-/** Every option is optional: the model's defaults fill the rest (the run records the filled-in config). */
-export const TrainInput = z.object({
-  model: z.enum(MODEL_NAMES),
-  epochs: z.number().int().positive().max(10_000).optional(),
-  batchSize: z.number().int().positive().max(4096).optional(),
-  lr: z.number().positive().max(10).optional(),
-  optimizer: z.enum(OPTIMIZERS).optional(),
-  inputSize: z.number().int().min(8).max(1024).optional(),
-  resize: z.enum(RESIZE_MODES).optional(),
-  /** imagenet | none | nsfwjs (inception_v3) | a path to a Keras .h5 or a TensorFlow.js model.json */
-  weights: z.string().min(1).optional(),
-  fineTuneLayers: z.number().int().nonnegative().optional(),
-  fineTuneEpochs: z.number().int().positive().optional(),
-  augment: z.boolean().optional(),
-  backend: z.enum(BACKEND_PREFS).optional(),
-  engine: z.enum(ENGINE_PREFS).optional(),
-  seed: z.number().int().nonnegative().optional(),
-  patience: z.number().int().positive().optional(),
-  /** none | balanced | [weight of class 0, weight of class 1] */
-  classWeights: z.union([z.enum(['none', 'balanced']), z.tuple([z.number().positive(), z.number().positive()])]).optional(),
-});
-export type TrainInput = z.infer<typeof TrainInput>;
-
-export const RunEpoch = z.object({
-  epoch: z.number().int(),
-  stage: z.union([z.literal(1), z.literal(2)]),
-  loss: z.number(),
-  acc: z.number(),
-  auc: z.number().nullable(),
-  valLoss: z.number(),
-  valAcc: z.number(),
-  valAuc: z.number().nullable(),
-  lr: z.number(),
-  seconds: z.number(),
-  imagesPerSecond: z.number(),
-});
-export type RunEpoch = z.infer<typeof RunEpoch>;
-
-export const RunInfo = z.object({
-  id: z.string(),
-  model: z.string(),
-  config: z.record(z.string(), z.unknown()),
-  backend: z.string(),
-  device: z.string(),
-  engine: z.string(),
-  status: JobStatus,
-  startedAt: z.string(),
-  finishedAt: z.string().nullable(),
-  seconds: z.number().nullable(),
-  params: z.number().int().nullable(),
-  splitSeed: z.number().int().nullable(),
-  dataHash: z.string(),
-  trainImages: z.number().int(),
-  valImages: z.number().int(),
-  weightsSource: z.string(),
-  /** Null for an ensemble whose members differ in input size. */
-  inputSize: z.number().int().nullable(),
-  /** The kept epoch's validation scores; an ensemble has no epoch (null) but its validation scores. */
-  best: z.object({ epoch: z.number().int().nullable(), valAuc: z.number().nullable(), valLogLoss: z.number() }).nullable(),
-  imagesPerSecond: z.number().nullable(),
-  /** What imagesPerSecond counts (null: not recorded, an older run or an ensemble). */
-  throughputBasis: ThroughputBasis.nullable(),
-  error: z.string().nullable(),
-});
-export type RunInfo = z.infer<typeof RunInfo>;
-
-export const RunPrediction = z.object({
-  imageId: z.number().int(),
-  fileName: z.string(),
-  split: z.string(),
-  label: z.string().nullable(),
-  probability: z.number(),
-});
-export type RunPrediction = z.infer<typeof RunPrediction>;
 
 // ---------------------------------------------------------------- methods
 

@@ -1,0 +1,109 @@
+/**
+ * The contract's training half: what a run is (its options, epochs, scores and predictions) and the states a
+ * job or run goes through. `contract.ts` re-exports every name here and uses them in its method table.
+ */
+import { z } from 'zod';
+import { ThroughputBasis } from './contract-compare';
+import { BACKEND_PREFS, ENGINE_PREFS, MODEL_NAMES, NAMED_WEIGHTS, OPTIMIZERS, RESIZE_MODES } from './names';
+
+/** 'interrupted': the process running it is gone (killed, crashed); what it had saved is kept. */
+export const JobStatus = z.enum(['running', 'done', 'failed', 'cancelled', 'interrupted']);
+export type JobStatus = z.infer<typeof JobStatus>;
+
+/** What a run id looks like (`<time>-<model>-<hex>`, or a prefix of one): a slash, '%' or space never is. */
+export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** Named weights a run can start from (a file path is the fourth choice). */
+export const WeightsSource = z.enum(NAMED_WEIGHTS);
+export type WeightsSource = z.infer<typeof WeightsSource>;
+
+/** What can train on this machine: per model, each named weights source and whether it is here. */
+export const TrainModelInfo = z.object({
+  model: z.enum(MODEL_NAMES),
+  pretrained: z.boolean(),
+  defaultInputSize: z.number().int(),
+  minInputSize: z.number().int(),
+  sources: z.array(z.object({ weights: WeightsSource, available: z.boolean(), reason: z.string().nullable() })),
+  /** What "train all" starts from: ImageNet when present, else nsfwjs (InceptionV3), 'none' for scratch; null: nothing here. */
+  best: WeightsSource.nullable(),
+  /** Why `best` is null, in a line, with the command that fixes it. */
+  reason: z.string().nullable(),
+  /** The whole way to get the weights, offline copy included (what `train --all` prints for a skipped model). */
+  help: z.string().nullable(),
+});
+export type TrainModelInfo = z.infer<typeof TrainModelInfo>;
+
+/** Every option is optional: the model's defaults fill the rest (the run records the filled-in config). */
+export const TrainInput = z.object({
+  model: z.enum(MODEL_NAMES),
+  epochs: z.number().int().positive().max(10_000).optional(),
+  batchSize: z.number().int().positive().max(4096).optional(),
+  lr: z.number().positive().max(10).optional(),
+  optimizer: z.enum(OPTIMIZERS).optional(),
+  inputSize: z.number().int().min(8).max(1024).optional(),
+  resize: z.enum(RESIZE_MODES).optional(),
+  /** imagenet | none | nsfwjs (inception_v3) | a path to a Keras .h5 or a TensorFlow.js model.json */
+  weights: z.string().min(1).optional(),
+  fineTuneLayers: z.number().int().nonnegative().optional(),
+  fineTuneEpochs: z.number().int().positive().optional(),
+  augment: z.boolean().optional(),
+  backend: z.enum(BACKEND_PREFS).optional(),
+  engine: z.enum(ENGINE_PREFS).optional(),
+  seed: z.number().int().nonnegative().optional(),
+  patience: z.number().int().positive().optional(),
+  /** none | balanced | [weight of class 0, weight of class 1] */
+  classWeights: z.union([z.enum(['none', 'balanced']), z.tuple([z.number().positive(), z.number().positive()])]).optional(),
+});
+export type TrainInput = z.infer<typeof TrainInput>;
+
+export const RunEpoch = z.object({
+  epoch: z.number().int(),
+  stage: z.union([z.literal(1), z.literal(2)]),
+  loss: z.number(),
+  acc: z.number(),
+  auc: z.number().nullable(),
+  valLoss: z.number(),
+  valAcc: z.number(),
+  valAuc: z.number().nullable(),
+  lr: z.number(),
+  seconds: z.number(),
+  imagesPerSecond: z.number(),
+});
+export type RunEpoch = z.infer<typeof RunEpoch>;
+
+export const RunInfo = z.object({
+  id: z.string(),
+  model: z.string(),
+  config: z.record(z.string(), z.unknown()),
+  backend: z.string(),
+  device: z.string(),
+  engine: z.string(),
+  status: JobStatus,
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
+  seconds: z.number().nullable(),
+  params: z.number().int().nullable(),
+  splitSeed: z.number().int().nullable(),
+  dataHash: z.string(),
+  trainImages: z.number().int(),
+  valImages: z.number().int(),
+  weightsSource: z.string(),
+  /** Null for an ensemble whose members differ in input size. */
+  inputSize: z.number().int().nullable(),
+  /** The kept epoch's validation scores; an ensemble has no epoch (null) but its validation scores. */
+  best: z.object({ epoch: z.number().int().nullable(), valAuc: z.number().nullable(), valLogLoss: z.number() }).nullable(),
+  imagesPerSecond: z.number().nullable(),
+  /** What imagesPerSecond counts (null: not recorded, an older run or an ensemble). */
+  throughputBasis: ThroughputBasis.nullable(),
+  error: z.string().nullable(),
+});
+export type RunInfo = z.infer<typeof RunInfo>;
+
+export const RunPrediction = z.object({
+  imageId: z.number().int(),
+  fileName: z.string(),
+  split: z.string(),
+  label: z.string().nullable(),
+  probability: z.number(),
+});
+export type RunPrediction = z.infer<typeof RunPrediction>;
