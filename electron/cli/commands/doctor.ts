@@ -1,6 +1,6 @@
 /**
  * `doctor` and `models`: what this machine can run, and what each architecture is. Neither needs a library.
- * The report (core/ml/doctor, shared with the studio's `doctor.get`), TensorFlow.js and the models are loaded inside `run`, so other commands start without them.
+ * The report (core/api/doctor-handlers, the studio's `doctor.get`), TensorFlow.js and the models are loaded inside `run`, so other commands start without them.
  */
 import type { Command } from '../command';
 
@@ -10,7 +10,7 @@ export const doctor: Command = {
   summary: 'backends (tensorflow GPU/CPU, wasm, cpu), the GPU and its CUDA/cuDNN libraries, ONNX Runtime, weights',
   options: {},
   async run(ctx) {
-    const { doctorReport } = await import('../../core/ml/backend/doctor');
+    const { doctorReport } = await import('../../core/api/doctor-handlers');
     const doc = await doctorReport();
     const { chosen, wasm, cuda, onnxRuntime: onnx, weights } = doc;
     ctx.print(doc, () => {

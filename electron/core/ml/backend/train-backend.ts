@@ -3,7 +3,7 @@
  * backend.ts's (tensorflow → wasm → cpu, with our wasm gradient kernels); this adapts its answer.
  */
 import { initBackend } from './backend';
-import type { BackendPref } from '../train/config';
+import type { BackendPref } from '../../../../shared/names';
 
 export interface ChosenBackend {
   backend: string;

@@ -13,9 +13,8 @@ import { chooseBackend } from '../backend/train-backend';
 import { loadModel } from '../model-io';
 import { loadPixels, type ImageSource } from '../pixels';
 import { readCheckpointInfo, runDir } from '../runs/checkpoint';
-import { getRun, hasUsableCheckpoint, insertPredictions, trainingSet, type TrainItem } from '../runs/store';
-import { predictProbabilities } from '../train/loop';
-import { predictionRows } from '../train/run';
+import { getRun, hasUsableCheckpoint, insertPredictions, predictionRows, trainingSet, type TrainItem } from '../runs/store';
+import { predictProbabilities } from './probabilities';
 
 export type LateSplit = 'test' | 'submission';
 

@@ -143,6 +143,13 @@ export function insertEpoch(db: Db, runId: string, e: RunEpoch): void {
   ).run(runId, e.epoch, e.stage, e.loss, e.acc, e.auc, e.valLoss, e.valAcc, e.valAuc, e.lr, e.seconds, e.imagesPerSecond);
 }
 
+/** A probability a run gave one image of a split, as the predictions table stores it. */
+export type PredictionRow = { imageId: number; split: 'train' | 'val' | 'test' | 'submission'; probability: number };
+
+export function predictionRows(items: ReadonlyArray<Pick<TrainItem, 'id'>>, split: PredictionRow['split'], probs: Float32Array): PredictionRow[] {
+  return items.map((it, i) => ({ imageId: it.id, split, probability: Math.min(1, Math.max(0, probs[i] ?? 0)) }));
+}
+
 export function insertPredictions(db: Db, runId: string, rows: ReadonlyArray<{ imageId: number; split: string; probability: number }>): void {
   const stmt = db.prepare('INSERT OR REPLACE INTO predictions (run_id, image_id, split, probability) VALUES (?, ?, ?, ?)');
   db.transaction(() => {

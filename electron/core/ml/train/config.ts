@@ -4,14 +4,14 @@
  * models (a head on cached frozen-base features, optionally a fine-tuning stage).
  */
 import type { TrainInput } from '../../../../shared/contract';
-import type { EnginePref } from '../../../../shared/names';
+import type { BackendPref as BackendPrefName, EnginePref, OptimizerName } from '../../../../shared/names';
 import { AppError } from '../../../../shared/errors';
 import type { ResizeMode } from '../pixels';
 import { ARCHITECTURES } from '../models';
 import type { ModelName } from '../models/types';
 
-export type Optimizer = 'sgd' | 'adam';
-export type BackendPref = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+export type Optimizer = OptimizerName;
+export type BackendPref = BackendPrefName;
 export type { EnginePref };
 export type ClassWeights = 'none' | 'balanced' | [number, number];
 

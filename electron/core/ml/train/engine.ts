@@ -8,77 +8,12 @@
 import * as tf from '@tensorflow/tfjs';
 import type { EnginePref } from '../../../../shared/names';
 import { Rng } from '../../random';
-import type { Optimizer } from './config';
+import { forward, predictProbabilities } from '../inference/probabilities';
+import type { Batch, EngineInfo, OptimizerOptions, StepResult, TrainEngine } from '../train-engine';
 
-export interface StepResult {
-  /** The batch's mean weighted binary cross-entropy, before the update. */
-  loss: number;
-  probs: Float32Array;
-}
-
-export interface EngineInfo {
-  engine: 'tfjs' | 'onnx';
-  /** ONNX Runtime's execution provider ('cpu', 'cuda'), or TensorFlow.js's backend. */
-  provider: string;
-}
-
-/** A batch: its input (the caller disposes it), labels and per-image loss weights. */
-export interface Batch {
-  x: tf.Tensor;
-  labels: readonly number[];
-  weights: readonly number[];
-}
-
-export interface TrainEngine {
-  readonly info: EngineInfo;
-  /** How many batches one `steps` call takes at best (the loop hands it that many when it can). */
-  readonly stepsPerRun: number;
-  /** One optimizer step per batch, in order; a result per batch. */
-  steps(batches: readonly Batch[]): Promise<StepResult[]>;
-  /** Probabilities for `count` rows in inference mode, batch by batch. */
-  predict(count: number, batch: (indices: readonly number[]) => tf.Tensor, batchSize: number, cancelled?: () => boolean): Promise<Float32Array>;
-  /** The model's weights become the engine's current ones. */
-  pull(): void;
-  /** The engine's weights become the model's (after the loop restored a snapshot into it). */
-  push(): void;
-  dispose(): Promise<void>;
-}
-
-export interface OptimizerOptions {
-  optimizer: Optimizer;
-  lr: number;
-  momentum: number;
-}
+export type { Batch, EngineInfo, OptimizerOptions, StepResult, TrainEngine };
 
 const EPS = 1e-7;
-
-function forward(model: tf.LayersModel, x: tf.Tensor, training: boolean): tf.Tensor {
-  const out = model.apply(x, { training });
-  if (Array.isArray(out) || !(out instanceof tf.Tensor)) throw new Error(`model ${model.name} must have one output`);
-  return out;
-}
-
-/** Probabilities for `count` rows, batch by batch, in inference mode. */
-export async function predictProbabilities(
-  model: tf.LayersModel,
-  count: number,
-  batch: (indices: readonly number[]) => tf.Tensor,
-  batchSize: number,
-  cancelled: () => boolean = () => false,
-): Promise<Float32Array> {
-  const out = new Float32Array(count);
-  for (let start = 0; start < count; start += batchSize) {
-    if (cancelled()) break;
-    const idx = Array.from({ length: Math.min(batchSize, count - start) }, (_, k) => start + k);
-    const p = tf.tidy(() => {
-      const x = batch(idx);
-      return forward(model, x, false);
-    });
-    out.set((await p.data()) as Float32Array, start);
-    p.dispose();
-  }
-  return out;
-}
 
 function trainableVariables(model: tf.LayersModel): tf.Variable[] {
   const vars: tf.Variable[] = [];

@@ -13,7 +13,7 @@ import type { Optimizer } from './config';
 import { TfjsEngine, type TrainEngine } from './engine';
 import type { Rng } from '../../random';
 
-export { predictProbabilities } from './engine';
+export { predictProbabilities } from '../inference/probabilities';
 
 export interface FitData {
   trainLabels: readonly number[];

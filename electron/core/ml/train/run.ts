@@ -9,7 +9,8 @@ import type { ThroughputBasis } from '../../../../shared/contract-compare';
 import type { ErrorPayload } from '../../../../shared/errors';
 import type { Best } from './loop';
 import type { TrainConfig } from './config';
-import type { TrainItem } from '../runs/store';
+import type { PredictionRow, TrainItem } from '../runs/store';
+export { predictionRows, type PredictionRow } from '../runs/store';
 import type { Rng } from '../../random';
 import { writeCheckpoint } from '../runs/checkpoint';
 import type { Preprocessing } from '../models/types';
@@ -53,7 +54,6 @@ export interface Environment {
   params: number;
 }
 
-export type PredictionRow = { imageId: number; split: 'train' | 'val' | 'test' | 'submission'; probability: number };
 
 export type RunMessage =
   | { type: 'environment'; env: Environment }
@@ -135,8 +135,4 @@ export function copyWeightsByName(from: tf.LayersModel, to: tf.LayersModel): num
 
 export function indexRange(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i);
-}
-
-export function predictionRows(items: readonly TrainItem[], split: PredictionRow['split'], probs: Float32Array): PredictionRow[] {
-  return items.map((it, i) => ({ imageId: it.id, split, probability: Math.min(1, Math.max(0, probs[i] ?? 0)) }));
 }

@@ -12,7 +12,7 @@ import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { Rng } from '../../../random';
-import type { Batch, EngineInfo, OptimizerOptions, StepResult, TrainEngine } from '../../train/engine';
+import type { Batch, EngineInfo, OptimizerOptions, StepResult, TrainEngine } from '../../train-engine';
 import { defaultThreads, newOrtSession, resolveProvider, sessionOptions, type OnnxProvider } from '../runtime';
 import { buildEvalGraph, buildTrainingGraph, type EvalGraph, type MicroStepIo, type TrainingGraph } from './build';
 import { ADAM_DEFAULTS, nextName, type OptimizerSpec } from './optimizer';
