@@ -62,7 +62,7 @@ describe('a new user walks the studio (serve mode, issue 11)', { skip: skip ?? f
   test('import: a folder with nothing beside it says so; the Zindi folder fills in its CSVs and test folder (bug 6)', async () => {
     await page.getByTestId('library-empty').waitFor();
     await page.getByTestId('open-import').click();
-    const bare = join(root, 'bare', 'photos');
+    const bare = join(root, 'data', 'bare', 'photos'); // inside the served --data-root
     mkdirSync(bare, { recursive: true });
     await page.getByTestId('import-dir').fill(bare);
     await page.getByTestId('import-labels-missing').waitFor();

@@ -47,7 +47,7 @@ try {
   const train = await call('train.start', args.train);
   await ended(train.jobId);
   const run = await call('runs.get', { id: train.runId });
-  const predictions = await call('runs.predictions', { id: train.runId });
+  const { predictions } = await call('runs.predictions', { id: train.runId });
   // The doctor loads ONNX Runtime's native binding, which a scratch run does not need (~0.5 s).
   const { onnxRuntime } = await call('doctor.get', {});
   process.stdout.write(
