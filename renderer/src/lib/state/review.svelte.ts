@@ -223,6 +223,11 @@ export class ReviewState {
     return (await call('images.list', { filter: { findingId: f.id }, limit: Math.max(1, Math.min(limit, GROUP_MAX)) })).rows;
   }
 
+  /** Every image id of a finding: a page lists at most 1,000 with it, the rest are read when they are needed. */
+  async #idsOf(f: Finding): Promise<number[]> {
+    return f.imageCount > f.imageIds.length ? (await this.#rowsOf(f, f.imageCount)).map((i) => i.id) : f.imageIds;
+  }
+
   /** Reads the next page of the queue when the person is within a few items of the end of what is loaded. */
   async #more(index: number): Promise<void> {
     if (this.#cursor === null || index < this.#queue.length - 5) return;
@@ -278,7 +283,7 @@ export class ReviewState {
 
   async #relabel(f: Finding, label: string | undefined): Promise<number | null | false> {
     if (!label) throw new Error('choose the class to relabel to');
-    const ids = f.imageCount > f.imageIds.length ? (await this.#rowsOf(f, f.imageCount)).map((i) => i.id) : f.imageIds;
+    const ids = await this.#idsOf(f);
     if (ids.length === 0) throw new Error('this finding names no image of the library, so there is nothing to relabel');
     const name = app.displayName(label);
     const ask = bulkQuestion(ids.length, 'Relabel', `as “${name}”`);
@@ -320,7 +325,7 @@ export class ReviewState {
       const keeperName = members.find((i) => i.id === keeper)?.relPath ?? 'the kept image';
       reason = `${f.kind} of ${keeperName}`;
     } else {
-      ids = f.imageCount > f.imageIds.length ? (await this.#rowsOf(f, f.imageCount)).map((i) => i.id) : f.imageIds;
+      ids = await this.#idsOf(f);
       reason = `${f.kind}: ${f.message}`.slice(0, 300);
     }
     const ask = bulkQuestion(ids.length, 'Exclude', '');
