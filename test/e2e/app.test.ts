@@ -14,7 +14,7 @@ import type { DoctorReport } from '../../shared/doctor';
 import { generateDataset, type DatasetManifest } from '../fixtures/synthetic';
 import { tempDir } from '../helpers';
 import type { CanvasLike, PageGlobals } from './page-types';
-import { browserMissing, ensureBuilt, launchBrowser, libraryCli, screenshotter, serve, watchProblems, type Served } from './harness';
+import { browserMissing, closeStudio, ensureBuilt, libraryCli, openStudio, screenshotter, serve, type Served } from './harness';
 
 const skip = browserMissing();
 
@@ -42,17 +42,10 @@ describe('the studio in Chromium (serve mode)', { skip: skip ?? false }, () => {
     mkdirSync(library);
     data = await generateDataset(join(root, 'data'), { n: 40, defects: true, seed: 3, maxSize: 256 });
     server = await serve(library, {}, [join(root, 'data')]);
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    watchProblems(page, problems);
-    await page.goto(server.url);
+    ({ browser, page } = await openStudio(server, problems, { viewport: { width: 1280, height: 800 } }));
   });
 
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-    for (const fn of cleanups) fn();
-  });
+  after(() => closeStudio(browser, server, cleanups));
 
   test('the token moved into a cookie and out of the address bar', () => {
     assert.ok(!page.url().includes('token='), page.url());

@@ -16,7 +16,7 @@ import type { HistoryEntry, RunInfo, Stats } from '../../shared/contract';
 import type { CompareRow } from '../../shared/contract-compare';
 import { generateDataset, type DatasetManifest } from '../fixtures/synthetic';
 import { tempDir } from '../helpers';
-import { browserMissing, ensureBuilt, launchBrowser, libraryCli, screenshotter, serve, watchProblems, type Served } from './harness';
+import { browserMissing, closeStudio, ensureBuilt, libraryCli, openStudio, screenshotter, serve, type Served } from './harness';
 import type { CanvasLike } from './page-types';
 
 const skip = browserMissing();
@@ -60,17 +60,10 @@ describe('the Compare view in Chromium (serve mode)', { skip: skip ?? false }, (
     }
     runs = await cli<RunInfo[]>('runs');
     server = await serve(library);
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
-    watchProblems(page, problems);
-    await page.goto(server.url);
+    ({ browser, page } = await openStudio(server, problems, { viewport: { width: 1400, height: 900 }, acceptDownloads: true }));
   });
 
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-    for (const fn of cleanups) fn();
-  });
+  after(() => closeStudio(browser, server, cleanups));
 
   test('two finished runs to compare', () => {
     assert.equal(runs.length, 2);

@@ -95,6 +95,27 @@ export function screenshotter(page: () => Page): (name: string) => Promise<void>
   };
 }
 
+/** Chromium on the served studio with its problems watched: what each browser test opens first. */
+export async function openStudio(server: Served, problems: string[], options: Parameters<Browser['newPage']>[0]): Promise<{ browser: Browser; page: Page }> {
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.newPage(options);
+    watchProblems(page, problems);
+    await page.goto(server.url);
+    return { browser, page };
+  } catch (err) {
+    await browser.close();
+    throw err;
+  }
+}
+
+/** Closes what a browser test opened (either may be missing when its `before` failed), then its own cleanups. */
+export async function closeStudio(browser: Browser | undefined, server: Served | undefined, cleanups: ReadonlyArray<() => void>): Promise<void> {
+  await browser?.close();
+  await server?.stop();
+  for (const fn of cleanups) fn();
+}
+
 /**
  * Collects what must never happen on a page: uncaught errors, console errors, CSP violations. A refused call
  * is shown by the view (asserted where it matters); Chromium also logs its HTTP status, which is not a problem.

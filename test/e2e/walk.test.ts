@@ -17,7 +17,7 @@ import type { HistoryEntry } from '../../shared/contract';
 import { findNsfwjs } from '../../electron/core/ml/weights/nsfwjs';
 import { generateDataset, type DatasetManifest } from '../fixtures/synthetic';
 import { tempDir } from '../helpers';
-import { browserMissing, ensureBuilt, launchBrowser, screenshotter, serve, serverApi, watchProblems, type Served } from './harness';
+import { browserMissing, closeStudio, ensureBuilt, openStudio, screenshotter, serve, serverApi, type Served } from './harness';
 import type { ElementLike, PageGlobals } from './page-types';
 
 const skip = browserMissing();
@@ -47,17 +47,10 @@ describe('a new user walks the studio (serve mode, issue 11)', { skip: skip ?? f
     // An empty weights cache: the machine's own downloads would change what "train all" trains. The page
     // imports from the data folder, as `serve --data-root` allows.
     server = await serve(library, { MASK_STUDIO_WEIGHTS_DIR: weights }, [join(root, 'data')]);
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: VIEWPORT, acceptDownloads: true });
-    watchProblems(page, problems);
-    await page.goto(server.url);
+    ({ browser, page } = await openStudio(server, problems, { viewport: VIEWPORT, acceptDownloads: true }));
   });
 
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-    for (const fn of cleanups) fn();
-  });
+  after(() => closeStudio(browser, server, cleanups));
 
   test('import: a folder with nothing beside it says so; the Zindi folder fills in its CSVs and test folder (bug 6)', async () => {
     await page.getByTestId('library-empty').waitFor();
