@@ -14,7 +14,7 @@ import type { DoctorReport } from '../../shared/doctor';
 import { generateDataset, type DatasetManifest } from '../fixtures/synthetic';
 import { tempDir } from '../helpers';
 import type { CanvasLike, PageGlobals } from './page-types';
-import { browserMissing, closeStudio, ensureBuilt, libraryCli, openStudio, screenshotter, serve, type Served } from './harness';
+import { browserMissing, closeStudio, ensureBuilt, libraryCli, openStudio, screenshotter, serve, serverApi, type Served } from './harness';
 
 const skip = browserMissing();
 
@@ -33,6 +33,7 @@ describe('the studio in Chromium (serve mode)', { skip: skip ?? false }, () => {
   const problems: string[] = [];
   const cleanups: Array<() => void> = [];
   const cli = libraryCli(() => library);
+  const api = serverApi(() => server);
   const shot = screenshotter(() => page);
 
   before(async () => {
@@ -105,6 +106,45 @@ describe('the studio in Chromium (serve mode)', { skip: skip ?? false }, () => {
     await page.getByTestId('notice-info').filter({ hasText: 'Undid 1 change' }).waitFor();
     const undone = await cli<HistoryEntry[]>('history', '--limit', '1');
     assert.equal(undone[0]?.state, 'undone');
+  });
+
+  test('a page read that began before a keypress was stored does not show the old label again', async () => {
+    const [a, b] = [page.locator('[data-testid=cell][data-index="0"]'), page.locator('[data-testid=cell][data-index="1"]')];
+    await a.click();
+    const aBefore = await a.getAttribute('data-label');
+    const bBefore = await b.getAttribute('data-label');
+    const bId = Number(await b.getAttribute('data-id'));
+    const target = aBefore === '1' ? '0' : '1';
+    const other = bBefore === '1' ? '0' : '1';
+    // hold the page's labels.set until the grid has read its page again without it
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const routed = new Set<Promise<void>>();
+    await page.route('**/api/call', (route) => {
+      const going = (route.request().postData()?.includes('"labels.set"') ? held : Promise.resolve()).then(() => route.continue());
+      routed.add(going);
+      return going;
+    });
+    try {
+      await page.keyboard.press(target);
+      await page.locator(`[data-testid=cell][data-index="0"][data-label="${target}"]`).waitFor();
+      // another writer's change: the server says library.changed and the page reads its rows again
+      await api('labels.set', { images: [bId], label: other });
+      await page.locator(`[data-testid=cell][data-index="1"][data-label="${other}"]`).waitFor();
+      assert.equal(await a.getAttribute('data-label'), target, 'the read without the keypress must not undo it on screen');
+    } finally {
+      release();
+      await Promise.all(routed);
+      await page.unroute('**/api/call');
+    }
+    await page.locator('[data-testid=save-status][data-pending="0"]').waitFor();
+    await page.locator(`[data-testid=cell][data-index="0"][data-label="${target}"]`).waitFor();
+    // as it was, for the tests after this one
+    assert.ok(aBefore && bBefore, 'the synthetic images are labelled');
+    await api('labels.set', { images: [bId], label: bBefore });
+    await page.keyboard.press(aBefore);
+    await page.locator(`[data-testid=cell][data-index="0"][data-label="${aBefore}"]`).waitFor();
+    await page.locator(`[data-testid=cell][data-index="1"][data-label="${bBefore}"]`).waitFor();
   });
 
   test('preview, range selection, select all, and a class filter', async () => {

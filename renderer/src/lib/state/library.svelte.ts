@@ -14,6 +14,18 @@ import { notices } from './notices.svelte';
 
 export const PAGE_SIZE = 300;
 
+/**
+ * An edit the grid shows before or while the server stores it. A page read that began before the edit was
+ * stored may carry the old value (a quick second keypress, a `library.changed` from the first): the edit is
+ * laid over such a page again, so a row never flips back to a value the person already changed.
+ */
+interface LocalEdit {
+  readonly ids: ReadonlySet<number>;
+  readonly patch: (row: ImageRow) => ImageRow;
+  /** The clock when the server's answer came back; null while it is on its way. */
+  storedAt: number | null;
+}
+
 export class LibraryState {
   #filter = $state<LibraryFilter>({ ...DEFAULT_FILTER });
   #total = $state(0);
@@ -25,6 +37,11 @@ export class LibraryState {
   readonly #stale = new Set<number>();
   readonly #inFlight = new Map<number, Promise<void>>();
   #generation = 0;
+  /** A counter that orders page reads against stored edits (see LocalEdit). */
+  #clock = 0;
+  #edits: LocalEdit[] = [];
+  /** When each page read in flight began, by the clock. */
+  readonly #readsStarted = new Map<number, number>();
   #visible: [number, number] = [0, 0];
 
   #selection = $state.raw<ReadonlySet<number>>(new Set());
@@ -93,6 +110,7 @@ export class LibraryState {
     this.#pages.clear();
     this.#stale.clear();
     this.#inFlight.clear();
+    this.#readsStarted.clear();
     this.#version++;
     await this.#loadPage(0);
     this.#ensure(this.#visible[0], this.#visible[1]);
@@ -123,7 +141,13 @@ export class LibraryState {
     const running = this.#inFlight.get(page);
     if (running) return running;
     const work: Promise<void> = this.#fetchPage(page, this.#generation).finally(() => {
-      if (this.#inFlight.get(page) === work) this.#inFlight.delete(page);
+      if (this.#inFlight.get(page) !== work) return;
+      this.#inFlight.delete(page);
+      this.#readsStarted.delete(page);
+      this.#forgetStoredEdits();
+      // marked stale again while it was read (an edit stored meanwhile): read what is on screen once more
+      const [a, b] = this.#visible;
+      this.#ensure(a, b);
     });
     this.#inFlight.set(page, work);
     return work;
@@ -132,9 +156,11 @@ export class LibraryState {
   async #fetchPage(page: number, generation: number): Promise<void> {
     try {
       this.#stale.delete(page);
+      const began = ++this.#clock;
+      this.#readsStarted.set(page, began);
       const result = await call('images.list', { filter: toImageFilter(this.#filter), offset: page * PAGE_SIZE, limit: PAGE_SIZE });
       if (generation !== this.#generation) return;
-      this.#pages.set(page, result.rows);
+      this.#pages.set(page, this.#withEdits(result.rows, began));
       if (result.total !== this.#total) {
         this.#total = result.total;
         // Rows moved between pages: every other page is out of date.
@@ -218,7 +244,7 @@ export class LibraryState {
     return row ? [row.id] : [];
   }
 
-  #patchRows(ids: ReadonlySet<number>, patch: (row: ImageRow) => ImageRow): void {
+  #patchRows(ids: ReadonlySet<number>, patch: (row: ImageRow) => ImageRow): LocalEdit {
     for (const page of this.#pages.values()) {
       for (let i = 0; i < page.length; i++) {
         const row = page[i];
@@ -226,20 +252,39 @@ export class LibraryState {
       }
     }
     this.#version++;
+    const edit: LocalEdit = { ids, patch, storedAt: null };
+    this.#edits.push(edit);
+    return edit;
+  }
+
+  /** A page as read, with the edits it may predate laid over it (those not yet stored when the read began). */
+  #withEdits(rows: ImageRow[], began: number): ImageRow[] {
+    const over = this.#edits.filter((e) => e.storedAt === null || e.storedAt > began);
+    if (over.length === 0) return rows;
+    return rows.map((row) => over.reduce((r, e) => (e.ids.has(r.id) ? e.patch(r) : r), row));
+  }
+
+  /** Edits stored before every read in flight began are in whatever is read from now on. */
+  #forgetStoredEdits(): void {
+    const oldestRead = Math.min(Infinity, ...this.#readsStarted.values());
+    this.#edits = this.#edits.filter((e) => e.storedAt === null || e.storedAt >= oldestRead);
   }
 
   // ---------------------------------------------------------------- edits
 
-  async #write(startedAt: number, work: () => Promise<unknown>): Promise<void> {
+  async #write(edit: LocalEdit, startedAt: number, work: () => Promise<unknown>): Promise<void> {
     this.#pending++;
     try {
       await work();
+      edit.storedAt = ++this.#clock;
       this.#lastSaveMs = performance.now() - startedAt;
     } catch (err) {
+      this.#edits = this.#edits.filter((e) => e !== edit);
       notices.error(err, 'Not saved');
       this.#markStale();
     } finally {
       this.#pending--;
+      this.#forgetStoredEdits();
     }
   }
 
@@ -259,8 +304,8 @@ export class LibraryState {
     const ids = this.#targets();
     if (ids.length === 0) return;
     if (!(await this.#confirmed(ids, 'Relabel', `get the label “${app.displayName(label)}”`))) return;
-    this.#patchRows(new Set(ids), (r) => ({ ...r, label }));
-    await this.#write(startedAt, () => call('labels.set', { images: ids, label }));
+    const edit = this.#patchRows(new Set(ids), (r) => ({ ...r, label }));
+    await this.#write(edit, startedAt, () => call('labels.set', { images: ids, label }));
   }
 
   /** x: excludes the targets, or restores them when every one is already excluded. */
@@ -271,8 +316,8 @@ export class LibraryState {
     const rows = [...this.#pages.values()].flat().filter((r) => set.has(r.id));
     const restore = rows.length > 0 && rows.every((r) => r.excluded);
     if (!(await this.#confirmed(ids, restore ? 'Restore' : 'Exclude', restore ? 'return to training and evaluation' : 'leave training and evaluation (the files stay)'))) return;
-    this.#patchRows(set, (r) => ({ ...r, excluded: !restore, excludeReason: restore ? null : 'excluded in the library view' }));
-    await this.#write(startedAt, () =>
+    const edit = this.#patchRows(set, (r) => ({ ...r, excluded: !restore, excludeReason: restore ? null : 'excluded in the library view' }));
+    await this.#write(edit, startedAt, () =>
       restore ? call('images.restore', { images: ids }) : call('images.exclude', { images: ids, reason: 'excluded in the library view' }),
     );
   }
@@ -281,16 +326,16 @@ export class LibraryState {
     const ids = this.#targets();
     if (ids.length === 0) return;
     if (!(await this.#confirmed(ids, 'Exclude', 'leave training and evaluation (the files stay)'))) return;
-    this.#patchRows(new Set(ids), (r) => ({ ...r, excluded: true, excludeReason: reason }));
-    await this.#write(performance.now(), () => call('images.exclude', { images: ids, reason }));
+    const edit = this.#patchRows(new Set(ids), (r) => ({ ...r, excluded: true, excludeReason: reason }));
+    await this.#write(edit, performance.now(), () => call('images.exclude', { images: ids, reason }));
   }
 
   async restore(): Promise<void> {
     const ids = this.#targets();
     if (ids.length === 0) return;
     if (!(await this.#confirmed(ids, 'Restore', 'return to training and evaluation'))) return;
-    this.#patchRows(new Set(ids), (r) => ({ ...r, excluded: false, excludeReason: null }));
-    await this.#write(performance.now(), () => call('images.restore', { images: ids }));
+    const edit = this.#patchRows(new Set(ids), (r) => ({ ...r, excluded: false, excludeReason: null }));
+    await this.#write(edit, performance.now(), () => call('images.restore', { images: ids }));
   }
 
   async undo(redo = false): Promise<void> {
