@@ -105,20 +105,29 @@ export function splitLibrary(db: Db, input: SplitInput): SplitSummary {
     for (const t of ['train', 'val', 'test'] as const) counts.push({ split: t, label, count: have[t] });
   }
 
+  // One statement per split over the ids that move (100k single-row UPDATEs took ~0.8 s of a 3.3 s split).
+  const moving = new Map<Target | 'unassigned', number[]>();
+  for (const img of rows) {
+    const next = assignment.get(img.id) ?? 'unassigned';
+    if (img.split === next) continue;
+    const list = moving.get(next);
+    if (list) list.push(img.id);
+    else moving.set(next, [img.id]);
+  }
   db.transaction(() => {
-    const update = db.prepare('UPDATE images SET split = ? WHERE id = ?');
-    for (const img of rows) {
-      const next = assignment.get(img.id) ?? 'unassigned';
-      if (img.split !== next) update.run(next, img.id);
-    }
+    const update = db.prepare('UPDATE images SET split = ? WHERE id IN (SELECT value FROM json_each(?))');
+    for (const [split, ids] of moving) update.run(split, JSON.stringify(ids));
     // rows that are no longer eligible (excluded, unlabelled, unreadable since) leave train/val/test
     db.prepare(`UPDATE images SET split = 'unassigned' WHERE split IN ('train', 'val', 'test') AND NOT (${ELIGIBLE})`).run();
     const meta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
     meta.run('split', JSON.stringify({ seed: input.seed, val: input.val, test: input.test, at: new Date().toISOString() }));
   }).immediate();
 
-  // Verify rather than trust: read the splits back; no duplicate group spans two of them.
-  const stored = new Map((db.prepare(`SELECT id, split FROM images WHERE ${ELIGIBLE}`).all() as Array<{ id: number; split: string }>).map((r) => [r.id, r.split]));
+  // Verify rather than trust: read the duplicates' splits back; no duplicate group spans two of them.
+  const grouped = JSON.stringify(duplicates.flatMap((g) => g.map((i) => i.id)));
+  const stored = new Map(
+    (db.prepare(`SELECT id, split FROM images WHERE id IN (SELECT value FROM json_each(?))`).all(grouped) as Array<{ id: number; split: string }>).map((r) => [r.id, r.split]),
+  );
   let leaks = 0;
   for (const g of duplicates) if (new Set(g.map((i) => stored.get(i.id))).size > 1) leaks++;
   return { seed: input.seed, counts, groups: groups.filter((g) => g.length > 1).length, leaks };
