@@ -10,22 +10,17 @@
  * read only below the `--data-root` folders.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Library } from '../core/library';
 import { DataRoots } from '../core/paths/data-roots';
-import { toErrorPayload } from '../../shared/errors';
-import type { ExportFormat } from '../../shared/names';
-import { readBody } from './body';
-import { LibraryExports, parseExportFormat, parseRunId, parseSplit, parseSubmissionQuery, type ExportFile } from './downloads';
-import { parseImageId, type ImageSize } from './images';
-import { allowedHosts, hostAllowed, originAllowed, SECURITY_HEADERS, statusFor } from './security';
-import { tarEntries, tarSize, tarStream } from './tar';
+import { send } from './replies';
+import { MAX_BODY, Routes } from './routes';
+import { allowedHosts, hostAllowed, originAllowed } from './security';
 import { CoreSession } from './session';
-import { resolveStatic } from './static-files';
+
+export { MAX_BODY };
 
 export interface ServeOptions {
   lib: Library;
@@ -49,9 +44,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Enough for a 100,000-image edit by id; a bigger body is answered 413 with what to do. */
-export const MAX_BODY = 1 << 20;
-
 function cookieName(port: number): string {
   // Cookies ignore ports: two servers on one host must not read each other's token.
   return `mask_studio_${port}`;
@@ -74,207 +66,55 @@ function sameSecret(a: string | undefined | null, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-function send(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8', extra: Record<string, string> = {}): void {
-  res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': type, 'Cache-Control': 'no-store', ...extra });
-  res.end(body);
+/** Who may talk to this server: a Host it answers to, and the token (cookie, bearer or `?token=`). */
+class Gate {
+  port = 0;
+  hosts: ReadonlySet<string> = new Set();
+  constructor(readonly token: string) {}
+
+  authorized(req: IncomingMessage, url: URL): boolean {
+    const bearer = req.headers.authorization?.match(/^Bearer (.+)$/)?.[1];
+    return sameSecret(readCookie(req, cookieName(this.port)), this.token) || sameSecret(bearer, this.token) || sameSecret(url.searchParams.get('token'), this.token);
+  }
+
+  /** Answers a request that may not pass (or the token's first page load) and says false; true lets it through. */
+  admit(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
+    if (!hostAllowed(req.headers.host, this.hosts)) {
+      send(res, 403, `Mask Studio: Host '${req.headers.host ?? ''}' is not this server; open ${[...this.hosts][0] ?? 'the address serve printed'} instead.`);
+      return false;
+    }
+    if (!this.authorized(req, url)) {
+      send(res, 401, 'Mask Studio: this server needs its token. Open the address `mask-studio serve` printed (it ends in ?token=...).');
+      return false;
+    }
+    if (url.searchParams.has('token') && req.method === 'GET' && !url.pathname.startsWith('/api/')) {
+      // Keep the token in a cookie the page's scripts cannot read, and out of the address bar and history.
+      url.searchParams.delete('token');
+      const cookie = `${cookieName(this.port)}=${this.token}; HttpOnly; SameSite=Strict; Path=/`;
+      send(res, 303, 'see other', 'text/plain; charset=utf-8', { Location: `${url.pathname}${url.search}`, 'Set-Cookie': cookie });
+      return false;
+    }
+    return true;
+  }
+
+  /** The event socket: same Host and token rules, and an Origin that is this server's own. */
+  admitsSocket(req: IncomingMessage, url: URL): boolean {
+    const origin = req.headers.origin;
+    const sameOrigin = originAllowed(origin, this.hosts) && (origin === undefined || origin.toLowerCase() === `http://${(req.headers.host ?? '').toLowerCase()}`);
+    return url.pathname === '/api/events' && hostAllowed(req.headers.host, this.hosts) && this.authorized(req, url) && sameOrigin;
+  }
 }
 
-function sendJson(res: ServerResponse, status: number, doc: unknown): void {
-  send(res, status, JSON.stringify(doc), 'application/json; charset=utf-8');
-}
-
-export async function startServer(options: ServeOptions): Promise<RunningServer> {
-  const host = options.host ?? '127.0.0.1';
-  const token = options.token ?? randomBytes(24).toString('base64url');
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const readRoots = new DataRoots(options.dataRoots ?? [], {
-    howToAllow: 'Restart serve with `--data-root DIR` for the folder that holds the data (repeatable), or import it with `mask-studio import DIR`.',
-  });
-  const session = new CoreSession(options.lib, { log, readRoots });
-  const exportsOf = new LibraryExports(options.lib);
+/** Session events to every open socket at /api/events; returns what closes them. */
+function eventSockets(server: Server, session: CoreSession, gate: Gate): () => Promise<void> {
   const sockets = new Set<WebSocket>();
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 });
-  let port = options.port ?? 0;
-  let hosts = new Set<string>();
-
-  const authorized = (req: IncomingMessage, url: URL): boolean => {
-    const bearer = req.headers.authorization?.match(/^Bearer (.+)$/)?.[1];
-    return sameSecret(readCookie(req, cookieName(port)), token) || sameSecret(bearer, token) || sameSecret(url.searchParams.get('token'), token);
-  };
-
   const unsubscribe = session.onEvent((event) => {
     const text = JSON.stringify(event);
     for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(text);
   });
-
-  async function handleCall(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    // A JSON content type cannot be sent by a plain HTML form: one more wall against cross-site posts.
-    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
-      sendJson(res, 415, { ok: false, error: { code: 'BAD_INPUT', message: 'POST /api/call takes application/json: {"method": "...", "input": {...}}' } });
-      return;
-    }
-    if (!originAllowed(req.headers.origin, hosts)) {
-      sendJson(res, 403, { ok: false, error: { code: 'FORBIDDEN', message: `calls from ${req.headers.origin ?? '?'} are refused: only this server's own page may call it` } });
-      return;
-    }
-    const body = await readBody(req, MAX_BODY);
-    if (!body.ok) {
-      const message = `the request body is ${body.bytes.toLocaleString('en')} bytes; at most ${MAX_BODY.toLocaleString('en')} are accepted: send fewer images per call`;
-      sendJson(res, 413, { ok: false, error: { code: 'BAD_INPUT', message } });
-      return;
-    }
-    let doc: unknown;
-    try {
-      doc = JSON.parse(body.text);
-    } catch (err) {
-      sendJson(res, 400, { ok: false, error: { code: 'BAD_INPUT', message: `the request body is not JSON: ${(err as Error).message}` } });
-      return;
-    }
-    const method = typeof doc === 'object' && doc !== null && 'method' in doc ? doc.method : undefined;
-    const input = typeof doc === 'object' && doc !== null && 'input' in doc ? doc.input : undefined;
-    if (typeof method !== 'string') {
-      sendJson(res, 400, { ok: false, error: { code: 'BAD_INPUT', message: 'the body needs "method": a contract method name such as "library.info"' } });
-      return;
-    }
-    const reply = await session.call(method, input);
-    sendJson(res, reply.ok ? 200 : statusFor(reply.error.code), reply);
-  }
-
-  async function handleImage(req: IncomingMessage, res: ServerResponse, url: URL, idText: string): Promise<void> {
-    const id = parseImageId(idText);
-    const size: ImageSize = url.searchParams.get('size') === 'thumb' ? 'thumb' : 'full';
-    const image = id === null ? null : await session.images.resolve(id, size);
-    if (!image) {
-      send(res, 404, 'no such readable image in this library');
-      return;
-    }
-    const headers = { ...SECURITY_HEADERS, 'Content-Type': image.contentType, 'Cache-Control': 'private, max-age=300', ETag: image.etag };
-    if (req.headers['if-none-match'] === image.etag) {
-      res.writeHead(304, headers);
-      res.end();
-      return;
-    }
-    res.writeHead(200, headers);
-    createReadStream(image.file)
-      .on('error', () => res.destroy())
-      .pipe(res);
-  }
-
-  function sendError(res: ServerResponse, what: string, err: unknown): void {
-    const error = toErrorPayload(err);
-    if (error.code === 'INTERNAL') log(`${what} failed: ${(err as Error).stack ?? error.message}`);
-    send(res, statusFor(error.code), error.message);
-  }
-
-  /** attachment: the browser saves it; an HTML report must never render inside the app's origin. */
-  function attachment(name: string, type: string, length: number): Record<string, string> {
-    return { ...SECURITY_HEADERS, 'Content-Type': type, 'Cache-Control': 'no-store', 'Content-Disposition': `attachment; filename="${name}"`, 'Content-Length': String(length) };
-  }
-
-  /** Has core write the file into the library's exports/, then streams it as an attachment (or the error as text). */
-  async function handleDownload(res: ServerResponse, type: string, write: () => Promise<ExportFile>): Promise<void> {
-    let written: ExportFile;
-    let size: number;
-    try {
-      written = await write();
-      size = (await stat(written.file)).size;
-    } catch (err) {
-      sendError(res, 'download', err);
-      return;
-    }
-    res.writeHead(200, attachment(written.name, type, size));
-    createReadStream(written.file)
-      .on('error', () => res.destroy())
-      .pipe(res);
-  }
-
-  /** An exported model: its folder in exports/ as one tar download. */
-  async function handleModel(res: ServerResponse, runId: string, format: ExportFormat): Promise<void> {
-    let entries;
-    let name: string;
-    try {
-      const folder = await exportsOf.model(runId, format);
-      name = folder.name;
-      entries = await tarEntries(folder.dir, folder.files, folder.name);
-    } catch (err) {
-      sendError(res, 'model export', err);
-      return;
-    }
-    res.writeHead(200, attachment(`${name}.tar`, 'application/x-tar', tarSize(entries.map((e) => e.size))));
-    tarStream(entries)
-      .on('error', (err) => {
-        log(`model download ${name} failed: ${err.message}`);
-        res.destroy();
-      })
-      .pipe(res);
-  }
-
-  function handleStatic(req: IncomingMessage, res: ServerResponse, url: URL): void {
-    const file = resolveStatic(options.rendererDir, url.pathname);
-    if (!file) {
-      send(res, 404, 'not found');
-      return;
-    }
-    const cache = url.pathname.startsWith('/assets/') ? 'private, max-age=31536000, immutable' : 'no-store';
-    res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': file.contentType, 'Cache-Control': cache });
-    if (req.method === 'HEAD') res.end();
-    else createReadStream(file.file).on('error', () => res.destroy()).pipe(res);
-  }
-
-  function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const read = req.method === 'GET' || req.method === 'HEAD';
-    if (url.pathname === '/api/call' && req.method === 'POST') return handleCall(req, res);
-    const image = url.pathname.match(/^\/api\/image\/([^/]*)$/);
-    if (image && read) return handleImage(req, res, url, image[1] ?? '');
-    const download = url.pathname.match(/^\/api\/runs\/([^/]+)\/(submission\.csv|submission\.note\.txt|model\.tar)$/);
-    const runId = download ? parseRunId(download[1] ?? '') : null;
-    if (runId !== null && req.method === 'GET') {
-      // ?fill=P or ?partial=1 for sample rows without a probability; the note says which rows were treated so
-      if (download?.[2] === 'submission.csv') return handleDownload(res, 'text/csv; charset=utf-8', () => exportsOf.submission(runId, parseSubmissionQuery(url.searchParams)));
-      if (download?.[2] === 'submission.note.txt') return handleDownload(res, 'text/plain; charset=utf-8', () => exportsOf.submissionNote(runId, parseSubmissionQuery(url.searchParams)));
-      const format = parseExportFormat(url.searchParams.get('format'));
-      if (format !== null) return handleModel(res, runId, format);
-    }
-    if (url.pathname === '/api/report.html' && req.method === 'GET') {
-      const split = parseSplit(url.searchParams.get('split'));
-      return handleDownload(res, 'text/html; charset=utf-8', () => exportsOf.report(split));
-    }
-    if (url.pathname.startsWith('/api/')) send(res, 404, 'not found');
-    else if (read) handleStatic(req, res, url);
-    else send(res, 405, 'method not allowed');
-    return Promise.resolve();
-  }
-
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (!hostAllowed(req.headers.host, hosts)) {
-      send(res, 403, `Mask Studio: Host '${req.headers.host ?? ''}' is not this server; open ${[...hosts][0] ?? 'the address serve printed'} instead.`);
-      return;
-    }
-    if (!authorized(req, url)) {
-      send(res, 401, 'Mask Studio: this server needs its token. Open the address `mask-studio serve` printed (it ends in ?token=...).');
-      return;
-    }
-    const fromQuery = url.searchParams.has('token');
-    if (fromQuery && req.method === 'GET' && !url.pathname.startsWith('/api/')) {
-      // Keep the token in a cookie the page's scripts cannot read, and out of the address bar and history.
-      url.searchParams.delete('token');
-      const cookie = `${cookieName(port)}=${token}; HttpOnly; SameSite=Strict; Path=/`;
-      send(res, 303, 'see other', 'text/plain; charset=utf-8', { Location: `${url.pathname}${url.search}`, 'Set-Cookie': cookie });
-      return;
-    }
-    const work = route(req, res, url);
-    work.catch((err: unknown) => {
-      log(`${req.method ?? '?'} ${url.pathname} failed: ${(err as Error).message}`);
-      if (!res.headersSent) send(res, 500, (err as Error).message);
-      else res.destroy();
-    });
-  });
-
   server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const sameOrigin = originAllowed(req.headers.origin, hosts) && (req.headers.origin === undefined || req.headers.origin.toLowerCase() === `http://${(req.headers.host ?? '').toLowerCase()}`);
-    if (url.pathname !== '/api/events' || !hostAllowed(req.headers.host, hosts) || !authorized(req, url) || !sameOrigin) {
+    if (!gate.admitsSocket(req, new URL(req.url ?? '/', 'http://localhost'))) {
       socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
@@ -284,29 +124,53 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       ws.on('error', () => sockets.delete(ws));
     });
   });
+  return async () => {
+    unsubscribe();
+    for (const ws of sockets) ws.terminate();
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+  };
+}
+
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const host = options.host ?? '127.0.0.1';
+  const gate = new Gate(options.token ?? randomBytes(24).toString('base64url'));
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const readRoots = new DataRoots(options.dataRoots ?? [], {
+    howToAllow: 'Restart serve with `--data-root DIR` for the folder that holds the data (repeatable), or import it with `mask-studio import DIR`.',
+  });
+  const session = new CoreSession(options.lib, { log, readRoots });
+  const routes = new Routes({ session, rendererDir: options.rendererDir, log, hosts: () => gate.hosts });
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (!gate.admit(req, res, url)) return;
+    routes.route(req, res, url).catch((err: unknown) => {
+      log(`${req.method ?? '?'} ${url.pathname} failed: ${(err as Error).message}`);
+      if (!res.headersSent) send(res, 500, (err as Error).message);
+      else res.destroy();
+    });
+  });
+  const closeSockets = eventSockets(server, session, gate);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen(options.port ?? 0, host, () => {
       server.off('error', reject);
       resolve();
     });
   });
-  port = (server.address() as AddressInfo).port;
-  hosts = allowedHosts(port, host);
+  gate.port = (server.address() as AddressInfo).port;
+  gate.hosts = allowedHosts(gate.port, host);
   const shownHost = host.includes(':') ? `[${host}]` : host;
-  const url = `http://${shownHost}:${port}/?token=${token}`;
 
   return {
-    url,
+    url: `http://${shownHost}:${gate.port}/?token=${gate.token}`,
     host,
-    port,
-    token,
+    port: gate.port,
+    token: gate.token,
     session,
     async close() {
-      unsubscribe();
-      for (const ws of sockets) ws.terminate();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await closeSockets();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       session.close();
