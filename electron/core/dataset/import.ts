@@ -92,16 +92,12 @@ function applyWrite(db: Db, w: Write): void {
   }
 }
 
-export async function importDataset(db: Db, input: ImportInput, options: ImportOptions = {}): Promise<ImportSummary> {
-  const started = performance.now();
-  const progress = throttledProgress(options.onProgress);
-  const existingClasses = (db.prepare('SELECT name FROM classes ORDER BY position').all() as Array<{ name: string }>).map((c) => c.name);
-  const plan = planImport(input, existingClasses);
+interface Existing {
+  byPath: Map<string, ImageRecord>;
+  bySha: Map<string, ImageRecord[]>;
+}
 
-  const rootSource = upsertSource(db, plan.root, plan.layout, plan);
-  const testSource = plan.testDir ? upsertSource(db, plan.testDir, 'test', plan) : null;
-  const sourceOf = (f: PlannedFile) => (f.sourceRoot === plan.testDir && testSource !== null ? testSource : rootSource);
-
+function existingRows(db: Db): Existing {
   const byPath = new Map<string, ImageRecord>();
   const bySha = new Map<string, ImageRecord[]>();
   for (const r of db.prepare('SELECT * FROM images').all() as ImageRecord[]) {
@@ -110,18 +106,31 @@ export async function importDataset(db: Db, input: ImportInput, options: ImportO
     if (list) list.push(r);
     else bySha.set(r.sha256, [r]);
   }
+  return { byPath, bySha };
+}
+
+/** A file the walk found is stored when it is there now (a row whose file is gone is missing, or moved). */
+function stored(abs: string): boolean {
+  return existsSync(fsPath(abs));
+}
+
+interface ScanResult {
+  counts: Record<Outcome, number>;
+  notStored: Array<{ file: string; reason: string }>;
+}
+
+/** Reads and decodes what is new or changed, in parallel, writing rows in small transactions as they come. */
+async function scanFiles(db: Db, plan: ImportPlan, sourceOf: (f: PlannedFile) => number, options: ImportOptions): Promise<ScanResult> {
+  const progress = throttledProgress(options.onProgress);
+  const { byPath, bySha } = existingRows(db);
   const plannedPaths = new Set(plan.files.map((f) => f.abs));
   const counts: Record<Outcome, number> = { added: 0, unchanged: 0, changed: 0, relinked: 0 };
-
-  // Scan what is new or changed; write in small transactions as results come in.
   const pending: Write[] = [];
   const relinked = new Set<number>();
+  const notStored: ScanResult['notStored'] = [];
   let done = 0;
   const total = plan.files.length;
   progress('scan', 0, total);
-  const concurrency = options.concurrency ?? Math.max(2, availableParallelism() * 2);
-  const stored = (abs: string) => existsSync(fsPath(abs));
-  const notStored: Array<{ file: string; reason: string }> = [];
   const flushSafely = db.transaction((writes: Write[]) => {
     for (const w of writes) {
       try {
@@ -135,17 +144,15 @@ export async function importDataset(db: Db, input: ImportInput, options: ImportO
   const flushAll = () => {
     if (pending.length > 0) flushSafely.immediate(pending.splice(0, pending.length));
   };
+  const claimMoved = (digest: string): ImageRecord | null => {
+    const moved = (bySha.get(digest) ?? []).find((r) => !relinked.has(r.id) && !plannedPaths.has(r.path) && !stored(r.path));
+    if (moved) relinked.add(moved.id);
+    return moved ?? null;
+  };
   try {
-    await mapPool(plan.files, concurrency, async (file) => {
+    await mapPool(plan.files, options.concurrency ?? Math.max(2, availableParallelism() * 2), async (file) => {
       throwIfAborted(options.signal);
-      const write = await scanOne(file, byPath.get(file.abs), {
-        sourceId: sourceOf(file),
-        claimMoved: (digest) => {
-          const moved = (bySha.get(digest) ?? []).find((r) => !relinked.has(r.id) && !plannedPaths.has(r.path) && !stored(r.path));
-          if (moved) relinked.add(moved.id);
-          return moved ?? null;
-        },
-      });
+      const write = await scanOne(file, byPath.get(file.abs), { sourceId: sourceOf(file), claimMoved });
       if (write === null) counts.unchanged++;
       else {
         counts[write.outcome]++;
@@ -159,51 +166,73 @@ export async function importDataset(db: Db, input: ImportInput, options: ImportO
     // Whatever was scanned is kept, also when cancelled or failed: a re-run does not read it again.
     flushAll();
   }
+  return { counts, notStored };
+}
+
+type LabelCounts = Pick<ImportSummary, 'labelled' | 'submission' | 'unlabelled' | 'unreadable'>;
+
+/** The CSV's labels and the submission split onto the rows the plan names. */
+function applyLabels(db: Db, plan: ImportPlan, rows: ReadonlyMap<string, ImageRecord>): LabelCounts {
+  const batch = nextBatch(db);
+  const n: LabelCounts = { labelled: 0, submission: 0, unlabelled: 0, unreadable: 0 };
+  for (const f of plan.files) {
+    const row = rows.get(f.abs);
+    if (!row) continue;
+    if (row.decode_status !== 'ok') n.unreadable++;
+    if (f.submission) {
+      n.submission++;
+      if (row.split !== 'submission') cachedStatement(db, "UPDATE images SET split = 'submission' WHERE id = ?").run(row.id);
+      continue;
+    }
+    if (row.split === 'submission') cachedStatement(db, "UPDATE images SET split = 'unassigned' WHERE id = ?").run(row.id);
+    if (f.label === undefined) {
+      n.unlabelled++;
+      continue;
+    }
+    if (f.label !== null && f.label !== row.import_label) {
+      // The CSV changed (or this is the first import): it wins over an older import, never over itself twice.
+      recordChange(db, row, 'label', f.label, 'import', batch);
+      cachedStatement(db, 'UPDATE images SET import_label = ? WHERE id = ?').run(f.label, row.id);
+    }
+    if (f.label !== null || row.label !== null) n.labelled++;
+    else n.unlabelled++;
+  }
+  return n;
+}
+
+/** Rows of these folders whose file is gone are marked missing (and unmarked when it is back). */
+function markMissing(db: Db, plan: ImportPlan, sources: readonly number[], rows: ReadonlyMap<string, ImageRecord>): number {
+  const plannedPaths = new Set(plan.files.map((f) => f.abs));
+  let missing = 0;
+  for (const row of rows.values()) {
+    if (!sources.includes(row.source_id) || plannedPaths.has(row.path)) continue;
+    const gone = !stored(row.path);
+    if (gone) missing++;
+    if ((row.missing === 1) !== gone) cachedStatement(db, 'UPDATE images SET missing = ? WHERE id = ?').run(gone ? 1 : 0, row.id);
+  }
+  return missing;
+}
+
+export async function importDataset(db: Db, input: ImportInput, options: ImportOptions = {}): Promise<ImportSummary> {
+  const started = performance.now();
+  const existingClasses = (db.prepare('SELECT name FROM classes ORDER BY position').all() as Array<{ name: string }>).map((c) => c.name);
+  const plan = planImport(input, existingClasses);
+  const rootSource = upsertSource(db, plan.root, plan.layout, plan);
+  const testSource = plan.testDir ? upsertSource(db, plan.testDir, 'test', plan) : null;
+  const sourceOf = (f: PlannedFile) => (f.sourceRoot === plan.testDir && testSource !== null ? testSource : rootSource);
+
+  const { counts, notStored } = await scanFiles(db, plan, sourceOf, options);
 
   // Labels, splits, missing files and the CSV's bad rows, in one transaction.
   const summary = db.transaction(() => {
     ensureClasses(db, plan.classes);
-    const batch = nextBatch(db);
     const rows = new Map((db.prepare('SELECT * FROM images').all() as ImageRecord[]).map((r) => [r.path, r]));
-    let labelled = 0;
-    let submission = 0;
-    let unlabelled = 0;
-    let unreadable = 0;
-    for (const f of plan.files) {
-      const row = rows.get(f.abs);
-      if (!row) continue;
-      if (row.decode_status !== 'ok') unreadable++;
-      if (f.submission) {
-        submission++;
-        if (row.split !== 'submission') cachedStatement(db, "UPDATE images SET split = 'submission' WHERE id = ?").run(row.id);
-        continue;
-      }
-      if (row.split === 'submission') cachedStatement(db, "UPDATE images SET split = 'unassigned' WHERE id = ?").run(row.id);
-      if (f.label === undefined) {
-        unlabelled++;
-        continue;
-      }
-      if (f.label !== null && f.label !== row.import_label) {
-        // The CSV changed (or this is the first import): it wins over an older import, never over itself twice.
-        recordChange(db, row, 'label', f.label, 'import', batch);
-        cachedStatement(db, 'UPDATE images SET import_label = ? WHERE id = ?').run(f.label, row.id);
-      }
-      if (f.label !== null || row.label !== null) labelled++;
-      else unlabelled++;
-    }
-    // Rows of these folders whose file is gone.
-    const sources = [rootSource, ...(testSource !== null ? [testSource] : [])];
-    let missing = 0;
-    for (const row of rows.values()) {
-      if (!sources.includes(row.source_id) || plannedPaths.has(row.path)) continue;
-      const gone = !stored(row.path);
-      if (gone) missing++;
-      if ((row.missing === 1) !== gone) cachedStatement(db, 'UPDATE images SET missing = ? WHERE id = ?').run(gone ? 1 : 0, row.id);
-    }
+    const labels = applyLabels(db, plan, rows);
+    const missing = markMissing(db, plan, [rootSource, ...(testSource !== null ? [testSource] : [])], rows);
     db.prepare('DELETE FROM import_issues WHERE source_id = ?').run(rootSource);
     const insertIssue = db.prepare('INSERT INTO import_issues (source_id, kind, line, file, message, csv, folder) VALUES (?, ?, ?, ?, ?, ?, ?)');
     for (const bad of plan.badRows) insertIssue.run(rootSource, bad.kind, bad.line, bad.file, bad.message, bad.csv, bad.folder);
-    return { labelled, submission, unlabelled, unreadable, missing };
+    return { ...labels, missing };
   }).immediate();
 
   const sampleName = plan.sampleSubmission !== null ? basename(plan.sampleSubmission) : null;
