@@ -55,6 +55,79 @@ function totalOf(res: Response, start: number): number | null {
   return len !== null && /^\d+$/.test(len) ? Number(len) + start : null;
 }
 
+/** One attempt's context: where bytes go, how a failure is worded, and the stall watchdog. */
+interface Attempt {
+  opts: DownloadOptions;
+  name: string;
+  part: string;
+  hint: string;
+  signal: AbortSignal;
+  /** Restarts the stall watchdog (each byte that arrives). */
+  armStall(): void;
+  failure(err: unknown, what: string): AppError;
+}
+
+/** The response to continue from `start` (or from 0 when the server cannot resume), checked. */
+async function request(a: Attempt, from: number): Promise<{ res: Response; start: number }> {
+  let start = from;
+  let res: Response;
+  try {
+    res = await fetch(a.opts.url, { signal: a.signal, redirect: 'follow', headers: start > 0 ? { range: `bytes=${start}-` } : {} });
+    if (res.status === 416 && start > 0) {
+      // The partial file is not a prefix the server recognises: start over.
+      await res.body?.cancel();
+      await rm(a.part, { force: true });
+      start = 0;
+      res = await fetch(a.opts.url, { signal: a.signal, redirect: 'follow' });
+    }
+  } catch (err) {
+    throw a.failure(err, 'download');
+  }
+  if (res.status !== 200 && res.status !== 206) {
+    await res.body?.cancel();
+    throw new AppError('IO', `could not download ${a.name} from ${a.opts.url}: HTTP ${res.status} ${res.statusText}.${a.hint}`);
+  }
+  if (res.status === 206 && !(res.headers.get('content-range') ?? '').startsWith(`bytes ${start}-`)) {
+    await res.body?.cancel();
+    throw new AppError('IO', `${a.opts.url} answered a resume request with an unexpected range; delete ${a.part} and fetch again`);
+  }
+  return { res, start: res.status === 200 ? 0 : start };
+}
+
+/** Appends the body to the part file, hashing as it goes (the part's earlier bytes first), with progress. */
+async function receive(a: Attempt, res: Response, start: number): Promise<{ received: number; total: number | null; md5: string }> {
+  const hash = createHash('md5');
+  if (start > 0) for await (const chunk of createReadStream(a.part)) hash.update(chunk as Buffer);
+  const total = totalOf(res, start);
+  const file = await open(a.part, start > 0 ? 'a' : 'w');
+  let received = start;
+  const t0 = Date.now();
+  let lastReport = 0;
+  const report = (force: boolean): void => {
+    const now = Date.now();
+    if (!a.opts.onProgress || (!force && now - lastReport < (a.opts.progressIntervalMs ?? 100))) return;
+    lastReport = now;
+    const secs = Math.max((now - t0) / 1000, 1e-3);
+    a.opts.onProgress({ receivedBytes: received, totalBytes: total, bytesPerSecond: (received - start) / secs });
+  };
+  try {
+    if (!res.body) throw new Error('empty response body');
+    for await (const chunk of res.body) {
+      a.armStall();
+      hash.update(chunk);
+      await file.write(chunk);
+      received += chunk.byteLength;
+      report(false);
+    }
+  } catch (err) {
+    throw a.failure(err, 'finish downloading');
+  } finally {
+    await file.close();
+  }
+  report(true);
+  return { received, total, md5: hash.digest('hex') };
+}
+
 export async function download(opts: DownloadOptions): Promise<{ bytes: number; md5: string }> {
   const part = `${opts.dest}.part`;
   const name = opts.dest.split(/[\\/]/).pop() ?? opts.dest;
@@ -62,83 +135,34 @@ export async function download(opts: DownloadOptions): Promise<{ bytes: number; 
   await mkdir(dirname(opts.dest), { recursive: true });
 
   const stall = new AbortController();
-  const signal = opts.signal ? AbortSignal.any([opts.signal, stall.signal]) : stall.signal;
   const stallMs = opts.stallTimeoutMs ?? 60_000;
   let stallTimer: NodeJS.Timeout | undefined;
-  const armStall = (): void => {
-    clearTimeout(stallTimer);
-    stallTimer = setTimeout(() => stall.abort(new Error(`no data for ${stallMs >= 1000 ? `${Math.round(stallMs / 1000)} s` : `${stallMs} ms`}`)), stallMs);
+  const a: Attempt = {
+    opts,
+    name,
+    part,
+    hint,
+    signal: opts.signal ? AbortSignal.any([opts.signal, stall.signal]) : stall.signal,
+    armStall() {
+      clearTimeout(stallTimer);
+      stallTimer = setTimeout(() => stall.abort(new Error(`no data for ${stallMs >= 1000 ? `${Math.round(stallMs / 1000)} s` : `${stallMs} ms`}`)), stallMs);
+    },
+    failure(err, what) {
+      if (opts.signal?.aborted) return new AppError('CANCELLED', `download of ${name} cancelled (partial file kept; fetch again to resume)`);
+      const reason = stall.signal.aborted ? describe(stall.signal.reason) : describe(err);
+      return new AppError('IO', `could not ${what} ${name} from ${opts.url}: ${reason}.${hint}`);
+    },
   };
-  const failure = (err: unknown, what: string): AppError => {
-    if (opts.signal?.aborted) return new AppError('CANCELLED', `download of ${name} cancelled (partial file kept; fetch again to resume)`);
-    const reason = stall.signal.aborted ? describe(stall.signal.reason) : describe(err);
-    return new AppError('IO', `could not ${what} ${name} from ${opts.url}: ${reason}.${hint}`);
-  };
-
-  let start = existsSync(part) ? (await stat(part)).size : 0;
-  armStall();
+  a.armStall();
   try {
-    let res: Response;
-    try {
-      res = await fetch(opts.url, { signal, redirect: 'follow', headers: start > 0 ? { range: `bytes=${start}-` } : {} });
-      if (res.status === 416 && start > 0) {
-        // The partial file is not a prefix the server recognises: start over.
-        await res.body?.cancel();
-        await rm(part, { force: true });
-        start = 0;
-        res = await fetch(opts.url, { signal, redirect: 'follow' });
-      }
-    } catch (err) {
-      throw failure(err, 'download');
-    }
-    if (res.status !== 200 && res.status !== 206) {
-      await res.body?.cancel();
-      throw new AppError('IO', `could not download ${name} from ${opts.url}: HTTP ${res.status} ${res.statusText}.${hint}`);
-    }
-    if (res.status === 206 && !(res.headers.get('content-range') ?? '').startsWith(`bytes ${start}-`)) {
-      await res.body?.cancel();
-      throw new AppError('IO', `${opts.url} answered a resume request with an unexpected range; delete ${part} and fetch again`);
-    }
-    if (res.status === 200) start = 0;
-    const hash = createHash('md5');
-    if (start > 0) for await (const chunk of createReadStream(part)) hash.update(chunk as Buffer);
-    const total = totalOf(res, start);
-    const file = await open(part, start > 0 ? 'a' : 'w');
-    let received = start;
-    const t0 = Date.now();
-    let lastReport = 0;
-    const report = (force: boolean): void => {
-      const now = Date.now();
-      if (!opts.onProgress || (!force && now - lastReport < (opts.progressIntervalMs ?? 100))) return;
-      lastReport = now;
-      const secs = Math.max((now - t0) / 1000, 1e-3);
-      opts.onProgress({ receivedBytes: received, totalBytes: total, bytesPerSecond: (received - start) / secs });
-    };
-    try {
-      if (!res.body) throw new Error('empty response body');
-      for await (const chunk of res.body) {
-        armStall();
-        hash.update(chunk);
-        await file.write(chunk);
-        received += chunk.byteLength;
-        report(false);
-      }
-    } catch (err) {
-      throw failure(err, 'finish downloading');
-    } finally {
-      await file.close();
-    }
-    report(true);
+    const { res, start } = await request(a, existsSync(part) ? (await stat(part)).size : 0);
+    const { received, total, md5 } = await receive(a, res, start);
     if (total !== null && received !== total) {
       throw new AppError('IO', `download of ${name} ended at ${received} of ${total} bytes; fetch again to resume.${hint}`);
     }
-    const md5 = hash.digest('hex');
     if (md5 !== opts.md5.toLowerCase()) {
       await rm(part, { force: true });
-      throw new AppError(
-        'IO',
-        `${name} downloaded from ${opts.url} has MD5 ${md5}, not Keras's published ${opts.md5}: the file was removed; try again.${hint}`,
-      );
+      throw new AppError('IO', `${name} downloaded from ${opts.url} has MD5 ${md5}, not Keras's published ${opts.md5}: the file was removed; try again.${hint}`);
     }
     await rename(part, opts.dest);
     return { bytes: received, md5 };
