@@ -213,6 +213,99 @@ function neighbourMasks(width: number, s: number): Uint32Array {
   return Uint32Array.from(out);
 }
 
+/** Each chunk's value of every hash: values[k][i] is chunk k of hash i. */
+function chunkValues(hi: Uint32Array, lo: Uint32Array, widths: readonly number[]): Uint32Array[] {
+  const n = hi.length;
+  const values: Uint32Array[] = [];
+  let start = 0;
+  for (const width of widths) {
+    const v = new Uint32Array(n);
+    for (let i = 0; i < n; i++) v[i] = extractChunk(hi[i] ?? 0, lo[i] ?? 0, start, width);
+    values.push(v);
+    start += width;
+  }
+  return values;
+}
+
+/**
+ * Counting sort by chunk value: bucket u holds positions offset[u] .. offset[u + 1] - 1, indices ascending.
+ * The hashes are copied in that order so the candidate loops read memory sequentially.
+ */
+interface Buckets {
+  offset: Int32Array;
+  order: Uint32Array;
+  sHi: Uint32Array;
+  sLo: Uint32Array;
+}
+
+function bucketsOf(v: Uint32Array, hi: Uint32Array, lo: Uint32Array, width: number): Buckets {
+  const n = v.length;
+  const size = 2 ** width;
+  const offset = new Int32Array(size + 1);
+  for (let i = 0; i < n; i++) offset[(v[i] ?? 0) + 1]++;
+  for (let u = 0; u < size; u++) offset[u + 1] = (offset[u + 1] ?? 0) + (offset[u] ?? 0);
+  const order = new Uint32Array(n);
+  const sHi = new Uint32Array(n);
+  const sLo = new Uint32Array(n);
+  const fill = offset.slice(0, size);
+  for (let i = 0; i < n; i++) {
+    const u = v[i] ?? 0;
+    const at = fill[u] ?? 0;
+    order[at] = i;
+    sHi[at] = hi[i] ?? 0;
+    sLo[at] = lo[i] ?? 0;
+    fill[u] = at + 1;
+  }
+  return { offset, order, sHi, sLo };
+}
+
+/** Every pair of positions x in [xStart, xEnd) and y in [yStart, yEnd) (y > x within one bucket) within radius. */
+function compareRanges(b: Buckets, xStart: number, xEnd: number, yStart: number, yEnd: number, radius: number, emit: (x: number, y: number, d: number) => void): void {
+  const { sHi, sLo } = b;
+  const same = xStart === yStart;
+  for (let x = xStart; x < xEnd; x++) {
+    const h = sHi[x] ?? 0;
+    const l = sLo[x] ?? 0;
+    for (let y = same ? x + 1 : yStart; y < yEnd; y++) {
+      const d = popcount32((h ^ (sHi[y] ?? 0)) >>> 0) + popcount32((l ^ (sLo[y] ?? 0)) >>> 0);
+      if (d <= radius) emit(x, y, d);
+    }
+  }
+}
+
+/** The pairs that chunk k finds: the same bucket, and buckets within s bits, each pair of buckets once. */
+function scanChunk(k: number, values: readonly Uint32Array[], b: Buckets, width: number, s: number, radius: number, sink: PairSink): void {
+  const v = values[k]!;
+  const n = v.length;
+  const masks = neighbourMasks(width, s);
+  // A pair within s on an earlier chunk was reported there.
+  const emit = (x: number, y: number, d: number): void => {
+    const i = b.order[x] ?? 0;
+    const j = b.order[y] ?? 0;
+    for (let e = 0; e < k; e++) {
+      const ev = values[e];
+      if (ev !== undefined && popcount32(((ev[i] ?? 0) ^ (ev[j] ?? 0)) >>> 0) <= s) return;
+    }
+    sink.push(i, j, d);
+  };
+  let p = 0;
+  while (p < n) {
+    const u = v[b.order[p] ?? 0] ?? 0;
+    const uStart = p;
+    const uEnd = b.offset[u + 1] ?? n;
+    p = uEnd;
+    compareRanges(b, uStart, uEnd, uStart, uEnd, radius, emit);
+    // Each pair of distinct buckets once: from the smaller value.
+    for (let t = 1; t < masks.length; t++) {
+      const w = (u ^ (masks[t] ?? 0)) >>> 0;
+      if (w < u) continue;
+      const wStart = b.offset[w] ?? 0;
+      const wEnd = b.offset[w + 1] ?? 0;
+      if (wStart !== wEnd) compareRanges(b, uStart, uEnd, wStart, wEnd, radius, emit);
+    }
+  }
+}
+
 /** Every pair within `radius`, exactly (no pair missed, none reported twice), in no particular order. */
 export function findNearPairs(hashes: PackedHashes, radius: number, options: FindOptions = {}): NearPairs {
   checkInput(hashes, radius);
@@ -226,82 +319,10 @@ export function findNearPairs(hashes: PackedHashes, radius: number, options: Fin
   if (n < 2) return sink.result();
   const s = Math.floor(radius / m);
   const widths = chunkWidths(m);
-
-  const values: Uint32Array[] = [];
-  let start = 0;
-  for (const width of widths) {
-    const v = new Uint32Array(n);
-    for (let i = 0; i < n; i++) v[i] = extractChunk(hi[i] ?? 0, lo[i] ?? 0, start, width);
-    values.push(v);
-    start += width;
-  }
-
+  const values = chunkValues(hi, lo, widths);
   for (let k = 0; k < m; k++) {
     const width = widths[k] ?? 0;
-    const v = values[k];
-    if (v === undefined) continue;
-    const size = 2 ** width;
-    // Counting sort by chunk value: bucket u holds positions offset[u] .. offset[u + 1] - 1, indices ascending.
-    // The hashes are copied in that order so the candidate loops read memory sequentially.
-    const offset = new Int32Array(size + 1);
-    for (let i = 0; i < n; i++) offset[(v[i] ?? 0) + 1]++;
-    for (let u = 0; u < size; u++) offset[u + 1] = (offset[u + 1] ?? 0) + (offset[u] ?? 0);
-    const order = new Uint32Array(n);
-    const sHi = new Uint32Array(n);
-    const sLo = new Uint32Array(n);
-    const fill = offset.slice(0, size);
-    for (let i = 0; i < n; i++) {
-      const u = v[i] ?? 0;
-      const at = fill[u] ?? 0;
-      order[at] = i;
-      sHi[at] = hi[i] ?? 0;
-      sLo[at] = lo[i] ?? 0;
-      fill[u] = at + 1;
-    }
-    const masks = neighbourMasks(width, s);
-
-    // A pair within s on an earlier chunk was reported there.
-    const emit = (x: number, y: number, d: number): void => {
-      const i = order[x] ?? 0;
-      const j = order[y] ?? 0;
-      for (let e = 0; e < k; e++) {
-        const ev = values[e];
-        if (ev !== undefined && popcount32(((ev[i] ?? 0) ^ (ev[j] ?? 0)) >>> 0) <= s) return;
-      }
-      sink.push(i, j, d);
-    };
-
-    let p = 0;
-    while (p < n) {
-      const u = v[order[p] ?? 0] ?? 0;
-      const uStart = p;
-      const uEnd = offset[u + 1] ?? n;
-      p = uEnd;
-      for (let x = uStart; x < uEnd; x++) {
-        const h = sHi[x] ?? 0;
-        const l = sLo[x] ?? 0;
-        for (let y = x + 1; y < uEnd; y++) {
-          const d = popcount32((h ^ (sHi[y] ?? 0)) >>> 0) + popcount32((l ^ (sLo[y] ?? 0)) >>> 0);
-          if (d <= radius) emit(x, y, d);
-        }
-      }
-      // Each pair of distinct buckets once: from the smaller value.
-      for (let t = 1; t < masks.length; t++) {
-        const w = (u ^ (masks[t] ?? 0)) >>> 0;
-        if (w < u) continue;
-        const wStart = offset[w] ?? 0;
-        const wEnd = offset[w + 1] ?? 0;
-        if (wStart === wEnd) continue;
-        for (let x = uStart; x < uEnd; x++) {
-          const h = sHi[x] ?? 0;
-          const l = sLo[x] ?? 0;
-          for (let y = wStart; y < wEnd; y++) {
-            const d = popcount32((h ^ (sHi[y] ?? 0)) >>> 0) + popcount32((l ^ (sLo[y] ?? 0)) >>> 0);
-            if (d <= radius) emit(x, y, d);
-          }
-        }
-      }
-    }
+    scanChunk(k, values, bucketsOf(values[k]!, hi, lo, width), width, s, radius, sink);
   }
   return sink.result();
 }
