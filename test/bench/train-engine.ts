@@ -1,11 +1,12 @@
 /**
  * `npm run bench -- train-engine [--size 128] [--batch 32] [--steps 6] [--wasm-steps 2] [--threads N]
- * [--no-wasm] [--leak-steps 1000]`:
+ * [--no-wasm] [--leak-steps 1000] [--ft-size 224] [--ft-open 36] [--ft-images 1280] [--ft-steps 4] [--ft-wasm-steps 2] [--no-scratch]`:
  * one training step of the scratch CNN (buildScratch defaults, SGD momentum) on ONNX Runtime's training graph
  * beside TensorFlow.js wasm (our gradient kernels), with numpy's matmul as the machine's ceiling measured in
  * the same run: images/s, achieved GFLOP/s (forward + weight and input gradients) and peak RSS; ONNX
  * Runtime with several steps per run (the weights cross into JavaScript once per run) and with one (what
- * that crossing costs per step). Then a leak check: a small model's RSS over many steps.
+ * that crossing costs per step). Then a stage-2 fine-tuning epoch of InceptionV3 (train-engine-finetune.ts;
+ * `--ft-steps 0` skips it, `--no-scratch` runs it alone) and a leak check: a small model's RSS over many steps.
  *
  * The machine is shared: the load average is printed, and "/cpu-s" figures divide by this process's CPU time
  * (what a step costs when it has the cores to itself).
@@ -22,6 +23,7 @@ import { TfjsEngine } from '../../electron/core/ml/train/engine';
 import { seedInit } from '../../electron/core/ml/train/run';
 import { Rng } from '../../electron/core/random';
 import { numpyCeiling, type Ceiling } from './infer';
+import { fineTuneBench } from './train-engine-finetune';
 
 interface Args {
   size: number;
@@ -31,6 +33,8 @@ interface Args {
   threads: number | null;
   wasm: boolean;
   leakSteps: number;
+  ft: { size: number; open: number; images: number; steps: number; wasmSteps: number };
+  scratch: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -49,6 +53,8 @@ function parseArgs(argv: string[]): Args {
     threads: t > 0 ? t : null,
     wasm: !argv.includes('--no-wasm'),
     leakSteps: num('--leak-steps', 1000),
+    scratch: !argv.includes('--no-scratch'),
+    ft: { size: num('--ft-size', 224), open: num('--ft-open', 36), images: num('--ft-images', 1280), steps: num('--ft-steps', 4), wasmSteps: num('--ft-wasm-steps', 2) },
   };
 }
 
@@ -111,6 +117,10 @@ export async function run(argv: string[] = []): Promise<void> {
   await initBackend('wasm');
   const auto = await trainingThreads();
   const threads = a.threads ?? auto.threads;
+  if (!a.scratch) {
+    console.log(`machine: ${cpus()[0]?.model ?? '?'} x${availableParallelism()}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; ONNX Runtime ${threads} threads`);
+    return fineTuneBench({ ...a.ft, batch: a.batch, wasmSteps: a.wasm ? a.ft.wasmSteps : 0, threads, spinning: auto.spinning });
+  }
   const model = buildScratch({ inputSize: a.size });
   seedInit(model, new Rng(1));
   const gflop = countTrainingFlops(model) / 1e9;
@@ -170,6 +180,7 @@ export async function run(argv: string[] = []): Promise<void> {
       `${(single.rate.wallMs - ortRate.wallMs).toFixed(0)} ms per step when they come back every step, vs every ${DEFAULT_MICRO_STEPS} steps`,
   );
   model.dispose();
+  if (a.ft.steps > 0) await fineTuneBench({ ...a.ft, batch: a.batch, wasmSteps: a.wasm ? a.ft.wasmSteps : 0, threads, spinning: auto.spinning });
   if (a.leakSteps > 0) await leakCheck(a.leakSteps, threads);
   console.log(`load average after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 }

@@ -14,7 +14,7 @@ import { delongTest } from '../stats/intervals';
  * Config keys that say where or with what a run happened to run, not what was trained: runs that differ
  * only here (and by seed) are repeats of one setting.
  */
-const NOT_SETTINGS = new Set(['seed', 'model', 'backend', 'engine', 'engineProvider', 'engineFallback']);
+const NOT_SETTINGS = new Set(['seed', 'model', 'backend', 'engine', 'engineProvider', 'engineFallback', 'trainEngine']);
 
 const LABELS: Record<string, string> = { inputSize: 'input', weights: 'weights', lr: 'lr', epochs: 'epochs', batchSize: 'batch' };
 

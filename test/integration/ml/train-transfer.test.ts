@@ -46,6 +46,8 @@ describe('transfer learning: nsfwjs InceptionV3 at 75 px (wasm)', { skip: nsfwjs
     // engine 'auto': ONNX Runtime computed the features wherever it loads
     assert.equal(run.engine, (await onnxRuntimeStatus()).loads ? 'onnx' : 'tfjs');
     assert.equal(run.weightsSource, 'nsfwjs');
+    // and it trained the head too: ONNX Runtime's training graph of the head
+    assert.equal(run.config['trainEngine'], (await onnxRuntimeStatus()).loads ? 'head: onnx (cpu)' : 'head: tfjs (wasm)');
     // the head trained on cached features: its examples per second are labelled so, not reported as images
     assert.equal(run.throughputBasis, 'features');
     // 60 train / 25 val cartoon faces at 75 px; chance is 0.5. Best val AUC over training seeds 0–11 and 42
@@ -77,6 +79,8 @@ describe('transfer learning: nsfwjs InceptionV3 at 75 px (wasm)', { skip: nsfwjs
     });
     const run = getRun(t.lib.db, id);
     assert.equal(run.status, 'done', run.error ?? '');
+    // the top above the cut trained on ONNX Runtime's training graph, from the activations it cached
+    if ((await onnxRuntimeStatus()).loads) assert.equal(run.config['trainEngine'], 'head: onnx (cpu), top: onnx (cpu)');
     const epochs = runEpochs(t.lib.db, id);
     assert.deepEqual([...new Set(epochs.map((e) => e.stage))], [1, 2]);
     assert.equal(epochs.filter((e) => e.stage === 2).length, 1);

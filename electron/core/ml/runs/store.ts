@@ -127,13 +127,14 @@ export function createRun(db: Db, r: NewRun): void {
 export function setRunEnvironment(
   db: Db,
   id: string,
-  env: { backend: string; device: string; engine: string; params: number; provider?: string; engineFallback?: string; fineTune?: string },
+  env: { backend: string; device: string; engine: string; params: number; provider?: string; engineFallback?: string; fineTune?: string; trainEngine?: string },
 ): void {
   db.prepare(
     `UPDATE runs SET backend = ?, device = ?, engine = ?, params = ?,
        config = json_set(config, '$.engineProvider', ?, '$.engineFallback', ?) WHERE id = ?`,
   ).run(env.backend, env.device, env.engine, env.params, env.provider ?? null, env.engineFallback ?? null, id);
   if (env.fineTune !== undefined) db.prepare(`UPDATE runs SET config = json_set(config, '$.fineTune', ?) WHERE id = ?`).run(env.fineTune, id);
+  if (env.trainEngine !== undefined) db.prepare(`UPDATE runs SET config = json_set(config, '$.trainEngine', ?) WHERE id = ?`).run(env.trainEngine, id);
 }
 
 export function insertEpoch(db: Db, runId: string, e: RunEpoch): void {

@@ -51,6 +51,8 @@ export interface Environment {
   engineFallback?: string;
   /** Transfer stage 2 on cached activations: where the model was cut and what trains (config JSON `fineTune`). */
   fineTune?: string;
+  /** Transfer runs: the engine that trained the head and the top (`engine` is the features' engine), config JSON `trainEngine`. */
+  trainEngine?: string;
   params: number;
 }
 

@@ -19,6 +19,8 @@ import { Rng } from '../../random';
 import { featureStats, standardize } from '../../stats/standardize';
 import type { TrainItem } from '../runs/store';
 import { classWeightsFor } from './config';
+import type { EngineInfo } from './engine';
+import { engineLabel, fitOnEngine } from './engine-fit';
 import { disposeSnapshot, fit, predictProbabilities, restoreWeights, snapshotWeights, type Best, type FitHooks, type FitOptions } from './loop';
 import { copyWeightsByName, predictionRows, saveCheckpoint, seedInit, throttle, type Environment, type PredictionRow, type RunIo, type RunJob } from './run';
 import { loadWeightsInto } from '../weights';
@@ -55,6 +57,16 @@ export function unfreezeTop(model: tf.LayersModel, n: number): string[] {
   const open = new Set(weighted.slice(Math.max(0, weighted.length - n)).map((l) => l.name));
   for (const l of model.layers) l.trainable = l.name.startsWith(HEAD_PREFIX) || open.has(l.name);
   return [...open];
+}
+
+/** The environment with the engine that trains `part` (head, top) added to what it records. */
+function withTrainEngine(env: Environment, part: 'head' | 'top', info: EngineInfo, fallback: string | null): Environment {
+  const own = `${part}: ${engineLabel(info)}`;
+  return {
+    ...env,
+    trainEngine: env.trainEngine !== undefined ? `${env.trainEngine}, ${own}` : own,
+    ...(env.engineFallback === undefined && fallback !== null ? { engineFallback: `${part}: ${fallback}` } : {}),
+  };
 }
 
 function better(a: Best | null, b: Best | null): boolean {
@@ -143,11 +155,14 @@ async function fineTuneCached(ctx: Ctx, a: Stage2Args): Promise<Stage2Result | '
   if (cached === 'cancelled' || cached === null) return cached;
   try {
     ctx.io.post({ type: 'environment', env: { ...a.runEnv, fineTune: cached.description } });
-    const stage2 = await fit(
+    // the top model trains on the run's engine: ONNX Runtime's training graph of the layers above the cut
+    const stage2 = await fitOnEngine(
+      cfg.engine,
       cached.top,
       { trainLabels: a.labels.train, trainBatch: cached.trainBatch, valLabels: a.labels.val, valBatch: cached.valBatch },
       { ...a.common, epochs: cfg.fineTuneEpochs, lr: cfg.fineTuneLr, stage: 2, firstEpoch: a.firstEpoch, training: false, phase: 'fine-tune' },
       a.hooks,
+      (info, fallback) => ctx.io.post({ type: 'environment', env: withTrainEngine({ ...a.runEnv, fineTune: cached.description }, 'top', info, fallback) }),
     );
     const won = better(stage2.best, a.best);
     const result: Stage2Result = { cancelled: stage2.cancelled, best: won ? stage2.best : a.best, rows: null, seconds: stage2.trainSeconds, images: stage2.trainImages, fromPixels: false };
@@ -272,7 +287,7 @@ export async function runTransfer(job: RunJob, io: RunIo, env: { backend: string
     // ---- stage 1: the head on the cached features
     head = buildHead(dim, { dropout: cfg.headDropout });
     seedInit(head, ctx.rng);
-    const runEnv: Environment = {
+    let runEnv: Environment = {
       ...env,
       engine: extractor.info.engine,
       provider: extractor.info.provider,
@@ -291,11 +306,16 @@ export async function runTransfer(job: RunJob, io: RunIo, env: { backend: string
     };
     const hooks: FitHooks = { cancelled: () => io.cancelled(), progress: ctx.progress, epoch: (row) => io.post({ type: 'epoch', row }) };
     const headModel = head;
-    const stage1 = await fit(
+    const stage1 = await fitOnEngine(
+      cfg.engine,
       headModel,
       { trainLabels: labels.train, trainBatch: (idx) => featureTensor(slices.train, idx, dim), valLabels: labels.val, valBatch: (idx) => featureTensor(slices.val, idx, dim) },
       { ...common, epochs: cfg.epochs, lr: cfg.lr, stage: 1, firstEpoch: 1, training: true, phase: 'head' },
       hooks,
+      (info, fallback) => {
+        runEnv = withTrainEngine(runEnv, 'head', info, fallback);
+        io.post({ type: 'environment', env: runEnv });
+      },
     );
     if (stage1.cancelled) return cancelledResult(stage1.best);
 

@@ -11,7 +11,7 @@
 import { encodeModel, GraphBuilder, type Dim } from '../graph-builder';
 import { backward, forward, type GValue, type LayerContext, type Saved } from './layers';
 import { emitUpdates, nextName, stateSlots, type OptimizerSpec, type StateSlot } from './optimizer';
-import type { PlanParam, Step, TrainPlan } from './plan';
+import { stepInputs, type PlanParam, type Step, type TrainPlan } from './plan';
 
 /** ScatterElements' reduction (overlapping max pools) is opset 16; 17 is what every ONNX Runtime ≥ 1.12 runs. */
 export const TRAINING_OPSET = 17;
@@ -127,7 +127,7 @@ class Emitter implements LayerContext {
     const inShape = plan.input.rank === 4 ? [plan.input.shape[2] ?? 0, plan.input.shape[0] ?? 0, plan.input.shape[1] ?? 0] : plan.input.shape;
     this.values.set('input', { name: x, shape: inShape });
     for (const step of plan.steps) {
-      const s = forward(this, step, this.value(step.input));
+      const s = forward(this, step, stepInputs(step).map((k) => this.value(k)));
       this.saved.set(step, s);
       this.values.set(step.output, s.y);
     }
@@ -150,10 +150,25 @@ function needsGrad(plan: TrainPlan): Set<string> {
   const trains = new Set(plan.params.filter((p) => p.trainable).map((p) => p.name));
   const need = new Set<string>();
   for (const s of plan.steps) {
-    const own = (s.kind === 'conv' || s.kind === 'dense') && (trains.has(s.kernel) || (s.bias !== null && trains.has(s.bias)));
-    if (own || need.has(s.input)) need.add(s.output);
+    const own = stepParams(s).some((p) => trains.has(p));
+    if (own || stepInputs(s).some((k) => need.has(k))) need.add(s.output);
   }
   return need;
+}
+
+/** The weights a step's gradient can reach. */
+function stepParams(s: Step): string[] {
+  switch (s.kind) {
+    case 'conv':
+    case 'dense':
+      return [s.kernel, ...(s.bias !== null ? [s.bias] : [])];
+    case 'depthwise':
+      return [s.kernel];
+    case 'batchNorm':
+      return [s.gamma, s.beta].filter((p): p is string => p !== null);
+    default:
+      return [];
+  }
 }
 
 /**
@@ -163,7 +178,7 @@ function needsGrad(plan: TrainPlan): Set<string> {
  */
 function absorbReluIntoPool(plan: TrainPlan, saved: ReadonlyMap<Step, Saved>): Set<Step> {
   const readers = new Map<string, Step[]>();
-  for (const s of plan.steps) readers.set(s.input, [...(readers.get(s.input) ?? []), s]);
+  for (const s of plan.steps) for (const k of stepInputs(s)) readers.set(k, [...(readers.get(k) ?? []), s]);
   const out = new Set<Step>();
   for (const s of plan.steps) {
     if (s.kind !== 'activation' || s.activation !== 'relu') continue;
@@ -225,9 +240,14 @@ function emitMicroStep(e: Emitter, plan: TrainPlan, io: MicroStepIo, trainable: 
     const dy = parts.length === 1 ? (parts[0] ?? '') : b.node('Sum', parts, `${step.layer}_dsum`);
     const saved = e.saved.get(step);
     if (!saved) throw new Error(`internal: ${step.layer} has no forward`);
-    const r = absorbed.has(step) ? { dx: dy, params: [] } : backward(e, step, saved, dy, need.has(step.input), trains);
+    const inputs = stepInputs(step);
+    const r = absorbed.has(step) ? { dxs: [dy], params: [] } : backward(e, step, saved, dy, inputs.map((k) => need.has(k)), trains);
     for (const [w, g] of r.params) grads.set(w, g);
-    if (r.dx !== null) partial.set(step.input, [...(partial.get(step.input) ?? []), r.dx]);
+    // a value several steps read gets the sum of their gradients (the Sum above, when its turn comes)
+    inputs.forEach((k, i) => {
+      const dx = r.dxs[i];
+      if (dx !== null && dx !== undefined) partial.set(k, [...(partial.get(k) ?? []), dx]);
+    });
   }
   const missing = trainable.filter((p) => !grads.has(p.name));
   if (missing.length > 0) throw new Error(`internal: no gradient for ${missing.map((p) => p.name).join(', ')}`);

@@ -9,7 +9,8 @@
  * - Flatten, GlobalAveragePooling, Dropout (a mask fed in): reshapes, broadcasts, the same mask.
  */
 import type { GraphBuilder } from '../graph-builder';
-import { UnsupportedTrainingError, type Shape, type Step } from './plan';
+import { backwardDag, forwardDag, isDagStep } from './layers-dag';
+import { stepInputs, UnsupportedTrainingError, type Shape, type Step } from './plan';
 
 export interface GValue {
   name: string;
@@ -34,6 +35,10 @@ export interface Saved {
   mask?: string | null;
   /** A max pool whose input is a ReLU that nothing else reads: the pool's backward applies the ReLU's too. */
   reluBelow?: boolean;
+  /** Every input of a merge or a concatenation. */
+  xs?: GValue[];
+  /** Intermediate values a backward reuses (batch norm's x̂ and √(var + ε)). */
+  extra?: Record<string, string>;
 }
 
 function only<T>(v: T | undefined, what: string): T {
@@ -41,7 +46,15 @@ function only<T>(v: T | undefined, what: string): T {
   return v;
 }
 
-export function forward(ctx: LayerContext, step: Step, x: GValue): Saved {
+/** A step's forward on its inputs (stepInputs order). */
+export function forward(ctx: LayerContext, step: Step, xs: readonly GValue[]): Saved {
+  if (isDagStep(step)) return forwardDag(ctx, step, xs);
+  const [x] = xs;
+  if (!x) throw new Error(`internal: ${step.layer} has no input`);
+  return forwardOne(ctx, step, x);
+}
+
+function forwardOne(ctx: LayerContext, step: Exclude<Step, { kind: 'depthwise' | 'batchNorm' | 'avgPool' | 'merge' | 'concat' }>, x: GValue): Saved {
   const { b } = ctx;
   const out = (name: string): GValue => ({ name, shape: step.outShape });
   switch (step.kind) {
@@ -89,8 +102,21 @@ export interface StepGrads {
   params: Array<[string, string]>;
 }
 
-/** The gradient w.r.t. a step's input and weights given `dy`, the gradient of its output. */
-export function backward(ctx: LayerContext, step: Step, s: Saved, dy: string, needDx: boolean, trains: (param: string) => boolean): StepGrads {
+export interface AllGrads {
+  /** One per input (stepInputs order); null where nothing upstream needs it. */
+  dxs: Array<string | null>;
+  params: Array<[string, string]>;
+}
+
+/** The gradients w.r.t. a step's inputs and weights given `dy`, the gradient of its output; `needs` per input. */
+export function backward(ctx: LayerContext, step: Step, s: Saved, dy: string, needs: readonly boolean[], trains: (param: string) => boolean): AllGrads {
+  if (isDagStep(step)) return backwardDag(ctx, step, s, dy, needs, trains);
+  if (stepInputs(step).length !== 1) throw new Error(`internal: ${step.layer} has several inputs`);
+  const r = backwardOne(ctx, step, s, dy, needs[0] === true, trains);
+  return { dxs: [r.dx], params: r.params };
+}
+
+function backwardOne(ctx: LayerContext, step: Exclude<Step, { kind: 'depthwise' | 'batchNorm' | 'avgPool' | 'merge' | 'concat' }>, s: Saved, dy: string, needDx: boolean, trains: (param: string) => boolean): StepGrads {
   const { b } = ctx;
   const n = step.layer;
   switch (step.kind) {

@@ -11,7 +11,8 @@ import type { PlanParam } from './plan';
 export function readParam(p: PlanParam): Float32Array {
   const data = p.variable.read().dataSync();
   if (!(data instanceof Float32Array)) throw new Error(`weight ${p.name} is not float32`);
-  return p.layout === 'oihw' ? hwioToOihw({ shape: p.tfjsShape, data }).data : data.slice();
+  // a depthwise kernel [kh, kw, C, 1] in OIHW order is [1, C, kh, kw]: the values [C, 1, kh, kw] holds
+  return p.layout === 'same' ? data.slice() : hwioToOihw({ shape: p.tfjsShape, data }).data;
 }
 
 /** OIHW → HWIO. */
@@ -27,7 +28,7 @@ export function oihwToHwio(data: Float32Array, hwio: readonly number[]): Float32
 
 /** Writes a graph-layout value into the tfjs weight. */
 export function writeParam(p: PlanParam, data: Float32Array): void {
-  const values = p.layout === 'oihw' ? oihwToHwio(data, p.tfjsShape) : data;
+  const values = p.layout === 'same' ? data : oihwToHwio(data, p.tfjsShape);
   const t = tf.tensor(values, p.tfjsShape, 'float32');
   p.variable.write(t);
   t.dispose();

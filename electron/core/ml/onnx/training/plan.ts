@@ -35,6 +35,7 @@ export interface Window {
 interface StepBase {
   /** The tfjs layer's name (errors and value names). */
   layer: string;
+  /** The first (for most kinds the only) input; `inputs` lists all of a merge's or a concatenation's. */
   input: string;
   output: string;
   inShape: Shape;
@@ -48,7 +49,22 @@ export type Step =
   | (StepBase & { kind: 'flatten' })
   | (StepBase & { kind: 'dense'; kernel: string; bias: string | null })
   | (StepBase & { kind: 'dropout'; rate: number })
-  | (StepBase & { kind: 'activation'; activation: Activation });
+  | (StepBase & { kind: 'activation'; activation: Activation })
+  /** A depthwise Conv2D (channel multiplier 1, a SeparableConv2D's first half): Conv with group = C. */
+  | (StepBase & { kind: 'depthwise'; window: Window; kernel: string })
+  /** BatchNormalization in inference mode: the moving statistics frozen, gamma and beta (when present) weights. */
+  | (StepBase & { kind: 'batchNorm'; mean: string; variance: string; gamma: string | null; beta: string | null; epsilon: number })
+  /** AveragePooling2D; padded cells are not counted (TensorFlow's and Keras's 'same'). */
+  | (StepBase & { kind: 'avgPool'; window: Window })
+  /** Σ scaleᵢ·inputᵢ: Add (all 1) and InceptionResNetV2's CustomScaleLayer (shortcut + residual·scale). */
+  | (StepBase & { kind: 'merge'; inputs: string[]; scales: number[] })
+  /** Concatenate on the channel axis. */
+  | (StepBase & { kind: 'concat'; inputs: string[]; channels: number[] });
+
+/** Every value a step reads. */
+export function stepInputs(step: Step): string[] {
+  return step.kind === 'merge' || step.kind === 'concat' ? step.inputs : [step.input];
+}
 
 /** A weight: its tfjs variable, and its layout in the graph. */
 export interface PlanParam {
@@ -57,8 +73,11 @@ export interface PlanParam {
   variable: tf.LayerVariable;
   tfjsShape: number[];
   graphShape: number[];
-  /** 'oihw': a Conv2D kernel, HWIO in tfjs and OIHW in the graph. */
-  layout: 'same' | 'oihw';
+  /**
+   * 'oihw': a Conv2D kernel, HWIO in tfjs and OIHW in the graph. 'depthwise': a depthwise kernel [kh, kw, C, 1]
+   * in tfjs, [C, 1, kh, kw] in the graph (the same values in the same order as OIHW with O = 1).
+   */
+  layout: 'same' | 'oihw' | 'depthwise';
   trainable: boolean;
 }
 
@@ -74,7 +93,10 @@ export interface TrainPlan {
   dropouts: Array<{ layer: string; shape: Shape }>;
 }
 
-const SUPPORTED = ['Conv2D', 'MaxPooling2D', 'GlobalAveragePooling2D', 'Flatten', 'Dense', 'Dropout', 'Activation', 'ReLU'];
+const SUPPORTED = [
+  'Conv2D', 'SeparableConv2D', 'DepthwiseConv2D', 'BatchNormalization', 'MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D',
+  'Concatenate', 'Add', 'CustomScaleLayer', 'Flatten', 'Dense', 'Dropout', 'Activation', 'ReLU',
+];
 
 function fixed(call: Call, shape: tf.Shape, what: string): number[] {
   const dims = shape.slice(1);
@@ -119,7 +141,8 @@ class Planner {
     const v = call.layer.weights.find((w) => w.originalName.slice(w.originalName.lastIndexOf('/') + 1).replace(/_\d+$/, '') === role);
     if (!v) return null;
     const shape = v.shape.map((d) => d ?? 0);
-    const g = layout === 'oihw' ? [shape[3] ?? 0, shape[2] ?? 0, shape[0] ?? 0, shape[1] ?? 0] : shape;
+    const [kh = 0, kw = 0, ci = 0, co = 0] = shape;
+    const g = layout === 'oihw' ? [co, ci, kh, kw] : layout === 'depthwise' ? [ci * co, 1, kh, kw] : shape;
     if (this.params.some((p) => p.name === v.originalName)) {
       throw new UnsupportedTrainingError(`layer "${call.layer.name}"`, 'a layer applied twice (shared weights)');
     }
@@ -132,6 +155,7 @@ class Planner {
     const base = { layer: call.layer.name, input: call.inputs[0] ?? '', inShape: graphShape(fixed(call, call.inShapes[0] ?? [], 'input')) };
     const outShape = graphShape(fixed(call, call.outShape, 'output'));
     const what = `layer "${call.layer.name}" (${call.className})`;
+    if (this.addDag(call, base, outShape, what)) return;
     if (call.inputs.length !== 1) throw new UnsupportedTrainingError(what, 'layers with several inputs have no gradient in the graph yet');
     switch (call.className) {
       case 'Conv2D': {
@@ -187,6 +211,84 @@ class Planner {
       default:
         throw new UnsupportedTrainingError(what, `no gradient for this layer class in the graph yet (supported: ${SUPPORTED.join(', ')})`);
     }
+  }
+
+  /** The kinds the five architectures' tops add: merges, normalisation, separable convolutions, average pools. */
+  private addDag(call: Call, base: Pick<Step, 'layer' | 'input' | 'inShape'>, outShape: Shape, what: string): boolean {
+    const out = { ...base, output: call.output, outShape };
+    switch (call.className) {
+      case 'Concatenate': {
+        const axis = cfgNumber(call, 'axis', -1);
+        if (axis !== -1 && axis !== 3) throw new UnsupportedTrainingError(what, `axis ${axis} (the channel axis only)`);
+        const shapes = call.inShapes.map((sh) => graphShape(fixed(call, sh, 'input')));
+        if (shapes.some((sh) => sh.length !== 3)) throw new UnsupportedTrainingError(what, 'needs image inputs');
+        this.steps.push({ ...out, kind: 'concat', inputs: call.inputs, channels: shapes.map((sh) => sh[0] ?? 0) });
+        return true;
+      }
+      case 'Add':
+        this.merge(call, out, call.inputs.map(() => 1), what);
+        return true;
+      case 'CustomScaleLayer':
+        this.merge(call, out, [1, cfgNumber(call, 'scale')], what);
+        return true;
+      case 'BatchNormalization': {
+        const axis = cfgNumber(call, 'axis', -1);
+        if (base.inShape.length !== 3 || (axis !== -1 && axis !== 3)) throw new UnsupportedTrainingError(what, 'normalisation over the channels of an image only');
+        const mean = this.param(call, 'moving_mean', 'same');
+        const variance = this.param(call, 'moving_variance', 'same');
+        if (!mean || !variance) throw new UnsupportedTrainingError(what, 'no moving statistics');
+        if (this.params.some((p) => (p.name === mean || p.name === variance) && p.trainable)) throw new UnsupportedTrainingError(what, 'trainable moving statistics');
+        const gamma = this.param(call, 'gamma', 'same');
+        const beta = this.param(call, 'beta', 'same');
+        this.steps.push({ ...out, kind: 'batchNorm', mean, variance, gamma, beta, epsilon: cfgNumber(call, 'epsilon', 1e-3) });
+        return true;
+      }
+      case 'AveragePooling2D': {
+        requireChannelsLast(call);
+        const pool = cfgPair(call, 'poolSize', [2, 2]);
+        this.steps.push({ ...out, kind: 'avgPool', window: windowOf(call, base.inShape, pool, cfgPair(call, 'strides', pool), [1, 1]) });
+        return true;
+      }
+      case 'SeparableConv2D':
+      case 'DepthwiseConv2D':
+        this.separable(call, out, what);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  private merge(call: Call, out: Pick<Step, 'layer' | 'input' | 'inShape' | 'output' | 'outShape'>, scales: number[], what: string): void {
+    const shapes = call.inShapes.map((sh) => graphShape(fixed(call, sh, 'input')).join(','));
+    if (shapes.some((sh) => sh !== shapes[0])) throw new UnsupportedTrainingError(what, `inputs of different shapes (${shapes.join(' / ')}) need broadcasting`);
+    if (scales.length !== call.inputs.length) throw new UnsupportedTrainingError(what, `${call.inputs.length} inputs for ${scales.length} scales`);
+    this.steps.push({ ...out, kind: 'merge', inputs: call.inputs, scales });
+  }
+
+  /** DepthwiseConv2D, or SeparableConv2D as its depthwise step then a 1×1 Conv (pointwise kernel, bias, activation). */
+  private separable(call: Call, out: Pick<Step, 'layer' | 'input' | 'inShape' | 'output' | 'outShape'>, what: string): void {
+    requireChannelsLast(call);
+    if (cfgNumber(call, 'depthMultiplier', 1) !== 1) throw new UnsupportedTrainingError(what, 'a depth multiplier other than 1');
+    const dilations = cfgPair(call, 'dilationRate', [1, 1]);
+    const strides = cfgPair(call, 'strides', [1, 1]);
+    if (dilations.some((d) => d !== 1) || strides.some((d) => d !== 1)) throw new UnsupportedTrainingError(what, `strides [${strides.join(', ')}] or dilation [${dilations.join(', ')}] (1 only)`);
+    const window = windowOf(call, out.inShape, cfgPair(call, 'kernelSize'), strides, dilations);
+    const depthwise = this.param(call, 'depthwise_kernel', 'depthwise');
+    if (!depthwise) throw new UnsupportedTrainingError(what, 'no depthwise kernel');
+    const [c = 0, h = 0, w = 0] = out.inShape;
+    const dwShape = [c, h + window.pads[0] + window.pads[2] - window.kernel[0] + 1, w + window.pads[1] + window.pads[3] - window.kernel[1] + 1];
+    const bias = config(call)['useBias'] === false ? null : this.param(call, 'bias', 'same');
+    if (call.className === 'DepthwiseConv2D') {
+      if (bias !== null) throw new UnsupportedTrainingError(what, 'a depthwise bias');
+      this.withActivation(call, { ...out, kind: 'depthwise', window, kernel: depthwise });
+      return;
+    }
+    const mid = `${call.output}#depthwise`;
+    this.steps.push({ ...out, kind: 'depthwise', window, kernel: depthwise, output: mid, outShape: dwShape });
+    const pointwise = this.param(call, 'pointwise_kernel', 'oihw');
+    if (!pointwise) throw new UnsupportedTrainingError(what, 'no pointwise kernel');
+    const one: Window = { kernel: [1, 1], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0] };
+    this.withActivation(call, { ...out, kind: 'conv', window: one, kernel: pointwise, bias, input: mid, inShape: dwShape });
   }
 
   private withActivation(call: Call, step: Step): void {
