@@ -6,9 +6,8 @@
  */
 import type { DoubtsResult } from '../../../shared/contract-compare';
 import { AppError } from '../../../shared/errors';
-import { duplicateGroups } from '../dataset/audit-groups';
 import { classCounts, classesInUse } from '../dataset/classes';
-import { allImages, contentOrder, type ImageRecord } from '../dataset/images';
+import { allImages, contentOrder } from '../dataset/images';
 import type { Db } from '../db/open';
 import type { Library } from '../library';
 import type { Engine } from '../ml/inference/engine';
@@ -16,7 +15,7 @@ import type { BackendPref } from '../ml/train/config';
 import { backboneFeatures, resolveBackbone, type Backbone } from './backbone';
 import { confidentLearning } from './confident';
 import type { StoredDoubt } from '../dataset/doubt-findings';
-import { assignFolds } from './folds';
+import { assignFolds, duplicateComponents } from '../dataset/folds';
 import { outOfFold } from './oof';
 import { listDoubts, saveDoubts, writeDoubtFindings } from './store';
 
@@ -54,34 +53,6 @@ interface LabelledRow {
   sha256: string;
   path: string;
   label: string;
-}
-
-/**
- * Image id → its duplicate component: exact and near groups merged where they share an image (an exact copy
- * of a near duplicate is in both), so all of them share a fold. A lone image is its own component.
- */
-function duplicateComponents(images: readonly ImageRecord[]): (id: number) => number {
-  const parent = new Map<number, number>();
-  const find = (id: number): number => {
-    let root = id;
-    while ((parent.get(root) ?? root) !== root) root = parent.get(root) ?? root;
-    for (let x = id; x !== root; ) {
-      const next = parent.get(x) ?? root;
-      parent.set(x, root);
-      x = next;
-    }
-    return root;
-  };
-  for (const g of duplicateGroups(images)) {
-    const first = g.images[0];
-    if (!first) continue;
-    for (const img of g.images.slice(1)) {
-      const a = find(first.id);
-      const b = find(img.id);
-      if (a !== b) parent.set(Math.max(a, b), Math.min(a, b));
-    }
-  }
-  return find;
 }
 
 export interface DoubtsFolds {
