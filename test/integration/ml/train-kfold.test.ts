@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { JobRunner } from '../../../electron/core/jobs/runner';
+import { predictFiles } from '../../../electron/core/ml/inference/predict';
 import { chooseBackend } from '../../../electron/core/ml/backend/train-backend';
 import { getRun, runPredictions, trainingSet } from '../../../electron/core/ml/runs/store';
 import { planFolds } from '../../../electron/core/ml/train/kfold';
@@ -95,6 +96,11 @@ describe('K-fold training (scratch, wasm, in-process)', () => {
     }
     assert.equal(preds.filter((q) => q.split === 'test').length, set.test.length);
     for (let f = 0; f < 3; f++) assert.ok(existsSync(join(t.lib.modelsDir, id, `fold-${f}`, 'model.json')), `fold ${f} checkpoint`);
+    // predict on files averages the three checkpoints: the stored test probabilities again
+    const tests = preds.filter((q) => q.split === 'test');
+    const paths = tests.map((q) => join(t.dir, 'images', q.fileName));
+    const again = await predictFiles(t.lib, id, paths);
+    again.forEach((a, i) => assert.ok(Math.abs((a.probability ?? Number.NaN) - (tests[i]?.probability ?? -1)) < 1e-4, `${a.file}: ${a.probability}`));
     const row = compareRuns(t.lib.db, 'val').rows.find((r) => r.id === id);
     assert.equal(row?.folds, 3);
     assert.equal(row?.count, labelled.length);

@@ -13,6 +13,7 @@ import { allImages } from '../../dataset/images';
 import { assignFolds, duplicateComponents } from '../../dataset/folds';
 import { commitFolds, dropFoldRows, missingFolds, replaceFoldRows, type FoldState } from '../runs/fold-store';
 import { finishRun, insertEpoch, setRunEnvironment, type PredictionRow, type TrainItem } from '../runs/store';
+import { FOLDS_FILE, type FoldsFile } from '../runs/checkpoint';
 import type { RunJob, RunMessage } from './run';
 
 export interface FoldPlan {
@@ -43,15 +44,6 @@ export function foldJob(job: RunJob, plan: FoldPlan, f: number): RunJob {
       submission: job.items.submission,
     },
   };
-}
-
-/** What lists a K-fold run's checkpoints for predict: models/<run>/folds.json. */
-export const FOLDS_FILE = 'folds.json';
-
-export interface FoldsFile {
-  k: number;
-  /** Finished folds (0-based): their checkpoints are models/<run>/fold-<f>. */
-  finished: number[];
 }
 
 /** Mean over the finished folds of each test/submission image's probability. */
