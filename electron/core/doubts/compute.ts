@@ -18,6 +18,9 @@ import type { StoredDoubt } from '../dataset/doubt-findings';
 import { assignFolds, duplicateComponents } from '../dataset/folds';
 import { outOfFold } from './oof';
 import { listDoubts, saveDoubts, writeDoubtFindings } from './store';
+import { runDoubts, unseenProbabilities } from './from-run';
+import { foldState } from '../ml/runs/fold-store';
+import { getRun } from '../ml/runs/store';
 
 export interface DoubtsOptions {
   run?: string | undefined;
@@ -38,7 +41,12 @@ export interface DoubtsOptions {
 }
 
 export interface DoubtsReport extends DoubtsResult {
-  backbone: Backbone;
+  /** Null: the probabilities are a K-fold run's own, out of fold (`fromRun`), no backbone features. */
+  backbone: Backbone | null;
+  /** The K-fold run whose unseen probabilities were used, else null. */
+  fromRun: string | null;
+  /** Labelled images a K-fold run has no unseen probability for (0 otherwise). */
+  unscored: number;
   /** What computed features that were not cached: onnx | tfjs | cache. */
   engine: string;
   engineFallback: string | null;
@@ -96,6 +104,20 @@ export function doubtsFolds(db: Db, k: number, seed: number): DoubtsFolds {
 export async function computeDoubts(lib: Library, opts: DoubtsOptions): Promise<DoubtsReport> {
   const started = performance.now();
   const db = lib.db;
+  if (opts.run !== undefined) {
+    const run = getRun(db, opts.run);
+    if (foldState(run.config) !== null) {
+      if (opts.model !== undefined) throw new AppError('BAD_INPUT', 'doubts take --run ID or --model NAME, not both');
+      const f = doubtsFolds(db, 2, opts.seed);
+      const r = runDoubts(lib, run, f, opts.seed, started);
+      const seconds = (performance.now() - started) / 1000;
+      return {
+        model: run.model, folds: r.folds, images: r.images, thresholds: r.thresholds, oofAuc: r.oofAuc, doubts: listDoubts(db), seconds,
+        backbone: null, fromRun: run.id, unscored: r.unscored, engine: 'run', engineFallback: null, cachedFeatures: 0, l2: 0,
+        oof: unseenProbabilities(lib, run.id),
+      };
+    }
+  }
   const backbone = resolveBackbone(db, opts);
   const { classes, rows, labels, folds } = doubtsFolds(db, opts.folds, opts.seed);
 
@@ -149,6 +171,8 @@ export async function computeDoubts(lib: Library, opts: DoubtsOptions): Promise<
     doubts: listDoubts(db),
     seconds,
     backbone,
+    fromRun: null,
+    unscored: 0,
     engine: feats.engine,
     engineFallback: feats.fallback,
     cachedFeatures: feats.cached,

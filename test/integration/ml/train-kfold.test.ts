@@ -17,6 +17,8 @@ import { startTraining } from '../../../electron/core/ml/train/start';
 import type { RunMessage } from '../../../electron/core/ml/train/run';
 import { compareRuns } from '../../../electron/core/compare/compare';
 import { binaryMetrics } from '../../../electron/core/stats/metrics';
+import { computeDoubts } from '../../../electron/core/doubts/compute';
+import { doubtsInfo } from '../../../electron/core/doubts/store';
 import { insertImages, makeFaces, splitByPosition, tempLibrary, type TempLibrary } from './train-helpers';
 
 const TINY = { model: 'scratch', inputSize: 16, epochs: 2, batchSize: 8, optimizer: 'adam', lr: 0.003, augment: false, backend: 'wasm', seed: 4, folds: 3 } as const;
@@ -24,6 +26,7 @@ const TINY = { model: 'scratch', inputSize: 16, epochs: 2, batchSize: 8, optimiz
 describe('K-fold training (scratch, wasm, in-process)', () => {
   let t: TempLibrary;
   let twins: [number, number];
+  let fullRun: { id: string; messages: RunMessage[] } | null = null;
 
   before(async () => {
     t = tempLibrary('ms-kfold-');
@@ -76,6 +79,7 @@ describe('K-fold training (scratch, wasm, in-process)', () => {
 
   test('a 3-fold run: out-of-fold scores cover every labelled image once, test is the folds\' mean', async () => {
     const { id, messages } = await train();
+    fullRun = { id, messages };
     const run = getRun(t.lib.db, id);
     assert.equal(run.status, 'done', run.error ?? '');
     const set = trainingSet(t.lib.db);
@@ -105,6 +109,31 @@ describe('K-fold training (scratch, wasm, in-process)', () => {
     assert.equal(row?.folds, 3);
     assert.equal(row?.count, labelled.length);
     assert.deepEqual(row?.missingFolds, []);
+  });
+
+  test('doubts from a K-fold run use only probabilities of models that never saw the image', async () => {
+    assert.ok(fullRun, 'the 3-fold run of the test before');
+    const { id, messages } = fullRun;
+    const plan = planFolds(t.lib.db, trainingSet(t.lib.db), 3, 4);
+    // which fold sent each out-of-fold row: the folds run in order, each ends with one 'finished'
+    let fold = 0;
+    const scoredBy = new Map<number, number>();
+    for (const m of messages) {
+      if (m.type === 'finished') fold++;
+      if (m.type === 'checkpoint' || m.type === 'predictions') for (const r of m.rows) if (r.split === 'val') scoredBy.set(r.imageId, fold);
+    }
+    plan.labelled.forEach((it, i) => assert.equal(scoredBy.get(it.id), plan.fold[i], `image ${it.id} scored by the fold that held it out`));
+    const report = await computeDoubts(t.lib, { run: id, folds: 5, seed: 1 });
+    assert.equal(report.fromRun, id);
+    assert.equal(report.backbone, null);
+    const stored = new Map(runPredictions(t.lib.db, id).filter((p) => p.split === 'val' || p.split === 'test').map((p) => [p.imageId, p.probability]));
+    assert.equal(report.images, stored.size);
+    for (const d of report.doubts) {
+      const p1 = stored.get(d.imageId);
+      assert.ok(p1 !== undefined, `doubt ${d.imageId} has an unseen probability`);
+      assert.ok(Math.abs(d.probability - (d.given === '1' ? p1 : 1 - p1)) < 1e-9, `doubt ${d.imageId}: p(given) ${d.probability}`);
+    }
+    assert.equal(doubtsInfo(t.lib.db)?.runId, id);
   });
 
   test('a run cancelled after its first fold keeps it and says which folds are missing', async () => {
