@@ -41,6 +41,13 @@ export const CompareRow = z.object({
   bestEpoch: z.number().int().nullable(),
   /** Images scored on the split. */
   count: z.number().int(),
+  /**
+   * K of a K-fold run, whose validation scores are out of fold over every labelled train+val image and whose
+   * test scores are the fold ensemble's; null: a single-split run (scored on its one validation split).
+   */
+  folds: z.number().int().nullable(),
+  /** Folds of a K-fold run that did not finish (cancelled or interrupted), 1-based; empty otherwise. */
+  missingFolds: z.array(z.number().int()),
   auc: z.number().nullable(),
   aucCi: Interval.nullable(),
   logLoss: z.number(),

@@ -51,6 +51,11 @@ export const TrainInput = z.object({
   engine: z.enum(ENGINE_PREFS).optional(),
   seed: z.number().int().nonnegative().optional(),
   patience: z.number().int().positive().optional(),
+  /**
+   * K-fold training: K models on K stratified, duplicate-grouped folds of train+val; the run is scored out of
+   * fold over every labelled image and predicts with the folds' mean. Absent: one model on the train/val split.
+   */
+  folds: z.number().int().min(2).max(20).optional(),
   /** none | balanced | [weight of class 0, weight of class 1] */
   classWeights: z.union([z.enum(['none', 'balanced']), z.tuple([z.number().positive(), z.number().positive()])]).optional(),
 });

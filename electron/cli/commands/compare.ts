@@ -1,6 +1,7 @@
 /** `compare` and `ensemble`: every finished run side by side with intervals and a test, and averaged runs. */
 import type { CompareRow, Comparison, DeLongTest } from '../../../shared/contract-compare';
 import { AppError } from '../../../shared/errors';
+import { scoredOn } from '../../../shared/scored-on';
 import { compareHandlers as h } from '../../core/api/compare-handlers';
 import { UsageError, stringOpt, type Command } from '../command';
 import { cliCore, given, parseInput } from '../contract-call';
@@ -15,6 +16,8 @@ const COLUMNS: ReadonlyArray<{ head: string; cell: (r: CompareRow) => string; ri
   { head: 'backend/device', cell: (r) => `${r.backend}${r.device ? ` [${r.device}]` : ''}` },
   { head: 'input', cell: (r) => (r.inputSize !== null ? String(r.inputSize) : 'mixed'), right: true },
   { head: 'weights', cell: (r) => r.weightsSource },
+  { head: 'scored on', cell: (r) => scoredOn(r) },
+  { head: 'images', cell: (r) => String(r.count), right: true },
   { head: 'epochs/best', cell: (r) => (r.kind === 'ensemble' ? '—' : `${r.epochs}/${r.bestEpoch ?? '—'}`), right: true },
   { head: 'AUC [95% CI]', cell: (r) => ci(r.auc, r.aucCi) },
   { head: 'log loss [95% CI]', cell: (r) => ci(r.logLoss, r.logLossCi) },
@@ -48,6 +51,11 @@ export function comparisonText(c: Comparison): string {
   if (c.rows.length === 0) out.push(`no finished run has predictions on the ${c.split} split ('mask-studio train' makes some)`);
   else {
     out.push(`${c.rows.length} run(s) on the ${c.split} split (${c.rows[0]?.count ?? 0} images scored by the best; * = best by AUC, then log loss)`);
+    if (c.rows.some((r) => r.folds !== null)) {
+      out.push(c.split === 'val'
+        ? 'a K-fold run is scored out of fold on every labelled train+val image (no model saw the image it scored); a single-split run on its validation split'
+        : "a K-fold run's test scores are its folds' mean probabilities");
+    }
     out.push(table(c.rows));
   }
   for (const g of c.seedGroups) {

@@ -87,9 +87,17 @@ export const doubts: Command = {
     const show = (c: string): string => names.get(c) ?? c;
     ctx.print(toDoubtsResult(r), () => {
       const b = r.backbone;
+      const source = b === null
+        ? [
+            `${r.images} labelled images scored by ${r.folds}-fold run ${r.fromRun ?? ''} (${r.model}): out of fold on train+val, the folds' mean on test; no model saw the image it scored${r.unscored > 0 ? ` (${r.unscored} labelled images it did not score are left out)` : ''}`,
+            `the run's unseen AUC ${fmt(r.oofAuc, 4)}`,
+          ]
+        : [
+            `${r.images} labelled images, ${r.folds} folds (stratified, duplicates kept together), features: ${b.model} (${b.weights} weights, ${b.inputSize} px${b.runId ? `, from run ${b.runId}` : ''}; ${r.cachedFeatures} cached, rest on ${r.engine})`,
+            `out-of-fold AUC ${fmt(r.oofAuc, 4)}, logistic regression L2 ${r.l2}`,
+          ];
       const lines = [
-        `${r.images} labelled images, ${r.folds} folds (stratified, duplicates kept together), features: ${b.model} (${b.weights} weights, ${b.inputSize} px${b.runId ? `, from run ${b.runId}` : ''}; ${r.cachedFeatures} cached, rest on ${r.engine})`,
-        `out-of-fold AUC ${fmt(r.oofAuc, 4)}, logistic regression L2 ${r.l2}`,
+        ...source,
         `thresholds (mean out-of-fold p of the class over images labelled so): ${Object.entries(r.thresholds).map(([c, t]) => `'${show(c)}' ${fmt(t)}`).join(', ')}`,
         `${r.doubts.length} doubts in ${r.seconds.toFixed(1)} s${r.doubts.length > top ? ` (top ${top} below; --json for all)` : ''}`,
       ];

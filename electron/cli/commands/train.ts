@@ -26,7 +26,11 @@ function throughputText(r: RunInfo): string {
 }
 
 function describeRun(r: RunInfo): string {
-  const best = r.best
+  const k = r.config['folds'];
+  const kfold = typeof k === 'number' && k >= 2;
+  const best = r.best && kfold
+    ? `${k}-fold, out of fold: AUC ${fmt(r.best.valAuc, 4)}, log loss ${fmt(r.best.valLogLoss, 4)} (test and submission: the folds' mean)`
+    : r.best
     ? `${r.best.epoch !== null ? `best epoch ${r.best.epoch}` : 'validation'}: val AUC ${fmt(r.best.valAuc, 4)}, log loss ${fmt(r.best.valLogLoss, 4)}`
     : 'no epoch finished';
   return [
@@ -42,6 +46,7 @@ const TRAIN_FLAGS: FlagNames = {
   model: '--model', epochs: '--epochs', batchSize: '--batch', lr: '--lr', optimizer: '--optimizer', inputSize: '--input-size',
   resize: '--resize', weights: '--weights', fineTuneLayers: '--fine-tune-layers', fineTuneEpochs: '--fine-tune-epochs',
   augment: '--augment', backend: '--backend', engine: '--engine', seed: '--seed', patience: '--patience', classWeights: '--class-weights',
+  folds: '--folds',
 };
 
 /** The flags as train.start's input, validated by its schema (the limits the app's calls meet too). */
@@ -64,6 +69,7 @@ function trainInput(args: ParsedArgs, model: string): TrainInput {
     engine: stringOpt(args, 'engine'),
     seed: numeric(stringOpt(args, 'seed')),
     patience: numeric(stringOpt(args, 'patience')),
+    folds: numeric(stringOpt(args, 'folds')),
     classWeights: cw === undefined || cw === 'none' || cw === 'balanced' ? cw : cw.split(',').map((w) => numeric(w.trim())),
   });
   return parseInput('train.start', raw, TRAIN_FLAGS);
@@ -77,8 +83,9 @@ const handlers = async () => (await import('../../core/api/training-handlers')).
 async function trainOne(ctx: CliContext, lib: Library, input: TrainInput): Promise<RunInfo> {
   const core = cliCore(ctx, lib, (p) => {
     const epoch = p.metrics?.['epoch'];
+    const fold = /^fold \d+\/\d+/.exec(p.phase)?.[0];
     const auc = p.metrics?.['bestValAuc'];
-    return `${input.model}${epoch !== undefined ? ` epoch ${epoch}` : ''}${auc !== undefined ? ` (best val AUC ${auc.toFixed(3)})` : ''}`;
+    return `${input.model}${fold !== undefined ? ` ${fold}` : ''}${epoch !== undefined ? ` epoch ${epoch}` : ''}${auc !== undefined ? ` (best val AUC ${auc.toFixed(3)})` : ''}`;
   });
   const start = await core.call((await handlers())['train.start'], input);
   for (const w of start.warnings.slice(0, 5)) ctx.stderr.write(`warning: unresolved audit error: ${w}\n`);
@@ -110,7 +117,7 @@ export const train: Command = {
   usage:
     'train --model NAME | --all [--epochs N] [--batch N] [--lr F] [--optimizer sgd|adam] [--input-size N] [--resize fill|crop|letterbox] ' +
     '[--weights imagenet|none|nsfwjs|FILE] [--fine-tune-layers N] [--fine-tune-epochs N] [--augment|--no-augment] ' +
-    '[--class-weights none|balanced|W0,W1] [--patience N] [--backend auto|tensorflow|wasm|cpu] [--engine auto|onnx|tfjs] [--seed N]',
+    '[--class-weights none|balanced|W0,W1] [--patience N] [--backend auto|tensorflow|wasm|cpu] [--engine auto|onnx|tfjs] [--seed N] [--folds K]',
   summary: `train a model on the library's split (${MODEL_NAMES.join(', ')}); --all trains every model whose weights are present`,
   options: {
     model: { type: 'string' },
@@ -131,6 +138,7 @@ export const train: Command = {
     backend: { type: 'string' },
     engine: { type: 'string' },
     seed: { type: 'string' },
+    folds: { type: 'string' },
   },
   async run(ctx, args) {
     const model = stringOpt(args, 'model');

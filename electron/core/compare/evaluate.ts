@@ -12,6 +12,7 @@ import type { Db } from '../db/open';
 import { binaryMetrics, calibrationBins, confusionCell, prCurve, rocCurve, youdenThreshold } from '../stats/metrics';
 import { contentOrder } from '../dataset/images';
 import { getRun, hasUsableCheckpoint } from '../ml/runs/store';
+import { foldState, missingFolds } from '../ml/runs/fold-store';
 import { bootstrapIntervals } from '../stats/intervals';
 
 export interface RunScores {
@@ -65,6 +66,7 @@ export function compareRow(db: Db, run: RunInfo, s: RunScores): CompareRow {
   const ci = bootstrapIntervals(s.labels, s.probs);
   const seed = run.config['seed'];
   const ensemble = run.model === 'ensemble';
+  const folds = foldState(run.config);
   return {
     id: run.id,
     model: run.model,
@@ -80,6 +82,8 @@ export function compareRow(db: Db, run: RunInfo, s: RunScores): CompareRow {
     epochs: epochCount(db, run.id),
     bestEpoch: run.best?.epoch ?? null,
     count: m.count,
+    folds: folds?.k ?? null,
+    missingFolds: folds ? missingFolds(folds) : [],
     auc: m.auc,
     aucCi: m.auc === null ? null : ci.auc,
     logLoss: m.logLoss,

@@ -6,9 +6,8 @@
  */
 import type { DoubtsResult } from '../../../shared/contract-compare';
 import { AppError } from '../../../shared/errors';
-import { duplicateGroups } from '../dataset/audit-groups';
 import { classCounts, classesInUse } from '../dataset/classes';
-import { allImages, contentOrder, type ImageRecord } from '../dataset/images';
+import { allImages, contentOrder } from '../dataset/images';
 import type { Db } from '../db/open';
 import type { Library } from '../library';
 import type { Engine } from '../ml/inference/engine';
@@ -16,9 +15,12 @@ import type { BackendPref } from '../ml/train/config';
 import { backboneFeatures, resolveBackbone, type Backbone } from './backbone';
 import { confidentLearning } from './confident';
 import type { StoredDoubt } from '../dataset/doubt-findings';
-import { assignFolds } from './folds';
+import { assignFolds, duplicateComponents } from '../dataset/folds';
 import { outOfFold } from './oof';
 import { listDoubts, saveDoubts, writeDoubtFindings } from './store';
+import { runDoubts, unseenProbabilities } from './from-run';
+import { foldState } from '../ml/runs/fold-store';
+import { getRun } from '../ml/runs/store';
 
 export interface DoubtsOptions {
   run?: string | undefined;
@@ -39,7 +41,12 @@ export interface DoubtsOptions {
 }
 
 export interface DoubtsReport extends DoubtsResult {
-  backbone: Backbone;
+  /** Null: the probabilities are a K-fold run's own, out of fold (`fromRun`), no backbone features. */
+  backbone: Backbone | null;
+  /** The K-fold run whose unseen probabilities were used, else null. */
+  fromRun: string | null;
+  /** Labelled images a K-fold run has no unseen probability for (0 otherwise). */
+  unscored: number;
   /** What computed features that were not cached: onnx | tfjs | cache. */
   engine: string;
   engineFallback: string | null;
@@ -54,34 +61,6 @@ interface LabelledRow {
   sha256: string;
   path: string;
   label: string;
-}
-
-/**
- * Image id → its duplicate component: exact and near groups merged where they share an image (an exact copy
- * of a near duplicate is in both), so all of them share a fold. A lone image is its own component.
- */
-function duplicateComponents(images: readonly ImageRecord[]): (id: number) => number {
-  const parent = new Map<number, number>();
-  const find = (id: number): number => {
-    let root = id;
-    while ((parent.get(root) ?? root) !== root) root = parent.get(root) ?? root;
-    for (let x = id; x !== root; ) {
-      const next = parent.get(x) ?? root;
-      parent.set(x, root);
-      x = next;
-    }
-    return root;
-  };
-  for (const g of duplicateGroups(images)) {
-    const first = g.images[0];
-    if (!first) continue;
-    for (const img of g.images.slice(1)) {
-      const a = find(first.id);
-      const b = find(img.id);
-      if (a !== b) parent.set(Math.max(a, b), Math.min(a, b));
-    }
-  }
-  return find;
 }
 
 export interface DoubtsFolds {
@@ -125,6 +104,20 @@ export function doubtsFolds(db: Db, k: number, seed: number): DoubtsFolds {
 export async function computeDoubts(lib: Library, opts: DoubtsOptions): Promise<DoubtsReport> {
   const started = performance.now();
   const db = lib.db;
+  if (opts.run !== undefined) {
+    const run = getRun(db, opts.run);
+    if (foldState(run.config) !== null) {
+      if (opts.model !== undefined) throw new AppError('BAD_INPUT', 'doubts take --run ID or --model NAME, not both');
+      const f = doubtsFolds(db, 2, opts.seed);
+      const r = runDoubts(lib, run, f, opts.seed, started);
+      const seconds = (performance.now() - started) / 1000;
+      return {
+        model: run.model, folds: r.folds, images: r.images, thresholds: r.thresholds, oofAuc: r.oofAuc, doubts: listDoubts(db), seconds,
+        backbone: null, fromRun: run.id, unscored: r.unscored, engine: 'run', engineFallback: null, cachedFeatures: 0, l2: 0,
+        oof: unseenProbabilities(lib, run.id),
+      };
+    }
+  }
   const backbone = resolveBackbone(db, opts);
   const { classes, rows, labels, folds } = doubtsFolds(db, opts.folds, opts.seed);
 
@@ -178,6 +171,8 @@ export async function computeDoubts(lib: Library, opts: DoubtsOptions): Promise<
     doubts: listDoubts(db),
     seconds,
     backbone,
+    fromRun: null,
+    unscored: 0,
     engine: feats.engine,
     engineFallback: feats.fallback,
     cachedFeatures: feats.cached,

@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { PREDICT_BATCH_DEFAULT, type PredictRow } from '../../../../shared/contract-predict';
+import { AppError } from '../../../../shared/errors';
 import { refuseEnsemble } from '../../compare/ensemble';
 import { mapPool } from '../../dataset/walk';
 import { throwIfAborted } from '../../jobs/progress';
@@ -16,7 +17,7 @@ import { batchTensor } from '../augment';
 import { loadModel } from '../model-io';
 import type { Engine } from './engine';
 import { decodeForPredict, type Decoded } from './predict-decode';
-import { readCheckpointInfo, runDir, type CheckpointInfo } from '../runs/checkpoint';
+import { foldCheckpointDirs, readCheckpointInfo, runDir, type CheckpointInfo } from '../runs/checkpoint';
 import { getRun } from '../runs/store';
 
 export interface PredictStreamOptions {
@@ -113,6 +114,48 @@ async function openPredictor(dir: string, info: CheckpointInfo, runId: string, o
   }
 }
 
+/** A K-fold run's predictor: each finished fold's checkpoint, their probabilities averaged. */
+async function foldsPredictor(dirs: readonly string[], info: CheckpointInfo, runId: string, opts: PredictStreamOptions): Promise<Predictor> {
+  const members: Predictor[] = [];
+  try {
+    for (const d of dirs) members.push(await openPredictor(d, info, runId, opts));
+  } catch (err) {
+    for (const m of members) await m.close();
+    throw err;
+  }
+  const first = members[0];
+  if (!first) throw new AppError('NOT_FOUND', `run ${runId} has no finished fold to predict with`);
+  return {
+    engine: first.engine,
+    provider: first.provider,
+    fallback: first.fallback,
+    async run(images) {
+      const sum = new Float32Array(images.length);
+      for (const m of members) {
+        const p = await m.run(images);
+        for (let i = 0; i < sum.length; i++) sum[i] = (sum[i] ?? 0) + (p[i] ?? Number.NaN);
+      }
+      return sum.map((v) => v / members.length);
+    },
+    async close() {
+      for (const m of members) await m.close();
+    },
+  };
+}
+
+/** The run's checkpoint, or for a K-fold run the mean of its finished folds' (all share one run.json's sizes). */
+async function openRunPredictor(dir: string, runId: string, opts: PredictStreamOptions): Promise<{ info: CheckpointInfo; predictor: Predictor }> {
+  const folds = await foldCheckpointDirs(dir);
+  if (folds === null) {
+    const info = await readCheckpointInfo(dir, runId);
+    return { info, predictor: await openPredictor(dir, info, runId, opts) };
+  }
+  const first = folds[0];
+  if (first === undefined) throw new AppError('NOT_FOUND', `run ${runId} has no finished fold to predict with`);
+  const info = await readCheckpointInfo(first, runId);
+  return { info, predictor: await foldsPredictor(folds, info, runId, opts) };
+}
+
 function labelOf(p: number, classes: readonly string[]): string {
   return classes[p >= 0.5 ? 1 : 0] ?? String(p >= 0.5 ? 1 : 0);
 }
@@ -132,10 +175,9 @@ export async function predictStream(
   const run = getRun(lib.db, runRef);
   refuseEnsemble(run, 'predict with');
   const dir = runDir(lib, run.id);
-  const info = await readCheckpointInfo(dir, run.id);
+  const { info, predictor } = await openRunPredictor(dir, run.id, opts);
   const batchSize = opts.batchSize ?? PREDICT_BATCH_DEFAULT;
   const concurrency = opts.concurrency ?? Math.max(2, availableParallelism());
-  const predictor = await openPredictor(dir, info, run.id, opts);
   const counts = { scored: 0, truncated: 0, corrupt: 0, errors: 0 };
   const decodeBatch = (start: number): Promise<Decoded[]> =>
     mapPool(files.slice(start, start + batchSize), concurrency, (f) => decodeForPredict(resolve(f), info.inputSize, info.resize));

@@ -35,9 +35,33 @@ export async function writeCheckpoint(model: tf.LayersModel, dir: string, info: 
 /** What writeCheckpoint wrote beside the weights; NOT_FOUND when the run saved no checkpoint. */
 export async function readCheckpointInfo(dir: string, runId: string): Promise<CheckpointInfo> {
   const file = join(dir, CHECKPOINT_INFO);
+  if (existsSync(join(dir, FOLDS_FILE))) {
+    throw new AppError('CONFLICT', `run ${runId} is a K-fold run (one checkpoint per fold): predict and submission use the folds' mean; export and Grad-CAM need a single-split run`);
+  }
   if (!existsSync(file) || !existsSync(join(dir, MODEL_JSON))) {
     throw new AppError('NOT_FOUND', `run ${runId} has no saved checkpoint (it ended before its first epoch, or was deleted)`);
   }
   return JSON.parse(await readFile(file, 'utf8')) as CheckpointInfo;
 }
 
+
+/** What lists a K-fold run's checkpoints: models/<run>/folds.json (each fold's checkpoint is models/<run>/fold-<f>). */
+export const FOLDS_FILE = 'folds.json';
+
+export interface FoldsFile {
+  k: number;
+  /** Finished folds (0-based). */
+  finished: number[];
+}
+
+/**
+ * A K-fold run's checkpoint folders (its finished folds'), or null for a run with one checkpoint. The fold
+ * ensemble predicts with their mean probability.
+ */
+export async function foldCheckpointDirs(dir: string): Promise<string[] | null> {
+  const file = join(dir, FOLDS_FILE);
+  if (!existsSync(file)) return null;
+  const parsed = JSON.parse(await readFile(file, 'utf8')) as Partial<FoldsFile>;
+  const finished = Array.isArray(parsed.finished) ? parsed.finished.filter((f): f is number => Number.isInteger(f)) : [];
+  return finished.map((f) => join(dir, `fold-${f}`));
+}

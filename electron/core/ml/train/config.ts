@@ -42,6 +42,8 @@ export interface TrainConfig {
   classWeights: ClassWeights;
   /** Dropout before the output (transfer head). */
   headDropout: number;
+  /** K-fold training's K; 0: one model on the library's train/val split. */
+  folds: number;
 }
 
 export function defaultConfig(model: ModelName): TrainConfig {
@@ -68,6 +70,7 @@ export function defaultConfig(model: ModelName): TrainConfig {
     patience: scratch ? 10 : 20,
     classWeights: 'none',
     headDropout: 0.2,
+    folds: 0,
   };
 }
 

@@ -36,6 +36,7 @@ import {
 import { resolveConfig, type TrainConfig } from './config';
 import { cacheFolders, removeCachesSince } from './caches';
 import { executeRun } from './execute';
+import { planFolds, runFolds, type FoldPlan } from './kfold';
 import { currentMachine, preflight } from './preflight';
 import type { RunIo, RunJob, RunMessage } from './run';
 import { fetchHint, findNsfwjs, weightsStatus } from '../weights';
@@ -147,6 +148,7 @@ export function startTraining(lib: Library, runner: JobRunner, input: TrainInput
   checkWeights(config, opts.weightsDir);
   const set = trainingSet(lib.db);
   checkFits(lib, config, set);
+  const plan: FoldPlan | null = config.folds >= 2 ? planFolds(lib.db, set, config.folds, config.seed) : null;
   const warnings = unresolvedErrorFindings(lib.db).map((f) => `${f.kind}: ${f.message}`);
   markInterruptedRuns(lib.db);
   const runId = newRunId(config.model);
@@ -206,14 +208,22 @@ export function startTraining(lib: Library, runner: JobRunner, input: TrainInput
       if (m.type === 'failed') failure.error = m.error;
       record(ctx, m);
     };
-    try {
-      if (opts.inProcess) {
-        const init = opts.initBackend;
-        if (!init) throw new Error('an in-process run needs initBackend');
-        await executeRun(job, { post: onMessage, cancelled: () => ctx.signal.aborted, initBackend: init });
-      } else {
-        await spawnWorker(job, onMessage, ctx.signal);
+    const execute = async (j: RunJob, post: (m: RunMessage) => void): Promise<void> => {
+      if (!opts.inProcess) return spawnWorker(j, post, ctx.signal);
+      const init = opts.initBackend;
+      if (!init) throw new Error('an in-process run needs initBackend');
+      await executeRun(j, { post, cancelled: () => ctx.signal.aborted, initBackend: init });
+    };
+    if (plan !== null) {
+      const r = await runFolds({ db: lib.db, job, plan, execute, progress: ctx.progress, cancelled: () => ctx.signal.aborted, started, onMessage: opts.onMessage });
+      if (r.status === 'failed') {
+        await removeCachesSince(lib.cacheDir, cachesBefore);
+        throw new AppError('INTERNAL', r.error ?? 'a fold failed');
       }
+      return getRun(lib.db, runId);
+    }
+    try {
+      await execute(job, onMessage);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       if (getRun(lib.db, runId).status === 'running') {

@@ -1,5 +1,5 @@
 /**
- * K-fold assignment for out-of-fold probabilities: stratified by class and grouped by duplicate group.
+ * K-fold assignment for out-of-fold probabilities (label doubts' logistic model and `train --folds K`): stratified by class and grouped by duplicate group.
  * Grouping is what makes a doubt trustworthy: if a clean photo and its mislabelled copy sat in different
  * folds, the model judging the clean one would have been trained on the copy's wrong label and could
  * flag the clean one. Greedy, in the spirit of scikit-learn's StratifiedGroupKFold: groups in a seeded
@@ -7,6 +7,8 @@
  */
 import { AppError } from '../../../shared/errors';
 import { Rng } from '../random';
+import { duplicateGroups } from './audit-groups';
+import type { ImageRecord } from './images';
 
 export interface FoldItem {
   /** Class index. */
@@ -62,4 +64,32 @@ export function assignFolds(items: readonly FoldItem[], k: number, seed: number)
     for (const i of members) out[i] = best;
   }
   return out;
+}
+
+/**
+ * Image id → its duplicate component: exact and near groups merged where they share an image (an exact copy
+ * of a near duplicate is in both), so all of them share a fold. A lone image is its own component.
+ */
+export function duplicateComponents(images: readonly ImageRecord[]): (id: number) => number {
+  const parent = new Map<number, number>();
+  const find = (id: number): number => {
+    let root = id;
+    while ((parent.get(root) ?? root) !== root) root = parent.get(root) ?? root;
+    for (let x = id; x !== root; ) {
+      const next = parent.get(x) ?? root;
+      parent.set(x, root);
+      x = next;
+    }
+    return root;
+  };
+  for (const g of duplicateGroups(images)) {
+    const first = g.images[0];
+    if (!first) continue;
+    for (const img of g.images.slice(1)) {
+      const a = find(first.id);
+      const b = find(img.id);
+      if (a !== b) parent.set(Math.max(a, b), Math.min(a, b));
+    }
+  }
+  return find;
 }

@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { assignFolds, type FoldItem } from '../../../electron/core/doubts/folds';
+import { assignFolds, type FoldItem } from '../../../electron/core/dataset/folds';
 import { Rng } from '../../../electron/core/random';
 
 const perFold = (items: readonly FoldItem[], folds: Int32Array, k: number, label: number): number[] => {

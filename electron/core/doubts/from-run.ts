@@ -1,0 +1,72 @@
+/**
+ * Label doubts from a K-fold run's own probabilities: each labelled train+val image's out-of-fold probability
+ * (from the fold model that did not train on it) and each test image's fold-ensemble probability (no fold
+ * trained on test). No model that saw an image scores it, which is what confident learning asks for, and
+ * the probabilities are the run's, the best the studio has, instead of a logistic head on frozen features.
+ */
+import { AppError } from '../../../shared/errors';
+import type { Library } from '../library';
+import { binaryMetrics } from '../stats/metrics';
+import { foldState, missingFolds } from '../ml/runs/fold-store';
+import type { RunInfo } from '../../../shared/contract';
+import type { StoredDoubt } from '../dataset/doubt-findings';
+import { confidentLearning } from './confident';
+import { listDoubts, saveDoubts, writeDoubtFindings } from './store';
+import type { DoubtsFolds } from './compute';
+
+/** A K-fold run's unseen probabilities (p of class 1) by image id: 'val' rows are out of fold, 'test' the folds' mean. */
+export function unseenProbabilities(lib: Library, runId: string): Map<number, number> {
+  const rows = lib.db.prepare("SELECT image_id AS imageId, probability FROM predictions WHERE run_id = ? AND split IN ('val', 'test')").all(runId) as Array<{
+    imageId: number; probability: number;
+  }>;
+  return new Map(rows.map((r) => [r.imageId, r.probability]));
+}
+
+export interface RunDoubts {
+  images: number;
+  /** Labelled images the run has no unseen probability for (added after it, or in a missing fold). */
+  unscored: number;
+  oofAuc: number | null;
+  thresholds: Record<string, number>;
+  folds: number;
+}
+
+/** Confident learning on the run's unseen probabilities; the doubts replace the last ones, as computeDoubts' do. */
+export function runDoubts(lib: Library, run: RunInfo, f: DoubtsFolds, seed: number, started: number): RunDoubts {
+  const state = foldState(run.config);
+  if (state === null) throw new AppError('BAD_INPUT', `run ${run.id} is not a K-fold run: train one with '--folds 5'`);
+  if (state.finished.length === 0) throw new AppError('CONFLICT', `run ${run.id} finished no fold (folds ${missingFolds(state).join(', ')} missing)`);
+  const p = unseenProbabilities(lib, run.id);
+  const kept = f.rows.flatMap((r, i) => {
+    const q = p.get(r.id);
+    return q === undefined ? [] : [{ row: r, label: f.labels[i] ?? 0, p: q }];
+  });
+  if (kept.length === 0) throw new AppError('CONFLICT', `run ${run.id} scored none of the labelled images now in the library`);
+  const labels = kept.map((k) => k.label);
+  const cl = confidentLearning(labels, kept.map((k) => [1 - k.p, k.p]));
+  const doubts: StoredDoubt[] = cl.issues.map((issue, n) => {
+    const k = kept[issue.index];
+    if (!k) throw new Error(`confident learning returned index ${issue.index} of ${kept.length}`);
+    return { imageId: k.row.id, sha256: k.row.sha256, given: f.classes[issue.given] ?? '', suggested: f.classes[issue.suggested] ?? '', probability: issue.selfConfidence, rank: n + 1 };
+  });
+  const thresholds = Object.fromEntries(f.classes.map((c, j) => [c, cl.thresholds[j] ?? Number.NaN]));
+  const oofAuc = binaryMetrics(labels, kept.map((k) => k.p)).auc;
+  saveDoubts(lib.db, {
+    model: run.model,
+    weights: run.weightsSource,
+    inputSize: run.inputSize ?? 0,
+    runId: run.id,
+    folds: state.k,
+    seed,
+    images: kept.length,
+    thresholds,
+    oofAuc,
+    l2: 0,
+    seconds: (performance.now() - started) / 1000,
+  }, doubts);
+  writeDoubtFindings(lib.db);
+  return { images: kept.length, unscored: f.rows.length - kept.length, oofAuc, thresholds, folds: state.k };
+}
+
+/** The doubts as listed after a run-based computation (the same rows the Review queue reads). */
+export { listDoubts };

@@ -1,0 +1,10 @@
+/** What a comparison row's score rests on, in words: the CLI's compare table and the Compare view say the same. */
+import type { CompareRow } from './contract-compare';
+
+/** 'single split', 'K-fold' (out of fold on val, the folds' mean on test; missing folds named) or 'ensemble'. */
+export function scoredOn(r: Pick<CompareRow, 'kind' | 'folds' | 'missingFolds'>): string {
+  if (r.kind === 'ensemble') return 'ensemble';
+  if (r.folds === null) return 'single split';
+  const missing = r.missingFolds.length > 0 ? `, folds ${r.missingFolds.join(',')} missing` : '';
+  return `${r.folds}-fold${missing}`;
+}
