@@ -242,6 +242,8 @@ describe('the studio in Chromium (serve mode)', { skip: skip ?? false }, () => {
     const total = Number(await bar.getAttribute('data-total'));
     assert.ok(total > 0, `total ${total}`);
     assert.equal(Number(await bar.getAttribute('data-done')), total);
+    // the last phase's "3 / 3" after 2 epochs read as a third epoch: a finished run says "done" alone
+    assert.equal((await bar.innerText()).trim(), 'this run: done');
     const row = page.locator('[data-testid=run-row][data-status=done]');
     await row.waitFor();
     assert.equal(await page.getByTestId('run-row').count(), 1);

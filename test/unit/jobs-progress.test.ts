@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import type { EventMessage, EventPayload } from '../../shared/contract';
 import { JobRunner } from '../../electron/core/jobs/runner';
 import { openLibrary } from '../../electron/core/library';
-import { finishedView } from '../../renderer/src/lib/jobs-view';
+import { finishedView, showsCounts } from '../../renderer/src/lib/jobs-view';
 import { tempDir } from '../helpers';
 
 test('a job cancelled at 57 of 232 finishes with last = 57 / 232, whatever the throttle let through', async (t) => {
@@ -40,4 +40,12 @@ test('the page shows a finished job full, a failed one where it stopped', () => 
   );
   const failed = finishedView(undefined, { ...base, status: 'failed', error: { code: 'IO', message: 'disk full' }, last: { phase: 'scan', done: 12, total: 232 } });
   assert.deepEqual([failed.done, failed.phase, failed.error], [12, 'failed during scan', 'disk full']);
+});
+
+test("a finished run's bar says 'done' alone: the last phase's '3 / 3' read as a third epoch of two", () => {
+  const done = finishedView(undefined, { jobId: 'r', kind: 'train', status: 'done', last: { phase: 'score', done: 3, total: 3 } });
+  assert.equal(showsCounts(done), false);
+  const cancelled = finishedView(undefined, { jobId: 'r', kind: 'train', status: 'cancelled', last: { phase: 'train', done: 57, total: 232 } });
+  assert.equal(showsCounts(cancelled), true);
+  assert.equal(showsCounts({ status: 'running' }), true);
 });

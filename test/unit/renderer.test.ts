@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { Finding, ImageRow } from '../../shared/contract';
 import { DEFAULT_FILTER, toImageFilter } from '../../renderer/src/lib/filters';
 import { isDuplicate, keeperOf } from '../../renderer/src/lib/findings';
-import { formatBytes, formatEta, percent } from '../../renderer/src/lib/format';
+import { formatBytes, formatEta, percent, precisionRecall } from '../../renderer/src/lib/format';
 
 function row(id: number, relPath: string, width: number, height: number, bytes: number): ImageRow {
   return {
@@ -69,4 +69,9 @@ describe('format', () => {
     assert.equal(percent(5, 0), 0);
     assert.equal(percent(9, 4), 100);
   });
+});
+
+test("compare: precision and recall of 0 at 0.5 say no positive was found, not only '0.0% / 0.0%'", () => {
+  assert.deepEqual(precisionRecall(0, 0), { text: '0.0% / 0.0%', note: 'no positive found at 0.5' });
+  assert.deepEqual(precisionRecall(0.8125, 0.5), { text: '81.3% / 50.0%', note: null });
 });

@@ -37,3 +37,12 @@ export function finishedView(prev: JobView | undefined, f: Finished): JobView {
     result: f.result,
   };
 }
+
+/**
+ * Whether the bar's "done / total" says something: while a job runs, or where a cancelled or failed one stopped.
+ * A finished job's last step belongs to its last phase (a run's scoring batches: "done 3 / 3" after 2 epochs
+ * read as a third epoch), so "done" stands alone under the full bar.
+ */
+export function showsCounts(job: Pick<JobView, 'status'>): boolean {
+  return job.status !== 'done';
+}
