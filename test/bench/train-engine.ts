@@ -5,7 +5,7 @@
  * beside TensorFlow.js wasm (our gradient kernels), with numpy's matmul as the machine's ceiling measured in
  * the same run: images/s, achieved GFLOP/s (forward + weight and input gradients) and peak RSS; ONNX
  * Runtime with several steps per run (the weights cross into JavaScript once per run) and with one (what
- * that crossing costs per step). Then a stage-2 fine-tuning epoch of InceptionV3 (train-engine-finetune.ts;
+ * that crossing costs per step). Then a stage-2 fine-tuning epoch of InceptionV3 (_train-engine-finetune.ts;
  * `--ft-steps 0` skips it, `--no-scratch` runs it alone) and a leak check: a small model's RSS over many steps.
  *
  * The machine is shared: the load average is printed, and "/cpu-s" figures divide by this process's CPU time
@@ -23,7 +23,7 @@ import { TfjsEngine } from '../../electron/core/ml/train/engine';
 import { seedInit } from '../../electron/core/ml/train/run';
 import { Rng } from '../../electron/core/random';
 import { numpyCeiling, type Ceiling } from './infer';
-import { fineTuneBench } from './train-engine-finetune';
+import { fineTuneBench } from './_train-engine-finetune';
 
 interface Args {
   size: number;
