@@ -14,9 +14,10 @@ import sharp from 'sharp';
 import { buildBase, buildClassifier } from '../../../electron/core/ml/models/index';
 import { findNsfwjs, loadNsfwjsInceptionV3, readNsfwjsInceptionV3 } from '../../../electron/core/ml/weights/nsfwjs';
 import { loadWeightsInto } from '../../../electron/core/ml/weights/registry';
+import { REPO_ROOT } from '../../helpers';
 
 const SIZE = 139;
-const IMAGES = '/work/shared/data/spot-the-mask/images';
+const IMAGES = join(REPO_ROOT, '..', 'shared', 'data', 'spot-the-mask', 'images');
 
 before(async () => {
   await tf.setBackend('wasm');
