@@ -1,10 +1,11 @@
-/** The page's pure pieces: the filter sent to images.list, the duplicate keeper, numbers for people. */
+/** The page's pure pieces: the filter sent to images.list, the duplicate keeper, numbers for people, the grid's fling test. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Finding, ImageRow } from '../../shared/contract';
 import { DEFAULT_FILTER, toImageFilter } from '../../renderer/src/lib/filters';
 import { isDuplicate, keeperOf } from '../../renderer/src/lib/findings';
 import { formatBytes, formatEta, percent, precisionRecall } from '../../renderer/src/lib/format';
+import { FLING_PX_PER_S, ScrollPace } from '../../renderer/src/lib/scroll-pace';
 
 function row(id: number, relPath: string, width: number, height: number, bytes: number): ImageRow {
   return {
@@ -74,4 +75,35 @@ describe('format', () => {
 test("compare: precision and recall of 0 at 0.5 say no positive was found, not only '0.0% / 0.0%'", () => {
   assert.deepEqual(precisionRecall(0, 0), { text: '0.0% / 0.0%', note: 'no positive found at 0.5' });
   assert.deepEqual(precisionRecall(0.8125, 0.5), { text: '81.3% / 50.0%', note: null });
+});
+
+describe('the grid tells a fling from reading (thumbnails wait for the fling to end)', () => {
+  const frames = (pace: ScrollPace, step: number, frameMs: number, n: number, t0 = 0): boolean[] =>
+    Array.from({ length: n }, (_, i) => pace.observe((i + 1) * step, t0 + (i + 1) * frameMs));
+  test('the bench\'s 240 px a frame at 60 fps, and a dragged scrollbar, are flings', () => {
+    assert.deepEqual(frames(new ScrollPace(), 240, 1000 / 60, 5).slice(1), [true, true, true, true]);
+    assert.ok(new ScrollPace().observe(0, 0) === false);
+    const drag = new ScrollPace();
+    drag.observe(0, 1000);
+    assert.equal(drag.observe(20_000, 1100), true);
+  });
+  test('a wheel at a reading pace, a keyboard step after a pause and the first event are not', () => {
+    // 100 px notches 50 ms apart: 2,000 px/s
+    assert.ok(frames(new ScrollPace(), 100, 50, 10).every((f) => !f));
+    // 40 px a frame at 60 fps: 2,400 px/s
+    assert.ok(frames(new ScrollPace(), 40, 1000 / 60, 10).every((f) => !f));
+    const keys = new ScrollPace();
+    keys.observe(0, 0);
+    assert.equal(keys.observe(176, 400), false);
+    assert.equal(new ScrollPace().observe(50_000, 10), false);
+  });
+  test('the threshold is the documented one', () => {
+    const at = (pxPerS: number): boolean => {
+      const p = new ScrollPace();
+      p.observe(0, 0);
+      return p.observe(pxPerS, 1000);
+    };
+    assert.equal(at(FLING_PX_PER_S), false);
+    assert.equal(at(FLING_PX_PER_S + 1), true);
+  });
 });

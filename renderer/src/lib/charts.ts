@@ -1,28 +1,5 @@
-/** chart.js with only the pieces the views use, animations off (a person wants the numbers, tests want no waits). */
-import {
-  BarController,
-  BarElement,
-  CategoryScale,
-  Chart,
-  Legend,
-  LinearScale,
-  LineController,
-  LineElement,
-  PointElement,
-  ScatterController,
-  Tooltip,
-  type ChartConfiguration,
-  type ChartType,
-} from 'chart.js';
-
-Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, ScatterController, Legend, Tooltip);
-Chart.defaults.animation = false;
-Chart.defaults.color = '#9aa3b2';
-Chart.defaults.borderColor = '#2f3440';
-Chart.defaults.maintainAspectRatio = false;
-
-export { Chart };
-export type { ChartConfiguration, ChartType };
+/** The charts' types and colours; chart.js itself is loaded with the first chart (lib/chart-engine.ts). */
+export type { ChartConfiguration, ChartType } from 'chart.js';
 
 export const CLASS_COLOURS = ['#f08c4a', '#3ecf8e', '#b38cff', '#5aa9ff', '#f5a524', '#ff5d5d'];
 export const SPLIT_COLOURS: Record<string, string> = {
