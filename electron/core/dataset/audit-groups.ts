@@ -48,7 +48,36 @@ class UnionFind {
   }
 }
 
-export function duplicateGroups<T extends GroupMember>(images: readonly T[], radius = NEAR_COARSE_RADIUS, fineMax = NEAR_FINE_MAX): Array<DuplicateGroup<T>> {
+/** One distinct content as the near search reads it. */
+export interface NearContent {
+  readonly sha256: string;
+  readonly phash: string;
+  readonly phash_fine: string | null;
+}
+
+/** A confirmed near pair: indices into the contents (a < b) and their coarse distance. */
+export interface NearPair {
+  a: number;
+  b: number;
+  distance: number;
+}
+
+/** Finds the confirmed near pairs among distinct contents: searched here, or read from the library's store. */
+export type NearPairFinder = (contents: readonly NearContent[]) => NearPair[];
+
+/** Every pair within NEAR_COARSE_RADIUS on the 64-bit dHash, confirmed within NEAR_FINE_MAX on the 256-bit one. */
+export function searchNearPairs(contents: readonly NearContent[]): NearPair[] {
+  return findNearPairsHex(
+    contents.map((c) => c.phash),
+    NEAR_COARSE_RADIUS,
+  ).filter((p) => {
+    const a = contents[p.a]!.phash_fine;
+    const b = contents[p.b]!.phash_fine;
+    return a !== null && b !== null && hammingHex(a, b) <= NEAR_FINE_MAX;
+  });
+}
+
+export function duplicateGroups<T extends GroupMember>(images: readonly T[], nearPairs: NearPairFinder = searchNearPairs): Array<DuplicateGroup<T>> {
   const groups: Array<DuplicateGroup<T>> = [];
   // Distinct contents; empty files all share one sha256 and are no duplicates of each other.
   const bySha = new Map<string, T[]>();
@@ -62,11 +91,7 @@ export function duplicateGroups<T extends GroupMember>(images: readonly T[], rad
     if (members.length > 1) groups.push({ kind: 'exact', images: members, maxDistance: 0 });
   }
   const contents = [...bySha.values()].filter((m) => m[0]!.phash !== null);
-  const pairs = findNearPairsHex(contents.map((m) => m[0]!.phash!), radius).filter((p) => {
-    const a = contents[p.a]![0]!.phash_fine;
-    const b = contents[p.b]![0]!.phash_fine;
-    return a !== null && b !== null && hammingHex(a, b) <= fineMax;
-  });
+  const pairs = nearPairs(contents.map((m) => ({ sha256: m[0]!.sha256, phash: m[0]!.phash!, phash_fine: m[0]!.phash_fine })));
   const uf = new UnionFind(contents.length);
   const maxDist = new Map<number, number>();
   for (const p of pairs) uf.union(p.a, p.b);

@@ -7,6 +7,7 @@ import { basename } from 'node:path';
 import type { Db } from '../db/open';
 import { labelDoubtDrafts } from './doubt-findings';
 import { duplicateGroups } from './audit-groups';
+import { storedNearPairs } from './near-pair-store';
 import { fileChecks, groupChecks, outlierChecks, type DraftFinding } from './audit-checks';
 import { shortcutChecks } from './audit-shortcuts';
 import { fsPath } from './fs-names';
@@ -95,7 +96,7 @@ export function runAudit(db: Db): AuditResult {
   const drafts: DraftFinding[] = [
     ...fileChecks(images, (path) => existsSync(fsPath(path))),
     ...csvDrafts,
-    ...groupChecks(duplicateGroups(included)),
+    ...groupChecks(duplicateGroups(included, storedNearPairs(db))),
     ...outlierChecks(images),
     ...shortcutChecks(images, classes, (name) => displayName.get(name) ?? name),
     // the models' label doubts (`mask-studio doubts`) are computed elsewhere; re-added while still relevant

@@ -7,6 +7,7 @@ import type { SplitInput, SplitSummary } from '../../../shared/contract';
 import { AppError } from '../../../shared/errors';
 import type { Db } from '../db/open';
 import { duplicateGroups } from './audit-groups';
+import { storedNearPairs } from './near-pair-store';
 import type { ImageRecord } from './images';
 import { seededRandom } from '../random';
 
@@ -24,10 +25,21 @@ export function shuffle<T>(items: T[], random: () => number): T[] {
 type SplitRow = Pick<ImageRecord, 'id' | 'sha256' | 'phash' | 'phash_fine' | 'bytes' | 'label' | 'split'>;
 const ELIGIBLE = "label IS NOT NULL AND excluded = 0 AND decode_status = 'ok' AND missing = 0 AND split != 'submission'";
 
-/** Groups of images that must share a split: duplicate groups merged where they overlap, singletons else. */
-function components(rows: readonly SplitRow[]): { parts: SplitRow[][]; groups: Array<readonly SplitRow[]> } {
+/**
+ * The units the split places whole: every duplicate group (merged where groups overlap) and every other image
+ * alone. Row indices in one flat array, unit u's members at `members[start[u]..start[u + 1])`: 100,000
+ * singletons as 100,000 small arrays cost more than the rest of the split.
+ */
+interface Units {
+  count: number;
+  start: Int32Array;
+  members: Int32Array;
+  duplicates: Array<readonly SplitRow[]>;
+}
+
+function unitsOf(db: Db, rows: readonly SplitRow[]): Units {
   const index = new Map(rows.map((r, i) => [r.id, i]));
-  const parent = rows.map((_, i) => i);
+  const parent = Int32Array.from({ length: rows.length }, (_, i) => i);
   const find = (i: number): number => {
     let r = i;
     while (parent[r] !== r) r = parent[r]!;
@@ -38,25 +50,106 @@ function components(rows: readonly SplitRow[]): { parts: SplitRow[][]; groups: A
     }
     return r;
   };
-  const groups = duplicateGroups(rows).map((g) => g.images);
-  for (const g of groups) {
-    const ids = g.map((img) => index.get(img.id)!);
-    for (const i of ids.slice(1)) parent[find(i)] = find(ids[0]!);
+  const duplicates = duplicateGroups(rows, storedNearPairs(db)).map((g) => g.images);
+  for (const g of duplicates) {
+    const first = find(index.get(g[0]!.id)!);
+    for (const img of g.slice(1)) parent[find(index.get(img.id)!)] = first;
   }
-  const out = new Map<number, SplitRow[]>();
-  rows.forEach((r, i) => {
+  // units numbered by their first row, members in row order (as the arrays of a Map in insertion order were)
+  const unitOfRoot = new Int32Array(rows.length).fill(-1);
+  const size: number[] = [];
+  const unitOfRow = new Int32Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
     const root = find(i);
-    const list = out.get(root);
-    if (list) list.push(r);
-    else out.set(root, [r]);
-  });
-  return { parts: [...out.values()], groups };
+    if (unitOfRoot[root] === -1) unitOfRoot[root] = size.push(0) - 1;
+    const u = unitOfRoot[root]!;
+    unitOfRow[i] = u;
+    size[u]!++;
+  }
+  const start = new Int32Array(size.length + 1);
+  for (let u = 0; u < size.length; u++) start[u + 1] = start[u]! + size[u]!;
+  const fill = start.slice(0, size.length);
+  const members = new Int32Array(rows.length);
+  for (let i = 0; i < rows.length; i++) members[fill[unitOfRow[i]!]!++] = i;
+  return { count: size.length, start, members, duplicates };
+}
+
+function unitRows(units: Units, rows: readonly SplitRow[], u: number): SplitRow[] {
+  const out: SplitRow[] = [];
+  for (let k = units.start[u]!; k < units.start[u + 1]!; k++) out.push(rows[units.members[k]!]!);
+  return out;
 }
 
 function majorityLabel(group: readonly SplitRow[]): string {
+  if (group.length === 1) return group[0]!.label!;
   const counts = new Map<string, number>();
   for (const img of group) counts.set(img.label!, (counts.get(img.label!) ?? 0) + 1);
   return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]![0];
+}
+
+/**
+ * The units by majority label, each class's units ordered by content (the smallest sha256 of a unit: unique,
+ * and free of row ids and import order) for the seeded shuffle.
+ */
+function unitsByClass(units: Units, rows: readonly SplitRow[]): Map<string, number[]> {
+  const key: string[] = new Array<string>(units.count);
+  const label: string[] = new Array<string>(units.count);
+  for (let u = 0; u < units.count; u++) {
+    const a = units.start[u]!;
+    const b = units.start[u + 1]!;
+    if (b - a === 1) {
+      const r = rows[units.members[a]!]!;
+      key[u] = r.sha256;
+      label[u] = r.label!;
+      continue;
+    }
+    const g = unitRows(units, rows, u);
+    key[u] = g.reduce((m, i) => (i.sha256 < m ? i.sha256 : m), g[0]!.sha256);
+    label[u] = majorityLabel(g);
+  }
+  const order = Array.from({ length: units.count }, (_, u) => u).sort((x, y) => (key[x]! < key[y]! ? -1 : key[x]! > key[y]! ? 1 : 0));
+  const byClass = new Map<string, number[]>();
+  for (const u of order) {
+    const list = byClass.get(label[u]!);
+    if (list) list.push(u);
+    else byClass.set(label[u]!, [u]);
+  }
+  return byClass;
+}
+
+const TARGETS = ['train', 'val', 'test'] as const;
+type TargetIndex = 0 | 1 | 2;
+
+/** Deals each class's shuffled units out to the split furthest below its target; the target of every row. */
+function assign(units: Units, rows: readonly SplitRow[], input: SplitInput): { target: Uint8Array; counts: SplitSummary['counts'] } {
+  const random = seededRandom(input.seed);
+  const target = new Uint8Array(rows.length);
+  const counts: SplitSummary['counts'] = [];
+  const unitSize = (u: number): number => units.start[u + 1]! - units.start[u]!;
+  for (const [label, classUnits] of [...unitsByClass(units, rows)].sort((a, b) => a[0].localeCompare(b[0]))) {
+    shuffle(classUnits, random);
+    const n = classUnits.reduce((sum, u) => sum + unitSize(u), 0);
+    const want = [0, Math.round(n * input.val), Math.round(n * input.test)];
+    want[0] = n - want[1]! - want[2]!;
+    const have = [0, 0, 0];
+    for (const u of classUnits) {
+      // The split furthest below its target (relative to its size) takes the unit; ties go test, val, train.
+      let best: TargetIndex = 0;
+      let bestGap = -Infinity;
+      for (const t of [2, 1, 0] as const) {
+        if (want[t] === 0) continue;
+        const gap = (want[t]! - have[t]!) / want[t]!;
+        if (gap > bestGap) {
+          bestGap = gap;
+          best = t;
+        }
+      }
+      have[best]! += unitSize(u);
+      for (let k = units.start[u]!; k < units.start[u + 1]!; k++) target[units.members[k]!] = best;
+    }
+    TARGETS.forEach((split, t) => counts.push({ split, label, count: have[t]! }));
+  }
+  return { target, counts };
 }
 
 export function splitLibrary(db: Db, input: SplitInput): SplitSummary {
@@ -65,50 +158,14 @@ export function splitLibrary(db: Db, input: SplitInput): SplitSummary {
   }
   const rows = db.prepare(`SELECT id, sha256, phash, phash_fine, bytes, label, split FROM images WHERE ${ELIGIBLE}`).all() as SplitRow[];
   if (rows.length === 0) throw new AppError('CONFLICT', 'no labelled, included, readable images to split: import labels first');
-  const { parts: groups, groups: duplicates } = components(rows);
-  const random = seededRandom(input.seed);
-  // Deterministic order before the seeded shuffle: by content, so row ids and import order do not matter.
-  const key = (g: readonly SplitRow[]) => g.reduce((m, i) => (i.sha256 < m ? i.sha256 : m), g[0]!.sha256);
-  const keyed = groups.map((g) => ({ g, k: key(g) }));
-  keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
-  const byClass = new Map<string, SplitRow[][]>();
-  for (const { g } of keyed) {
-    const label = majorityLabel(g);
-    const list = byClass.get(label);
-    if (list) list.push(g);
-    else byClass.set(label, [g]);
-  }
-  const assignment = new Map<number, Target>();
-  const counts: SplitSummary['counts'] = [];
-  for (const [label, classGroups] of [...byClass].sort((a, b) => a[0].localeCompare(b[0]))) {
-    shuffle(classGroups, random);
-    const n = classGroups.reduce((s, g) => s + g.length, 0);
-    const want: Record<Target, number> = { test: Math.round(n * input.test), val: Math.round(n * input.val), train: 0 };
-    want.train = n - want.test - want.val;
-    const have: Record<Target, number> = { train: 0, val: 0, test: 0 };
-    for (const g of classGroups) {
-      // The split furthest below its target (relative to its size) takes the group.
-      const order: Target[] = ['test', 'val', 'train'];
-      let best: Target = 'train';
-      let bestGap = -Infinity;
-      for (const t of order) {
-        if (want[t] === 0) continue;
-        const gap = (want[t] - have[t]) / want[t];
-        if (gap > bestGap) {
-          bestGap = gap;
-          best = t;
-        }
-      }
-      have[best] += g.length;
-      for (const img of g) assignment.set(img.id, best);
-    }
-    for (const t of ['train', 'val', 'test'] as const) counts.push({ split: t, label, count: have[t] });
-  }
+  const units = unitsOf(db, rows);
+  const { target, counts } = assign(units, rows, input);
 
   // One statement per split over the ids that move (100k single-row UPDATEs took ~0.8 s of a 3.3 s split).
-  const moving = new Map<Target | 'unassigned', number[]>();
-  for (const img of rows) {
-    const next = assignment.get(img.id) ?? 'unassigned';
+  const moving = new Map<Target, number[]>();
+  for (let i = 0; i < rows.length; i++) {
+    const img = rows[i]!;
+    const next = TARGETS[target[i]!]!;
     if (img.split === next) continue;
     const list = moving.get(next);
     if (list) list.push(img.id);
@@ -124,13 +181,15 @@ export function splitLibrary(db: Db, input: SplitInput): SplitSummary {
   }).immediate();
 
   // Verify rather than trust: read the duplicates' splits back; no duplicate group spans two of them.
-  const grouped = JSON.stringify(duplicates.flatMap((g) => g.map((i) => i.id)));
+  const grouped = JSON.stringify(units.duplicates.flatMap((g) => g.map((i) => i.id)));
   const stored = new Map(
     (db.prepare(`SELECT id, split FROM images WHERE id IN (SELECT value FROM json_each(?))`).all(grouped) as Array<{ id: number; split: string }>).map((r) => [r.id, r.split]),
   );
   let leaks = 0;
-  for (const g of duplicates) if (new Set(g.map((i) => stored.get(i.id))).size > 1) leaks++;
-  return { seed: input.seed, counts, groups: groups.filter((g) => g.length > 1).length, leaks };
+  for (const g of units.duplicates) if (new Set(g.map((i) => stored.get(i.id))).size > 1) leaks++;
+  let groups = 0;
+  for (let u = 0; u < units.count; u++) if (units.start[u + 1]! - units.start[u]! > 1) groups++;
+  return { seed: input.seed, counts, groups, leaks };
 }
 
 export function currentSplit(db: Db): { seed: number; val: number; test: number; at: string } | null {

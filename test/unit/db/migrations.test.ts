@@ -23,7 +23,7 @@ test('every table is STRICT', (t) => {
   const db = openDb(join(tempDir('db', t), 'studio.db'));
   const tables = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string; sql: string }>;
   assert.ok(tables.length >= 8);
-  for (const table of tables) assert.match(table.sql, /\)\s*STRICT\s*$/, `${table.name} is not STRICT`);
+  for (const table of tables) assert.match(table.sql, /\)\s*(WITHOUT ROWID,\s*)?STRICT\s*$/, `${table.name} is not STRICT`);
   db.close();
 });
 
