@@ -92,8 +92,19 @@ export class LibraryState {
     return this.rowAt(this.#focus);
   }
 
+  /** The first page's read, started before the page is drawn (main.ts) and taken over by the first init(). */
+  #prefetched: Promise<void> | null = null;
+
+  /** Starts reading the first page before the studio mounts, so the read and the first render overlap. */
+  prefetch(): void {
+    this.#prefetched ??= this.reload();
+  }
+
+  /** The Library view opened: its rows are read again (the first time, the prefetched read is the read). */
   async init(): Promise<void> {
-    await this.reload();
+    const prefetched = this.#prefetched;
+    this.#prefetched = null;
+    await (prefetched ?? this.reload());
   }
 
   setFilter(patch: Partial<LibraryFilter>): void {
