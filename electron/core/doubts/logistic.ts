@@ -80,6 +80,86 @@ function maxAbs(a: Float64Array): number {
   return m;
 }
 
+/** L-BFGS's last `memory` steps s and gradient changes y, with ρ = 1 / (s·y). */
+class LbfgsHistory {
+  readonly s: Float64Array[] = [];
+  readonly y: Float64Array[] = [];
+  readonly rho: number[] = [];
+  constructor(readonly memory: number) {}
+
+  clear(): void {
+    this.s.length = 0;
+    this.y.length = 0;
+    this.rho.length = 0;
+  }
+
+  /** Keeps the pair only when it carries curvature (s·y > 0), dropping the oldest past `memory`. */
+  push(s: Float64Array, y: Float64Array): void {
+    const sy = dot(s, y);
+    if (!(sy > 1e-12)) return;
+    if (this.s.length === this.memory) {
+      this.s.shift();
+      this.y.shift();
+      this.rho.shift();
+    }
+    this.s.push(s);
+    this.y.push(y);
+    this.rho.push(1 / sy);
+  }
+
+  /** The two-loop recursion: H·grad, H the inverse Hessian the history approximates. */
+  apply(grad: Float64Array): Float64Array {
+    const { s, y, rho } = this;
+    const dim = grad.length;
+    const q = Float64Array.from(grad);
+    const alpha = new Float64Array(s.length);
+    for (let k = s.length - 1; k >= 0; k--) {
+      const a = rho[k]! * dot(s[k]!, q);
+      alpha[k] = a;
+      const yk = y[k]!;
+      for (let j = 0; j < dim; j++) q[j] = q[j]! - a * yk[j]!;
+    }
+    if (s.length > 0) {
+      const gamma = dot(s.at(-1)!, y.at(-1)!) / dot(y.at(-1)!, y.at(-1)!);
+      for (let j = 0; j < dim; j++) q[j] = q[j]! * gamma;
+    } else {
+      // first step: a unit step along the gradient would overshoot on badly scaled problems
+      const g = Math.sqrt(dot(grad, grad));
+      for (let j = 0; j < dim; j++) q[j] = q[j]! / Math.max(1, g);
+    }
+    for (let k = 0; k < s.length; k++) {
+      const b = rho[k]! * dot(y[k]!, q);
+      const sk = s[k]!;
+      for (let j = 0; j < dim; j++) q[j] = q[j]! + sk[j]! * (alpha[k]! - b);
+    }
+    return q;
+  }
+}
+
+/**
+ * Backtracking (Armijo) from a unit step along −q: writes the point into `nextTheta` and its gradient into
+ * `nextGrad`, and returns its loss (which may not be below f when no step helps at double precision).
+ */
+function lineSearch(
+  loss: (theta: Float64Array, grad: Float64Array) => number,
+  theta: Float64Array,
+  f: number,
+  q: Float64Array,
+  slope: number,
+  nextTheta: Float64Array,
+  nextGrad: Float64Array,
+): number {
+  let step = 1;
+  let fNext = Infinity;
+  for (let tries = 0; tries < 40; tries++) {
+    for (let j = 0; j < theta.length; j++) nextTheta[j] = theta[j]! - step * q[j]!;
+    fNext = loss(nextTheta, nextGrad);
+    if (fNext <= f + 1e-4 * step * slope) break;
+    step /= 2;
+  }
+  return fNext;
+}
+
 /** L-BFGS (memory 10) with a backtracking Armijo line search. */
 export function fitLogistic(x: Matrix, y: ArrayLike<number>, opts: LogisticOptions): LogisticModel {
   const d = x.cols;
@@ -87,81 +167,37 @@ export function fitLogistic(x: Matrix, y: ArrayLike<number>, opts: LogisticOptio
   if (!(opts.l2 > 0)) throw new RangeError(`l2 must be positive; received ${opts.l2}`);
   const maxIter = opts.maxIterations ?? 500;
   const tol = opts.tolerance ?? 1e-5;
-  const m = 10;
   const dim = d + 1;
+  const loss = (theta: Float64Array, grad: Float64Array): number => evaluate(x, y, opts.l2, theta, grad);
   let theta = new Float64Array(dim);
   if (opts.init) {
     theta.set(opts.init.w);
     theta[d] = opts.init.b;
   }
   let grad = new Float64Array(dim);
-  let f = evaluate(x, y, opts.l2, theta, grad);
-  const sList: Float64Array[] = [];
-  const yList: Float64Array[] = [];
-  const rho: number[] = [];
-  const alpha = new Float64Array(m);
+  let f = loss(theta, grad);
+  const history = new LbfgsHistory(10);
   let iter = 0;
   const nextTheta = new Float64Array(dim);
   const nextGrad = new Float64Array(dim);
   for (; iter < maxIter && maxAbs(grad) > tol; iter++) {
-    // two-loop recursion: direction = −H·grad
-    const q = Float64Array.from(grad);
-    for (let k = sList.length - 1; k >= 0; k--) {
-      const a = (rho[k] ?? 0) * dot(sList[k] as Float64Array, q);
-      alpha[k] = a;
-      const yk = yList[k] as Float64Array;
-      for (let j = 0; j < dim; j++) q[j] = (q[j] ?? 0) - a * (yk[j] ?? 0);
-    }
-    if (sList.length > 0) {
-      const sk = sList[sList.length - 1] as Float64Array;
-      const yk = yList[yList.length - 1] as Float64Array;
-      const gamma = dot(sk, yk) / dot(yk, yk);
-      for (let j = 0; j < dim; j++) q[j] = (q[j] ?? 0) * gamma;
-    } else {
-      // first step: a unit step along the gradient would overshoot on badly scaled problems
-      const g = Math.sqrt(dot(grad, grad));
-      for (let j = 0; j < dim; j++) q[j] = (q[j] ?? 0) / Math.max(1, g);
-    }
-    for (let k = 0; k < sList.length; k++) {
-      const b = (rho[k] ?? 0) * dot(yList[k] as Float64Array, q);
-      const sk = sList[k] as Float64Array;
-      for (let j = 0; j < dim; j++) q[j] = (q[j] ?? 0) + (sk[j] ?? 0) * ((alpha[k] ?? 0) - b);
-    }
+    let q = history.apply(grad);
     let slope = -dot(grad, q);
     if (!(slope < 0)) {
       // not a descent direction (numerical trouble): restart from steepest descent
-      sList.length = 0;
-      yList.length = 0;
-      rho.length = 0;
-      for (let j = 0; j < dim; j++) q[j] = grad[j] ?? 0;
+      history.clear();
+      q = Float64Array.from(grad);
       slope = -dot(grad, q);
     }
-    let step = 1;
-    let fNext = Infinity;
-    for (let tries = 0; tries < 40; tries++) {
-      for (let j = 0; j < dim; j++) nextTheta[j] = (theta[j] ?? 0) - step * (q[j] ?? 0);
-      fNext = evaluate(x, y, opts.l2, nextTheta, nextGrad);
-      if (fNext <= f + 1e-4 * step * slope) break;
-      step /= 2;
-    }
+    const fNext = lineSearch(loss, theta, f, q, slope, nextTheta, nextGrad);
     if (!(fNext <= f)) break; // no progress possible at double precision
     const s = new Float64Array(dim);
     const yv = new Float64Array(dim);
     for (let j = 0; j < dim; j++) {
-      s[j] = (nextTheta[j] ?? 0) - (theta[j] ?? 0);
-      yv[j] = (nextGrad[j] ?? 0) - (grad[j] ?? 0);
+      s[j] = nextTheta[j]! - theta[j]!;
+      yv[j] = nextGrad[j]! - grad[j]!;
     }
-    const sy = dot(s, yv);
-    if (sy > 1e-12) {
-      if (sList.length === m) {
-        sList.shift();
-        yList.shift();
-        rho.shift();
-      }
-      sList.push(s);
-      yList.push(yv);
-      rho.push(1 / sy);
-    }
+    history.push(s, yv);
     const converged = f - fNext <= 1e-12 * Math.max(1, Math.abs(f));
     theta = Float64Array.from(nextTheta);
     grad = Float64Array.from(nextGrad);
