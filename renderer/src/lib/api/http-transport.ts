@@ -13,6 +13,32 @@ function isEvent(doc: unknown): doc is BridgeEvent {
   return typeof doc === 'object' && doc !== null && 'name' in doc && typeof doc.name === 'string' && 'payload' in doc;
 }
 
+/** One `POST api/call`, its failures (no server, a refused page, a garbled answer) as replies in words. */
+async function postCall(base: URL, method: string, input: unknown): Promise<CallReply> {
+  let res: Response;
+  try {
+    res = await fetch(new URL('api/call', base), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      credentials: 'same-origin',
+      body: JSON.stringify({ method, input: input ?? {} }),
+    });
+  } catch (err) {
+    return { ok: false, error: { code: 'IO', message: `the Mask Studio server did not answer (${(err as Error).message}); is 'mask-studio serve' still running?` } };
+  }
+  if (res.status === 401) {
+    return { ok: false, error: { code: 'BAD_INPUT', message: 'the server refused this page: open the address mask-studio serve printed (with its ?token=)' } };
+  }
+  const text = await res.text();
+  try {
+    const doc: unknown = JSON.parse(text);
+    if (isReply(doc)) return doc;
+  } catch {
+    // fall through
+  }
+  return { ok: false, error: { code: 'INTERNAL', message: `unexpected answer from the server (HTTP ${res.status}): ${text.slice(0, 200)}` } };
+}
+
 export function httpTransport(base: URL = new URL('./', location.href)): Transport {
   const handlers = new Set<(event: BridgeEvent) => void>();
   const statusHandlers = new Set<(status: ConnectionStatus) => void>();
@@ -60,30 +86,7 @@ export function httpTransport(base: URL = new URL('./', location.href)): Transpo
 
   return {
     name: 'http',
-    async call(method, input) {
-      let res: Response;
-      try {
-        res = await fetch(new URL('api/call', base), {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json' },
-          credentials: 'same-origin',
-          body: JSON.stringify({ method, input: input ?? {} }),
-        });
-      } catch (err) {
-        return { ok: false, error: { code: 'IO', message: `the Mask Studio server did not answer (${(err as Error).message}); is 'mask-studio serve' still running?` } };
-      }
-      if (res.status === 401) {
-        return { ok: false, error: { code: 'BAD_INPUT', message: 'the server refused this page: open the address mask-studio serve printed (with its ?token=)' } };
-      }
-      const text = await res.text();
-      try {
-        const doc: unknown = JSON.parse(text);
-        if (isReply(doc)) return doc;
-      } catch {
-        // fall through
-      }
-      return { ok: false, error: { code: 'INTERNAL', message: `unexpected answer from the server (HTTP ${res.status}): ${text.slice(0, 200)}` } };
-    },
+    call: (method, input) => postCall(base, method, input),
     onEvent(handler) {
       handlers.add(handler);
       return () => handlers.delete(handler);
