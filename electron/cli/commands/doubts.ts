@@ -1,5 +1,7 @@
 /** `doubts`: the labels the models doubt (confident learning on out-of-fold probabilities); `doubts accept ID`. */
+import type { Library } from '../../core/library';
 import { JobRunner } from '../../core/jobs/runner';
+import type { CliContext } from '../context';
 import { UsageError, positional, stringOpt, type Command } from '../command';
 import { cliCore, given, numeric, parseInput } from '../contract-call';
 
@@ -9,6 +11,79 @@ function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
   return [line(head), ...rows.map(line)].join('\n');
+}
+
+type DoubtsReport = Awaited<ReturnType<typeof import('../../core/doubts/compute').computeDoubts>>;
+type DoubtsInput = ReturnType<typeof parseInput<'doubts.start'>>;
+
+/** Runs the computation as a job (progress on stderr, Ctrl-C cancels it); the report, or why there is none. */
+async function computeAsJob(ctx: CliContext, lib: Library, parsed: DoubtsInput): Promise<DoubtsReport> {
+  const { computeDoubts, toDoubtsResult } = await import('../../core/doubts/compute');
+  const runner = new JobRunner(lib.db, (e) => {
+    const p = e.payload;
+    if (e.name === 'job.progress' && 'phase' in p) ctx.progress('doubts')({ phase: p.phase, done: p.done, total: p.total, etaMs: p.etaMs });
+  });
+  const { engine, ...rest } = parsed;
+  const input = { ...rest, ...(engine !== undefined ? { engine } : {}) };
+  let report: DoubtsReport | null = null;
+  let failure: unknown = null;
+  const jobId = runner.start('doubts', input, async (job) => {
+    try {
+      report = await computeDoubts(lib, { ...input, signal: job.signal, progress: job.progress });
+    } catch (err) {
+      failure = err;
+      throw err;
+    }
+    return toDoubtsResult(report);
+  });
+  const onSigint = (): void => {
+    ctx.stderr.write('\ncancelling the doubts computation…\n');
+    runner.cancel(jobId);
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    await runner.wait(jobId);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  if (failure !== null) throw failure;
+  const r = report as DoubtsReport | null;
+  if (r === null) throw new UsageError('the doubts computation was cancelled');
+  return r;
+}
+
+function displayNames(lib: Library): (name: string) => string {
+  const names = new Map((lib.db.prepare('SELECT name, display_name FROM classes').all() as Array<{ name: string; display_name: string }>).map((c) => [c.name, c.display_name]));
+  return (c) => names.get(c) ?? c;
+}
+
+/** The report as text: where the probabilities came from, the thresholds, the top doubts as a table. */
+function doubtsText(r: DoubtsReport, show: (name: string) => string, top: number): string {
+  const b = r.backbone;
+  const source = b === null
+    ? [
+        `${r.images} labelled images scored by ${r.folds}-fold run ${r.fromRun ?? ''} (${r.model}): out of fold on train+val, the folds' mean on test; no model saw the image it scored${r.unscored > 0 ? ` (${r.unscored} labelled images it did not score are left out)` : ''}`,
+        `the run's unseen AUC ${fmt(r.oofAuc, 4)}`,
+      ]
+    : [
+        `${r.images} labelled images, ${r.folds} folds (stratified, duplicates kept together), features: ${b.model} (${b.weights} weights, ${b.inputSize} px${b.runId ? `, from run ${b.runId}` : ''}; ${r.cachedFeatures} cached, rest on ${r.engine})`,
+        `out-of-fold AUC ${fmt(r.oofAuc, 4)}, logistic regression L2 ${r.l2}`,
+      ];
+  const lines = [
+    ...source,
+    `thresholds (mean out-of-fold p of the class over images labelled so): ${Object.entries(r.thresholds).map(([c, t]) => `'${show(c)}' ${fmt(t)}`).join(', ')}`,
+    `${r.doubts.length} doubts in ${r.seconds.toFixed(1)} s${r.doubts.length > top ? ` (top ${top} below; --json for all)` : ''}`,
+  ];
+  if (r.doubts.length > 0) {
+    lines.push(
+      table(
+        ['rank', 'finding', 'image', 'given', 'suggested', 'p(given)'],
+        r.doubts.slice(0, top).map((d) => [String(d.rank), d.findingId === null ? '—' : String(d.findingId), d.relPath, show(d.given), show(d.suggested), fmt(d.probability)]),
+      ),
+      "accept one with 'mask-studio doubts accept FINDING'; they are also in 'mask-studio audit' and the app's Review",
+    );
+  }
+  return lines.join('\n');
 }
 
 export const doubts: Command = {
@@ -51,66 +126,9 @@ export const doubts: Command = {
     );
     const top = numeric(stringOpt(args, 'top') ?? '20');
     if (typeof top !== 'number' || !Number.isInteger(top) || top < 1) throw new UsageError(`--top ${String(top)}: must be a whole number, at least 1`);
-    const { computeDoubts, toDoubtsResult } = await import('../../core/doubts/compute');
-    const runner = new JobRunner(lib.db, (e) => {
-      const p = e.payload;
-      if (e.name === 'job.progress' && 'phase' in p) ctx.progress('doubts')({ phase: p.phase, done: p.done, total: p.total, etaMs: p.etaMs });
-    });
-    const { engine, ...rest } = parsed;
-    const input = { ...rest, ...(engine !== undefined ? { engine } : {}) };
-    let report: Awaited<ReturnType<typeof computeDoubts>> | null = null;
-    let failure: unknown = null;
-    const jobId = runner.start('doubts', input, async (job) => {
-      try {
-        report = await computeDoubts(lib, { ...input, signal: job.signal, progress: job.progress });
-      } catch (err) {
-        failure = err;
-        throw err;
-      }
-      return toDoubtsResult(report);
-    });
-    const onSigint = (): void => {
-      ctx.stderr.write('\ncancelling the doubts computation…\n');
-      runner.cancel(jobId);
-    };
-    process.on('SIGINT', onSigint);
-    try {
-      await runner.wait(jobId);
-    } finally {
-      process.off('SIGINT', onSigint);
-    }
-    if (failure !== null) throw failure;
-    const r = report as Awaited<ReturnType<typeof computeDoubts>> | null;
-    if (r === null) throw new UsageError('the doubts computation was cancelled');
+    const { toDoubtsResult } = await import('../../core/doubts/compute');
+    const r = await computeAsJob(ctx, lib, parsed);
     if (r.engineFallback !== null) ctx.stderr.write(`warning: features computed with TensorFlow.js: ${r.engineFallback}\n`);
-    const names = new Map((lib.db.prepare('SELECT name, display_name FROM classes').all() as Array<{ name: string; display_name: string }>).map((c) => [c.name, c.display_name]));
-    const show = (c: string): string => names.get(c) ?? c;
-    ctx.print(toDoubtsResult(r), () => {
-      const b = r.backbone;
-      const source = b === null
-        ? [
-            `${r.images} labelled images scored by ${r.folds}-fold run ${r.fromRun ?? ''} (${r.model}): out of fold on train+val, the folds' mean on test; no model saw the image it scored${r.unscored > 0 ? ` (${r.unscored} labelled images it did not score are left out)` : ''}`,
-            `the run's unseen AUC ${fmt(r.oofAuc, 4)}`,
-          ]
-        : [
-            `${r.images} labelled images, ${r.folds} folds (stratified, duplicates kept together), features: ${b.model} (${b.weights} weights, ${b.inputSize} px${b.runId ? `, from run ${b.runId}` : ''}; ${r.cachedFeatures} cached, rest on ${r.engine})`,
-            `out-of-fold AUC ${fmt(r.oofAuc, 4)}, logistic regression L2 ${r.l2}`,
-          ];
-      const lines = [
-        ...source,
-        `thresholds (mean out-of-fold p of the class over images labelled so): ${Object.entries(r.thresholds).map(([c, t]) => `'${show(c)}' ${fmt(t)}`).join(', ')}`,
-        `${r.doubts.length} doubts in ${r.seconds.toFixed(1)} s${r.doubts.length > top ? ` (top ${top} below; --json for all)` : ''}`,
-      ];
-      if (r.doubts.length > 0) {
-        lines.push(
-          table(
-            ['rank', 'finding', 'image', 'given', 'suggested', 'p(given)'],
-            r.doubts.slice(0, top).map((d) => [String(d.rank), d.findingId === null ? '—' : String(d.findingId), d.relPath, show(d.given), show(d.suggested), fmt(d.probability)]),
-          ),
-          "accept one with 'mask-studio doubts accept FINDING'; they are also in 'mask-studio audit' and the app's Review",
-        );
-      }
-      return lines.join('\n');
-    });
+    ctx.print(toDoubtsResult(r), () => doubtsText(r, displayNames(lib), top));
   },
 };
