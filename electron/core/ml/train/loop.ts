@@ -90,91 +90,120 @@ function isBetter(auc: number | null, loss: number, best: Best | null): boolean 
   return a > b || (a === b && loss < best.valLogLoss);
 }
 
-export async function fit(model: tf.LayersModel, data: FitData, opts: FitOptions, hooks: FitHooks): Promise<FitResult> {
+/** What one epoch's batches gave: the training probabilities with their labels, the summed loss, the time. */
+interface EpochPass {
+  cancelled: boolean;
+  probs: number[];
+  labels: number[];
+  lossSum: number;
+  seconds: number;
+}
+
+/** Counters that run across epochs: the batches done (for progress) and the best so far (shown with it). */
+interface FitCounters {
+  globalBatch: number;
+  totalBatches: number;
+  best: Best | null;
+}
+
+/** One pass over the training images in the epoch's shuffled order, as many batches per engine run as it takes. */
+async function trainEpoch(engine: TrainEngine, data: FitData, opts: FitOptions, hooks: FitHooks, epochNo: number, counters: FitCounters): Promise<EpochPass> {
   const n = data.trainLabels.length;
   const perEpoch = Math.ceil(n / opts.batchSize);
-  const totalBatches = perEpoch * opts.epochs;
+  const [w0, w1] = opts.classWeights;
+  const order = opts.rng.shuffle(Array.from({ length: n }, (_, i) => i));
+  const pass: EpochPass = { cancelled: false, probs: [], labels: [], lossSum: 0, seconds: 0 };
+  const t0 = performance.now();
+  for (let b = 0; b < perEpoch; ) {
+    if (hooks.cancelled()) {
+      pass.cancelled = true;
+      break;
+    }
+    // as many batches as the engine takes in one run (ONNX Runtime: several steps per run)
+    const group = Array.from({ length: Math.min(engine.stepsPerRun, perEpoch - b) }, (_, g) => {
+      const idx = order.slice((b + g) * opts.batchSize, (b + g + 1) * opts.batchSize);
+      const labels = idx.map((i) => data.trainLabels[i] ?? 0);
+      return { x: data.trainBatch(idx), labels, weights: labels.map((v) => (v === 1 ? w1 : w0)) };
+    });
+    const results = await engine.steps(group).finally(() => group.forEach((g) => g.x.dispose()));
+    for (const [g, { loss, probs }] of results.entries()) {
+      const labels = group[g]?.labels ?? [];
+      for (let k = 0; k < probs.length; k++) {
+        pass.probs.push(probs[k] ?? 0);
+        pass.labels.push(labels[k] ?? 0);
+      }
+      b++;
+      if (!Number.isFinite(loss)) throw new Error(`the loss became ${loss} at epoch ${epochNo}, batch ${b}: lower the learning rate (--lr)`);
+      pass.lossSum += loss * labels.length;
+      counters.globalBatch++;
+      const elapsed = (performance.now() - t0) / 1000;
+      hooks.progress(opts.phase, counters.globalBatch, counters.totalBatches, {
+        epoch: epochNo,
+        batch: b,
+        batches: perEpoch,
+        loss: pass.lossSum / pass.probs.length,
+        imagesPerSecond: pass.probs.length / Math.max(elapsed, 1e-6),
+        ...(counters.best?.valAuc != null ? { bestValAuc: counters.best.valAuc } : {}),
+      });
+    }
+  }
+  pass.seconds = (performance.now() - t0) / 1000;
+  return pass;
+}
+
+/** The epoch's row: its training figures and the validation images scored after it. */
+function epochRow(opts: FitOptions, epochNo: number, pass: EpochPass, n: number, valLabels: readonly number[], valProbs: Float32Array): RunEpoch {
+  const val = binaryMetrics(valLabels, valProbs);
+  const trainAcc = pass.probs.reduce((s, p, i) => s + ((p >= 0.5 ? 1 : 0) === pass.labels[i] ? 1 : 0), 0) / Math.max(1, pass.probs.length);
+  return {
+    epoch: epochNo,
+    stage: opts.stage,
+    loss: pass.lossSum / Math.max(1, pass.probs.length),
+    acc: trainAcc,
+    auc: rocAuc(pass.labels, pass.probs),
+    valLoss: logLoss(valLabels, valProbs),
+    valAcc: val.accuracy,
+    valAuc: val.auc,
+    lr: opts.lr,
+    seconds: pass.seconds,
+    imagesPerSecond: n / Math.max(pass.seconds, 1e-6),
+  };
+}
+
+/**
+ * Epochs until the count, a cancel, or `patience` epochs without a better validation AUC; the model ends
+ * with the best epoch's weights.
+ */
+export async function fit(model: tf.LayersModel, data: FitData, opts: FitOptions, hooks: FitHooks): Promise<FitResult> {
+  const n = data.trainLabels.length;
   // TensorFlow.js's dropout masks draw from a stream seeded from the run's (engine.ts: withRandom)
   const engine = opts.engine ?? new TfjsEngine(model, opts, opts.training, opts.rng.seed());
-  const [w0, w1] = opts.classWeights;
+  const counters: FitCounters = { globalBatch: 0, totalBatches: Math.ceil(n / opts.batchSize) * opts.epochs, best: null };
   const epochs: RunEpoch[] = [];
-  let best: Best | null = null;
   let bestWeights: tf.Tensor[][] | null = null;
   let sinceBest = 0;
   let cancelled = false;
   let trainSeconds = 0;
   let trainImages = 0;
-  let globalBatch = 0;
   try {
     for (let e = 0; e < opts.epochs && !cancelled; e++) {
       const epochNo = opts.firstEpoch + e;
-      const order = opts.rng.shuffle(Array.from({ length: n }, (_, i) => i));
-      const trainProbs: number[] = [];
-      const trainLabels: number[] = [];
-      let lossSum = 0;
-      const t0 = performance.now();
-      for (let b = 0; b < perEpoch; ) {
-        if (hooks.cancelled()) {
-          cancelled = true;
-          break;
-        }
-        // as many batches as the engine takes in one run (ONNX Runtime: several steps per run)
-        const group = Array.from({ length: Math.min(engine.stepsPerRun, perEpoch - b) }, (_, g) => {
-          const idx = order.slice((b + g) * opts.batchSize, (b + g + 1) * opts.batchSize);
-          const labels = idx.map((i) => data.trainLabels[i] ?? 0);
-          return { x: data.trainBatch(idx), labels, weights: labels.map((v) => (v === 1 ? w1 : w0)) };
-        });
-        const results = await engine.steps(group).finally(() => group.forEach((g) => g.x.dispose()));
-        for (const [g, { loss, probs }] of results.entries()) {
-          const labels = group[g]?.labels ?? [];
-          for (let k = 0; k < probs.length; k++) {
-            trainProbs.push(probs[k] ?? 0);
-            trainLabels.push(labels[k] ?? 0);
-          }
-          b++;
-          if (!Number.isFinite(loss)) throw new Error(`the loss became ${loss} at epoch ${epochNo}, batch ${b}: lower the learning rate (--lr)`);
-          lossSum += loss * labels.length;
-          globalBatch++;
-          const elapsed = (performance.now() - t0) / 1000;
-          hooks.progress(opts.phase, globalBatch, totalBatches, {
-            epoch: epochNo,
-            batch: b,
-            batches: perEpoch,
-            loss: lossSum / trainProbs.length,
-            imagesPerSecond: trainProbs.length / Math.max(elapsed, 1e-6),
-            ...(best?.valAuc != null ? { bestValAuc: best.valAuc } : {}),
-          });
-        }
-      }
+      const pass = await trainEpoch(engine, data, opts, hooks, epochNo, counters);
+      cancelled = pass.cancelled;
       if (cancelled) break;
-      const seconds = (performance.now() - t0) / 1000;
-      trainSeconds += seconds;
+      trainSeconds += pass.seconds;
       trainImages += n;
       const valProbs = await engine.predict(data.valLabels.length, data.valBatch, opts.batchSize);
-      const val = binaryMetrics(data.valLabels, valProbs);
-      const trainAcc = trainProbs.reduce((s, p, i) => s + ((p >= 0.5 ? 1 : 0) === trainLabels[i] ? 1 : 0), 0) / Math.max(1, trainProbs.length);
-      const row: RunEpoch = {
-        epoch: epochNo,
-        stage: opts.stage,
-        loss: lossSum / Math.max(1, trainProbs.length),
-        acc: trainAcc,
-        auc: rocAuc(trainLabels, trainProbs),
-        valLoss: logLoss(data.valLabels, valProbs),
-        valAcc: val.accuracy,
-        valAuc: val.auc,
-        lr: opts.lr,
-        seconds,
-        imagesPerSecond: n / Math.max(seconds, 1e-6),
-      };
+      const row = epochRow(opts, epochNo, pass, n, data.valLabels, valProbs);
       epochs.push(row);
       hooks.epoch(row);
-      if (isBetter(row.valAuc, row.valLoss, best)) {
-        best = { epoch: epochNo, valAuc: row.valAuc, valLogLoss: row.valLoss };
+      if (isBetter(row.valAuc, row.valLoss, counters.best)) {
+        counters.best = { epoch: epochNo, valAuc: row.valAuc, valLogLoss: row.valLoss };
         disposeSnapshot(bestWeights);
         engine.pull();
         bestWeights = snapshotWeights(model);
         sinceBest = 0;
-        await hooks.improved?.(best, valProbs);
+        await hooks.improved?.(counters.best, valProbs);
       } else if (++sinceBest >= opts.patience) {
         break;
       }
@@ -187,5 +216,5 @@ export async function fit(model: tf.LayersModel, data: FitData, opts: FitOptions
     disposeSnapshot(bestWeights);
     if (!opts.engine) await engine.dispose();
   }
-  return { epochs, best, cancelled, trainSeconds, trainImages };
+  return { epochs, best: counters.best, cancelled, trainSeconds, trainImages };
 }
