@@ -270,6 +270,8 @@ describe('the studio in Chromium (serve mode)', { skip: skip ?? false }, () => {
     await backend.waitFor({ timeout: 60_000 });
     assert.equal(await backend.getAttribute('data-backend'), expected.chosen.name);
     assert.ok((await backend.innerText()).includes(expected.chosen.device), await backend.innerText());
+    const engine = await page.getByTestId('doctor-engine').innerText();
+    assert.ok(expected.onnxRuntime.loads ? engine.includes(`ONNX Runtime on ${expected.onnxRuntime.report.trains.provider}`) : engine.includes('TensorFlow.js'), engine);
     assert.equal(await page.getByTestId('doctor-backend-row').count(), expected.backends.length);
     const loads = await page.locator('[data-testid=doctor-backend-row][data-loads="true"]').evaluateAll((rows) => rows.map((r) => (r as unknown as { dataset: { name: string } }).dataset.name));
     assert.deepEqual(loads, expected.backends.filter((b) => b.loads).map((b) => b.name));

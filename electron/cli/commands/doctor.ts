@@ -15,7 +15,13 @@ export const doctor: Command = {
     const { chosen, wasm, cuda, onnxRuntime: onnx, weights } = doc;
     ctx.print(doc, () => {
       const yes = (b: boolean) => (b ? 'yes' : 'no');
-      const lines = [`training backend in use: ${chosen.name} (${chosen.device})`, '', 'TensorFlow.js backends (best first):'];
+      const engine = onnx.loads ? `ONNX Runtime on ${onnx.report.trains.provider}` : `TensorFlow.js ${chosen.name} (ONNX Runtime does not load)`;
+      const lines = [
+        `training engine (train --engine auto): ${engine}`,
+        `TensorFlow.js backend (the fallback, and a model with a layer ONNX training lacks): ${chosen.name} (${chosen.device})`,
+        '',
+        'TensorFlow.js backends (best first):',
+      ];
       for (const b of doc.backends) {
         lines.push(`  ${b.name.padEnd(15)} ${b.package.padEnd(30)} installed ${yes(b.installed).padEnd(4)} loads ${yes(b.loads).padEnd(4)}${b.device ? ` ${b.device}` : ''}${b.error ? `  (${b.error.split('\n')[0]})` : ''}`);
       }
@@ -25,7 +31,7 @@ export const doctor: Command = {
       for (const l of cuda.libraries) lines.push(`  ${l.name.padEnd(22)} ${l.path ?? 'missing'}`);
       if (cuda.otherVersions.length > 0) lines.push(`  other CUDA/cuDNN versions found: ${cuda.otherVersions.join(', ')}`);
       lines.push(`  ${cuda.gpuReady ? 'the tfjs GPU path is ready' : `to train on the GPU: ${cuda.hint}`}`);
-      lines.push('', 'ONNX Runtime (inference; training of the scratch CNN):');
+      lines.push('', 'ONNX Runtime (inference; training of the scratch CNN and the transfer models\' heads and tops):');
       if (onnx.loads) {
         lines.push(`  onnxruntime-node ${onnx.report.version}`);
         for (const p of onnx.report.providers) lines.push(`  ${p.name.padEnd(12)} ${p.available ? 'available' : 'not available'}: ${p.detail}`);
