@@ -101,6 +101,11 @@ export const RunInfo = z.object({
   /** What imagesPerSecond counts (null: not recorded, an older run or an ensemble). */
   throughputBasis: ThroughputBasis.nullable(),
   error: z.string().nullable(),
+  /**
+   * A K-fold run's K and its finished folds (1-based): its `best` is then the out-of-fold score over the
+   * finished folds' images, not one validation split's. Null for a single-split run or an ensemble.
+   */
+  folds: z.object({ k: z.number().int(), finished: z.array(z.number().int()) }).nullable(),
 });
 export type RunInfo = z.infer<typeof RunInfo>;
 

@@ -225,14 +225,15 @@ export const runs: Command = {
       if (list.length === 0) return "no runs yet: 'mask-studio train --model scratch'";
       const head = ['id', 'model', 'status', 'backend', 'px', 'best', 'val AUC', 'log loss', 'img/s', 'seconds'];
       const rows = list.map((r) => [
-        r.id, r.model, r.status, r.backend, r.inputSize !== null ? String(r.inputSize) : 'mixed', r.best && r.best.epoch !== null ? String(r.best.epoch) : '—', fmt(r.best?.valAuc, 4),
+        r.id, r.folds ? `${r.model} (${r.folds.k}-fold${r.folds.finished.length < r.folds.k ? `, ${r.folds.finished.length} finished` : ''})` : r.model, r.status, r.backend, r.inputSize !== null ? String(r.inputSize) : 'mixed', r.best && r.best.epoch !== null ? String(r.best.epoch) : '—', fmt(r.best?.valAuc, 4),
         fmt(r.best?.valLogLoss, 4), `${fmt(r.imagesPerSecond, 1)}${r.throughputBasis === 'features' ? ' (features)' : ''}`, fmt(r.seconds, 0),
       ]);
       const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
       const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
       const hashes = new Set(list.filter((r) => r.status === 'done').map((r) => r.dataHash));
+      const folded = list.some((r) => r.folds !== null) ? "\na K-fold run's val AUC and log loss are out of fold, over every labelled train+val image" : '';
       const note = hashes.size > 1 ? `\nnote: the finished runs saw ${hashes.size} different datasets (labels or split changed between them)` : '';
-      return [line(head), ...rows.map(line)].join('\n') + note;
+      return [line(head), ...rows.map(line)].join('\n') + folded + note;
     });
   },
 };

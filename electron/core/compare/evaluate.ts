@@ -12,7 +12,7 @@ import type { Db } from '../db/open';
 import { binaryMetrics, calibrationBins, confusionCell, prCurve, rocCurve, youdenThreshold } from '../stats/metrics';
 import { contentOrder } from '../dataset/images';
 import { getRun, hasUsableCheckpoint } from '../ml/runs/store';
-import { foldState, missingFolds } from '../ml/runs/fold-store';
+import { foldState, missingFolds } from '../ml/runs/fold-state';
 import { bootstrapIntervals } from '../stats/intervals';
 
 export interface RunScores {

@@ -19,7 +19,7 @@ import { assignFolds, duplicateComponents } from '../dataset/folds';
 import { outOfFold } from './oof';
 import { listDoubts, saveDoubts, writeDoubtFindings } from './store';
 import { runDoubts, unseenProbabilities } from './from-run';
-import { foldState } from '../ml/runs/fold-store';
+import { foldState } from '../ml/runs/fold-state';
 import { getRun } from '../ml/runs/store';
 
 export interface DoubtsOptions {

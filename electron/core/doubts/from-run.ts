@@ -7,7 +7,7 @@
 import { AppError } from '../../../shared/errors';
 import type { Library } from '../library';
 import { binaryMetrics } from '../stats/metrics';
-import { foldState, missingFolds } from '../ml/runs/fold-store';
+import { foldState, missingFolds } from '../ml/runs/fold-state';
 import type { RunInfo } from '../../../shared/contract';
 import type { StoredDoubt } from '../dataset/doubt-findings';
 import { confidentLearning } from './confident';

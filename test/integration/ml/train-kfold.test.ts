@@ -91,6 +91,7 @@ describe('K-fold training (scratch, wasm, in-process)', () => {
     const m = binaryMetrics(oof.map((p) => label.get(p.imageId) ?? -1), oof.map((p) => p.probability));
     assert.equal(run.best?.valAuc, m.auc);
     assert.equal(run.best?.epoch, null);
+    assert.deepEqual(run.folds, { k: 3, finished: [1, 2, 3] });
     // each fold's final predictions: the run's test rows are their mean
     const foldTests = messages.flatMap((msg) => (msg.type === 'predictions' ? [msg.rows.filter((r) => r.split === 'test')] : []));
     assert.equal(foldTests.length, 3);
@@ -141,6 +142,7 @@ describe('K-fold training (scratch, wasm, in-process)', () => {
     const run = getRun(t.lib.db, id);
     assert.equal(run.status, 'cancelled');
     assert.match(run.error ?? '', /folds 2, 3 of 3 missing/);
+    assert.deepEqual(run.folds, { k: 3, finished: [1] });
     assert.ok(run.best !== null && run.best.valAuc !== undefined, 'the finished fold is scored');
     const plan = planFolds(t.lib.db, trainingSet(t.lib.db), 3, 4);
     const fold0 = plan.labelled.filter((_, i) => plan.fold[i] === 0).map((it) => it.id).sort((x, y) => x - y);

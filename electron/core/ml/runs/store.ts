@@ -12,6 +12,7 @@ import { classCounts, classesInUse } from '../../dataset/classes';
 import { contentOrder } from '../../dataset/images';
 import { currentSplit } from '../../dataset/split';
 import type { Db } from '../../db/open';
+import { foldState } from './fold-state';
 import type { Library } from '../../library';
 import { ownStartKey, processGone } from '../../jobs/process-identity';
 
@@ -253,7 +254,14 @@ function toRunInfo(r: RunRecord): RunInfo {
     imagesPerSecond: r.images_per_second,
     throughputBasis: basis.success ? basis.data : null,
     error: r.error,
+    folds: foldsOf(config),
   };
+}
+
+/** K and the finished folds, 1-based as people count them (fold-store.ts keeps them in the config). */
+function foldsOf(config: Record<string, unknown>): RunInfo['folds'] {
+  const state = foldState(config);
+  return state === null ? null : { k: state.k, finished: [...state.finished].sort((a, b) => a - b).map((f) => f + 1) };
 }
 
 /**
