@@ -82,6 +82,11 @@ async function explain(ctx: CliContext, input: PredictInput & { explain: string 
   );
 }
 
+/** The rate once there are enough images for it to mean something (one image in 22 s is loading, not 0.0 images/s). */
+function rate(s: PredictSummary): string {
+  return s.scored >= 20 ? `, ${s.imagesPerSecond.toFixed(1)} images/s` : ' (mostly loading the model: too few images for a rate)';
+}
+
 function describe(s: PredictSummary): string {
   const notes = [
     s.truncated > 0 ? `${s.truncated} truncated` : '',
@@ -91,7 +96,7 @@ function describe(s: PredictSummary): string {
   ].filter((n) => n !== '');
   const engine = s.engine === 'onnx' ? `ONNX Runtime (${s.provider})` : `TensorFlow.js (${s.provider})`;
   return (
-    `scored ${s.scored} of ${s.files} files with run ${s.runId} on ${engine} in ${s.seconds.toFixed(1)} s, ${s.imagesPerSecond.toFixed(1)} images/s` +
+    `scored ${s.scored} of ${s.files} files with run ${s.runId} on ${engine} in ${s.seconds.toFixed(1)} s${rate(s)}` +
     `${notes.length > 0 ? `; ${notes.join(', ')}` : ''}${s.out !== null ? `; wrote ${s.out}` : ''}`
   );
 }
