@@ -1,7 +1,7 @@
 /** The page's pure decisions behind issue 11: the train-all queue, run colours, what Review offers. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Finding, TrainModelInfo } from '../../shared/contract';
+import type { Finding, ImageRow, TrainModelInfo } from '../../shared/contract';
 import { runColours } from '../../renderer/src/lib/compare-names';
 import { actionsFor, bulkQuestion } from '../../renderer/src/lib/findings';
 import { planQueue, weightsFor, weightsLabel } from '../../renderer/src/lib/train-plan';
@@ -97,6 +97,22 @@ describe('Review actions', () => {
     assert.deepEqual(actionsFor(f('label-doubt', [7], { given: '1', suggested: '0' }), ['0', '1']), { relabel: [], exclude: true, accept: true });
     assert.deepEqual(actionsFor(f('label-doubt', [7], { given: '1', suggested: '0' }), ['0', '1', '2']).relabel, ['2']);
     assert.deepEqual(actionsFor(f('size-outlier', [7]), ['0', '1']), { relabel: ['0', '1'], exclude: true, accept: false });
+  });
+  const row = (id: number, split: ImageRow['split'], width = 100): ImageRow => ({
+    id, path: `/d/${id}.jpg`, relPath: `${id}.jpg`, fileName: `${id}.jpg`, bytes: 1000, sha256: String(id), format: 'jpeg', width, height: width,
+    channels: 3, space: 'srgb', hasAlpha: false, orientation: null, decodeStatus: 'ok', decodeError: null, phash: null,
+    label: split === 'submission' ? null : '1', split, excluded: false, excludeReason: null, missing: false,
+  });
+  test('a submission (unlabelled test) image is never relabelled, nor excluded when nothing else would be', () => {
+    // a colour-space finding on a test image: nothing to label, and excluding drops its submission row
+    assert.deepEqual(actionsFor(f('colour-space', [7]), ['0', '1'], [row(7, 'submission')]), { relabel: [], exclude: false, accept: false });
+    assert.deepEqual(actionsFor(f('colour-space', [7]), ['0', '1'], [row(7, 'train')]), { relabel: ['0', '1'], exclude: true, accept: false });
+    // a labelled image and its test duplicate: the labelled copy may go, no label is set on the group
+    assert.deepEqual(actionsFor(f('exact-duplicate', [7, 8]), ['0', '1'], [row(7, 'submission', 200), row(8, 'train')]), { relabel: [], exclude: true, accept: false });
+    // the keeper is the labelled image: the only other member is a test image, so there is nothing to exclude
+    assert.deepEqual(actionsFor(f('exact-duplicate', [7, 8]), ['0', '1'], [row(7, 'submission'), row(8, 'train', 200)]), { relabel: [], exclude: false, accept: false });
+    // a group larger than the evidence shows: exclude stays offered (the decision reads every member)
+    assert.equal(actionsFor({ ...f('near-duplicate', [1, 2, 3]), imageCount: 40 }, ['0', '1'], [row(1, 'submission'), row(2, 'submission')]).exclude, true);
   });
   test('more than one image is asked first; one is not', () => {
     assert.equal(bulkQuestion(1, 'Relabel', ''), null);
