@@ -1,9 +1,10 @@
 /** The page's pure decisions behind issue 11: the train-all queue, run colours, what Review offers. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Finding, ImageRow, TrainModelInfo } from '../../shared/contract';
+import type { Finding, ImageRow, RunInfo, TrainModelInfo } from '../../shared/contract';
 import { runColours } from '../../renderer/src/lib/compare-names';
-import { actionsFor, bulkQuestion } from '../../renderer/src/lib/findings';
+import { actionsFor, bulkQuestion, explainRunFor } from '../../renderer/src/lib/findings';
+import type { DoubtsInfo } from '../../shared/contract-compare';
 import { planQueue, weightsFor, weightsLabel } from '../../renderer/src/lib/train-plan';
 import { plural } from '../../renderer/src/lib/format';
 
@@ -113,6 +114,20 @@ describe('Review actions', () => {
     assert.deepEqual(actionsFor(f('exact-duplicate', [7, 8]), ['0', '1'], [row(7, 'submission'), row(8, 'train', 200)]), { relabel: [], exclude: false, accept: false });
     // a group larger than the evidence shows: exclude stays offered (the decision reads every member)
     assert.equal(actionsFor({ ...f('near-duplicate', [1, 2, 3]), imageCount: 40 }, ['0', '1'], [row(1, 'submission'), row(2, 'submission')]).exclude, true);
+  });
+  test("a label doubt's Grad-CAM comes from the doubts' run, else the library's best finished run (real data: none was offered)", () => {
+    const run = (id: string, model: string, valAuc: number | null, status: RunInfo['status'] = 'done'): RunInfo => ({
+      id, model, config: {}, backend: 'wasm', device: '', engine: '', status, startedAt: '', finishedAt: null, seconds: null, params: null, splitSeed: 1,
+      dataHash: '', trainImages: 0, valImages: 0, weightsSource: 'none', inputSize: 75, best: valAuc === null ? null : { epoch: 1, valAuc, valLogLoss: 0.5 },
+      imagesPerSecond: null, throughputBasis: null, error: null,
+    });
+    const info = (runId: string | null): DoubtsInfo => ({ model: 'inception_v3', weights: 'nsfwjs', inputSize: 299, runId, folds: 5, images: 1302, oofAuc: 0.928, doubts: 90, createdAt: '' });
+    const runs = [run('s', 'scratch', 0.656), run('i', 'inception_v3', 0.72), run('e', 'ensemble', 0.9), run('r', 'resnet50', 0.99, 'running'), run('n', 'vgg19', null)];
+    // Review's "Find label doubts" names no run: the best finished, non-ensemble run shows where it looks
+    assert.deepEqual(explainRunFor(info(null), runs), { runId: 'i', doubtsOwn: false });
+    assert.deepEqual(explainRunFor(null, runs), { runId: 'i', doubtsOwn: false });
+    assert.deepEqual(explainRunFor(info('s'), runs), { runId: 's', doubtsOwn: true });
+    assert.equal(explainRunFor(info(null), [run('e', 'ensemble', 0.9)]), null);
   });
   test('more than one image is asked first; one is not', () => {
     assert.equal(bulkQuestion(1, 'Relabel', ''), null);

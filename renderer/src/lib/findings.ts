@@ -1,5 +1,6 @@
 /** What the Review queue needs to know of a finding, without the page around it. */
-import type { Finding, ImageRow } from '../../../shared/contract';
+import type { Finding, ImageRow, RunInfo } from '../../../shared/contract';
+import type { DoubtsInfo } from '../../../shared/contract-compare';
 
 export function isDuplicate(f: Finding): boolean {
   return f.kind === 'exact-duplicate' || f.kind === 'near-duplicate';
@@ -63,4 +64,18 @@ export function actionsFor(f: Finding, classes: readonly string[], rows: readonl
 export function bulkQuestion(n: number, verb: 'Relabel' | 'Exclude', what: string): { title: string; confirm: string } | null {
   if (n <= 1) return null;
   return { title: `${verb} ${n.toLocaleString('en')} images?`, confirm: `${verb} ${n.toLocaleString('en')} images${what ? ` ${what}` : ''}` };
+}
+
+/**
+ * The run whose Grad-CAM a label doubt's evidence offers: the run the doubts were computed for, else the
+ * library's best finished run (by validation AUC; an ensemble has no single network to look into). Review's
+ * "Find label doubts" computes them from a pretrained base's K-fold heads, which no run owns: without this
+ * the evidence had no heatmap at all. Null when no run can show one.
+ */
+export function explainRunFor(info: DoubtsInfo | null, runs: readonly RunInfo[]): { runId: string; doubtsOwn: boolean } | null {
+  if (info?.runId) return { runId: info.runId, doubtsOwn: true };
+  const best = runs
+    .filter((r) => r.status === 'done' && r.model !== 'ensemble' && r.best?.valAuc != null)
+    .sort((a, b) => (b.best?.valAuc ?? 0) - (a.best?.valAuc ?? 0))[0];
+  return best ? { runId: best.id, doubtsOwn: false } : null;
 }

@@ -9,7 +9,7 @@
 import type { Finding, FindingKind, ImageRow } from '../../../../shared/contract';
 import type { DoubtRow, DoubtsInfo } from '../../../../shared/contract-compare';
 import { call, errorMessage } from '../api/client';
-import { bulkQuestion, changeableOf, isDuplicate, keeperOf } from '../findings';
+import { bulkQuestion, changeableOf, explainRunFor, isDuplicate, keeperOf } from '../findings';
 import { app } from './app.svelte';
 import { confirmer } from './confirm.svelte';
 import { jobs } from './jobs.svelte';
@@ -51,6 +51,8 @@ export class ReviewState {
   #doubts = $state.raw<Record<number, DoubtRow>>({});
   #doubtJob = $state<string | null>(null);
   #doubtsInfo = $state.raw<DoubtsInfo | null>(null);
+  /** The run whose Grad-CAM a doubt's evidence offers (explainRunFor). */
+  #explainRun = $state.raw<{ runId: string; doubtsOwn: boolean } | null>(null);
   #made: Made[] = [];
 
   get queue(): readonly Finding[] {
@@ -107,6 +109,9 @@ export class ReviewState {
   get doubtsInfo(): DoubtsInfo | null {
     return this.#doubtsInfo;
   }
+  get explainRun(): { runId: string; doubtsOwn: boolean } | null {
+    return this.#explainRun;
+  }
   /** The running (or last) "Find label doubts" job. */
   get doubtJob(): string | null {
     return this.#doubtJob;
@@ -144,11 +149,12 @@ export class ReviewState {
   async #loadDoubts(): Promise<void> {
     if (!this.#queue.some((f) => f.kind === 'label-doubt')) return;
     try {
-      const [rows, info] = await Promise.all([call('doubts.list', {}), call('doubts.info', {})]);
+      const [rows, info, runs] = await Promise.all([call('doubts.list', {}), call('doubts.info', {}), call('runs.list', {})]);
       const byFinding: Record<number, DoubtRow> = {};
       for (const r of rows) if (r.findingId !== null) byFinding[r.findingId] = r;
       this.#doubts = byFinding;
       this.#doubtsInfo = info;
+      this.#explainRun = explainRunFor(info, runs);
     } catch {
       // The finding's own message and detail still describe the doubt.
     }
