@@ -43,7 +43,7 @@ async function write(session: CoreSession, request: SaveRequest, path: string): 
 export async function handleSave(window: BrowserWindow | null, session: CoreSession, input: unknown): Promise<CallReply> {
   try {
     const request = parseSaveRequest(input);
-    const plan = saveDialogPlan(request);
+    const plan = saveDialogPlan(request, session.lib.dir);
     let path: string | null;
     if (plan.pick === 'file') {
       path = await showSave(window, { title: plan.title, defaultPath: plan.defaultName, filters: plan.filters });

@@ -51,12 +51,13 @@ export interface SaveDialogPlan {
   filters: DialogFilter[];
 }
 
-export function saveDialogPlan(request: SaveRequest): SaveDialogPlan {
+/** `libDir`: the open library, whose name the report's file carries. */
+export function saveDialogPlan(request: SaveRequest, libDir: string): SaveDialogPlan {
   switch (request.kind) {
     case 'submission':
       return { title: 'Save the Zindi submission', pick: 'file', defaultName: submissionFileName(request.runId), filters: [{ name: 'CSV', extensions: ['csv'] }] };
     case 'report':
-      return { title: 'Save the HTML report', pick: 'file', defaultName: reportFileName(request.split), filters: [{ name: 'HTML', extensions: ['html'] }] };
+      return { title: 'Save the HTML report', pick: 'file', defaultName: reportFileName(libDir, request.split), filters: [{ name: 'HTML', extensions: ['html'] }] };
     case 'model':
       return { title: 'Export the model into…', pick: 'folder', defaultName: modelExportName(request.runId, request.format), filters: [] };
   }

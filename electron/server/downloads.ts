@@ -133,7 +133,7 @@ export class LibraryExports {
   }
 
   report(split: EvalSplit): Promise<ExportFile> {
-    const name = reportFileName(split);
+    const name = reportFileName(this.#lib.dir, split);
     const file = join(exportsDir(this.#lib), name);
     return this.#once(file, async () => ({ file: (await writeReportTo(this.#lib, split, file)).out, name }));
   }

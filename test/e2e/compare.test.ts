@@ -239,7 +239,7 @@ describe('the Compare view in Chromium (serve mode)', { skip: skip ?? false }, (
     const html = readFileSync(await download.path(), 'utf8');
     assert.match(html, /^<!doctype html>/i);
     for (const r of runs) assert.ok(html.includes(r.id), `the report does not name run ${r.id}`);
-    assert.equal(download.suggestedFilename(), 'mask-studio-report-val.html');
+    assert.match(download.suggestedFilename(), /^mask-studio-report-[\w.-]+-val-\d{8}-\d{4}\.html$/);
   });
 
   test('Review: "Find label doubts" adds label-doubt findings; accepting one relabels (model-suggestion), Undo takes it back', async () => {

@@ -7,12 +7,13 @@
 import { once } from 'node:events';
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { WebSocket } from 'ws';
 import { openLibrary, type Library } from '../../electron/core/library';
+import { librarySlug } from '../../electron/core/paths/exports';
 import { MAX_BODY, startServer, type RunningServer } from '../../electron/server/server';
 import { VIEW_SIZE } from '../../electron/server/images';
 import { makeTinyDataset, type TinyDataset } from '../e2e/tiny-dataset';
@@ -96,7 +97,9 @@ describe('serve: what a page may write and read', () => {
     // Without a path the writers write into <library>/exports/ and say where.
     const report = await callWith(f.server, f.cookie, 'report.write', { split: 'val' });
     assert.equal(report.status, 200, report.body.toString());
-    assert.equal(json<{ value: { out: string } }>(report).value.out, join(f.lib.dir, 'exports', 'mask-studio-report-val.html'));
+    const reportOut = json<{ value: { out: string } }>(report).value.out;
+    assert.equal(dirname(reportOut), join(f.lib.dir, 'exports'));
+    assert.match(basename(reportOut), new RegExp(`^mask-studio-report-${librarySlug(f.lib.dir)}-val-\\d{8}-\\d{4}\\.html$`));
     const exported = await callWith(f.server, f.cookie, 'export.run', {});
     assert.equal(exported.status, 200, exported.body.toString());
     const outDir = json<{ value: { outDir: string } }>(exported).value.outDir;
@@ -104,8 +107,9 @@ describe('serve: what a page may write and read', () => {
     // The report download is written there too (not to a temp folder) and comes as an attachment.
     const download = await raw(f.server.port, '/api/report.html?split=test', { headers: { Cookie: f.cookie } });
     assert.equal(download.status, 200);
-    assert.match(String(download.headers['content-disposition']), /^attachment; filename="mask-studio-report-test\.html"$/);
-    assert.deepEqual(download.body, readFileSync(join(f.lib.dir, 'exports', 'mask-studio-report-test.html')));
+    const saved = String(download.headers['content-disposition']).match(/^attachment; filename="(mask-studio-report-[\w.-]+-test-\d{8}-\d{4}\.html)"$/)?.[1];
+    assert.ok(saved, String(download.headers['content-disposition']));
+    assert.deepEqual(download.body, readFileSync(join(f.lib.dir, 'exports', saved)));
   });
 
   test('imports read only below --data-root: outside, through a symlink, relative, or with no root at all is refused', async (t) => {

@@ -1,9 +1,10 @@
 /** The page's pure decisions behind issue 11: the train-all queue, run colours, what Review offers. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Finding, TrainModelInfo } from '../../shared/contract';
+import type { Finding, ImageRow, RunInfo, TrainModelInfo } from '../../shared/contract';
 import { runColours } from '../../renderer/src/lib/compare-names';
-import { actionsFor, bulkQuestion } from '../../renderer/src/lib/findings';
+import { actionsFor, bulkQuestion, explainRunFor } from '../../renderer/src/lib/findings';
+import type { DoubtsInfo } from '../../shared/contract-compare';
 import { planQueue, weightsFor, weightsLabel } from '../../renderer/src/lib/train-plan';
 import { plural } from '../../renderer/src/lib/format';
 
@@ -97,6 +98,36 @@ describe('Review actions', () => {
     assert.deepEqual(actionsFor(f('label-doubt', [7], { given: '1', suggested: '0' }), ['0', '1']), { relabel: [], exclude: true, accept: true });
     assert.deepEqual(actionsFor(f('label-doubt', [7], { given: '1', suggested: '0' }), ['0', '1', '2']).relabel, ['2']);
     assert.deepEqual(actionsFor(f('size-outlier', [7]), ['0', '1']), { relabel: ['0', '1'], exclude: true, accept: false });
+  });
+  const row = (id: number, split: ImageRow['split'], width = 100): ImageRow => ({
+    id, path: `/d/${id}.jpg`, relPath: `${id}.jpg`, fileName: `${id}.jpg`, bytes: 1000, sha256: String(id), format: 'jpeg', width, height: width,
+    channels: 3, space: 'srgb', hasAlpha: false, orientation: null, decodeStatus: 'ok', decodeError: null, phash: null,
+    label: split === 'submission' ? null : '1', split, excluded: false, excludeReason: null, missing: false,
+  });
+  test('a submission (unlabelled test) image is never relabelled, nor excluded when nothing else would be', () => {
+    // a colour-space finding on a test image: nothing to label, and excluding drops its submission row
+    assert.deepEqual(actionsFor(f('colour-space', [7]), ['0', '1'], [row(7, 'submission')]), { relabel: [], exclude: false, accept: false });
+    assert.deepEqual(actionsFor(f('colour-space', [7]), ['0', '1'], [row(7, 'train')]), { relabel: ['0', '1'], exclude: true, accept: false });
+    // a labelled image and its test duplicate: the labelled copy may go, no label is set on the group
+    assert.deepEqual(actionsFor(f('exact-duplicate', [7, 8]), ['0', '1'], [row(7, 'submission', 200), row(8, 'train')]), { relabel: [], exclude: true, accept: false });
+    // the keeper is the labelled image: the only other member is a test image, so there is nothing to exclude
+    assert.deepEqual(actionsFor(f('exact-duplicate', [7, 8]), ['0', '1'], [row(7, 'submission'), row(8, 'train', 200)]), { relabel: [], exclude: false, accept: false });
+    // a group larger than the evidence shows: exclude stays offered (the decision reads every member)
+    assert.equal(actionsFor({ ...f('near-duplicate', [1, 2, 3]), imageCount: 40 }, ['0', '1'], [row(1, 'submission'), row(2, 'submission')]).exclude, true);
+  });
+  test("a label doubt's Grad-CAM comes from the doubts' run, else the library's best finished run (real data: none was offered)", () => {
+    const run = (id: string, model: string, valAuc: number | null, status: RunInfo['status'] = 'done'): RunInfo => ({
+      id, model, config: {}, backend: 'wasm', device: '', engine: '', status, startedAt: '', finishedAt: null, seconds: null, params: null, splitSeed: 1,
+      dataHash: '', trainImages: 0, valImages: 0, weightsSource: 'none', inputSize: 75, best: valAuc === null ? null : { epoch: 1, valAuc, valLogLoss: 0.5 },
+      imagesPerSecond: null, throughputBasis: null, error: null,
+    });
+    const info = (runId: string | null): DoubtsInfo => ({ model: 'inception_v3', weights: 'nsfwjs', inputSize: 299, runId, folds: 5, images: 1302, oofAuc: 0.928, doubts: 90, createdAt: '' });
+    const runs = [run('s', 'scratch', 0.656), run('i', 'inception_v3', 0.72), run('e', 'ensemble', 0.9), run('r', 'resnet50', 0.99, 'running'), run('n', 'vgg19', null)];
+    // Review's "Find label doubts" names no run: the best finished, non-ensemble run shows where it looks
+    assert.deepEqual(explainRunFor(info(null), runs), { runId: 'i', doubtsOwn: false });
+    assert.deepEqual(explainRunFor(null, runs), { runId: 'i', doubtsOwn: false });
+    assert.deepEqual(explainRunFor(info('s'), runs), { runId: 's', doubtsOwn: true });
+    assert.equal(explainRunFor(info(null), [run('e', 'ensemble', 0.9)]), null);
   });
   test('more than one image is asked first; one is not', () => {
     assert.equal(bulkQuestion(1, 'Relabel', ''), null);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { Finding, ImageRow } from '../../shared/contract';
 import { DEFAULT_FILTER, toImageFilter } from '../../renderer/src/lib/filters';
 import { isDuplicate, keeperOf } from '../../renderer/src/lib/findings';
-import { formatBytes, formatEta, percent, precisionRecall } from '../../renderer/src/lib/format';
+import { formatBytes, formatEta, percent, precisionRecall, throughput } from '../../renderer/src/lib/format';
 import { FLING_PX_PER_S, ScrollPace } from '../../renderer/src/lib/scroll-pace';
 
 function row(id: number, relPath: string, width: number, height: number, bytes: number): ImageRow {
@@ -58,6 +58,13 @@ describe('keeperOf', () => {
 });
 
 describe('format', () => {
+  test("a frozen transfer run's speed on cached features does not read as the whole network's (real data: 2304 vs 56 img/s)", () => {
+    assert.equal(throughput(56.4, 'pixels').text, '56 img/s');
+    assert.equal(throughput(2304.2, 'features').text, '2,304 img/s, head only');
+    assert.match(throughput(2304.2, 'features').title, /not comparable/);
+    assert.equal(throughput(12, null).text, '12 img/s');
+    assert.equal(throughput(null, 'features').text, '–');
+  });
   test('bytes, ETA and percent read as a person expects', () => {
     assert.equal(formatBytes(512), '512 B');
     assert.equal(formatBytes(2048), '2.0 KB');

@@ -49,8 +49,8 @@ describe('desktop shell requests', () => {
     ]) {
       assert.throws(() => parseSaveRequest(bad), /shell\.save/, JSON.stringify(bad));
     }
-    assert.equal(saveDialogPlan({ kind: 'model', runId: 'abc', format: 'onnx' }).defaultName, 'abc-onnx');
-    assert.equal(saveDialogPlan({ kind: 'report', split: 'test' }).defaultName, 'mask-studio-report-test.html');
+    assert.equal(saveDialogPlan({ kind: 'model', runId: 'abc', format: 'onnx' }, '/l/lib').defaultName, 'abc-onnx');
+    assert.match(saveDialogPlan({ kind: 'report', split: 'test' }, '/l/lib').defaultName, /^mask-studio-report-lib-test-\d{8}-\d{4}\.html$/);
   });
 
   test('shell.choose takes only a kind: the dialog, not the page, says the path', () => {

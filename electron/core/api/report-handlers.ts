@@ -7,6 +7,6 @@ export const reportHandlers: HandlerTable<'report.write'> = {
   'report.write': async (ctx, input) => {
     // loaded here: sharp's thumbnails and chart.js stay out of the other methods' start-up
     const { writeReport } = await import('../report/report');
-    return writeReport(ctx.lib, join(exportsDir(ctx.lib), reportFileName(input.split)), input.split);
+    return writeReport(ctx.lib, join(exportsDir(ctx.lib), reportFileName(ctx.lib.dir, input.split)), input.split);
   },
 };

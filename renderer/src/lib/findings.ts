@@ -1,5 +1,6 @@
 /** What the Review queue needs to know of a finding, without the page around it. */
-import type { Finding, ImageRow } from '../../../shared/contract';
+import type { Finding, ImageRow, RunInfo } from '../../../shared/contract';
+import type { DoubtsInfo } from '../../../shared/contract-compare';
 
 export function isDuplicate(f: Finding): boolean {
   return f.kind === 'exact-duplicate' || f.kind === 'near-duplicate';
@@ -30,20 +31,51 @@ export interface FindingActions {
   accept: boolean;
 }
 
-/** What the Review queue offers for a finding, besides "keep as is" and "skip". */
-export function actionsFor(f: Finding, classes: readonly string[]): FindingActions {
+/**
+ * What may change of a finding's images: never a submission (unlabelled test) image. It has no label to fix,
+ * and excluding it leaves its row out of the Zindi submission. For a duplicate group the keeper stays too.
+ */
+export function changeableOf(f: Finding, rows: readonly ImageRow[]): ImageRow[] {
+  const keeper = isDuplicate(f) ? keeperOf(f, rows) : null;
+  return rows.filter((r) => r.split !== 'submission' && r.id !== keeper);
+}
+
+/**
+ * What the Review queue offers for a finding, besides "keep as is" and "skip". `rows` are the finding's images
+ * as the evidence loaded them (empty while they load): a submission image among them takes relabelling away,
+ * and exclude stays only while some image it would exclude is not a submission image.
+ */
+export function actionsFor(f: Finding, classes: readonly string[], rows: readonly ImageRow[] = []): FindingActions {
   if (NO_IMAGE_ACTIONS.has(f.kind) || f.imageIds.length === 0) return { relabel: [], exclude: false, accept: false };
+  const own = rows.filter((r) => f.imageIds.includes(r.id));
+  const submission = own.some((r) => r.split === 'submission');
+  // Every image known (a large group shows only its first ones): then exclude is offered only with work to do.
+  const exclude = own.length < f.imageCount || changeableOf(f, own).length > 0;
   if (f.kind === 'label-doubt') {
     // The suggestion is accepted through "accept" (asked twice); a third class, if any, stays one key away.
     const given = f.detail['given'];
     const suggested = f.detail['suggested'];
-    return { relabel: classes.filter((c) => c !== given && c !== suggested), exclude: true, accept: true };
+    return { relabel: submission ? [] : classes.filter((c) => c !== given && c !== suggested), exclude, accept: !submission };
   }
-  return { relabel: classes, exclude: true, accept: false };
+  return { relabel: submission ? [] : classes, exclude, accept: false };
 }
 
 /** Confirmation wording for a change to `n` images; null when it touches one image (no question asked). */
 export function bulkQuestion(n: number, verb: 'Relabel' | 'Exclude', what: string): { title: string; confirm: string } | null {
   if (n <= 1) return null;
   return { title: `${verb} ${n.toLocaleString('en')} images?`, confirm: `${verb} ${n.toLocaleString('en')} images${what ? ` ${what}` : ''}` };
+}
+
+/**
+ * The run whose Grad-CAM a label doubt's evidence offers: the run the doubts were computed for, else the
+ * library's best finished run (by validation AUC; an ensemble has no single network to look into). Review's
+ * "Find label doubts" computes them from a pretrained base's K-fold heads, which no run owns: without this
+ * the evidence had no heatmap at all. Null when no run can show one.
+ */
+export function explainRunFor(info: DoubtsInfo | null, runs: readonly RunInfo[]): { runId: string; doubtsOwn: boolean } | null {
+  if (info?.runId) return { runId: info.runId, doubtsOwn: true };
+  const best = runs
+    .filter((r) => r.status === 'done' && r.model !== 'ensemble' && r.best?.valAuc != null)
+    .sort((a, b) => (b.best?.valAuc ?? 0) - (a.best?.valAuc ?? 0))[0];
+  return best ? { runId: best.id, doubtsOwn: false } : null;
 }

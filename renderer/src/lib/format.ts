@@ -23,3 +23,17 @@ export function precisionRecall(precision: number, recall: number): { text: stri
   const pct = (v: number): string => `${(100 * v).toFixed(1)}%`;
   return { text: `${pct(precision)} / ${pct(recall)}`, note: recall === 0 ? 'no positive found at 0.5' : null };
 }
+
+/**
+ * A run's training speed as the tables show it. A frozen transfer run's figure counts cached base features
+ * through the head ('features' basis): thousands a second, which beside a scratch run's images a second
+ * would read as the faster network. It says so, and `title` says why.
+ */
+export function throughput(imagesPerSecond: number | null, basis: 'pixels' | 'features' | null): { text: string; title: string } {
+  if (imagesPerSecond === null) return { text: '–', title: 'not measured (the run did not finish)' };
+  const n = Math.round(imagesPerSecond).toLocaleString('en');
+  if (basis === 'features') {
+    return { text: `${n} img/s, head only`, title: 'images a second through the new head, on base features computed once per image beforehand: not comparable with a whole network\'s img/s' };
+  }
+  return { text: `${n} img/s`, title: 'images a second through the whole network while training' };
+}

@@ -9,7 +9,7 @@
 import type { Finding, FindingKind, ImageRow } from '../../../../shared/contract';
 import type { DoubtRow, DoubtsInfo } from '../../../../shared/contract-compare';
 import { call, errorMessage } from '../api/client';
-import { bulkQuestion, isDuplicate, keeperOf } from '../findings';
+import { bulkQuestion, changeableOf, explainRunFor, isDuplicate, keeperOf } from '../findings';
 import { app } from './app.svelte';
 import { confirmer } from './confirm.svelte';
 import { jobs } from './jobs.svelte';
@@ -51,6 +51,8 @@ export class ReviewState {
   #doubts = $state.raw<Record<number, DoubtRow>>({});
   #doubtJob = $state<string | null>(null);
   #doubtsInfo = $state.raw<DoubtsInfo | null>(null);
+  /** The run whose Grad-CAM a doubt's evidence offers (explainRunFor). */
+  #explainRun = $state.raw<{ runId: string; doubtsOwn: boolean } | null>(null);
   #made: Made[] = [];
 
   get queue(): readonly Finding[] {
@@ -107,6 +109,9 @@ export class ReviewState {
   get doubtsInfo(): DoubtsInfo | null {
     return this.#doubtsInfo;
   }
+  get explainRun(): { runId: string; doubtsOwn: boolean } | null {
+    return this.#explainRun;
+  }
   /** The running (or last) "Find label doubts" job. */
   get doubtJob(): string | null {
     return this.#doubtJob;
@@ -144,11 +149,12 @@ export class ReviewState {
   async #loadDoubts(): Promise<void> {
     if (!this.#queue.some((f) => f.kind === 'label-doubt')) return;
     try {
-      const [rows, info] = await Promise.all([call('doubts.list', {}), call('doubts.info', {})]);
+      const [rows, info, runs] = await Promise.all([call('doubts.list', {}), call('doubts.info', {}), call('runs.list', {})]);
       const byFinding: Record<number, DoubtRow> = {};
       for (const r of rows) if (r.findingId !== null) byFinding[r.findingId] = r;
       this.#doubts = byFinding;
       this.#doubtsInfo = info;
+      this.#explainRun = explainRunFor(info, runs);
     } catch {
       // The finding's own message and detail still describe the doubt.
     }
@@ -223,11 +229,6 @@ export class ReviewState {
     return (await call('images.list', { filter: { findingId: f.id }, limit: Math.max(1, Math.min(limit, GROUP_MAX)) })).rows;
   }
 
-  /** Every image id of a finding: a page lists at most 1,000 with it, the rest are read when they are needed. */
-  async #idsOf(f: Finding): Promise<number[]> {
-    return f.imageCount > f.imageIds.length ? (await this.#rowsOf(f, f.imageCount)).map((i) => i.id) : f.imageIds;
-  }
-
   /** Reads the next page of the queue when the person is within a few items of the end of what is loaded. */
   async #more(index: number): Promise<void> {
     if (this.#cursor === null || index < this.#queue.length - 5) return;
@@ -283,7 +284,10 @@ export class ReviewState {
 
   async #relabel(f: Finding, label: string | undefined): Promise<number | null | false> {
     if (!label) throw new Error('choose the class to relabel to');
-    const ids = await this.#idsOf(f);
+    const rows = await this.#rowsOf(f, f.imageCount);
+    const test = rows.find((r) => r.split === 'submission');
+    if (test) throw new Error(`${test.relPath} is a submission (unlabelled test) image: models predict it, nobody labels it`);
+    const ids = rows.map((r) => r.id);
     if (ids.length === 0) throw new Error('this finding names no image of the library, so there is nothing to relabel');
     const name = app.displayName(label);
     const ask = bulkQuestion(ids.length, 'Relabel', `as “${name}”`);
@@ -314,20 +318,16 @@ export class ReviewState {
   }
 
   async #exclude(f: Finding): Promise<number | null | false> {
-    let ids: number[];
-    let reason: string;
+    // Every member is read: the keeper is chosen from all of them, and submission images are never excluded.
+    const members = await this.#rowsOf(f, f.imageCount);
+    const ids = changeableOf(f, members).map((m) => m.id);
+    let reason = `${f.kind}: ${f.message}`.slice(0, 300);
     if (isDuplicate(f)) {
-      // The keeper is chosen from every member, whatever the evidence panel had loaded.
-      const members = await this.#rowsOf(f, f.imageCount);
       const keeper = keeperOf(f, members);
       if (keeper === null) throw new Error('no member of this group could be read: nothing excluded');
-      ids = members.map((m) => m.id).filter((id) => id !== keeper);
-      const keeperName = members.find((i) => i.id === keeper)?.relPath ?? 'the kept image';
-      reason = `${f.kind} of ${keeperName}`;
-    } else {
-      ids = await this.#idsOf(f);
-      reason = `${f.kind}: ${f.message}`.slice(0, 300);
+      reason = `${f.kind} of ${members.find((i) => i.id === keeper)?.relPath ?? 'the kept image'}`;
     }
+    if (ids.length === 0 && members.some((m) => m.split === 'submission')) throw new Error('only submission (unlabelled test) images are left: they stay, so the submission keeps their rows');
     const ask = bulkQuestion(ids.length, 'Exclude', '');
     if (ask && !(await confirmer.ask({ ...ask, body: `${ids.length} images leave training and evaluation (the files stay where they are). Undo takes it back.` }))) return false;
     const r = ids.length > 0 ? await call('images.exclude', { images: ids, reason }) : null;
