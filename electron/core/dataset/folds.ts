@@ -7,7 +7,7 @@
  */
 import { AppError } from '../../../shared/errors';
 import { Rng } from '../random';
-import { duplicateGroups } from './audit-groups';
+import { duplicateGroups, type NearPairFinder } from './audit-groups';
 import type { ImageRecord } from './images';
 
 export interface FoldItem {
@@ -70,7 +70,7 @@ export function assignFolds(items: readonly FoldItem[], k: number, seed: number)
  * Image id → its duplicate component: exact and near groups merged where they share an image (an exact copy
  * of a near duplicate is in both), so all of them share a fold. A lone image is its own component.
  */
-export function duplicateComponents(images: readonly ImageRecord[]): (id: number) => number {
+export function duplicateComponents(images: readonly ImageRecord[], nearPairs?: NearPairFinder): (id: number) => number {
   const parent = new Map<number, number>();
   const find = (id: number): number => {
     let root = id;
@@ -82,7 +82,7 @@ export function duplicateComponents(images: readonly ImageRecord[]): (id: number
     }
     return root;
   };
-  for (const g of duplicateGroups(images)) {
+  for (const g of duplicateGroups(images, nearPairs)) {
     const first = g.images[0];
     if (!first) continue;
     for (const img of g.images.slice(1)) {

@@ -16,6 +16,7 @@ import { backboneFeatures, resolveBackbone, type Backbone } from './backbone';
 import { confidentLearning } from './confident';
 import type { StoredDoubt } from '../dataset/doubt-findings';
 import { assignFolds, duplicateComponents } from '../dataset/folds';
+import { storedNearPairs } from '../dataset/near-pair-store';
 import { outOfFold } from './oof';
 import { listDoubts, saveDoubts, writeDoubtFindings } from './store';
 import { runDoubts, unseenProbabilities } from './from-run';
@@ -96,7 +97,7 @@ export function doubtsFolds(db: Db, k: number, seed: number): DoubtsFolds {
       throw new AppError('CONFLICT', `class '${name}' has ${count} labelled images; ${k} folds need at least ${k} of each`);
     }
   }
-  const group = duplicateComponents(allImages(db).filter((i) => i.excluded === 0));
+  const group = duplicateComponents(allImages(db).filter((i) => i.excluded === 0), storedNearPairs(db));
   const folds = assignFolds(rows.map((r, i) => ({ label: labels[i] ?? 0, group: group(r.id) })), k, seed);
   return { classes, rows, labels, folds };
 }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { Db } from '../../db/open';
 import { allImages } from '../../dataset/images';
 import { assignFolds, duplicateComponents } from '../../dataset/folds';
+import { storedNearPairs } from '../../dataset/near-pair-store';
 import { commitFolds, dropFoldRows, replaceFoldRows } from '../runs/fold-store';
 import { missingFolds, type FoldState } from '../runs/fold-state';
 import { finishRun, insertEpoch, setRunEnvironment, type PredictionRow, type TrainItem } from '../runs/store';
@@ -28,7 +29,7 @@ export interface FoldPlan {
 /** The folds of train+val for a run: stratified by label, duplicates together, seeded by the run's seed. */
 export function planFolds(db: Db, items: { train: TrainItem[]; val: TrainItem[] }, k: number, seed: number): FoldPlan {
   const labelled = [...items.train, ...items.val];
-  const group = duplicateComponents(allImages(db).filter((i) => i.excluded === 0));
+  const group = duplicateComponents(allImages(db).filter((i) => i.excluded === 0), storedNearPairs(db));
   const fold = assignFolds(labelled.map((it) => ({ label: it.label, group: group(it.id) })), k, seed);
   return { k, labelled, fold };
 }
