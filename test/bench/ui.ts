@@ -8,7 +8,7 @@
  *    (cold: thumbnails made on demand by sharp; warm: second pass, served from the cache)
  *  - label keypress → stored: keydown's timestamp to the server's answer, as the page's status line reports it
  *  - a class filter and a name search: the change to the grid's new total drawn (the search box waits
- *    SEARCH_DEBOUNCE_MS after the last keystroke, and that wait is counted)
+ *    SEARCH_WAIT_MS after the last key of a typed word (lib/search-pace.ts; a single change asks at once)
  *  - the Review queue: the Review tab's click to the first finding's evidence drawn
  * Figures are noisy on a shared machine: say so when quoting them.
  */

@@ -6,6 +6,7 @@ import { DEFAULT_FILTER, toImageFilter } from '../../renderer/src/lib/filters';
 import { isDuplicate, keeperOf } from '../../renderer/src/lib/findings';
 import { formatBytes, formatEta, percent, precisionRecall, throughput } from '../../renderer/src/lib/format';
 import { FLING_PX_PER_S, ScrollPace } from '../../renderer/src/lib/scroll-pace';
+import { BURST_MS, SearchPace } from '../../renderer/src/lib/search-pace';
 
 function row(id: number, relPath: string, width: number, height: number, bytes: number): ImageRow {
   return {
@@ -112,5 +113,17 @@ describe('the grid tells a fling from reading (thumbnails wait for the fling to 
     };
     assert.equal(at(FLING_PX_PER_S), false);
     assert.equal(at(FLING_PX_PER_S + 1), true);
+  });
+});
+
+describe('the name search asks at once for one change, once per typed word', () => {
+  test('a paste or a single key after a pause runs now; the keys of a word wait for the last', () => {
+    const pace = new SearchPace();
+    assert.equal(pace.input(1000), 'now');
+    // a word typed at 120 ms a key: every key after the first waits (only the last one's timer survives)
+    assert.deepEqual([1120, 1240, 1360].map((t) => pace.input(t)), ['later', 'later', 'later']);
+    // a pause longer than a burst: the next change runs at once again
+    assert.equal(pace.input(1360 + BURST_MS), 'now');
+    assert.equal(pace.input(1360 + 2 * BURST_MS + 1), 'now');
   });
 });
