@@ -4,6 +4,7 @@ import { SubmissionOptions } from '../../../shared/contract-compare';
 import { AppError } from '../../../shared/errors';
 import { describeValidation } from '../../../shared/validation-text';
 import type { Library } from '../../core/library';
+import { TTA_MODES } from '../../../shared/names';
 import { MODEL_NAMES, type ModelName } from '../../core/ml/models/types';
 import { getRun, trainingSet } from '../../core/ml/runs/store';
 import { UsageError, boolOpt, positional, stringOpt, type Command, type ParsedArgs } from '../command';
@@ -46,7 +47,7 @@ const TRAIN_FLAGS: FlagNames = {
   model: '--model', epochs: '--epochs', batchSize: '--batch', lr: '--lr', optimizer: '--optimizer', inputSize: '--input-size',
   resize: '--resize', weights: '--weights', fineTuneLayers: '--fine-tune-layers', fineTuneEpochs: '--fine-tune-epochs',
   augment: '--augment', backend: '--backend', engine: '--engine', seed: '--seed', patience: '--patience', classWeights: '--class-weights',
-  folds: '--folds',
+  folds: '--folds', tta: '--tta',
 };
 
 /** The flags as train.start's input, validated by its schema (the limits the app's calls meet too). */
@@ -70,6 +71,7 @@ function trainInput(args: ParsedArgs, model: string): TrainInput {
     seed: numeric(stringOpt(args, 'seed')),
     patience: numeric(stringOpt(args, 'patience')),
     folds: numeric(stringOpt(args, 'folds')),
+    tta: stringOpt(args, 'tta'),
     classWeights: cw === undefined || cw === 'none' || cw === 'balanced' ? cw : cw.split(',').map((w) => numeric(w.trim())),
   });
   return parseInput('train.start', raw, TRAIN_FLAGS);
@@ -117,7 +119,8 @@ export const train: Command = {
   usage:
     'train --model NAME | --all [--epochs N] [--batch N] [--lr F] [--optimizer sgd|adam] [--input-size N] [--resize fill|crop|letterbox] ' +
     '[--weights imagenet|none|nsfwjs|FILE] [--fine-tune-layers N] [--fine-tune-epochs N] [--augment|--no-augment] ' +
-    '[--class-weights none|balanced|W0,W1] [--patience N] [--backend auto|tensorflow|wasm|cpu] [--engine auto|onnx|tfjs] [--seed N] [--folds K]',
+    '[--class-weights none|balanced|W0,W1] [--patience N] [--backend auto|tensorflow|wasm|cpu] [--engine auto|onnx|tfjs] [--seed N] [--folds K] ' +
+    `[--tta ${TTA_MODES.join('|')}]`,
   summary: `train a model on the library's split (${MODEL_NAMES.join(', ')}); --all trains every model whose weights are present`,
   options: {
     model: { type: 'string' },
@@ -139,6 +142,7 @@ export const train: Command = {
     engine: { type: 'string' },
     seed: { type: 'string' },
     folds: { type: 'string' },
+    tta: { type: 'string' },
   },
   async run(ctx, args) {
     const model = stringOpt(args, 'model');

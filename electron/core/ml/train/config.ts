@@ -4,7 +4,7 @@
  * models (a head on cached frozen-base features, optionally a fine-tuning stage).
  */
 import type { TrainInput } from '../../../../shared/contract';
-import type { BackendPref as BackendPrefName, EnginePref, OptimizerName } from '../../../../shared/names';
+import type { BackendPref as BackendPrefName, EnginePref, OptimizerName, TtaMode } from '../../../../shared/names';
 import { AppError } from '../../../../shared/errors';
 import type { ResizeMode } from '../pixels';
 import { ARCHITECTURES } from '../models';
@@ -44,7 +44,12 @@ export interface TrainConfig {
   headDropout: number;
   /** K-fold training's K; 0: one model on the library's train/val split. */
   folds: number;
+  /** Test-time augmentation of the val, test and submission probabilities (training itself never uses it). */
+  tta: TtaMode;
 }
+
+/** Test-time augmentation of a run's evaluation by default (see the measurement in the commit that sets it). */
+export const DEFAULT_TTA: TtaMode = 'none';
 
 export function defaultConfig(model: ModelName): TrainConfig {
   const spec = ARCHITECTURES[model];
@@ -71,6 +76,7 @@ export function defaultConfig(model: ModelName): TrainConfig {
     classWeights: 'none',
     headDropout: 0.2,
     folds: 0,
+    tta: DEFAULT_TTA,
   };
 }
 
