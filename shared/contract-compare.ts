@@ -4,7 +4,7 @@
  * its table, so one dispatcher and one typed client serve both halves.
  */
 import { z } from 'zod';
-import { ENGINE_PREFS, EXPORT_FORMATS } from './names';
+import { ENGINE_PREFS, EXPORT_FORMATS, TTA_MODES } from './names';
 
 /**
  * What a run's imagesPerSecond counts: 'pixels', images through the whole network per second of training;
@@ -46,6 +46,11 @@ export const CompareRow = z.object({
    * test scores are the fold ensemble's; null: a single-split run (scored on its one validation split).
    */
   folds: z.number().int().nullable(),
+  /**
+   * The test-time augmentation its probabilities were averaged over (runs from before TTA: 'none'); null for
+   * an ensemble of runs with different modes.
+   */
+  tta: z.enum(TTA_MODES).nullable(),
   /** Folds of a K-fold run that did not finish (cancelled or interrupted), 1-based; empty otherwise. */
   missingFolds: z.array(z.number().int()),
   auc: z.number().nullable(),
