@@ -189,6 +189,12 @@ export type DoubtsResult = z.infer<typeof DoubtsResult>;
 const submissionChoice = {
   fill: z.number().min(0).max(1).optional(),
   partial: z.boolean().optional(),
+  /**
+   * Test-time augmentation of the submission rows. Absent or the run's own mode: the probabilities the run
+   * stored. Another mode: the run's checkpoint (or fold ensemble) scores the submission images again with it,
+   * for this file only (the run's stored rows stay as they are).
+   */
+  tta: z.enum(TTA_MODES).optional(),
 };
 const oneChoice = (o: { fill?: number | undefined; partial?: boolean | undefined }): boolean => !(o.fill !== undefined && o.partial === true);
 const ONE_CHOICE = 'Choose one: fill the rows without a prediction with a probability, or leave them out (partial), not both';
@@ -222,6 +228,8 @@ export const SubmissionResult = z.object({
   filled: z.number().int(),
   /** Sample rows left out (partial). */
   omitted: z.number().int(),
+  /** The test-time augmentation the written probabilities were averaged over. */
+  tta: z.enum(TTA_MODES),
   /** The companion note next to the CSV (written when a row was filled or left out), else null. */
   note: z.string().nullable(),
   sample: z.string(),
@@ -273,6 +281,8 @@ export const compareMethods = {
     input: z.object({
       id: z.string().min(1),
       format: z.enum(EXPORT_FORMATS).default('onnx'),
+      /** Default the run's own; ONNX carries flip inside the graph, other modes are described in the model card. */
+      tta: z.enum(TTA_MODES).optional(),
     })
     // strict: an old caller's outDir is refused with its name, not silently ignored
     .strict(),

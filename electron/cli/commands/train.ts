@@ -260,6 +260,7 @@ function submissionOptions(args: ParsedArgs): SubmissionOptions {
   const raw = {
     ...(fill !== undefined ? { fill: fill.trim() === '' ? Number.NaN : Number(fill) } : {}),
     ...(boolOpt(args, 'partial') ? { partial: true } : {}),
+    ...(stringOpt(args, 'tta') !== undefined ? { tta: stringOpt(args, 'tta') } : {}),
   };
   const parsed = SubmissionOptions.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw new UsageError(describeValidation(parsed.error.issues).replace(/^The fill probability/, '--fill'));
@@ -268,11 +269,12 @@ function submissionOptions(args: ParsedArgs): SubmissionOptions {
 
 export const submission: Command = {
   name: 'submission',
-  usage: 'submission --run ID --out FILE [--fill P | --partial] | submission --run ID --check',
+  usage: `submission --run ID --out FILE [--fill P | --partial] [--tta ${TTA_MODES.join('|')}] | submission --run ID --check`,
   summary:
     "write the Zindi submission (image,target in the sample's order) from a run's predictions; sample rows without one " +
-    '(no image file, excluded, unreadable) need --fill P (that probability, listed in a note beside the CSV) or --partial (left out); --check says which',
-  options: { run: { type: 'string' }, out: { type: 'string' }, fill: { type: 'string' }, partial: { type: 'boolean' }, check: { type: 'boolean' } },
+    '(no image file, excluded, unreadable) need --fill P (that probability, listed in a note beside the CSV) or --partial (left out); --check says which; ' +
+    "--tta another than the run's own scores the submission images again with its checkpoint",
+  options: { run: { type: 'string' }, out: { type: 'string' }, fill: { type: 'string' }, partial: { type: 'boolean' }, check: { type: 'boolean' }, tta: { type: 'string' } },
   async run(ctx, args) {
     const id = stringOpt(args, 'run');
     const out = stringOpt(args, 'out');
@@ -280,7 +282,7 @@ export const submission: Command = {
     const { checkSubmission, writeSubmission } = await import('../../core/ml/inference/submission');
     if (boolOpt(args, 'check')) {
       if (!id || out !== undefined) throw new UsageError('submission --check needs --run ID (and writes nothing: no --out)');
-      const check = await checkSubmission(ctx.library(false), id);
+      const check = await checkSubmission(ctx.library(false), id, options.tta);
       ctx.print(check, () => check.summary ?? `run ${check.runId} has a probability for all ${check.rows} rows of ${check.sample}`);
       return;
     }
@@ -288,7 +290,7 @@ export const submission: Command = {
     const result = await writeSubmission(ctx.library(false), id, out, options);
     ctx.print(result, () =>
       [
-        `wrote ${result.rows} rows to ${result.out} (in the order of ${result.sample})`,
+        `wrote ${result.rows} rows to ${result.out} (in the order of ${result.sample}; test-time augmentation ${result.tta})`,
         ...(result.filled > 0 ? [`  ${result.filled} rows without a probability written as ${String(options.fill)}`] : []),
         ...(result.omitted > 0 ? [`  ${result.omitted} rows without a probability left out`] : []),
         ...(result.note !== null ? [`  which rows and why: ${result.note}`] : []),
