@@ -123,7 +123,7 @@ describe('ONNX Runtime in training, predict and export-model', () => {
     assert.ok(existsSync(join(out, 'model.onnx')));
     const bad = await runCli(['export-model', '--library', join(t.dir, 'lib'), '--run', scratchId, '--format', 'pb', '--out', out]);
     assert.notEqual(bad.code, 0);
-    assert.match(bad.stderr, /--format 'pb': expected onnx or tfjs/);
+    assert.match(bad.stderr, /--format pb: expected onnx or tfjs/);
     const badEngine = await runCli(['train', '--library', join(t.dir, 'lib'), '--model', 'scratch', '--engine', 'gpu']);
     assert.notEqual(badEngine.code, 0);
     assert.match(badEngine.stderr, /--engine gpu: expected auto, onnx or tfjs/);
