@@ -21,9 +21,14 @@ import { standardize, type featureStats } from '../../stats/standardize';
 export type EvalSplit = 'val' | 'test' | 'submission';
 export type EvalItems = Record<EvalSplit, TrainItem[]>;
 
-function featureTensor(features: readonly Float32Array[], idx: readonly number[], dim: number): tf.Tensor2D {
+/** Rows `idx` of per-image feature vectors as one [n, dim] tensor. */
+export function featureTensor(features: readonly Float32Array[], idx: readonly number[], dim: number): tf.Tensor2D {
   const buf = new Float32Array(idx.length * dim);
-  idx.forEach((i, k) => buf.set(features[i] ?? new Float32Array(dim), k * dim));
+  idx.forEach((i, k) => {
+    const f = features[i];
+    if (!f || f.length !== dim) throw new RangeError(`features: row ${i} is missing or not ${dim} long`);
+    buf.set(f, k * dim);
+  });
   return tf.tensor2d(buf, [idx.length, dim]);
 }
 

@@ -22,20 +22,10 @@ import { classWeightsFor } from './config';
 import type { EngineInfo } from './engine';
 import { engineLabel, fitOnEngine } from './engine-fit';
 import { disposeSnapshot, fit, predictProbabilities, restoreWeights, snapshotWeights, type Best, type FitHooks, type FitOptions } from './loop';
-import { headScorer, classifierTtaScorer } from './transfer-tta';
+import { classifierTtaScorer, featureTensor, headScorer } from './transfer-tta';
 import { ttaMean } from '../inference/tta';
 import { bestWithTta, copyWeightsByName, predictionRows, saveCheckpoint, seedInit, throttle, type Environment, type PredictionRow, type RunIo, type RunJob } from './run';
 import { loadWeightsInto } from '../weights';
-
-function featureTensor(features: readonly Float32Array[], idx: readonly number[], dim: number): tf.Tensor2D {
-  const buf = new Float32Array(idx.length * dim);
-  idx.forEach((i, k) => {
-    const f = features[i];
-    if (!f || f.length !== dim) throw new RangeError(`features: row ${i} is missing or not ${dim} long`);
-    buf.set(f, k * dim);
-  });
-  return tf.tensor2d(buf, [idx.length, dim]);
-}
 
 /** Dense(W, b) on (x − m) / s equals Dense(W / s, b − (m / s)·W) on x: rewrites the layer to take raw x. */
 export function foldStandardization(model: tf.LayersModel, stats: { mean: Float32Array; std: Float32Array }): void {
