@@ -4,7 +4,7 @@
  * its table, so one dispatcher and one typed client serve both halves.
  */
 import { z } from 'zod';
-import { ENGINE_PREFS, EXPORT_FORMATS } from './names';
+import { ENGINE_PREFS, EXPORT_FORMATS, TTA_MODES } from './names';
 
 /**
  * What a run's imagesPerSecond counts: 'pixels', images through the whole network per second of training;
@@ -46,6 +46,11 @@ export const CompareRow = z.object({
    * test scores are the fold ensemble's; null: a single-split run (scored on its one validation split).
    */
   folds: z.number().int().nullable(),
+  /**
+   * The test-time augmentation its probabilities were averaged over (runs from before TTA: 'none'); null for
+   * an ensemble of runs with different modes.
+   */
+  tta: z.enum(TTA_MODES).nullable(),
   /** Folds of a K-fold run that did not finish (cancelled or interrupted), 1-based; empty otherwise. */
   missingFolds: z.array(z.number().int()),
   auc: z.number().nullable(),
@@ -184,6 +189,12 @@ export type DoubtsResult = z.infer<typeof DoubtsResult>;
 const submissionChoice = {
   fill: z.number().min(0).max(1).optional(),
   partial: z.boolean().optional(),
+  /**
+   * Test-time augmentation of the submission rows. Absent or the run's own mode: the probabilities the run
+   * stored. Another mode: the run's checkpoint (or fold ensemble) scores the submission images again with it,
+   * for this file only (the run's stored rows stay as they are).
+   */
+  tta: z.enum(TTA_MODES).optional(),
 };
 const oneChoice = (o: { fill?: number | undefined; partial?: boolean | undefined }): boolean => !(o.fill !== undefined && o.partial === true);
 const ONE_CHOICE = 'Choose one: fill the rows without a prediction with a probability, or leave them out (partial), not both';
@@ -217,6 +228,8 @@ export const SubmissionResult = z.object({
   filled: z.number().int(),
   /** Sample rows left out (partial). */
   omitted: z.number().int(),
+  /** The test-time augmentation the written probabilities were averaged over. */
+  tta: z.enum(TTA_MODES),
   /** The companion note next to the CSV (written when a row was filled or left out), else null. */
   note: z.string().nullable(),
   sample: z.string(),
@@ -268,6 +281,8 @@ export const compareMethods = {
     input: z.object({
       id: z.string().min(1),
       format: z.enum(EXPORT_FORMATS).default('onnx'),
+      /** Default the run's own; ONNX carries flip inside the graph, other modes are described in the model card. */
+      tta: z.enum(TTA_MODES).optional(),
     })
     // strict: an old caller's outDir is refused with its name, not silently ignored
     .strict(),

@@ -4,7 +4,7 @@
  * read (an error row), so one bad file never stops the others.
  */
 import { z } from 'zod';
-import { BACKEND_PREFS, ENGINE_PREFS } from './names';
+import { BACKEND_PREFS, ENGINE_PREFS, TTA_MODES } from './names';
 
 /** Images decoded and scored at once; memory is about two batches of pixels whatever the number of files. */
 export const PREDICT_BATCH_DEFAULT = 32;
@@ -21,6 +21,8 @@ export const PredictInput = z
     engine: z.enum(ENGINE_PREFS).optional(),
     backend: z.enum(BACKEND_PREFS).optional(),
     batchSize: z.number().int().min(1).max(PREDICT_BATCH_MAX).optional(),
+    /** Test-time augmentation (the mean over the views); absent: the run's own, as recorded when it trained. */
+    tta: z.enum(TTA_MODES).optional(),
     /** Writes the rows to this CSV (file,probability,label,status,message) instead of listing them. */
     out: z.string().min(1).optional(),
     /** Grad-CAM heatmaps: a PNG for one file, a folder for several (TensorFlow.js only). */
@@ -34,6 +36,9 @@ export const PredictInput = z
     if (v.layer !== undefined && v.explain === undefined) ctx.addIssue({ code: 'custom', path: ['layer'], message: 'only goes with --explain' });
     if (v.explain !== undefined && v.engine === 'onnx') {
       ctx.addIssue({ code: 'custom', path: ['explain'], message: 'needs gradients, which only TensorFlow.js gives: drop --engine onnx' });
+    }
+    if (v.explain !== undefined && v.tta !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tta'], message: 'does not go with --explain (a heatmap explains one view of the image)' });
     }
     if (v.explain !== undefined && v.out !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['out'], message: 'does not go with --explain (which writes images, one row per file on stdout)' });
@@ -71,6 +76,8 @@ export const PredictSummary = z.object({
   skipped: z.number().int(),
   engine: z.enum(['onnx', 'tfjs']),
   provider: z.string(),
+  /** The test-time augmentation the probabilities were averaged over. */
+  tta: z.enum(TTA_MODES),
   /** Why 'auto' did not use ONNX Runtime, else null. */
   fallback: z.string().nullable(),
   seconds: z.number(),

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { ThroughputBasis } from './contract-compare';
-import { BACKEND_PREFS, ENGINE_PREFS, MODEL_NAMES, NAMED_WEIGHTS, OPTIMIZERS, RESIZE_MODES } from './names';
+import { BACKEND_PREFS, ENGINE_PREFS, MODEL_NAMES, NAMED_WEIGHTS, OPTIMIZERS, RESIZE_MODES, TTA_MODES } from './names';
 
 /** 'interrupted': the process running it is gone (killed, crashed); what it had saved is kept. */
 export const JobStatus = z.enum(['running', 'done', 'failed', 'cancelled', 'interrupted']);
@@ -56,6 +56,8 @@ export const TrainInput = z.object({
    * fold over every labelled image and predicts with the folds' mean. Absent: one model on the train/val split.
    */
   folds: z.number().int().min(2).max(20).optional(),
+  /** Test-time augmentation of the run's evaluation (val, test, submission rows), recorded on the run. */
+  tta: z.enum(TTA_MODES).optional(),
   /** none | balanced | [weight of class 0, weight of class 1] */
   classWeights: z.union([z.enum(['none', 'balanced']), z.tuple([z.number().positive(), z.number().positive()])]).optional(),
 });

@@ -35,3 +35,11 @@ export type ResizeMode = (typeof RESIZE_MODES)[number];
 
 export const OPTIMIZERS = ['sgd', 'adam'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
+
+/**
+ * Test-time augmentation: the probability of an image is the mean over fixed views of it. none: the image;
+ * flip: the image and its horizontal mirror; flip-crops: those two plus the centre crop at 90 % of the side
+ * (scaled back up) and its mirror. Deterministic: no randomness at test time.
+ */
+export const TTA_MODES = ['none', 'flip', 'flip-crops'] as const;
+export type TtaMode = (typeof TTA_MODES)[number];

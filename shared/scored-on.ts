@@ -8,3 +8,9 @@ export function scoredOn(r: Pick<CompareRow, 'kind' | 'folds' | 'missingFolds'>)
   const missing = r.missingFolds.length > 0 ? `, folds ${r.missingFolds.join(',')} missing` : '';
   return `${r.folds}-fold${missing}`;
 }
+
+/** The test-time augmentation a row's probabilities were averaged over, in words (CLI and Compare view alike). */
+export function ttaText(r: Pick<CompareRow, 'tta'>): string {
+  if (r.tta === null) return 'TTA mixed';
+  return r.tta === 'none' ? 'no TTA' : `TTA ${r.tta}`;
+}

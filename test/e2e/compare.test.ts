@@ -14,6 +14,8 @@ import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import type { HistoryEntry, RunInfo, Stats } from '../../shared/contract';
 import type { CompareRow } from '../../shared/contract-compare';
+import { ttaText } from '../../shared/scored-on';
+import { DEFAULT_TTA } from '../../electron/core/ml/train/config';
 import { generateDataset, type DatasetManifest } from '../fixtures/synthetic';
 import { tempDir } from '../helpers';
 import { browserMissing, closeStudio, ensureBuilt, libraryCli, openStudio, screenshotter, serve, type Served } from './harness';
@@ -56,7 +58,8 @@ describe('the Compare view in Chromium (serve mode)', { skip: skip ?? false }, (
     await cli('import', data.imagesDir, '--labels', data.labelsCsv, '--test-dir', data.testDir, '--sample-submission', data.sampleSubmission);
     await cli('split', '--seed', '1');
     for (const seed of ['1', '2']) {
-      await cli('train', '--model', 'scratch', '--epochs', '2', '--input-size', '32', '--seed', seed);
+      // the second run with another TTA mode than the default: the table must tell them apart
+      await cli('train', '--model', 'scratch', '--epochs', '2', '--input-size', '32', '--seed', seed, ...(seed === '2' ? ['--tta', 'flip'] : []));
     }
     runs = await cli<RunInfo[]>('runs');
     server = await serve(library);
@@ -85,7 +88,10 @@ describe('the Compare view in Chromium (serve mode)', { skip: skip ?? false }, (
       const auc = await page.locator('[data-testid=compare-row]').nth(i).getByTestId('compare-auc').innerText();
       assert.ok(r.auc !== null, `run ${r.id} has no AUC`);
       assert.ok(auc.startsWith(r.auc.toFixed(4)), `${auc} for AUC ${r.auc}`);
+      const tta = await page.locator('[data-testid=compare-row]').nth(i).getByTestId('compare-tta').innerText();
+      assert.equal(tta.trim(), ttaText(r));
     }
+    assert.deepEqual(new Set(expected.runs.map((r) => r.tta)), new Set([DEFAULT_TTA, 'flip']));
   });
 
   test('the curves are drawn for the selected runs', async () => {

@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join, resolve as resolvePath } from 'node:path';
 import type { z } from 'zod';
 import { PredictInput, type PredictSummary } from '../../../shared/contract-predict';
+import { TTA_MODES } from '../../../shared/names';
 import { UsageError, stringOpt, type Command, type ParsedArgs } from '../command';
 import type { CliContext } from '../context';
 import { csvWriter, jsonWriter, textWriter, type RowWriter } from '../predict-output';
@@ -18,6 +19,7 @@ const FLAGS: Record<string, string> = {
   engine: '--engine',
   backend: '--backend',
   batchSize: '--batch',
+  tta: '--tta',
   out: '--out',
   explain: '--explain',
   layer: '--layer',
@@ -41,6 +43,7 @@ export function parsePredictArgs(args: ParsedArgs): PredictInput {
     engine: stringOpt(args, 'engine'),
     backend: stringOpt(args, 'backend'),
     batchSize: batch === undefined ? undefined : batch.trim() === '' ? Number.NaN : Number(batch),
+    tta: stringOpt(args, 'tta'),
     out: stringOpt(args, 'out'),
     explain: stringOpt(args, 'explain'),
     layer: stringOpt(args, 'layer'),
@@ -96,7 +99,7 @@ function describe(s: PredictSummary): string {
   ].filter((n) => n !== '');
   const engine = s.engine === 'onnx' ? `ONNX Runtime (${s.provider})` : `TensorFlow.js (${s.provider})`;
   return (
-    `scored ${s.scored} of ${s.files} files with run ${s.runId} on ${engine} in ${s.seconds.toFixed(1)} s${rate(s)}` +
+    `scored ${s.scored} of ${s.files} files with run ${s.runId} on ${engine}${s.tta !== 'none' ? ` with TTA ${s.tta}` : ''} in ${s.seconds.toFixed(1)} s${rate(s)}` +
     `${notes.length > 0 ? `; ${notes.join(', ')}` : ''}${s.out !== null ? `; wrote ${s.out}` : ''}`
   );
 }
@@ -123,7 +126,7 @@ export const predict: Command = {
   name: 'predict',
   usage:
     'predict --run ID [FILE|FOLDER...] [--files-from LIST|-] [--out FILE.csv] [--batch N] [--engine auto|onnx|tfjs] ' +
-    '[--backend auto|tensorflow|wasm|cpu] [--explain OUT.png|DIR] [--layer NAME]',
+    `[--tta ${TTA_MODES.join('|')}] [--backend auto|tensorflow|wasm|cpu] [--explain OUT.png|DIR] [--layer NAME]`,
   summary:
     "a run's probability of the second class for image files, folders (every image below them) and lists of paths (one a line; " +
     "'-' reads stdin); one row per file, a file that cannot be read says why in its row; --out writes a CSV; " +
@@ -137,6 +140,7 @@ export const predict: Command = {
     'files-from': { type: 'string' },
     batch: { type: 'string' },
     out: { type: 'string' },
+    tta: { type: 'string' },
   },
   async run(ctx, args) {
     const input = parsePredictArgs(args);
@@ -167,6 +171,7 @@ export const predict: Command = {
         {
           ...(input.engine !== undefined ? { engine: input.engine } : {}),
           ...(input.batchSize !== undefined ? { batchSize: input.batchSize } : {}),
+          ...(input.tta !== undefined ? { tta: input.tta } : {}),
           onProgress: (done, total) => bar.update(done, total),
         },
       );

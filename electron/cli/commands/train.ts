@@ -4,8 +4,10 @@ import { SubmissionOptions } from '../../../shared/contract-compare';
 import { AppError } from '../../../shared/errors';
 import { describeValidation } from '../../../shared/validation-text';
 import type { Library } from '../../core/library';
+import { TTA_MODES } from '../../../shared/names';
 import { MODEL_NAMES, type ModelName } from '../../core/ml/models/types';
 import { getRun, trainingSet } from '../../core/ml/runs/store';
+import { recordedTta } from '../../core/ml/inference/tta';
 import { UsageError, boolOpt, positional, stringOpt, type Command, type ParsedArgs } from '../command';
 import { cliCore, given, numeric, parseInput, type FlagNames } from '../contract-call';
 import type { CliContext } from '../context';
@@ -34,7 +36,7 @@ function describeRun(r: RunInfo): string {
     ? `${r.best.epoch !== null ? `best epoch ${r.best.epoch}` : 'validation'}: val AUC ${fmt(r.best.valAuc, 4)}, log loss ${fmt(r.best.valLogLoss, 4)}`
     : 'no epoch finished';
   return [
-    `run ${r.id}: ${r.model} (${r.weightsSource} weights, ${r.inputSize !== null ? `${r.inputSize} px` : 'mixed input sizes'}) on ${r.backend}${r.device ? ` [${r.device}]` : ''}${engineNote(r)}: ${r.status}`,
+    `run ${r.id}: ${r.model} (${r.weightsSource} weights, ${r.inputSize !== null ? `${r.inputSize} px` : 'mixed input sizes'}) on ${r.backend}${r.device ? ` [${r.device}]` : ''}${engineNote(r)}, TTA ${recordedTta(r.config)}: ${r.status}`,
     `  ${best}`,
     `  ${fmt(r.seconds, 1)} s, ${throughputText(r)}, ${r.params ?? '—'} parameters, ${r.trainImages} train / ${r.valImages} val images`,
     ...(r.error ? [`  error: ${r.error}`] : []),
@@ -46,7 +48,7 @@ const TRAIN_FLAGS: FlagNames = {
   model: '--model', epochs: '--epochs', batchSize: '--batch', lr: '--lr', optimizer: '--optimizer', inputSize: '--input-size',
   resize: '--resize', weights: '--weights', fineTuneLayers: '--fine-tune-layers', fineTuneEpochs: '--fine-tune-epochs',
   augment: '--augment', backend: '--backend', engine: '--engine', seed: '--seed', patience: '--patience', classWeights: '--class-weights',
-  folds: '--folds',
+  folds: '--folds', tta: '--tta',
 };
 
 /** The flags as train.start's input, validated by its schema (the limits the app's calls meet too). */
@@ -70,6 +72,7 @@ function trainInput(args: ParsedArgs, model: string): TrainInput {
     seed: numeric(stringOpt(args, 'seed')),
     patience: numeric(stringOpt(args, 'patience')),
     folds: numeric(stringOpt(args, 'folds')),
+    tta: stringOpt(args, 'tta'),
     classWeights: cw === undefined || cw === 'none' || cw === 'balanced' ? cw : cw.split(',').map((w) => numeric(w.trim())),
   });
   return parseInput('train.start', raw, TRAIN_FLAGS);
@@ -117,7 +120,8 @@ export const train: Command = {
   usage:
     'train --model NAME | --all [--epochs N] [--batch N] [--lr F] [--optimizer sgd|adam] [--input-size N] [--resize fill|crop|letterbox] ' +
     '[--weights imagenet|none|nsfwjs|FILE] [--fine-tune-layers N] [--fine-tune-epochs N] [--augment|--no-augment] ' +
-    '[--class-weights none|balanced|W0,W1] [--patience N] [--backend auto|tensorflow|wasm|cpu] [--engine auto|onnx|tfjs] [--seed N] [--folds K]',
+    '[--class-weights none|balanced|W0,W1] [--patience N] [--backend auto|tensorflow|wasm|cpu] [--engine auto|onnx|tfjs] [--seed N] [--folds K] ' +
+    `[--tta ${TTA_MODES.join('|')}]`,
   summary: `train a model on the library's split (${MODEL_NAMES.join(', ')}); --all trains every model whose weights are present`,
   options: {
     model: { type: 'string' },
@@ -139,6 +143,7 @@ export const train: Command = {
     engine: { type: 'string' },
     seed: { type: 'string' },
     folds: { type: 'string' },
+    tta: { type: 'string' },
   },
   async run(ctx, args) {
     const model = stringOpt(args, 'model');
@@ -257,6 +262,7 @@ function submissionOptions(args: ParsedArgs): SubmissionOptions {
   const raw = {
     ...(fill !== undefined ? { fill: fill.trim() === '' ? Number.NaN : Number(fill) } : {}),
     ...(boolOpt(args, 'partial') ? { partial: true } : {}),
+    ...(stringOpt(args, 'tta') !== undefined ? { tta: stringOpt(args, 'tta') } : {}),
   };
   const parsed = SubmissionOptions.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw new UsageError(describeValidation(parsed.error.issues).replace(/^The fill probability/, '--fill'));
@@ -265,11 +271,12 @@ function submissionOptions(args: ParsedArgs): SubmissionOptions {
 
 export const submission: Command = {
   name: 'submission',
-  usage: 'submission --run ID --out FILE [--fill P | --partial] | submission --run ID --check',
+  usage: `submission --run ID --out FILE [--fill P | --partial] [--tta ${TTA_MODES.join('|')}] | submission --run ID --check`,
   summary:
     "write the Zindi submission (image,target in the sample's order) from a run's predictions; sample rows without one " +
-    '(no image file, excluded, unreadable) need --fill P (that probability, listed in a note beside the CSV) or --partial (left out); --check says which',
-  options: { run: { type: 'string' }, out: { type: 'string' }, fill: { type: 'string' }, partial: { type: 'boolean' }, check: { type: 'boolean' } },
+    '(no image file, excluded, unreadable) need --fill P (that probability, listed in a note beside the CSV) or --partial (left out); --check says which; ' +
+    "--tta another than the run's own scores the submission images again with its checkpoint",
+  options: { run: { type: 'string' }, out: { type: 'string' }, fill: { type: 'string' }, partial: { type: 'boolean' }, check: { type: 'boolean' }, tta: { type: 'string' } },
   async run(ctx, args) {
     const id = stringOpt(args, 'run');
     const out = stringOpt(args, 'out');
@@ -277,7 +284,7 @@ export const submission: Command = {
     const { checkSubmission, writeSubmission } = await import('../../core/ml/inference/submission');
     if (boolOpt(args, 'check')) {
       if (!id || out !== undefined) throw new UsageError('submission --check needs --run ID (and writes nothing: no --out)');
-      const check = await checkSubmission(ctx.library(false), id);
+      const check = await checkSubmission(ctx.library(false), id, options.tta);
       ctx.print(check, () => check.summary ?? `run ${check.runId} has a probability for all ${check.rows} rows of ${check.sample}`);
       return;
     }
@@ -285,7 +292,7 @@ export const submission: Command = {
     const result = await writeSubmission(ctx.library(false), id, out, options);
     ctx.print(result, () =>
       [
-        `wrote ${result.rows} rows to ${result.out} (in the order of ${result.sample})`,
+        `wrote ${result.rows} rows to ${result.out} (in the order of ${result.sample}; test-time augmentation ${result.tta})`,
         ...(result.filled > 0 ? [`  ${result.filled} rows without a probability written as ${String(options.fill)}`] : []),
         ...(result.omitted > 0 ? [`  ${result.omitted} rows without a probability left out`] : []),
         ...(result.note !== null ? [`  which rows and why: ${result.note}`] : []),

@@ -43,7 +43,7 @@ export const compareHandlers: HandlerTable<'compare.list' | 'compare.run' | 'ens
     ]);
     const run = getRun(ctx.lib.db, input.id);
     if (input.format === 'onnx') await chooseBackend('auto'); // the export reads the tfjs checkpoint's weights
-    const r = await exportRunModel(ctx.lib, run.id, input.format, join(exportsDir(ctx.lib), modelExportName(run.id, input.format)));
+    const r = await exportRunModel(ctx.lib, run.id, input.format, join(exportsDir(ctx.lib), modelExportName(run.id, input.format)), input.tta);
     return { dir: r.dir, files: r.files };
   },
 };

@@ -11,5 +11,6 @@ export const submissionHandlers: HandlerTable<'submission.check' | 'submission.w
     writeSubmission(ctx.lib, input.id, join(exportsDir(ctx.lib), submissionFileName(getRun(ctx.lib.db, input.id).id)), {
       ...(input.fill !== undefined ? { fill: input.fill } : {}),
       ...(input.partial !== undefined ? { partial: input.partial } : {}),
+      ...(input.tta !== undefined ? { tta: input.tta } : {}),
     }),
 };

@@ -3,6 +3,7 @@
  * 'ensemble', its members in the config JSON) so `compare` ranks it and `submission` writes it like any
  * run. It has no weights: predicting files or exporting a model go through a member.
  */
+import { recordedTta } from '../ml/inference/tta';
 import { randomBytes } from 'node:crypto';
 import type { RunInfo } from '../../../shared/contract';
 import { AppError } from '../../../shared/errors';
@@ -115,7 +116,9 @@ export function createEnsemble(db: Db, runRefs: readonly string[], name?: string
   const now = new Date().toISOString();
   const params = members.every((m) => m.params !== null) ? members.reduce((a, m) => a + (m.params ?? 0), 0) : null;
   const seconds = members.every((m) => m.seconds !== null) ? members.reduce((a, m) => a + (m.seconds ?? 0), 0) : null;
-  const config = { members: ids, name: name ?? null, classes: classes[0]?.split(',') ?? library };
+  // members scored with one TTA mode make an ensemble scored with it; mixed ones are recorded as such (no tta)
+  const ttas = members.map((m) => recordedTta(m.config));
+  const config = { members: ids, name: name ?? null, classes: classes[0]?.split(',') ?? library, ...(allEqual(ttas) ? { tta: ttas[0] } : {}) };
   const insert = db.prepare(
     `INSERT INTO runs (id, model, config, backend, device, engine, status, job_id, pid, started_at, finished_at, seconds, params,
        split_seed, data_hash, train_images, val_images, weights_source, input_size)

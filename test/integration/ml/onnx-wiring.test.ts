@@ -50,7 +50,8 @@ describe('ONNX Runtime in training, predict and export-model', () => {
 
   test('export-model onnx: ONNX Runtime on raw pixels equals the tfjs checkpoint within 1e-4; the card says how', async () => {
     const files = faces.slice(0, 12).map((f) => f.path);
-    const tfjs = await predictRun(t.lib, scratchId, files, { engine: 'tfjs' });
+    // the checkpoint itself: the run's default TTA (flip-crops) is not in this graph, the card names its views
+    const tfjs = await predictRun(t.lib, scratchId, files, { engine: 'tfjs', tta: 'none' });
     assert.equal(tfjs.engine, 'tfjs');
     const out = join(t.dir, 'export-onnx');
     const result = await exportRunModel(t.lib, scratchId, 'onnx', out);
@@ -61,6 +62,8 @@ describe('ONNX Runtime in training, predict and export-model', () => {
     assert.equal(card.threshold, 0.5);
     assert.ok(typeof card.opset === 'number' && card.opset >= 13, `opset ${card.opset}`);
     assert.deepEqual(card.preprocessing, { mode: 'unit', inGraph: true });
+    assert.equal(card.tta.mode, 'flip-crops');
+    assert.equal(card.tta.inGraph, false);
     const run = getRun(t.lib.db, scratchId);
     assert.equal(card.metrics.valAuc, run.best?.valAuc ?? null);
     assert.equal(card.metrics.valLogLoss, run.best?.valLogLoss ?? null);
@@ -123,7 +126,7 @@ describe('ONNX Runtime in training, predict and export-model', () => {
     assert.ok(existsSync(join(out, 'model.onnx')));
     const bad = await runCli(['export-model', '--library', join(t.dir, 'lib'), '--run', scratchId, '--format', 'pb', '--out', out]);
     assert.notEqual(bad.code, 0);
-    assert.match(bad.stderr, /--format 'pb': expected onnx or tfjs/);
+    assert.match(bad.stderr, /--format pb: expected onnx or tfjs/);
     const badEngine = await runCli(['train', '--library', join(t.dir, 'lib'), '--model', 'scratch', '--engine', 'gpu']);
     assert.notEqual(badEngine.code, 0);
     assert.match(badEngine.stderr, /--engine gpu: expected auto, onnx or tfjs/);

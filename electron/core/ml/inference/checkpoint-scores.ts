@@ -15,6 +15,7 @@ import { loadPixels, type ImageSource } from '../pixels';
 import { readCheckpointInfo, runDir } from '../runs/checkpoint';
 import { getRun, hasUsableCheckpoint, insertPredictions, predictionRows, trainingSet, type TrainItem } from '../runs/store';
 import { predictProbabilities } from './probabilities';
+import { recordedTta, ttaMean } from './tta';
 
 export type LateSplit = 'test' | 'submission';
 
@@ -46,11 +47,15 @@ export async function scoreLateSplits(lib: Library, runRef: string, splits: read
   const backend = run.config['backend'];
   await chooseBackend(BACKEND_PREFS.find((b) => b === backend) ?? 'auto');
   const model = await loadModel(dir);
+  const tta = recordedTta(run.config);
   let stored = 0;
   try {
     for (const { split, rows } of items) {
       const pixels = await loadPixels(lib.cacheDir, rows as ImageSource[], info.inputSize, info.resize);
-      const probs = await predictProbabilities(model, pixels.length, (idx) => batchTensor(pixels, idx, info.inputSize, info.preprocessing), 32);
+      // the run's own TTA, so these rows are scored as its finished splits would have been
+      const probs = await ttaMean(tta, (view) =>
+        predictProbabilities(model, pixels.length, (idx) => batchTensor(idx.map((i) => view.apply(pixels[i] as Uint8Array, info.inputSize)), idx.map((_, k) => k), info.inputSize, info.preprocessing), 32),
+      );
       insertPredictions(lib.db, run.id, predictionRows(rows, split, probs));
       stored += rows.length;
     }

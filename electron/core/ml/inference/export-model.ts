@@ -8,7 +8,8 @@ import type { Library } from '../../library';
 import { MODEL_JSON } from '../model-io';
 import { refuseEnsemble } from '../../compare/ensemble';
 import { getRun } from '../runs/store';
-import { readCheckpointInfo, runDir } from '../runs/checkpoint';
+import { readCheckpointInfo, runDir, type CheckpointInfo } from '../runs/checkpoint';
+import { CROP_FRACTION, recordedTta, ttaViews, type TtaMode } from './tta';
 
 import type { ExportFormat } from '../../../../shared/names';
 export { EXPORT_FORMATS, type ExportFormat } from '../../../../shared/names';
@@ -28,6 +29,11 @@ export interface ModelCard {
   opset: number | null;
   classes: string[];
   output: string;
+  /**
+   * Test-time augmentation: the views whose probabilities are averaged. `inGraph`: the exported model does it
+   * itself (ONNX with flip: one call scores the image and its mirror); otherwise the caller averages the views.
+   */
+  tta: { mode: TtaMode; inGraph: boolean; views: string };
   threshold: number;
   metrics: { bestEpoch: number | null; valAuc: number | null; valLogLoss: number | null };
   dataHash: string;
@@ -41,8 +47,35 @@ export interface ExportResult {
   card: ModelCard;
 }
 
-export async function exportRunModel(lib: Library, runRef: string, format: ExportFormat, outDir: string): Promise<ExportResult> {
+const VIEW_TEXT: Record<string, string> = {
+  '': 'the image',
+  flip: 'its horizontal mirror',
+  [`crop${Math.round(CROP_FRACTION * 100)}`]: `the centred crop at ${Math.round(CROP_FRACTION * 100)} % of the side, scaled back up (bilinear)`,
+  [`crop${Math.round(CROP_FRACTION * 100)}-flip`]: "that crop's mirror",
+};
+
+/** The ONNX classifier with the mirror inside the graph (not cached: predict's model.onnx stays the plain one). */
+async function writeFlipOnnx(dir: string, out: string, info: CheckpointInfo, runId: string): Promise<{ file: string; opset: number }> {
+  const [{ loadModel }, { writeOnnx }, { MODEL_ONNX }] = await Promise.all([import('../model-io'), import('../onnx/export'), import('../onnx/classifier')]);
+  const model = await loadModel(dir);
+  try {
+    const file = join(out, MODEL_ONNX);
+    const written = await writeOnnx(model, file, {
+      preprocessing: info.preprocessing,
+      flipTta: true,
+      metadata: { threshold: '0.5', runId, classes: info.classes.join(','), tta: 'flip' },
+    });
+    return { file, opset: written.opset };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** `tta`: default the run's own mode (what its recorded scores used). */
+export async function exportRunModel(lib: Library, runRef: string, format: ExportFormat, outDir: string, ttaAsked?: TtaMode): Promise<ExportResult> {
   const run = getRun(lib.db, runRef);
+  const tta = ttaAsked ?? recordedTta(run.config);
+  const inGraph = format === 'onnx' && tta === 'flip';
   refuseEnsemble(run, 'export');
   const dir = runDir(lib, run.id);
   const info = await readCheckpointInfo(dir, run.id);
@@ -50,7 +83,11 @@ export async function exportRunModel(lib: Library, runRef: string, format: Expor
   await mkdir(out, { recursive: true });
   let files: string[];
   let opset: number | null = null;
-  if (format === 'onnx') {
+  if (inGraph) {
+    const { MODEL_ONNX } = await import('../onnx/classifier');
+    opset = (await writeFlipOnnx(dir, out, info, run.id)).opset;
+    files = [MODEL_ONNX];
+  } else if (format === 'onnx') {
     // loaded here: ONNX Runtime is not needed for tfjs exports
     const { ensureClassifierOnnx, MODEL_ONNX } = await import('../onnx/classifier');
     const onnx = await ensureClassifierOnnx(dir, info.preprocessing, { runId: run.id, classes: info.classes.join(',') });
@@ -76,6 +113,7 @@ export async function exportRunModel(lib: Library, runRef: string, format: Expor
     opset,
     classes: info.classes,
     output: `[batch, 1] float32: probability of class '${info.classes[1] ?? '1'}'`,
+    tta: { mode: tta, inGraph, views: `the mean over ${ttaViews(tta).map((v) => VIEW_TEXT[v.name] ?? v.name).join('; ')}` },
     threshold: 0.5,
     metrics: { bestEpoch: run.best?.epoch ?? null, valAuc: run.best?.valAuc ?? null, valLogLoss: run.best?.valLogLoss ?? null },
     dataHash: run.dataHash,

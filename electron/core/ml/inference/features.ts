@@ -13,6 +13,7 @@ import { throwIfAborted } from '../../jobs/progress';
 import { loadPixels, packPixels, type ImageSource, type ResizeMode } from '../pixels';
 import { checkBatch, type ExtractOptions, type ExtractorInfo, type FeatureExtractor, type ImageBatch } from '../feature-extractor';
 import { preprocess } from '../models/preprocessing';
+import type { TtaView } from './tta';
 import type { Preprocessing } from '../models/types';
 
 export type { FeatureExtractor, ImageBatch } from '../feature-extractor';
@@ -149,6 +150,8 @@ export interface ExtractCachedOptions {
   batchSize?: number;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
+  /** A TTA view of each image (its features cached beside the image's own, suffixed by the view's name). */
+  view?: TtaView;
 }
 
 /**
@@ -162,7 +165,9 @@ export async function extractFeatures(
   sources: readonly ImageSource[],
   opts: ExtractCachedOptions,
 ): Promise<{ features: Float32Array[]; cached: number }> {
-  const features: Array<Float32Array | null> = await Promise.all(sources.map((s) => (cache ? cache.get(s.sha256) : null)));
+  const view = opts.view;
+  const suffix = view && view.name !== '' ? `.${view.name}` : '';
+  const features: Array<Float32Array | null> = await Promise.all(sources.map((s) => (cache ? cache.get(s.sha256, suffix) : null)));
   const missing = features.flatMap((f, i) => (f === null ? [i] : []));
   const cached = sources.length - missing.length;
   const total = sources.length;
@@ -173,7 +178,8 @@ export async function extractFeatures(
   for (let start = 0; start < missing.length; start += chunk) {
     throwIfAborted(opts.signal);
     const idx = missing.slice(start, start + chunk);
-    const pixels = await loadPixels(pixelCacheDir, idx.map((i) => sources[i] as ImageSource), size, opts.resize, opts.signal ? { signal: opts.signal } : {});
+    const decoded = await loadPixels(pixelCacheDir, idx.map((i) => sources[i] as ImageSource), size, opts.resize, opts.signal ? { signal: opts.signal } : {});
+    const pixels = view ? decoded.map((p) => view.apply(p, size)) : decoded;
     const batches: ImageBatch[] = [];
     for (let b = 0; b < pixels.length; b += batchSize) {
       const part = pixels.slice(b, b + batchSize);
@@ -191,7 +197,7 @@ export async function extractFeatures(
       const src = sources[i];
       if (!v || !src) throw new Error(`feature extractor returned ${vectors.length} vectors for ${idx.length} images`);
       features[i] = v;
-      if (cache) await cache.put(src.sha256, v);
+      if (cache) await cache.put(src.sha256, v, suffix);
     }
   }
   return { features: features.map((f) => f ?? new Float32Array(0)), cached };

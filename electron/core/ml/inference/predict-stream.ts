@@ -19,6 +19,7 @@ import type { Engine } from './engine';
 import { decodeForPredict, type Decoded } from './predict-decode';
 import { foldCheckpointDirs, readCheckpointInfo, runDir, type CheckpointInfo } from '../runs/checkpoint';
 import { getRun } from '../runs/store';
+import { recordedTta, withTta, type TtaMode } from './tta';
 
 export interface PredictStreamOptions {
   /** 'auto' (default): ONNX Runtime when it loads, else TensorFlow.js; 'onnx' fails if it cannot run. */
@@ -30,10 +31,13 @@ export interface PredictStreamOptions {
   concurrency?: number;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
+  /** Test-time augmentation; default the run's own (what its recorded scores used). */
+  tta?: TtaMode;
 }
 
 export interface PredictStreamResult {
   runId: string;
+  tta: TtaMode;
   engine: 'onnx' | 'tfjs';
   /** ONNX Runtime's provider, or the tfjs backend. */
   provider: string;
@@ -176,6 +180,9 @@ export async function predictStream(
   refuseEnsemble(run, 'predict with');
   const dir = runDir(lib, run.id);
   const { info, predictor } = await openRunPredictor(dir, run.id, opts);
+  const tta = opts.tta ?? recordedTta(run.config);
+  // the views are averaged outside the fold ensemble: each fold scores every view
+  const score = withTta(tta, info.inputSize, (images) => predictor.run(images));
   const batchSize = opts.batchSize ?? PREDICT_BATCH_DEFAULT;
   const concurrency = opts.concurrency ?? Math.max(2, availableParallelism());
   const counts = { scored: 0, truncated: 0, corrupt: 0, errors: 0 };
@@ -191,7 +198,7 @@ export async function predictStream(
         next.catch(() => {}); // awaited next turn; a failure here must not surface as unhandled meanwhile
       }
       const ok = decoded.flatMap((d) => (d.pixels === null ? [] : [d.pixels]));
-      const probs = ok.length > 0 ? await predictor.run(ok) : new Float32Array(0);
+      const probs = ok.length > 0 ? await score(ok) : new Float32Array(0);
       let k = 0;
       for (const [i, d] of decoded.entries()) {
         const file = files[start + i] ?? '';
@@ -213,6 +220,7 @@ export async function predictStream(
   }
   return {
     runId: run.id,
+    tta,
     engine: predictor.engine,
     provider: predictor.provider,
     fallback: predictor.fallback,

@@ -13,6 +13,7 @@ import { writeFileAtomic } from '../../atomic-write';
 import { columnIndexes, formatCsv, parseCsv } from '../../csv';
 import type { Library } from '../../library';
 import { getRun, hasUsableCheckpoint } from '../runs/store';
+import { recordedTta, type TtaMode } from './tta';
 
 interface SampleRow {
   line: number;
@@ -24,6 +25,7 @@ interface SampleRow {
 interface Plan {
   check: SubmissionCheck;
   runModel: string;
+  tta: TtaMode;
   rows: SampleRow[];
 }
 
@@ -85,7 +87,32 @@ function describeMissing(runId: string, total: number, missing: SubmissionCheck[
   return `run ${runId} has no probability for ${count.toLocaleString('en')} of the ${plural(total, 'sample row', 'sample rows')}: ${parts.join('; ')}`;
 }
 
-async function plan(lib: Library, runRef: string): Promise<Plan> {
+interface ScoredImage {
+  fileName: string;
+  relPath: string;
+  probability: number;
+}
+
+/** The submission split's images scored again by the run's checkpoint with another TTA mode (TensorFlow.js loads only then). */
+async function rescored(lib: Library, runId: string, tta: TtaMode): Promise<ScoredImage[]> {
+  const images = lib.db
+    .prepare(
+      `SELECT path, file_name AS fileName, rel_path AS relPath FROM images
+       WHERE split = 'submission' AND excluded = 0 AND missing = 0 AND decode_status = 'ok' ORDER BY id`,
+    )
+    .all() as Array<{ path: string; fileName: string; relPath: string }>;
+  if (images.length === 0) return [];
+  const { predictStream } = await import('./predict-stream');
+  const out: ScoredImage[] = [];
+  let i = 0;
+  await predictStream(lib, runId, images.map((im) => im.path), (row) => {
+    const im = images[i++];
+    if (im && row.probability !== null) out.push({ fileName: im.fileName, relPath: im.relPath, probability: row.probability });
+  }, { tta });
+  return out;
+}
+
+async function plan(lib: Library, runRef: string, ttaAsked?: TtaMode): Promise<Plan> {
   const run = getRun(lib.db, runRef);
   if (!hasUsableCheckpoint(run)) {
     throw new AppError('CONFLICT', `run ${run.id} is ${run.status}${run.status === 'running' ? '' : ' with no saved checkpoint'}; a submission needs a finished run or a checkpoint`);
@@ -96,12 +123,17 @@ async function plan(lib: Library, runRef: string): Promise<Plan> {
     await scoreLateSplits(lib, run.id, ['submission']);
   }
   const sample = await readSample(lib);
-  const preds = lib.db
-    .prepare(
-      `SELECT i.file_name AS fileName, i.rel_path AS relPath, p.probability FROM predictions p JOIN images i ON i.id = p.image_id
-       WHERE p.run_id = ? AND p.split = 'submission'`,
-    )
-    .all(run.id) as Array<{ fileName: string; relPath: string; probability: number }>;
+  const own = recordedTta(run.config);
+  const tta = ttaAsked ?? own;
+  const preds =
+    tta !== own
+      ? await rescored(lib, run.id, tta)
+      : (lib.db
+          .prepare(
+            `SELECT i.file_name AS fileName, i.rel_path AS relPath, p.probability FROM predictions p JOIN images i ON i.id = p.image_id
+             WHERE p.run_id = ? AND p.split = 'submission'`,
+          )
+          .all(run.id) as ScoredImage[]);
   const byName = new Map<string, number>();
   for (const p of preds) {
     byName.set(p.relPath, p.probability);
@@ -130,13 +162,14 @@ async function plan(lib: Library, runRef: string): Promise<Plan> {
   return {
     check: { runId: run.id, sample: sample.path, rows: rows.length, predicted, missing, summary: describeMissing(run.id, rows.length, missing) },
     runModel: run.model,
+    tta,
     rows,
   };
 }
 
 /** Which sample rows the run can write and why the others cannot be predicted (nothing is written). */
-export async function checkSubmission(lib: Library, runRef: string): Promise<SubmissionCheck> {
-  return (await plan(lib, runRef)).check;
+export async function checkSubmission(lib: Library, runRef: string, tta?: TtaMode): Promise<SubmissionCheck> {
+  return (await plan(lib, runRef, tta)).check;
 }
 
 /** The note beside the CSV: the run, the sample, and every row that was filled or left out, with why. */
@@ -150,7 +183,7 @@ function noteText(p: Plan, csv: string, options: SubmissionOptions): string {
   return [
     `Mask Studio: a note on ${basename(csv)}`,
     '',
-    `run: ${p.check.runId} (${p.runModel})`,
+    `run: ${p.check.runId} (${p.runModel}), test-time augmentation: ${p.tta}`,
     `sample submission: ${p.check.sample} (${plural(p.check.rows, 'row', 'rows')})`,
     `rows with the run's probability: ${p.check.predicted.toLocaleString('en')}`,
     `rows ${how}: ${treated.length.toLocaleString('en')}`,
@@ -168,7 +201,7 @@ function noteText(p: Plan, csv: string, options: SubmissionOptions): string {
  */
 export async function writeSubmission(lib: Library, runRef: string, outFile: string, options: SubmissionOptions = {}): Promise<SubmissionResult> {
   if (options.fill !== undefined && options.partial === true) throw new AppError('BAD_INPUT', 'choose --fill P or --partial, not both');
-  const p = await plan(lib, runRef);
+  const p = await plan(lib, runRef, options.tta);
   const without = p.check.rows - p.check.predicted;
   if (without > 0 && options.fill === undefined && options.partial !== true) {
     throw new AppError(
@@ -190,5 +223,5 @@ export async function writeSubmission(lib: Library, runRef: string, outFile: str
     await writeFileAtomic(note, noteText(p, abs, options));
   }
   const filled = options.partial === true ? 0 : without;
-  return { out: abs, rows: out.length, filled, omitted: without - filled, note, sample: p.check.sample };
+  return { out: abs, rows: out.length, filled, omitted: without - filled, tta: p.tta, note, sample: p.check.sample };
 }

@@ -39,6 +39,11 @@ export interface OnnxExportOptions {
   foldBatchNorm?: boolean;
   /** Fixed batch size; default a symbolic `batch` dimension. */
   batchSize?: number;
+  /**
+   * Test-time augmentation in the graph (an image classifier with one [batch, 1] output): each image and its
+   * horizontal mirror go through the network as one batch, and the output is the mean of their probabilities.
+   */
+  flipTta?: boolean;
   /** Extra metadata_props for the model card (threshold, classes, run id…). */
   metadata?: Record<string, string>;
 }
@@ -132,6 +137,14 @@ function emitPreprocessing(b: GraphBuilder, x: string, mode: Preprocessing): str
 }
 
 /** Converts a tf.layers model (functional or sequential, with its current weights) to an ONNX model. */
+/** The batch followed by its horizontal mirror (NHWC, width `w`): [x; x[:, :, ::-1, :]]. */
+function emitFlipPair(b: GraphBuilder, x: string, w: number): string {
+  if (!(w > 0)) throw new Error('TTA in the graph needs a fixed input width');
+  // a negative step from the last column to before the first (an end of -(w+1) clamps to -1)
+  const mirrored = b.node('Slice', [x, b.int64s('tta_start', [-1]), b.int64s('tta_end', [-(w + 1)]), b.int64s('tta_axis', [2]), b.int64s('tta_step', [-1])], 'tta_mirror');
+  return b.node('Concat', [x, mirrored], 'tta_pair', { axis: 0 });
+}
+
 export function exportOnnx(model: tf.LayersModel, opts: OnnxExportOptions = {}): OnnxExport {
   if (model.inputs.length !== 1) throw new Error(`ONNX export takes models with one input; ${model.name} has ${model.inputs.length}`);
   const [input] = model.inputs;
@@ -151,8 +164,13 @@ export function exportOnnx(model: tf.LayersModel, opts: OnnxExportOptions = {}):
   const dims = (shape: tf.Shape): Dim[] => shape.map((d, i) => (i === 0 ? batch : (d ?? `d${i}`)));
   b.addInput('input', dims(input.shape));
   const values = new Map<string, Value>();
+  const flip = opts.flipTta === true;
+  if (flip && (rank !== 4 || outputs.length !== 1 || outputs[0]?.shape.length !== 2)) {
+    throw new Error('TTA in the graph takes an image classifier with one [batch, k] output');
+  }
   if (rank === 4) {
-    const x = opts.preprocessing ? emitPreprocessing(b, 'input', opts.preprocessing) : 'input';
+    const pre = opts.preprocessing ? emitPreprocessing(b, 'input', opts.preprocessing) : 'input';
+    const x = flip ? emitFlipPair(b, pre, input.shape[2] ?? 0) : pre;
     values.set('input', { name: b.node('Transpose', [x], 'input_nchw', { perm: [0, 3, 1, 2] }), layout: 'nchw' });
   } else {
     values.set('input', { name: 'input', layout: 'flat' });
@@ -196,6 +214,11 @@ export function exportOnnx(model: tf.LayersModel, opts: OnnxExportOptions = {}):
       outShape = [batch, shape[3] ?? 'channels'];
     } else if (v.layout === 'nchw') {
       v = { name: b.node('Transpose', [v.name], `${name}_nhwc`, { perm: [0, 2, 3, 1] }), layout: 'nchw' };
+    }
+    if (flip) {
+      // [2·batch, k] → [2, batch, k] → the mean over the image and its mirror
+      const pair = b.node('Reshape', [v.name, b.int64s('tta_pair_shape', [2, -1, shape[1] ?? 1])], `${name}_tta_pair`);
+      v = { name: b.node('ReduceMean', [pair], `${name}_tta_mean`, { axes: [0], keepdims: 0 }), layout: 'flat' };
     }
     b.node('Identity', [v.name], name, {}, true);
     b.addOutput(name, outShape);

@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import { throwIfAborted } from '../../jobs/progress';
 import { loadPixels, packPixels, type ImageSource, type ResizeMode } from '../pixels';
 import { VectorCache } from '../inference/features';
+import { mirror } from '../inference/tta';
 import { buildTopModel, chooseCut, type CutChoice } from '../models/submodel';
 import type { Preprocessing } from '../models/types';
 import type { Rng } from '../../random';
@@ -47,21 +48,8 @@ export class ActivationCache extends VectorCache {
 
 const variantSuffix = (v: Variant): string => (v === 'flip' ? '.flip' : '');
 
-/** Mirrors an RGB image (HWC, uint8) left to right. */
-export function flipHorizontal(img: Uint8Array, size: number): Uint8Array {
-  const out = new Uint8Array(img.length);
-  const row = size * 3;
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      const s = y * row + x * 3;
-      const d = y * row + (size - 1 - x) * 3;
-      out[d] = img[s] ?? 0;
-      out[d + 1] = img[s + 1] ?? 0;
-      out[d + 2] = img[s + 2] ?? 0;
-    }
-  }
-  return out;
-}
+/** Mirrors an RGB image (HWC, uint8) left to right: the same mirror as test-time augmentation's. */
+export const flipHorizontal = mirror;
 
 export interface ActivationRequest {
   src: ImageSource;

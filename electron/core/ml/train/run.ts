@@ -14,6 +14,8 @@ export { predictionRows, type PredictionRow } from '../runs/store';
 import type { Rng } from '../../random';
 import { writeCheckpoint } from '../runs/checkpoint';
 import type { Preprocessing } from '../models/types';
+import type { TtaMode } from '../inference/tta';
+import { logLoss, rocAuc } from '../../stats/metrics';
 
 export interface RunJob {
   runId: string;
@@ -133,6 +135,15 @@ export function copyWeightsByName(from: tf.LayersModel, to: tf.LayersModel): num
     copied++;
   }
   return copied;
+}
+
+/**
+ * The kept epoch's scores recomputed on the val probabilities the run stores, when TTA made them differ
+ * from the ones the epoch was chosen by: the run's recorded score is the score of its predictions.
+ */
+export function bestWithTta(best: Best | null, tta: TtaMode, valLabels: readonly number[], valProbs: Float32Array): Best | null {
+  if (best === null || tta === 'none' || valProbs.length === 0) return best;
+  return { ...best, valAuc: rocAuc(valLabels, valProbs), valLogLoss: logLoss(valLabels, valProbs) };
 }
 
 export function indexRange(n: number): number[] {

@@ -9,7 +9,8 @@ import { Rng } from '../../random';
 import { fit } from './loop';
 import { classWeightsFor } from './config';
 import { createTrainEngine, type TrainEngine } from './engine';
-import { predictionRows, saveCheckpoint, seedInit, throttle, type RunIo, type RunJob } from './run';
+import { ttaMean } from '../inference/tta';
+import { bestWithTta, predictionRows, saveCheckpoint, seedInit, throttle, type RunIo, type RunJob } from './run';
 import type { TrainItem } from '../runs/store';
 
 /** The dropout masks (either engine's) get their own stream from the run's seed, leaving the run's stream (shuffles) as it was. */
@@ -96,16 +97,19 @@ export async function runScratch(job: RunJob, io: RunIo, env: { backend: string;
       return;
     }
     const stepper = engine;
-    const predict = async (px: Uint8Array[]): Promise<Float32Array> => stepper.predict(px.length, (idx) => batchTensor(px, idx, size, 'unit'), cfg.batchSize);
+    // evaluation only: each split's probability is the mean over the TTA views of its cached pixels
+    const predict = async (px: Uint8Array[]): Promise<Float32Array> =>
+      ttaMean(cfg.tta, (view) => stepper.predict(px.length, (idx) => batchTensor(idx.map((i) => view.apply(px[i] as Uint8Array, size)), idx.map((_, k) => k), size, 'unit'), cfg.batchSize));
     progress('predict', 0, 3);
+    const valProbs = await predict(valPx);
     const rows = [
-      ...predictionRows(val, 'val', await predict(valPx)),
+      ...predictionRows(val, 'val', valProbs),
       ...predictionRows(test, 'test', await predict(testPx)),
       ...predictionRows(submission, 'submission', await predict(subPx)),
     ];
     progress('predict', 3, 3);
     io.post({ type: 'predictions', rows });
-    io.post({ type: 'finished', status: 'done', best: result.best, imagesPerSecond, throughputBasis: 'pixels' });
+    io.post({ type: 'finished', status: 'done', best: bestWithTta(result.best, cfg.tta, val.map((v) => v.label), valProbs), imagesPerSecond, throughputBasis: 'pixels' });
   } finally {
     await engine?.dispose();
     model.dispose();

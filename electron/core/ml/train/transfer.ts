@@ -22,18 +22,10 @@ import { classWeightsFor } from './config';
 import type { EngineInfo } from './engine';
 import { engineLabel, fitOnEngine } from './engine-fit';
 import { disposeSnapshot, fit, predictProbabilities, restoreWeights, snapshotWeights, type Best, type FitHooks, type FitOptions } from './loop';
-import { copyWeightsByName, predictionRows, saveCheckpoint, seedInit, throttle, type Environment, type PredictionRow, type RunIo, type RunJob } from './run';
+import { classifierTtaScorer, featureTensor, headScorer } from './transfer-tta';
+import { ttaMean } from '../inference/tta';
+import { bestWithTta, copyWeightsByName, predictionRows, saveCheckpoint, seedInit, throttle, type Environment, type PredictionRow, type RunIo, type RunJob } from './run';
 import { loadWeightsInto } from '../weights';
-
-function featureTensor(features: readonly Float32Array[], idx: readonly number[], dim: number): tf.Tensor2D {
-  const buf = new Float32Array(idx.length * dim);
-  idx.forEach((i, k) => {
-    const f = features[i];
-    if (!f || f.length !== dim) throw new RangeError(`features: row ${i} is missing or not ${dim} long`);
-    buf.set(f, k * dim);
-  });
-  return tf.tensor2d(buf, [idx.length, dim]);
-}
 
 /** Dense(W, b) on (x − m) / s equals Dense(W / s, b − (m / s)·W) on x: rewrites the layer to take raw x. */
 export function foldStandardization(model: tf.LayersModel, stats: { mean: Float32Array; std: Float32Array }): void {
@@ -170,11 +162,24 @@ async function fineTuneCached(ctx: Ctx, a: Stage2Args): Promise<Stage2Result | '
     // the top model is a copy: the classifier keeps stage 1's weights unless stage 2 won
     if (won) {
       cached.copyBack();
-      result.rows = await rowsFrom(ctx.items, (split) => cached.predict(split, cfg.batchSize));
+      result.rows = cfg.tta === 'none' ? await rowsFrom(ctx.items, (split) => cached.predict(split, cfg.batchSize)) : await classifierRows(ctx, a);
     }
     return result;
   } finally {
     cached.dispose();
+  }
+}
+
+/** The fine-tuned classifier's rows with TTA: the activation cache holds no views, so the whole classifier scores their pixels. */
+async function classifierRows(ctx: Ctx, a: Stage2Args): Promise<PredictionRow[]> {
+  const cfg = ctx.job.config;
+  const scorer = await classifierTtaScorer(a.classifier, a.preprocessing, cfg.engine, {
+    tta: cfg.tta, cacheDir: ctx.job.cacheDir, size: ctx.size, resize: cfg.resize, items: ctx.items, batchSize: cfg.batchSize,
+  });
+  try {
+    return await rowsFrom(ctx.items, scorer.score);
+  } finally {
+    await scorer.dispose();
   }
 }
 
@@ -218,7 +223,9 @@ async function fineTunePixels(ctx: Ctx, a: Stage2Args): Promise<Stage2Result | '
     disposeSnapshot(before);
   }
   result.rows = await rowsFrom(ctx.items, (split) =>
-    predictProbabilities(a.classifier, px[split].length, (idx) => batchTensor(px[split], idx, size, a.preprocessing), cfg.batchSize),
+    ttaMean(cfg.tta, (view) =>
+      predictProbabilities(a.classifier, px[split].length, (idx) => batchTensor(idx.map((i) => view.apply(px[split][i] as Uint8Array, size)), idx.map((_, k) => k), size, a.preprocessing), cfg.batchSize),
+    ),
   );
   return result;
 }
@@ -228,7 +235,7 @@ async function stage1Features(
   ctx: Ctx,
   extractor: FeatureExtractor,
   weightsHash: string | null,
-): Promise<{ slices: Slices<Float32Array>; stats: ReturnType<typeof featureStats> } | 'cancelled'> {
+): Promise<{ slices: Slices<Float32Array>; stats: ReturnType<typeof featureStats>; cache: FeatureCache | null } | 'cancelled'> {
   const cfg = ctx.job.config;
   const all: TrainItem[] = [...ctx.items.train, ...ctx.items.val, ...ctx.items.test, ...ctx.items.submission];
   // features agree within 1e-4 between the engines, so the cache is shared by both (not keyed by engine)
@@ -251,7 +258,7 @@ async function stage1Features(
     throw err;
   }
   const stats = featureStats(features.slice(0, ctx.items.train.length), extractor.featureSize);
-  return { slices: sliceSplits(standardize(features, stats), ctx.items), stats };
+  return { slices: sliceSplits(standardize(features, stats), ctx.items), stats, cache };
 }
 
 export async function runTransfer(job: RunJob, io: RunIo, env: { backend: string; device: string }): Promise<void> {
@@ -281,7 +288,7 @@ export async function runTransfer(job: RunJob, io: RunIo, env: { backend: string
     extractor = choice.extractor;
     const stage1Input = await stage1Features(ctx, extractor, weightsHash);
     if (stage1Input === 'cancelled') return cancelledResult(null);
-    const { slices, stats } = stage1Input;
+    const { slices, stats, cache } = stage1Input;
     const dim = extractor.featureSize;
 
     // ---- stage 1: the head on the cached features
@@ -324,8 +331,15 @@ export async function runTransfer(job: RunJob, io: RunIo, env: { backend: string
       copyWeightsByName(base, classifier);
       copyWeightsByName(headModel, classifier);
       foldStandardization(classifier, stats);
-      const headRows = (): Promise<PredictionRow[]> =>
-        rowsFrom(job.items, (split) => predictProbabilities(headModel, slices[split].length, (idx) => featureTensor(slices[split], idx, dim), 256));
+      // the head's evaluation: with TTA, the mean over the views' (cached) features
+      const headScore = headScorer({
+        tta: cfg.tta, head: headModel, extractor, cache, cacheDir: job.cacheDir, resize: cfg.resize, items: job.items, own: slices, stats, signal: ctx.signal,
+        onProgress: (done, total) => {
+          ctx.checkCancel();
+          ctx.progress('features (TTA)', done, total);
+        },
+      });
+      const headRows = (): Promise<PredictionRow[]> => rowsFrom(job.items, headScore);
       if (cfg.fineTuneLayers > 0 && stage1.best !== null) {
         // stage 2 is the slow part: stage 1's model is the run's checkpoint until stage 2 beats it
         await saveCheckpoint(classifier, job, preprocessing);
@@ -343,9 +357,7 @@ export async function runTransfer(job: RunJob, io: RunIo, env: { backend: string
       }
       if (stage2 === 'cancelled') return cancelledResult(stage1.best);
       if (stage2?.cancelled === true) return cancelledResult(stage2.best);
-      const rows =
-        stage2?.rows ??
-        (await rowsFrom(job.items, (split) => predictProbabilities(headModel, slices[split].length, (idx) => featureTensor(slices[split], idx, dim), 256)));
+      const rows = stage2?.rows ?? (await headRows());
       // head epochs train on cached feature vectors; only fine-tuning from pixels runs images through the network
       const fromPixels = stage2?.fromPixels === true;
       const seconds = fromPixels ? (stage2?.seconds ?? 0) : stage1.trainSeconds + (stage2?.seconds ?? 0);
@@ -354,7 +366,9 @@ export async function runTransfer(job: RunJob, io: RunIo, env: { backend: string
       await saveCheckpoint(classifier, job, preprocessing);
       ctx.progress('save', 1, 1);
       io.post({ type: 'predictions', rows });
-      io.post({ type: 'finished', status: 'done', best: stage2?.best ?? stage1.best, imagesPerSecond: seconds > 0 ? images / seconds : null, throughputBasis: fromPixels ? 'pixels' : 'features' });
+      const valProbs = Float32Array.from(rows.filter((r) => r.split === 'val'), (r) => r.probability);
+      const best = bestWithTta(stage2?.best ?? stage1.best, cfg.tta, labels.val, valProbs);
+      io.post({ type: 'finished', status: 'done', best, imagesPerSecond: seconds > 0 ? images / seconds : null, throughputBasis: fromPixels ? 'pixels' : 'features' });
     } finally {
       classifier.dispose();
     }
