@@ -136,7 +136,6 @@ function emitPreprocessing(b: GraphBuilder, x: string, mode: Preprocessing): str
   }
 }
 
-/** Converts a tf.layers model (functional or sequential, with its current weights) to an ONNX model. */
 /** The batch followed by its horizontal mirror (NHWC, width `w`): [x; x[:, :, ::-1, :]]. */
 function emitFlipPair(b: GraphBuilder, x: string, w: number): string {
   if (!(w > 0)) throw new Error('TTA in the graph needs a fixed input width');
@@ -145,6 +144,66 @@ function emitFlipPair(b: GraphBuilder, x: string, w: number): string {
   return b.node('Concat', [x, mirrored], 'tta_pair', { axis: 0 });
 }
 
+/** Every layer call converted in order, reading and writing `values`; the context the converters shared. */
+function convertCalls(b: GraphBuilder, calls: readonly Call[], values: Map<string, Value>, outKeys: readonly string[], foldBatchNorm: boolean): ConvertContext {
+  const readers = new Map<string, Call[]>();
+  for (const c of calls) for (const k of c.inputs) readers.set(k, [...(readers.get(k) ?? []), c]);
+  const outSet = new Set(outKeys);
+  const skipped = new Set<Call>();
+  const ctx: ConvertContext = {
+    b,
+    value(key) {
+      const v = values.get(key);
+      if (!v) throw new Error(`internal: value ${key} used before it was produced`);
+      return v;
+    },
+    setValue: (key, v) => values.set(key, v),
+    consumers: (key) => readers.get(key) ?? [],
+    isGraphOutput: (key) => outSet.has(key),
+    skip: (call) => skipped.add(call),
+    foldBatchNorm,
+  };
+  for (const call of calls) {
+    if (skipped.has(call)) continue;
+    const convert = CONVERTERS[call.className];
+    if (!convert) {
+      throw new UnsupportedLayerError(call.layer.name, call.className, `no converter for this layer class (supported: ${SUPPORTED_LAYERS.join(', ')})`);
+    }
+    convert(ctx, call);
+  }
+  return ctx;
+}
+
+/** One graph output: pooled or back in NHWC as asked, averaged over the image and its mirror under flip TTA. */
+function emitOutput(
+  ctx: ConvertContext,
+  key: string,
+  name: string,
+  shape: tf.Shape,
+  dims: (shape: tf.Shape) => Dim[],
+  o: { batch: Dim; pool: OnnxExportOptions['pool']; flip: boolean },
+): OnnxTensorInfo {
+  const { b } = ctx;
+  let v = materialize(ctx, ctx.value(key), `${name}_pad`);
+  let outShape = dims(shape);
+  if (v.layout === 'nchw' && o.pool) {
+    const pooled = b.node(o.pool === 'avg' ? 'GlobalAveragePool' : 'GlobalMaxPool', [v.name], `${name}_pool`);
+    v = { name: b.node('Flatten', [pooled], `${name}_flat`, { axis: 1 }), layout: 'flat' };
+    outShape = [o.batch, shape[3] ?? 'channels'];
+  } else if (v.layout === 'nchw') {
+    v = { name: b.node('Transpose', [v.name], `${name}_nhwc`, { perm: [0, 2, 3, 1] }), layout: 'nchw' };
+  }
+  if (o.flip) {
+    // [2·batch, k] → [2, batch, k] → the mean over the image and its mirror
+    const pair = b.node('Reshape', [v.name, b.int64s('tta_pair_shape', [2, -1, shape[1] ?? 1])], `${name}_tta_pair`);
+    v = { name: b.node('ReduceMean', [pair], `${name}_tta_mean`, { axes: [0], keepdims: 0 }), layout: 'flat' };
+  }
+  b.node('Identity', [v.name], name, {}, true);
+  b.addOutput(name, outShape);
+  return { name, shape: outShape };
+}
+
+/** Converts a tf.layers model (functional or sequential, with its current weights) to an ONNX model. */
 export function exportOnnx(model: tf.LayersModel, opts: OnnxExportOptions = {}): OnnxExport {
   if (model.inputs.length !== 1) throw new Error(`ONNX export takes models with one input; ${model.name} has ${model.inputs.length}`);
   const [input] = model.inputs;
@@ -176,55 +235,8 @@ export function exportOnnx(model: tf.LayersModel, opts: OnnxExportOptions = {}):
     values.set('input', { name: 'input', layout: 'flat' });
   }
 
-  const readers = new Map<string, Call[]>();
-  for (const c of walker.calls) for (const k of c.inputs) readers.set(k, [...(readers.get(k) ?? []), c]);
-  const outSet = new Set(outKeys);
-  const skipped = new Set<Call>();
-  const ctx: ConvertContext = {
-    b,
-    value(key) {
-      const v = values.get(key);
-      if (!v) throw new Error(`internal: value ${key} used before it was produced`);
-      return v;
-    },
-    setValue: (key, v) => values.set(key, v),
-    consumers: (key) => readers.get(key) ?? [],
-    isGraphOutput: (key) => outSet.has(key),
-    skip: (call) => skipped.add(call),
-    foldBatchNorm: opts.foldBatchNorm ?? true,
-  };
-  for (const call of walker.calls) {
-    if (skipped.has(call)) continue;
-    const convert = CONVERTERS[call.className];
-    if (!convert) {
-      throw new UnsupportedLayerError(call.layer.name, call.className, `no converter for this layer class (supported: ${SUPPORTED_LAYERS.join(', ')})`);
-    }
-    convert(ctx, call);
-  }
-
-  const infos: OnnxTensorInfo[] = [];
-  outKeys.forEach((key, i) => {
-    const name = outNames[i] ?? `output_${i}`;
-    const shape = outputs[i]?.shape ?? [];
-    let v = materialize(ctx, ctx.value(key), `${name}_pad`);
-    let outShape = dims(shape);
-    if (v.layout === 'nchw' && opts.pool) {
-      const pooled = b.node(opts.pool === 'avg' ? 'GlobalAveragePool' : 'GlobalMaxPool', [v.name], `${name}_pool`);
-      v = { name: b.node('Flatten', [pooled], `${name}_flat`, { axis: 1 }), layout: 'flat' };
-      outShape = [batch, shape[3] ?? 'channels'];
-    } else if (v.layout === 'nchw') {
-      v = { name: b.node('Transpose', [v.name], `${name}_nhwc`, { perm: [0, 2, 3, 1] }), layout: 'nchw' };
-    }
-    if (flip) {
-      // [2·batch, k] → [2, batch, k] → the mean over the image and its mirror
-      const pair = b.node('Reshape', [v.name, b.int64s('tta_pair_shape', [2, -1, shape[1] ?? 1])], `${name}_tta_pair`);
-      v = { name: b.node('ReduceMean', [pair], `${name}_tta_mean`, { axes: [0], keepdims: 0 }), layout: 'flat' };
-    }
-    b.node('Identity', [v.name], name, {}, true);
-    b.addOutput(name, outShape);
-    infos.push({ name, shape: outShape });
-  });
-
+  const ctx = convertCalls(b, walker.calls, values, outKeys, opts.foldBatchNorm ?? true);
+  const infos = outKeys.map((key, i) => emitOutput(ctx, key, outNames[i] ?? `output_${i}`, outputs[i]?.shape ?? [], dims, { batch, pool: opts.pool, flip }));
   const preprocessing = opts.preprocessing ?? 'none';
   const proto = b.model(model.name, `${model.name} exported from TensorFlow.js by Mask Studio`, {
     source: 'tfjs-layers',

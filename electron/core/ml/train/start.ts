@@ -12,6 +12,7 @@ import type { TrainInput } from '../../../../shared/contract';
 import { AppError, type ErrorPayload } from '../../../../shared/errors';
 import type { JobContext, JobRunner } from '../../jobs/runner';
 import type { Library } from '../../library';
+import type { Db } from '../../db/open';
 import { nativeBackendInstalled } from '../backend/backend';
 import { clearPixelCache, pixelCacheFile } from '../pixels';
 import { clearFeatureCache } from '../inference/features';
@@ -142,6 +143,37 @@ function spawnWorker(job: RunJob, onMessage: (m: RunMessage) => void, signal: Ab
   });
 }
 
+/** Writes each message of a run into the library as it arrives (environment, epochs, predictions, the end). */
+function recordMessages(db: Db, runId: string, started: number, onMessage: ((m: RunMessage) => void) | undefined): (ctx: JobContext, m: RunMessage) => void {
+  const seconds = (): number => (Date.now() - started) / 1000;
+  return (ctx, m) => {
+    switch (m.type) {
+      case 'environment':
+        setRunEnvironment(db, runId, m.env);
+        break;
+      case 'progress':
+        ctx.progress(m.phase, m.done, m.total, m.metrics);
+        break;
+      case 'epoch':
+        insertEpoch(db, runId, m.row);
+        break;
+      case 'predictions':
+        insertPredictions(db, runId, m.rows);
+        break;
+      case 'checkpoint':
+        recordCheckpoint(db, runId, m.best, m.rows);
+        break;
+      case 'finished':
+        finishRun(db, runId, { status: m.status, seconds: seconds(), best: m.best, imagesPerSecond: m.imagesPerSecond, throughputBasis: m.throughputBasis, error: null });
+        break;
+      case 'failed':
+        finishRun(db, runId, { status: 'failed', seconds: seconds(), best: null, imagesPerSecond: null, error: m.error.message });
+        break;
+    }
+    onMessage?.(m);
+  };
+}
+
 /** Starts a run as a job; returns at once with its ids. The run row exists before this returns. */
 export function startTraining(lib: Library, runner: JobRunner, input: TrainInput, opts: TrainOptions = {}): TrainStart {
   const config = resolveConfig(input);
@@ -172,35 +204,7 @@ export function startTraining(lib: Library, runner: JobRunner, input: TrainInput
     ...(opts.weightsDir ? { weightsDir: opts.weightsDir } : {}),
   };
   const started = Date.now();
-  const record = (ctx: JobContext, m: RunMessage): void => {
-    const db = lib.db;
-    switch (m.type) {
-      case 'environment':
-        setRunEnvironment(db, runId, m.env);
-        break;
-      case 'progress':
-        ctx.progress(m.phase, m.done, m.total, m.metrics);
-        break;
-      case 'epoch':
-        insertEpoch(db, runId, m.row);
-        break;
-      case 'predictions':
-        insertPredictions(db, runId, m.rows);
-        break;
-      case 'checkpoint':
-        recordCheckpoint(db, runId, m.best, m.rows);
-        break;
-      case 'finished':
-        finishRun(db, runId, {
-          status: m.status, seconds: (Date.now() - started) / 1000, best: m.best, imagesPerSecond: m.imagesPerSecond, throughputBasis: m.throughputBasis, error: null,
-        });
-        break;
-      case 'failed':
-        finishRun(db, runId, { status: 'failed', seconds: (Date.now() - started) / 1000, best: null, imagesPerSecond: null, error: m.error.message });
-        break;
-    }
-    opts.onMessage?.(m);
-  };
+  const record = recordMessages(lib.db, runId, started, opts.onMessage);
   const jobId = runner.start('train', { runId, ...input }, async (ctx) => {
     const failure: { error: ErrorPayload | null } = { error: null };
     const cachesBefore = cacheFolders(lib.cacheDir);
