@@ -10,7 +10,7 @@ import { fit } from './loop';
 import { classWeightsFor } from './config';
 import { createTrainEngine, type TrainEngine } from './engine';
 import { ttaMean } from '../inference/tta';
-import { bestWithTta, predictionRows, saveCheckpoint, seedInit, throttle, type RunIo, type RunJob } from './run';
+import { bestWithTta, predictionRows, saveCheckpoint, seedInit, throttle, type PredictionRow, type RunIo, type RunJob } from './run';
 import type { TrainItem } from '../runs/store';
 
 /** The dropout masks (either engine's) get their own stream from the run's seed, leaving the run's stream (shuffles) as it was. */
@@ -18,16 +18,21 @@ function dropoutSeed(seed: number): number {
   return new Rng((seed ^ 0x5eed) >>> 0).seed();
 }
 
-export async function runScratch(job: RunJob, io: RunIo, env: { backend: string; device: string }): Promise<void> {
+/** The decoded pixels of each split, in the job's order. */
+interface SplitPixels {
+  train: Uint8Array[];
+  val: Uint8Array[];
+  test: Uint8Array[];
+  submission: Uint8Array[];
+}
+
+/** Decodes (or reads from the cache) every image of the run at its input size; null when cancelled meanwhile. */
+async function decodeSplits(job: RunJob, io: RunIo, progress: ReturnType<typeof throttle>): Promise<SplitPixels | null> {
   const cfg = job.config;
-  const size = cfg.inputSize;
-  const progress = throttle((m) => io.post(m));
-  const rng = new Rng(cfg.seed);
-  const augRng = new Rng(rng.seed());
   const { train, val, test, submission } = job.items;
   const all: TrainItem[] = [...train, ...val, ...test, ...submission];
   const signal = new AbortController();
-  const pixels = await loadPixels(job.cacheDir, all as ImageSource[], size, cfg.resize, {
+  const pixels = await loadPixels(job.cacheDir, all as ImageSource[], cfg.inputSize, cfg.resize, {
     signal: signal.signal,
     onProgress: (done, total) => {
       if (io.cancelled()) signal.abort();
@@ -37,14 +42,43 @@ export async function runScratch(job: RunJob, io: RunIo, env: { backend: string;
     if (io.cancelled()) return null;
     throw err;
   });
-  if (pixels === null) {
+  if (pixels === null) return null;
+  const a = train.length;
+  const b = a + val.length;
+  const c = b + test.length;
+  return { train: pixels.slice(0, a), val: pixels.slice(a, b), test: pixels.slice(b, c), submission: pixels.slice(c) };
+}
+
+/** Evaluation only: each split's probability is the mean over the TTA views of its cached pixels. */
+async function scoreSplits(engine: TrainEngine, job: RunJob, px: SplitPixels, progress: ReturnType<typeof throttle>): Promise<{ valProbs: Float32Array; rows: PredictionRow[] }> {
+  const cfg = job.config;
+  const size = cfg.inputSize;
+  const predict = async (images: Uint8Array[]): Promise<Float32Array> =>
+    ttaMean(cfg.tta, (view) => engine.predict(images.length, (idx) => batchTensor(idx.map((i) => view.apply(images[i] as Uint8Array, size)), idx.map((_, k) => k), size, 'unit'), cfg.batchSize));
+  const { val, test, submission } = job.items;
+  progress('predict', 0, 3);
+  const valProbs = await predict(px.val);
+  const rows = [
+    ...predictionRows(val, 'val', valProbs),
+    ...predictionRows(test, 'test', await predict(px.test)),
+    ...predictionRows(submission, 'submission', await predict(px.submission)),
+  ];
+  progress('predict', 3, 3);
+  return { valProbs, rows };
+}
+
+export async function runScratch(job: RunJob, io: RunIo, env: { backend: string; device: string }): Promise<void> {
+  const cfg = job.config;
+  const size = cfg.inputSize;
+  const progress = throttle((m) => io.post(m));
+  const rng = new Rng(cfg.seed);
+  const augRng = new Rng(rng.seed());
+  const { train, val } = job.items;
+  const px = await decodeSplits(job, io, progress);
+  if (px === null) {
     io.post({ type: 'finished', status: 'cancelled', best: null, imagesPerSecond: null, throughputBasis: 'pixels' });
     return;
   }
-  const trainPx = pixels.slice(0, train.length);
-  const valPx = pixels.slice(train.length, train.length + val.length);
-  const testPx = pixels.slice(train.length + val.length, train.length + val.length + test.length);
-  const subPx = pixels.slice(train.length + val.length + test.length);
 
   const model = buildClassifier('scratch', { inputSize: size });
   let engine: TrainEngine | null = null;
@@ -61,9 +95,9 @@ export async function runScratch(job: RunJob, io: RunIo, env: { backend: string;
       model,
       {
         trainLabels,
-        trainBatch: (idx) => batchTensor(trainPx, idx, size, 'unit', cfg.augment ? { rng: augRng, opts: DEFAULT_AUGMENT } : undefined),
+        trainBatch: (idx) => batchTensor(px.train, idx, size, 'unit', cfg.augment ? { rng: augRng, opts: DEFAULT_AUGMENT } : undefined),
         valLabels: val.map((v) => v.label),
-        valBatch: (idx) => batchTensor(valPx, idx, size, 'unit'),
+        valBatch: (idx) => batchTensor(px.val, idx, size, 'unit'),
       },
       {
         epochs: cfg.epochs,
@@ -96,18 +130,7 @@ export async function runScratch(job: RunJob, io: RunIo, env: { backend: string;
       io.post({ type: 'finished', status: 'cancelled', best: result.best, imagesPerSecond, throughputBasis: 'pixels' });
       return;
     }
-    const stepper = engine;
-    // evaluation only: each split's probability is the mean over the TTA views of its cached pixels
-    const predict = async (px: Uint8Array[]): Promise<Float32Array> =>
-      ttaMean(cfg.tta, (view) => stepper.predict(px.length, (idx) => batchTensor(idx.map((i) => view.apply(px[i] as Uint8Array, size)), idx.map((_, k) => k), size, 'unit'), cfg.batchSize));
-    progress('predict', 0, 3);
-    const valProbs = await predict(valPx);
-    const rows = [
-      ...predictionRows(val, 'val', valProbs),
-      ...predictionRows(test, 'test', await predict(testPx)),
-      ...predictionRows(submission, 'submission', await predict(subPx)),
-    ];
-    progress('predict', 3, 3);
+    const { valProbs, rows } = await scoreSplits(engine, job, px, progress);
     io.post({ type: 'predictions', rows });
     io.post({ type: 'finished', status: 'done', best: bestWithTta(result.best, cfg.tta, val.map((v) => v.label), valProbs), imagesPerSecond, throughputBasis: 'pixels' });
   } finally {

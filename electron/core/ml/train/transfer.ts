@@ -261,6 +261,80 @@ async function stage1Features(
   return { slices: sliceSplits(standardize(features, stats), ctx.items), stats, cache };
 }
 
+function postCancelled(io: RunIo, best: Best | null): void {
+  io.post({ type: 'finished', status: 'cancelled', best, imagesPerSecond: null, throughputBasis: 'features' });
+}
+
+/** What stage 1 leaves for the classifier's stages: the base, the fitted head, its features and settings. */
+interface HeadStage {
+  base: tf.LayersModel;
+  head: tf.LayersModel;
+  extractor: FeatureExtractor;
+  features: Exclude<Awaited<ReturnType<typeof stage1Features>>, 'cancelled'>;
+  stage1: Awaited<ReturnType<typeof fitOnEngine>>;
+  preprocessing: Preprocessing;
+  weightsHash: string | null;
+  common: Stage2Args['common'];
+  hooks: FitHooks;
+  labels: Stage2Args['labels'];
+  runEnv: Environment;
+}
+
+/**
+ * The whole classifier (base + head, standardisation folded in): stage 2's fine-tuning when asked for, then
+ * the run's checkpoint, its predictions (with TTA, the mean over the views) and its end.
+ */
+async function classifierStages(ctx: Ctx, a: HeadStage): Promise<void> {
+  const { job, io } = ctx;
+  const cfg = job.config;
+  const classifier = buildClassifier(ctx.arch, { inputSize: ctx.size, dropout: cfg.headDropout });
+  try {
+    copyWeightsByName(a.base, classifier);
+    copyWeightsByName(a.head, classifier);
+    foldStandardization(classifier, a.features.stats);
+    // the head's evaluation: with TTA, the mean over the views' (cached) features
+    const headScore = headScorer({
+      tta: cfg.tta, head: a.head, extractor: a.extractor, cache: a.features.cache, cacheDir: job.cacheDir, resize: cfg.resize, items: job.items, own: a.features.slices, stats: a.features.stats, signal: ctx.signal,
+      onProgress: (done, total) => {
+        ctx.checkCancel();
+        ctx.progress('features (TTA)', done, total);
+      },
+    });
+    const headRows = (): Promise<PredictionRow[]> => rowsFrom(job.items, headScore);
+    if (cfg.fineTuneLayers > 0 && a.stage1.best !== null) {
+      // stage 2 is the slow part: stage 1's model is the run's checkpoint until stage 2 beats it
+      await saveCheckpoint(classifier, job, a.preprocessing);
+      io.post({ type: 'checkpoint', best: a.stage1.best, rows: await headRows() });
+    }
+    // ---- stage 2: the top of the base, on cached activations where ONNX Runtime made them, else pixels
+    let stage2: Stage2Result | 'cancelled' | null = null;
+    if (cfg.fineTuneLayers > 0) {
+      const args: Stage2Args = {
+        classifier, open: unfreezeTop(classifier, cfg.fineTuneLayers), preprocessing: a.preprocessing, weightsHash: a.weightsHash, common: a.common, hooks: a.hooks, labels: a.labels,
+        firstEpoch: a.stage1.epochs.length + 1, best: a.stage1.best, runEnv: a.runEnv,
+      };
+      if (a.extractor.info.engine === 'onnx') stage2 = await fineTuneCached(ctx, args);
+      if (stage2 === null) stage2 = await fineTunePixels(ctx, args);
+    }
+    if (stage2 === 'cancelled') return postCancelled(io, a.stage1.best);
+    if (stage2?.cancelled === true) return postCancelled(io, stage2.best);
+    const rows = stage2?.rows ?? (await headRows());
+    // head epochs train on cached feature vectors; only fine-tuning from pixels runs images through the network
+    const fromPixels = stage2?.fromPixels === true;
+    const seconds = fromPixels ? (stage2?.seconds ?? 0) : a.stage1.trainSeconds + (stage2?.seconds ?? 0);
+    const images = fromPixels ? (stage2?.images ?? 0) : a.stage1.trainImages + (stage2?.images ?? 0);
+    ctx.progress('save', 0, 1);
+    await saveCheckpoint(classifier, job, a.preprocessing);
+    ctx.progress('save', 1, 1);
+    io.post({ type: 'predictions', rows });
+    const valProbs = Float32Array.from(rows.filter((r) => r.split === 'val'), (r) => r.probability);
+    const best = bestWithTta(stage2?.best ?? a.stage1.best, cfg.tta, a.labels.val, valProbs);
+    io.post({ type: 'finished', status: 'done', best, imagesPerSecond: seconds > 0 ? images / seconds : null, throughputBasis: fromPixels ? 'pixels' : 'features' });
+  } finally {
+    classifier.dispose();
+  }
+}
+
 export async function runTransfer(job: RunJob, io: RunIo, env: { backend: string; device: string }): Promise<void> {
   const cfg = job.config;
   const abort = new AbortController();
@@ -273,7 +347,7 @@ export async function runTransfer(job: RunJob, io: RunIo, env: { backend: string
     items: job.items,
   };
   const { train, val } = job.items;
-  const cancelledResult = (best: Best | null): void => io.post({ type: 'finished', status: 'cancelled', best, imagesPerSecond: null, throughputBasis: 'features' });
+  const cancelledResult = (best: Best | null): void => postCancelled(io, best);
 
   ctx.progress('weights', 0, 1);
   const base = buildBase(ctx.arch, { inputSize: ctx.size, pooling: 'avg' });
@@ -288,7 +362,7 @@ export async function runTransfer(job: RunJob, io: RunIo, env: { backend: string
     extractor = choice.extractor;
     const stage1Input = await stage1Features(ctx, extractor, weightsHash);
     if (stage1Input === 'cancelled') return cancelledResult(null);
-    const { slices, stats, cache } = stage1Input;
+    const { slices } = stage1Input;
     const dim = extractor.featureSize;
 
     // ---- stage 1: the head on the cached features
@@ -326,52 +400,7 @@ export async function runTransfer(job: RunJob, io: RunIo, env: { backend: string
     );
     if (stage1.cancelled) return cancelledResult(stage1.best);
 
-    const classifier = buildClassifier(ctx.arch, { inputSize: ctx.size, dropout: cfg.headDropout });
-    try {
-      copyWeightsByName(base, classifier);
-      copyWeightsByName(headModel, classifier);
-      foldStandardization(classifier, stats);
-      // the head's evaluation: with TTA, the mean over the views' (cached) features
-      const headScore = headScorer({
-        tta: cfg.tta, head: headModel, extractor, cache, cacheDir: job.cacheDir, resize: cfg.resize, items: job.items, own: slices, stats, signal: ctx.signal,
-        onProgress: (done, total) => {
-          ctx.checkCancel();
-          ctx.progress('features (TTA)', done, total);
-        },
-      });
-      const headRows = (): Promise<PredictionRow[]> => rowsFrom(job.items, headScore);
-      if (cfg.fineTuneLayers > 0 && stage1.best !== null) {
-        // stage 2 is the slow part: stage 1's model is the run's checkpoint until stage 2 beats it
-        await saveCheckpoint(classifier, job, preprocessing);
-        io.post({ type: 'checkpoint', best: stage1.best, rows: await headRows() });
-      }
-      // ---- stage 2: the top of the base, on cached activations where ONNX Runtime made them, else pixels
-      let stage2: Stage2Result | 'cancelled' | null = null;
-      if (cfg.fineTuneLayers > 0) {
-        const args: Stage2Args = {
-          classifier, open: unfreezeTop(classifier, cfg.fineTuneLayers), preprocessing, weightsHash, common, hooks, labels,
-          firstEpoch: stage1.epochs.length + 1, best: stage1.best, runEnv,
-        };
-        if (extractor.info.engine === 'onnx') stage2 = await fineTuneCached(ctx, args);
-        if (stage2 === null) stage2 = await fineTunePixels(ctx, args);
-      }
-      if (stage2 === 'cancelled') return cancelledResult(stage1.best);
-      if (stage2?.cancelled === true) return cancelledResult(stage2.best);
-      const rows = stage2?.rows ?? (await headRows());
-      // head epochs train on cached feature vectors; only fine-tuning from pixels runs images through the network
-      const fromPixels = stage2?.fromPixels === true;
-      const seconds = fromPixels ? (stage2?.seconds ?? 0) : stage1.trainSeconds + (stage2?.seconds ?? 0);
-      const images = fromPixels ? (stage2?.images ?? 0) : stage1.trainImages + (stage2?.images ?? 0);
-      ctx.progress('save', 0, 1);
-      await saveCheckpoint(classifier, job, preprocessing);
-      ctx.progress('save', 1, 1);
-      io.post({ type: 'predictions', rows });
-      const valProbs = Float32Array.from(rows.filter((r) => r.split === 'val'), (r) => r.probability);
-      const best = bestWithTta(stage2?.best ?? stage1.best, cfg.tta, labels.val, valProbs);
-      io.post({ type: 'finished', status: 'done', best, imagesPerSecond: seconds > 0 ? images / seconds : null, throughputBasis: fromPixels ? 'pixels' : 'features' });
-    } finally {
-      classifier.dispose();
-    }
+    await classifierStages(ctx, { base, head: headModel, extractor, features: stage1Input, stage1, preprocessing, weightsHash, common, hooks, labels, runEnv });
   } finally {
     head?.dispose();
     await extractor?.dispose();
