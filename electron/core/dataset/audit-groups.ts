@@ -26,7 +26,8 @@ export interface DuplicateGroup<T extends GroupMember = ImageRecord> {
   maxDistance: number;
 }
 
-class UnionFind {
+/** Disjoint sets over 0..n-1, with path compression; shared by the grouping here and the split's units. */
+export class UnionFind {
   readonly parent: Int32Array;
   constructor(n: number) {
     this.parent = Int32Array.from({ length: n }, (_, i) => i);

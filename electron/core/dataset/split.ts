@@ -6,7 +6,7 @@
 import type { SplitInput, SplitSummary } from '../../../shared/contract';
 import { AppError } from '../../../shared/errors';
 import type { Db } from '../db/open';
-import { duplicateGroups } from './audit-groups';
+import { duplicateGroups, UnionFind } from './audit-groups';
 import { storedNearPairs } from './near-pair-store';
 import type { ImageRecord } from './images';
 import { seededRandom } from '../random';
@@ -39,28 +39,18 @@ interface Units {
 
 function unitsOf(db: Db, rows: readonly SplitRow[]): Units {
   const index = new Map(rows.map((r, i) => [r.id, i]));
-  const parent = Int32Array.from({ length: rows.length }, (_, i) => i);
-  const find = (i: number): number => {
-    let r = i;
-    while (parent[r] !== r) r = parent[r]!;
-    while (parent[i] !== r) {
-      const next = parent[i]!;
-      parent[i] = r;
-      i = next;
-    }
-    return r;
-  };
+  const sets = new UnionFind(rows.length);
   const duplicates = duplicateGroups(rows, storedNearPairs(db)).map((g) => g.images);
   for (const g of duplicates) {
-    const first = find(index.get(g[0]!.id)!);
-    for (const img of g.slice(1)) parent[find(index.get(img.id)!)] = first;
+    const first = index.get(g[0]!.id)!;
+    for (const img of g.slice(1)) sets.union(first, index.get(img.id)!);
   }
   // units numbered by their first row, members in row order (as the arrays of a Map in insertion order were)
   const unitOfRoot = new Int32Array(rows.length).fill(-1);
   const size: number[] = [];
   const unitOfRow = new Int32Array(rows.length);
   for (let i = 0; i < rows.length; i++) {
-    const root = find(i);
+    const root = sets.find(i);
     if (unitOfRoot[root] === -1) unitOfRoot[root] = size.push(0) - 1;
     const u = unitOfRoot[root]!;
     unitOfRow[i] = u;
@@ -72,6 +62,10 @@ function unitsOf(db: Db, rows: readonly SplitRow[]): Units {
   const members = new Int32Array(rows.length);
   for (let i = 0; i < rows.length; i++) members[fill[unitOfRow[i]!]!++] = i;
   return { count: size.length, start, members, duplicates };
+}
+
+function unitSize(units: Units, u: number): number {
+  return units.start[u + 1]! - units.start[u]!;
 }
 
 function unitRows(units: Units, rows: readonly SplitRow[], u: number): SplitRow[] {
@@ -95,10 +89,8 @@ function unitsByClass(units: Units, rows: readonly SplitRow[]): Map<string, numb
   const key: string[] = new Array<string>(units.count);
   const label: string[] = new Array<string>(units.count);
   for (let u = 0; u < units.count; u++) {
-    const a = units.start[u]!;
-    const b = units.start[u + 1]!;
-    if (b - a === 1) {
-      const r = rows[units.members[a]!]!;
+    if (unitSize(units, u) === 1) {
+      const r = rows[units.members[units.start[u]!]!]!;
       key[u] = r.sha256;
       label[u] = r.label!;
       continue;
@@ -125,10 +117,9 @@ function assign(units: Units, rows: readonly SplitRow[], input: SplitInput): { t
   const random = seededRandom(input.seed);
   const target = new Uint8Array(rows.length);
   const counts: SplitSummary['counts'] = [];
-  const unitSize = (u: number): number => units.start[u + 1]! - units.start[u]!;
   for (const [label, classUnits] of [...unitsByClass(units, rows)].sort((a, b) => a[0].localeCompare(b[0]))) {
     shuffle(classUnits, random);
-    const n = classUnits.reduce((sum, u) => sum + unitSize(u), 0);
+    const n = classUnits.reduce((sum, u) => sum + unitSize(units, u), 0);
     const want = [0, Math.round(n * input.val), Math.round(n * input.test)];
     want[0] = n - want[1]! - want[2]!;
     const have = [0, 0, 0];
@@ -144,7 +135,7 @@ function assign(units: Units, rows: readonly SplitRow[], input: SplitInput): { t
           best = t;
         }
       }
-      have[best]! += unitSize(u);
+      have[best]! += unitSize(units, u);
       for (let k = units.start[u]!; k < units.start[u + 1]!; k++) target[units.members[k]!] = best;
     }
     TARGETS.forEach((split, t) => counts.push({ split, label, count: have[t]! }));
@@ -188,7 +179,7 @@ export function splitLibrary(db: Db, input: SplitInput): SplitSummary {
   let leaks = 0;
   for (const g of units.duplicates) if (new Set(g.map((i) => stored.get(i.id))).size > 1) leaks++;
   let groups = 0;
-  for (let u = 0; u < units.count; u++) if (units.start[u + 1]! - units.start[u]! > 1) groups++;
+  for (let u = 0; u < units.count; u++) if (unitSize(units, u) > 1) groups++;
   return { seed: input.seed, counts, groups, leaks };
 }
 
