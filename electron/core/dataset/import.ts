@@ -119,6 +119,13 @@ interface ScanResult {
   notStored: Array<{ file: string; reason: string }>;
 }
 
+/**
+ * Files in flight: four per core. The main thread hashes each decoded grid and writes rows while libvips
+ * decodes the next files on the thread pool; with two per core the pool waited on the main thread (10,000
+ * small files on 2 idle cores: 37.6 s with 4 in flight, 34.1 s with 8, 34.4 s with 16).
+ */
+const IMPORT_CONCURRENCY = Math.max(2, availableParallelism() * 4);
+
 /** Reads and decodes what is new or changed, in parallel, writing rows in small transactions as they come. */
 async function scanFiles(db: Db, plan: ImportPlan, sourceOf: (f: PlannedFile) => number, options: ImportOptions): Promise<ScanResult> {
   const progress = throttledProgress(options.onProgress);
@@ -150,7 +157,7 @@ async function scanFiles(db: Db, plan: ImportPlan, sourceOf: (f: PlannedFile) =>
     return moved ?? null;
   };
   try {
-    await mapPool(plan.files, options.concurrency ?? Math.max(2, availableParallelism() * 2), async (file) => {
+    await mapPool(plan.files, options.concurrency ?? IMPORT_CONCURRENCY, async (file) => {
       throwIfAborted(options.signal);
       const write = await scanOne(file, byPath.get(file.abs), { sourceId: sourceOf(file), claimMoved });
       if (write === null) counts.unchanged++;

@@ -87,7 +87,10 @@ function averageTable(factor: number): Uint8Array {
   return table;
 }
 
-/** libvips shrinkh/shrinkv with `ceil`: box average of `factor` samples, the far edge repeated. */
+/**
+ * libvips shrinkh/shrinkv with `ceil`: box average of `factor` samples, the far edge repeated. Rows are
+ * summed two at a time (half the accumulator traffic: the hashes run this on every imported image).
+ */
 function boxShrink(img: GreyImage, factor: number, vertical: boolean): GreyImage {
   const { width, height, data } = img;
   const average = averageTable(factor);
@@ -95,25 +98,47 @@ function boxShrink(img: GreyImage, factor: number, vertical: boolean): GreyImage
     const outH = Math.ceil(height / factor);
     const out = new Uint8Array(width * outH);
     const acc = new Int32Array(width);
+    const row = (o: number, k: number): number => Math.min(o * factor + k, height - 1) * width;
     for (let o = 0; o < outH; o++) {
-      acc.fill(0);
-      for (let k = 0; k < factor; k++) {
-        const base = Math.min(o * factor + k, height - 1) * width;
-        for (let x = 0; x < width; x++) acc[x]! += data[base + x]!;
-      }
       const ob = o * width;
+      if (factor === 2) {
+        const r0 = row(o, 0);
+        const r1 = row(o, 1);
+        for (let x = 0; x < width; x++) out[ob + x] = average[data[r0 + x]! + data[r1 + x]!]!;
+        continue;
+      }
+      let k = 0;
+      if (factor % 2 === 1) {
+        const r0 = row(o, 0);
+        for (let x = 0; x < width; x++) acc[x] = data[r0 + x]!;
+        k = 1;
+      } else acc.fill(0);
+      for (; k < factor; k += 2) {
+        const r0 = row(o, k);
+        const r1 = row(o, k + 1);
+        for (let x = 0; x < width; x++) acc[x]! += data[r0 + x]! + data[r1 + x]!;
+      }
       for (let x = 0; x < width; x++) out[ob + x] = average[acc[x]!]!;
     }
     return { data: out, width, height: outH };
   }
   const outW = Math.ceil(width / factor);
   const out = new Uint8Array(outW * height);
+  // every box but the last lies inside the row; the last may repeat the far edge
+  const inside = Math.floor(width / factor);
   for (let y = 0; y < height; y++) {
     const rb = y * width;
-    for (let o = 0; o < outW; o++) {
+    const ob = y * outW;
+    for (let o = 0; o < inside; o++) {
+      let sum = 0;
+      const b0 = rb + o * factor;
+      for (let k = 0; k < factor; k++) sum += data[b0 + k]!;
+      out[ob + o] = average[sum]!;
+    }
+    for (let o = inside; o < outW; o++) {
       let sum = 0;
       for (let k = 0; k < factor; k++) sum += data[rb + Math.min(o * factor + k, width - 1)]!;
-      out[y * outW + o] = average[sum]!;
+      out[ob + o] = average[sum]!;
     }
   }
   return { data: out, width: outW, height };
@@ -175,10 +200,23 @@ function reduceAxis(img: GreyImage, shrink: number, kernel: ResizeKernel, vertic
     for (let o = 0; o < outLength; o++) {
       acc.fill(INTERPOLATE_SCALE >> 1);
       const c = coeffs[o]!;
+      // the rows with a non-zero coefficient, four per pass over the accumulator
+      const ks: number[] = [];
+      const bs: number[] = [];
       for (let i = 0; i < n; i++) {
-        const k = c[i]!;
-        if (k === 0) continue;
-        const base = taps[o * n + i]! * width;
+        if (c[i] === 0) continue;
+        ks.push(c[i]!);
+        bs.push(taps[o * n + i]! * width);
+      }
+      let j = 0;
+      for (; j + 4 <= ks.length; j += 4) {
+        const [k0, k1, k2, k3] = [ks[j]!, ks[j + 1]!, ks[j + 2]!, ks[j + 3]!];
+        const [b0, b1, b2, b3] = [bs[j]!, bs[j + 1]!, bs[j + 2]!, bs[j + 3]!];
+        for (let x = 0; x < width; x++) acc[x]! += k0 * data[b0 + x]! + k1 * data[b1 + x]! + k2 * data[b2 + x]! + k3 * data[b3 + x]!;
+      }
+      for (; j < ks.length; j++) {
+        const k = ks[j]!;
+        const base = bs[j]!;
         for (let x = 0; x < width; x++) acc[x]! += k * data[base + x]!;
       }
       const ob = o * width;
@@ -188,14 +226,24 @@ function reduceAxis(img: GreyImage, shrink: number, kernel: ResizeKernel, vertic
   }
   const height = cur.height;
   const out = new Uint8Array(outLength * height);
+  // where an output's taps are n consecutive samples (all but the edges), they are read without the table
+  const first = new Int32Array(outLength);
+  for (let o = 0; o < outLength; o++) first[o] = taps[o * n + n - 1]! - taps[o * n]! === n - 1 ? taps[o * n]! : -1;
   for (let y = 0; y < height; y++) {
     const rb = y * width;
+    const ob = y * outLength;
     for (let o = 0; o < outLength; o++) {
       const c = coeffs[o]!;
-      const t0 = o * n;
+      const f = first[o]!;
       let sum = 0;
-      for (let i = 0; i < n; i++) sum += c[i]! * data[rb + taps[t0 + i]!]!;
-      out[y * outLength + o] = clampByte(sum);
+      if (f >= 0) {
+        const b = rb + f;
+        for (let i = 0; i < n; i++) sum += c[i]! * data[b + i]!;
+      } else {
+        const t0 = o * n;
+        for (let i = 0; i < n; i++) sum += c[i]! * data[rb + taps[t0 + i]!]!;
+      }
+      out[ob + o] = clampByte(sum);
     }
   }
   return { data: out, width: outLength, height };
