@@ -9,6 +9,7 @@ import * as ort from 'onnxruntime-node';
 import { apply as ap } from '../../../electron/core/ml/models/graph';
 import { buildHead } from '../../../electron/core/ml/models';
 import { buildScratch } from '../../../electron/core/ml/models/scratch';
+import { filterGradForm } from '../../../electron/core/ml/onnx/training/layers';
 import { UnsupportedTrainingError } from '../../../electron/core/ml/onnx/training/plan';
 import { OnnxTrainer } from '../../../electron/core/ml/onnx/training/trainer';
 import { Rng } from '../../../electron/core/random';
@@ -33,6 +34,20 @@ describe('ONNX training graph: gradient parity with TensorFlow.js, per layer kin
       const c2 = ap(L.conv2d({ filters: 5, kernelSize: [3, 2], padding: 'same', name: 'c2' }), c1);
       return ap(L.flatten({ name: 'flat' }), c2);
     }, 'conv_same');
+    await parity(m, { optimizer: 'sgd', steps: 2 });
+  });
+
+  test('Conv2D filter gradient in each form: per image (3×3 on 36 positions), one GEMM over batch and positions (1×1 and 3×3 on 4)', async () => {
+    assert.equal(filterGradForm(9, 12, 36), 'per-image');
+    assert.equal(filterGradForm(12, 16, 4), 'one-gemm');
+    assert.equal(filterGradForm(144, 10, 4), 'one-gemm');
+    const m = classifier([6, 6, 1], (x) => {
+      const c0 = ap(L.conv2d({ filters: 12, kernelSize: 3, padding: 'same', activation: 'relu', name: 'c0' }), x);
+      const p = ap(L.maxPooling2d({ poolSize: 3, strides: 3, name: 'p' }), c0);
+      const c1 = ap(L.conv2d({ filters: 16, kernelSize: 1, activation: 'relu', name: 'c1' }), p);
+      const c2 = ap(L.conv2d({ filters: 10, kernelSize: 3, padding: 'same', name: 'c2' }), c1);
+      return ap(L.flatten({ name: 'flat' }), c2);
+    }, 'conv_forms');
     await parity(m, { optimizer: 'sgd', steps: 2 });
   });
 

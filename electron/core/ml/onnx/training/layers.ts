@@ -182,29 +182,48 @@ function backwardOne(ctx: LayerContext, step: Exclude<Step, { kind: 'depthwise' 
 
 type ConvStep = Extract<Step, { kind: 'conv' }>;
 
+/** How a conv's filter gradient sums over the batch: see convFilterGrad. */
+export type FilterGradForm = 'per-image' | 'one-gemm';
+
+/**
+ * The cheaper way to sum dL/dW over the batch, by the values each writes beyond the im2col itself:
+ * 'per-image' writes a [C·kh·kw, F] product per image and sums them (B·C·kh·kw·F values), 'one-gemm'
+ * transposes the columns and the output gradient so the batch and the positions are one contraction
+ * (B·Ho·Wo·(C·kh·kw + F) values). A scratch CNN's early layers (128² positions, few filters) are per-image;
+ * an InceptionV3 top above its cut (5×5 positions, 1,280 channels, 320 filters) is one GEMM: ~10× fewer
+ * values, and a GEMM whose inner dimension is 800 instead of 25.
+ */
+export function filterGradForm(rows: number, filters: number, positions: number): FilterGradForm {
+  return rows * filters <= positions * (rows + filters) ? 'per-image' : 'one-gemm';
+}
+
 /**
  * dL/dW[:, :, i, j] = Σ_b dY_b · tap_ij(x_b)ᵀ, where tap_ij is the padded input shifted by kernel tap (i, j)
  * and strided like the output. All taps at once come from a depthwise Conv with one-hot kernels (group = C,
  * C·kh·kw outputs: an im2col that ONNX Runtime runs multi-threaded with its fast depthwise kernels, ~3×
- * faster than a strided Slice per tap), then one MatMul batched over the batch and a sum over it. A Conv
- * over swapped axes computes the same sum but leaves ONNX Runtime a GEMM with kh·kw columns (~5× slower).
+ * faster than a strided Slice per tap); a 1×1 kernel at stride 1 without padding needs none (the input is
+ * its own columns). Then a GEMM in the form filterGradForm picks. A Conv over swapped axes computes the
+ * same sum but leaves ONNX Runtime a GEMM with kh·kw columns (~5× slower).
  */
 function convFilterGrad(ctx: LayerContext, step: ConvStep, x: GValue, dy: string): string {
   const { b } = ctx;
   const n = step.layer;
-  const { kernel, strides, dilations, pads } = step.window;
+  const { kernel } = step.window;
   const [c = 0] = x.shape;
   const [f = 0, ho = 0, wo = 0] = step.outShape;
   const taps = kernel[0] * kernel[1];
-  const eye = new Float32Array(c * taps * taps);
-  for (let ch = 0; ch < c; ch++) for (let t = 0; t < taps; t++) eye[(ch * taps + t) * taps + t] = 1;
-  const onehot = b.floats(`${n}_taps_eye`, [c * taps, 1, kernel[0], kernel[1]], eye);
-  const cols4 = b.node('Conv', [x.name, onehot], `${n}_im2col`, { group: c, kernel_shape: kernel, strides, dilations, pads });
+  const rows = c * taps;
   // [B, C·kh·kw, Ho·Wo], rows in (channel, tap) order
-  const cols = b.node('Reshape', [cols4, ctx.ints([0, c * taps, ho * wo])], `${n}_cols`);
+  const cols = b.node('Reshape', [convColumns(ctx, step, x), ctx.ints([0, rows, ho * wo])], `${n}_cols`);
   const dy3 = b.node('Reshape', [dy, ctx.ints([0, f, ho * wo])], `${n}_dy3`);
+  if (filterGradForm(rows, f, ho * wo) === 'one-gemm') {
+    const flat = (v: string, width: number, what: string): string =>
+      b.node('Reshape', [b.node('Transpose', [v], `${n}_${what}_t`, { perm: [1, 0, 2] }), ctx.ints([width, -1])], `${n}_${what}_flat`);
+    const g = b.node('Gemm', [flat(dy3, f, 'dy'), flat(cols, rows, 'cols')], `${n}_dk_fc`, { transB: 1 });
+    return b.node('Reshape', [g, ctx.ints([f, c, kernel[0], kernel[1]])], `${n}_dkernel`);
+  }
   // the smaller of C·kh·kw and F is the GEMM's row count: ONNX Runtime's kernels waste far less on few rows than on few columns
-  if (c * taps <= f) {
+  if (rows <= f) {
     const g = b.node('MatMul', [cols, b.node('Transpose', [dy3], `${n}_dy3t`, { perm: [0, 2, 1] })], `${n}_dk_b`);
     const sum = b.node('ReduceSum', [g, ctx.ints([0])], `${n}_dk_sum`, { keepdims: 0 });
     const chwf = b.node('Reshape', [sum, ctx.ints([c, kernel[0], kernel[1], f])], `${n}_dkernel_chwf`);
@@ -213,6 +232,18 @@ function convFilterGrad(ctx: LayerContext, step: ConvStep, x: GValue, dy: string
   const g = b.node('MatMul', [dy3, b.node('Transpose', [cols], `${n}_cols_t`, { perm: [0, 2, 1] })], `${n}_dk_b`);
   const sum = b.node('ReduceSum', [g, ctx.ints([0])], `${n}_dk_sum`, { keepdims: 0 });
   return b.node('Reshape', [sum, ctx.ints([f, c, kernel[0], kernel[1]])], `${n}_dkernel`);
+}
+
+/** The im2col of a conv's input, [B, C·kh·kw, Ho, Wo]: the input itself for a 1×1 kernel at stride 1 without padding. */
+function convColumns(ctx: LayerContext, step: ConvStep, x: GValue): string {
+  const { kernel, strides, dilations, pads } = step.window;
+  if (kernel[0] === 1 && kernel[1] === 1 && strides[0] === 1 && strides[1] === 1 && pads.every((p) => p === 0)) return x.name;
+  const [c = 0] = x.shape;
+  const taps = kernel[0] * kernel[1];
+  const eye = new Float32Array(c * taps * taps);
+  for (let ch = 0; ch < c; ch++) for (let t = 0; t < taps; t++) eye[(ch * taps + t) * taps + t] = 1;
+  const onehot = ctx.b.floats(`${step.layer}_taps_eye`, [c * taps, 1, kernel[0], kernel[1]], eye);
+  return ctx.b.node('Conv', [x.name, onehot], `${step.layer}_im2col`, { group: c, kernel_shape: kernel, strides, dilations, pads });
 }
 
 /**
