@@ -6,7 +6,7 @@ import { DEFAULT_FILTER, toImageFilter } from '../../renderer/src/lib/filters';
 import { isDuplicate, keeperOf } from '../../renderer/src/lib/findings';
 import { formatBytes, formatEta, percent, precisionRecall, throughput } from '../../renderer/src/lib/format';
 import { FLING_PX_PER_S, ScrollPace } from '../../renderer/src/lib/scroll-pace';
-import { BURST_MS, SearchPace } from '../../renderer/src/lib/search-pace';
+import { BURST_MS, oneKeyEdit, SearchPace } from '../../renderer/src/lib/search-pace';
 
 function row(id: number, relPath: string, width: number, height: number, bytes: number): ImageRow {
   return {
@@ -117,13 +117,28 @@ describe('the grid tells a fling from reading (thumbnails wait for the fling to 
 });
 
 describe('the name search asks at once for one change, once per typed word', () => {
-  test('a paste or a single key after a pause runs now; the keys of a word wait for the last', () => {
+  test('a single key after a pause runs now; the keys of a word wait for the last', () => {
     const pace = new SearchPace();
-    assert.equal(pace.input(1000), 'now');
+    assert.equal(pace.input(1000, 'c'), 'now');
     // a word typed at 120 ms a key: every key after the first waits (only the last one's timer survives)
-    assert.deepEqual([1120, 1240, 1360].map((t) => pace.input(t)), ['later', 'later', 'later']);
+    assert.deepEqual([[1120, 'ca'], [1240, 'cat'], [1360, 'ca']].map(([t, v]) => pace.input(Number(t), String(v))), ['later', 'later', 'later']);
     // a pause longer than a burst: the next change runs at once again
-    assert.equal(pace.input(1360 + BURST_MS), 'now');
-    assert.equal(pace.input(1360 + 2 * BURST_MS + 1), 'now');
+    assert.equal(pace.input(1360 + BURST_MS, 'cat'), 'now');
+    assert.equal(pace.input(1360 + 2 * BURST_MS + 1, 'cats'), 'now');
+  });
+
+  test('a paste, a cleared box or an autocompletion runs now, even inside a burst', () => {
+    const pace = new SearchPace('img_');
+    assert.equal(pace.input(1000, 'img_1'), 'now');
+    assert.equal(pace.input(1100, 'img_12'), 'later');
+    assert.equal(pace.input(1150, ''), 'now');
+    assert.equal(pace.input(1200, '070'), 'now');
+    assert.equal(pace.input(1250, '0707.jpg'), 'now');
+    assert.equal(pace.input(1300, '0707.jp'), 'later');
+  });
+
+  test('one key is one character typed, deleted or replaced anywhere in the box', () => {
+    for (const [a, b] of [['', 'a'], ['ab', 'abc'], ['abc', 'ac'], ['abc', 'xbc'], ['abc', 'abd']]) assert.equal(oneKeyEdit(a!, b!), true, `${a} → ${b}`);
+    for (const [a, b] of [['abc', 'abc'], ['', 'ab'], ['abc', 'a'], ['abc', 'xyc'], ['ab', 'ba']]) assert.equal(oneKeyEdit(a!, b!), false, `${a} → ${b}`);
   });
 });
