@@ -259,7 +259,12 @@ function convInputGrad(ctx: LayerContext, step: ConvStep, dy: string): string {
   const fullPads = [extent[0] - pads[0], extent[1] - pads[1], extent[0] - pads[2], extent[1] - pads[3]];
   if (strides[0] === 1 && strides[1] === 1 && fullPads.every((p) => p >= 0)) {
     const swapped = b.node('Transpose', [ctx.param(step.kernel)], `${n}_kernel_t`, { perm: [1, 0, 2, 3] });
-    const flipped = b.node('Slice', [swapped, ctx.ints([-1, -1]), ctx.ints([-(kernel[0] + 1), -(kernel[1] + 1)]), ctx.ints([2, 3]), ctx.ints([-1, -1])], `${n}_kernel_flip`);
+    // only the axes longer than 1 flip (a 1×1, 1×n or n×1 kernel copies less, or nothing)
+    const axes = [2, 3].filter((_, i) => kernel[i]! > 1);
+    const flipped =
+      axes.length === 0
+        ? swapped
+        : b.node('Slice', [swapped, ctx.ints(axes.map(() => -1)), ctx.ints(axes.map((a) => -(kernel[a - 2]! + 1))), ctx.ints(axes), ctx.ints(axes.map(() => -1))], `${n}_kernel_flip`);
     return b.node('Conv', [dy, flipped], `${n}_dx`, { kernel_shape: kernel, dilations, pads: fullPads });
   }
   const [, h = 0, w = 0] = step.inShape;
