@@ -237,6 +237,8 @@ describe('a new user walks the studio (serve mode, issue 11)', { skip: skip ?? f
     assert.equal(await page.locator('[data-testid=compare-select]:checked').count(), runs.length);
 
     await page.getByTestId('nav-train').click();
+    // The Train view draws after the click returns: wait for its card, or the rows are read before they exist.
+    await page.getByTestId('train-skipped').waitFor();
     const skipped = await page.locator('[data-testid=train-skipped-row]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-model')));
     assert.deepEqual(skipped.sort(), ['inception_resnet_v2', 'resnet50', 'vgg19', 'xception', ...(offline ? [] : ['inception_v3'])].sort());
     for (const r of runs) {
