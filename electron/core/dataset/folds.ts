@@ -7,7 +7,7 @@
  */
 import { AppError } from '../../../shared/errors';
 import { Rng } from '../random';
-import { duplicateGroups, type NearPairFinder } from './audit-groups';
+import { duplicateGroups, UnionFind, type NearPairFinder } from './audit-groups';
 import type { ImageRecord } from './images';
 
 export interface FoldItem {
@@ -71,25 +71,16 @@ export function assignFolds(items: readonly FoldItem[], k: number, seed: number)
  * of a near duplicate is in both), so all of them share a fold. A lone image is its own component.
  */
 export function duplicateComponents(images: readonly ImageRecord[], nearPairs?: NearPairFinder): (id: number) => number {
-  const parent = new Map<number, number>();
-  const find = (id: number): number => {
-    let root = id;
-    while ((parent.get(root) ?? root) !== root) root = parent.get(root) ?? root;
-    for (let x = id; x !== root; ) {
-      const next = parent.get(x) ?? root;
-      parent.set(x, root);
-      x = next;
-    }
-    return root;
-  };
+  const index = new Map(images.map((img, i) => [img.id, i]));
+  const sets = new UnionFind(images.length);
   for (const g of duplicateGroups(images, nearPairs)) {
     const first = g.images[0];
     if (!first) continue;
-    for (const img of g.images.slice(1)) {
-      const a = find(first.id);
-      const b = find(img.id);
-      if (a !== b) parent.set(Math.max(a, b), Math.min(a, b));
-    }
+    for (const img of g.images.slice(1)) sets.union(index.get(first.id) as number, index.get(img.id) as number);
   }
-  return find;
+  // the component's key is one of its images' ids (any member's, the same for all): a lone or unknown id is its own
+  return (id) => {
+    const i = index.get(id);
+    return i === undefined ? id : (images[sets.find(i)] as ImageRecord).id;
+  };
 }

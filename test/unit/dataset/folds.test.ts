@@ -1,6 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { assignFolds, type FoldItem } from '../../../electron/core/dataset/folds';
+import { assignFolds, duplicateComponents, type FoldItem } from '../../../electron/core/dataset/folds';
+import type { ImageRecord } from '../../../electron/core/dataset/images';
 import { Rng } from '../../../electron/core/random';
 
 const perFold = (items: readonly FoldItem[], folds: Int32Array, k: number, label: number): number[] => {
@@ -57,5 +58,24 @@ describe('assignFolds: stratified by class, grouped by duplicate group', () => {
     const items = [0, 0, 1, 1].map((label, i) => ({ label, group: i < 2 ? 'a' : 'b' }));
     assert.throws(() => assignFolds(items, 3, 1), /3 folds need at least 3/);
     assert.throws(() => assignFolds(items, 1, 1), /folds must be an integer ≥ 2; received 1/);
+  });
+});
+
+describe('duplicateComponents', () => {
+  test('exact and near groups that share an image are one component; a lone image and an unknown id are their own', () => {
+    const image = (id: number, sha256: string): ImageRecord => ({ id, sha256, bytes: 10, phash: sha256.repeat(16).slice(0, 16), phash_fine: null }) as ImageRecord;
+    // 3 and 7 are exact copies (sha b); content b is near content c (image 9); 5 (sha a) stands alone
+    const images = [image(3, 'b'), image(5, 'a'), image(7, 'b'), image(9, 'c')];
+    const near = (contents: ReadonlyArray<{ sha256: string }>): Array<{ a: number; b: number; distance: number }> => {
+      const b = contents.findIndex((c) => c.sha256 === 'b');
+      const c = contents.findIndex((c) => c.sha256 === 'c');
+      return [{ a: Math.min(b, c), b: Math.max(b, c), distance: 2 }];
+    };
+    const group = duplicateComponents(images, near);
+    assert.equal(group(3), group(7));
+    assert.equal(group(3), group(9));
+    assert.notEqual(group(5), group(3));
+    assert.equal(group(5), 5);
+    assert.equal(group(42), 42);
   });
 });
