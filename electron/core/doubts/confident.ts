@@ -91,3 +91,17 @@ export function confidentLearning(labels: readonly number[], probs: ReadonlyArra
   issues.sort((a, b) => a.selfConfidence - b.selfConfidence || a.index - b.index);
   return { thresholds, joint, calibrated, issues };
 }
+
+/**
+ * Every image ranked: the issues in their order, then the others by self-confidence, lowest first (ties by
+ * index). What a calibration trial reads its precision at each rank from, past the end of its list too.
+ */
+export function rankAll(labels: readonly number[], probs: ReadonlyArray<ArrayLike<number>>, issues: readonly LabelIssue[]): number[] {
+  const listed = new Set(issues.map((i) => i.index));
+  const rest: Array<{ x: number; s: number }> = [];
+  labels.forEach((l, x) => {
+    if (!listed.has(x)) rest.push({ x, s: probs[x]?.[l] ?? 0 });
+  });
+  rest.sort((a, b) => a.s - b.s || a.x - b.x);
+  return [...issues.map((i) => i.index), ...rest.map((r) => r.x)];
+}

@@ -19,8 +19,8 @@ test('doubts.info is null before a computation, then the last one with its doubt
     return p;
   });
   const ids = insertImages(lib, dir, files.map((path) => ({ path, label: '1', split: 'train' })));
-  const record = { model: 'inception_v3', weights: 'nsfwjs', inputSize: 224, runId: null, folds: 5, seed: 1, images: 3, thresholds: { '0': 0.7, '1': 0.8 }, oofAuc: 0.91, l2: 1, seconds: 2 };
-  const doubt = (i: number, rank: number) => ({ imageId: ids[i] ?? 0, sha256: 'x', given: '1', suggested: '0', probability: 0.1 * rank, rank });
+  const record = { model: 'inception_v3', weights: 'nsfwjs', inputSize: 224, runId: null, folds: 5, seed: 1, images: 3, thresholds: { '0': 0.7, '1': 0.8 }, oofAuc: 0.91, l2: 1, seconds: 2, calibration: null };
+  const doubt = (i: number, rank: number) => ({ imageId: ids[i] ?? 0, sha256: 'x', given: '1', suggested: '0', probability: 0.1 * rank, rank, expectedPrecision: null });
   saveDoubts(lib.db, record, [doubt(0, 1), doubt(1, 2)]);
   const info = doubtsInfo(lib.db);
   assert.ok(info);
