@@ -192,6 +192,8 @@ export const DoubtsInput = z.object({
   /** Weights for `model`: imagenet | nsfwjs | a file (default: imagenet when present, else nsfwjs for inception_v3). */
   weights: z.string().min(1).optional(),
   engine: z.enum(ENGINE_PREFS).optional(),
+  /** Test-time views whose frozen-base features are averaged before the heads (default flip-crops). */
+  tta: z.enum(TTA_MODES).optional(),
   /** Plant label flips into the same images and measure each rank's expected precision (costs `trials` more fits). */
   calibrate: z.boolean().default(false),
   /** Seeded trials averaged (default 5). */
@@ -287,6 +289,8 @@ export const DoubtsInfo = z.object({
   oofAuc: z.number().nullable(),
   doubts: z.number().int(),
   createdAt: z.string(),
+  /** The views whose features were averaged; null for a K-fold run's own probabilities (and before views were recorded). */
+  tta: z.enum(TTA_MODES).nullable(),
   /** Null when the computation was not calibrated. */
   calibration: DoubtsCalibration.nullable(),
 });

@@ -1,9 +1,12 @@
 /** `doubts`: the labels the models doubt (confident learning on out-of-fold probabilities); `doubts accept ID`. */
 import type { Library } from '../../core/library';
+import type { TtaMode } from '../../../shared/names';
 import { JobRunner } from '../../core/jobs/runner';
 import type { CliContext } from '../context';
 import { UsageError, boolOpt, positional, stringOpt, type Command } from '../command';
 import { cliCore, given, numeric, parseInput } from '../contract-call';
+
+const VIEWS_TEXT: Record<TtaMode, string> = { none: 'the image alone', flip: 'mean of the image and its mirror', 'flip-crops': 'mean of the image, its mirror and their centre crops' };
 
 const fmt = (v: number | null | undefined, digits = 3): string => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
 
@@ -66,7 +69,7 @@ function doubtsText(r: DoubtsReport, show: (name: string) => string, top: number
         `the run's unseen AUC ${fmt(r.oofAuc, 4)}`,
       ]
     : [
-        `${r.images} labelled images, ${r.folds} folds (stratified, duplicates kept together), features: ${b.model} (${b.weights} weights, ${b.inputSize} px${b.runId ? `, from run ${b.runId}` : ''}; ${r.cachedFeatures} cached, rest on ${r.engine})`,
+        `${r.images} labelled images, ${r.folds} folds (stratified, duplicates kept together), features: ${b.model} (${b.weights} weights, ${b.inputSize} px${b.runId ? `, from run ${b.runId}` : ''}, ${VIEWS_TEXT[r.tta]}; ${r.cachedFeatures} cached, rest on ${r.engine})`,
         `out-of-fold AUC ${fmt(r.oofAuc, 4)}, logistic regression L2 ${r.l2}`,
       ];
   const lines = [
@@ -106,7 +109,7 @@ function calibrationText(r: DoubtsReport): string[] {
 
 export const doubts: Command = {
   name: 'doubts',
-  usage: 'doubts [--run ID | --model NAME] [--weights imagenet|nsfwjs|FILE] [--input-size N] [--folds 5] [--seed N] [--calibrate [--trials 5] [--flip-rate 0.05]] [--top N] [--engine auto|onnx|tfjs] [--json] | doubts accept FINDING_ID',
+  usage: 'doubts [--run ID | --model NAME] [--weights imagenet|nsfwjs|FILE] [--input-size N] [--folds 5] [--seed N] [--tta none|flip|flip-crops] [--calibrate [--trials 5] [--flip-rate 0.05]] [--top N] [--engine auto|onnx|tfjs] [--json] | doubts accept FINDING_ID',
   summary: "labels the models doubt: K-fold out-of-fold probabilities on a pretrained backbone's features and confident learning (findings join the audit)",
   options: {
     run: { type: 'string' },
@@ -117,6 +120,7 @@ export const doubts: Command = {
     seed: { type: 'string' },
     top: { type: 'string' },
     engine: { type: 'string' },
+    tta: { type: 'string' },
     calibrate: { type: 'boolean' },
     trials: { type: 'string' },
     'flip-rate': { type: 'string' },
@@ -142,13 +146,14 @@ export const doubts: Command = {
         folds: numeric(stringOpt(args, 'folds')),
         seed: numeric(stringOpt(args, 'seed')),
         engine: stringOpt(args, 'engine'),
+        tta: stringOpt(args, 'tta'),
         calibrate: boolOpt(args, 'calibrate') ? true : undefined,
         trials: numeric(stringOpt(args, 'trials')),
         flipRate: numeric(stringOpt(args, 'flip-rate')),
       }),
       {
         run: '--run', model: '--model', weights: '--weights', inputSize: '--input-size', folds: '--folds', seed: '--seed', engine: '--engine',
-        calibrate: '--calibrate', trials: '--trials', flipRate: '--flip-rate',
+        tta: '--tta', calibrate: '--calibrate', trials: '--trials', flipRate: '--flip-rate',
       },
     );
     const top = numeric(stringOpt(args, 'top') ?? '20');

@@ -14,6 +14,7 @@ export const doubtsHandlers: HandlerTable<'doubts.start' | 'doubts.list' | 'doub
         seed: input.seed,
         inputSize: input.inputSize,
         weights: input.weights,
+        tta: input.tta,
         calibrate: input.calibrate,
         trials: input.trials,
         flipRate: input.flipRate,

@@ -75,6 +75,7 @@ export function saveRunDoubts(lib: Library, run: RunInfo, r: RunDoubts, seed: nu
     l2: 0,
     seconds,
     calibration,
+    tta: null,
   }, r.doubts);
   writeDoubtFindings(lib.db);
 }

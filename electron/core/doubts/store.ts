@@ -4,6 +4,7 @@
  * image with source 'model-suggestion' (undoable like every label event) and resolves the finding.
  */
 import { DoubtsCalibration, type DoubtRow, type DoubtsInfo } from '../../../shared/contract-compare';
+import type { TtaMode } from '../../../shared/names';
 import { AppError } from '../../../shared/errors';
 import { runAudit } from '../dataset/audit';
 import { setLabels } from '../dataset/edits';
@@ -24,6 +25,8 @@ export interface DoubtsRunRecord {
   l2: number;
   seconds: number;
   calibration: DoubtsCalibration | null;
+  /** The averaged views; null for a run's own probabilities. */
+  tta: TtaMode | null;
 }
 
 export function saveDoubts(db: Db, run: DoubtsRunRecord, doubts: readonly StoredDoubt[]): void {
@@ -32,12 +35,12 @@ export function saveDoubts(db: Db, run: DoubtsRunRecord, doubts: readonly Stored
     const id = Number(
       db
         .prepare(
-          `INSERT INTO doubts_runs (model, weights, input_size, run_id, folds, seed, images, thresholds, oof_auc, l2, seconds, created_at, calibration)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO doubts_runs (model, weights, input_size, run_id, folds, seed, images, thresholds, oof_auc, l2, seconds, created_at, calibration, tta)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           run.model, run.weights, run.inputSize, run.runId, run.folds, run.seed, run.images, JSON.stringify(run.thresholds), run.oofAuc, run.l2, run.seconds,
-          new Date().toISOString(), run.calibration === null ? null : JSON.stringify(run.calibration),
+          new Date().toISOString(), run.calibration === null ? null : JSON.stringify(run.calibration), run.tta,
         )
         .lastInsertRowid,
     );
@@ -116,7 +119,7 @@ export function doubtsInfo(db: Db): DoubtsInfo | null {
   const row = db
     .prepare(
       `SELECT model, weights, input_size AS inputSize, run_id AS runId, folds, images, oof_auc AS oofAuc, created_at AS createdAt,
-              (SELECT COUNT(*) FROM label_doubts d WHERE d.doubts_run_id = r.id) AS doubts, calibration
+              (SELECT COUNT(*) FROM label_doubts d WHERE d.doubts_run_id = r.id) AS doubts, calibration, tta
        FROM doubts_runs r ORDER BY id DESC LIMIT 1`,
     )
     .get() as (Omit<DoubtsInfo, 'calibration'> & { calibration: string | null }) | undefined;
