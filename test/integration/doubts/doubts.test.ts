@@ -162,7 +162,10 @@ describe('label doubts: 400 synthetic faces, 5 % flipped, nsfwjs InceptionV3 at 
     assert.equal(c.planted, Math.round(0.05 * ones) + Math.round(0.05 * (N + TWINS - ones)));
     assert.ok(r.doubts.length > 0);
     for (const d of r.doubts) assert.ok(d.expectedPrecision !== null && d.expectedPrecision >= 0 && d.expectedPrecision <= 1, `rank ${d.rank}: ${d.expectedPrecision}`);
-    assert.ok(c.recall >= 0.5 && c.precision >= 0.5, `the synthetic faces separate well: recall ${c.recall}, precision ${c.precision}`);
+    // the faces separate well, so most planted flips are found (measured: 0.875 of 20 over 2 trials); but the
+    // 28 labels already wrong are doubted too and count against the planted ones: at most ~20 / 48 = 0.42
+    assert.ok(c.recall >= 0.7, `recall ${c.recall}`);
+    assert.ok(c.precision >= 0.25 && c.precision <= 20 / 40, `precision ${c.precision}`);
     assert.ok(events.some((e) => e.name === 'job.progress' && 'phase' in e.payload && e.payload.phase === 'calibrate'), 'progress while calibrating');
     const info = (await dispatch(ctx, 'doubts.info', {})) as DoubtsInfo | null;
     assert.deepEqual(info?.calibration, c);
