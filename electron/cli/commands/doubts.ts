@@ -103,7 +103,7 @@ function calibrationText(r: DoubtsReport): string[] {
     : `the run's models cannot be retrained per trial: ${c.backbone ?? 'its backbone'} with logistic heads refit on each trial's flipped labels stood in`;
   return [
     `calibration: ${c.trials} trials of ${(c.flipRate * 100).toFixed(1)} % of each class flipped (${c.planted} images), ${how}; ${c.seconds.toFixed(1)} s`,
-    `  on the planted flips the doubt list had recall ${fmt(c.recall, 2)}, precision ${fmt(c.precision, 2)} (${c.doubts.toFixed(1)} doubts a trial); expected precision at a rank = the share of planted flips at or above that rank (a doubt that is a real label error counts against it)`,
+    `  on the planted flips the doubt list had recall ${fmt(c.recall, 2)}, precision ${fmt(c.precision, 2)} (${c.doubts.toFixed(1)} doubts a trial); expected precision at a rank = the share of planted flips at or above that rank (a real label error the list finds counts against it; a random flip of a clear photo is easier to find than most real errors, so on real labels it can read far too high)`,
   ];
 }
 
