@@ -199,11 +199,13 @@ export async function computeDoubts(lib: Library, opts: DoubtsOptions): Promise<
 /**
  * A K-fold run's own unseen probabilities (from-run.ts). Calibrating them honestly would mean retraining the
  * run's K models on every trial's flipped labels. Reusing its fixed probabilities against flipped labels
- * would over-estimate: no model ever trained on a planted wrong label, so the planted images and their near
- * twins keep probabilities learnt from their true labels, which a real error never has. So a calibration
- * stands in the run's pretrained backbone with the logistic heads refit per trial (method 'backbone'): a
- * frozen head is what a frozen K-fold run trains, and a fine-tuned run is usually stronger, so the figure
- * leans low rather than high. A scratch run has no backbone: it is refused with what to use instead.
+ * would over-estimate: out of fold, an image's own label never shaped its probability, but no model of the
+ * run trained with the planted wrong labels among its other images either, so every probability would come
+ * from models cleaner than any trained on that many errors, and would find the flips more easily than a real
+ * computation could. So a calibration stands in the run's pretrained backbone with logistic heads refit per
+ * trial (method 'backbone'): a frozen head is what a frozen K-fold run trains, and a fine-tuned run is usually
+ * stronger, so this part leans low (what leans high in every calibration is said in calibrate.ts). A scratch
+ * run has no backbone: refused, saying why.
  */
 async function fromRunDoubts(lib: Library, run: RunInfo, opts: DoubtsOptions, started: number): Promise<DoubtsReport> {
   if (opts.model !== undefined) throw new AppError('BAD_INPUT', 'doubts take --run ID or --model NAME, not both');
