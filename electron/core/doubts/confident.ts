@@ -20,8 +20,9 @@
  * reaches 80 % of the flips, 0.31 of the images above are flips, so no cut of it gives both 0.80 and 0.60.
  * Fixed L2 strengths (0.01–1, on the image's own features) instead of the log-loss grid, a k-nearest-neighbour
  * vote and its mean with the logistic probabilities did no better; 299 px features alone were between the
- * 224 px image (0.22 at 80 % recall) and its views (0.31); the views' mean with the 299 px features reached
- * 0.35, for a second extraction at another size (not taken yet).
+ * 224 px image (0.22 at 80 % recall) and its views (0.31); 299 px with its mirror, 0.33; the 224 px views'
+ * mean with the 299 px features, 0.34–0.35, for extractions at a second size (not taken yet). With nsfwjs
+ * InceptionV3 features, ~0.35 looks like the ceiling; a better backbone (ImageNet weights) is the next lever.
  */
 
 export interface LabelIssue {
