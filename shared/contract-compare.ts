@@ -152,8 +152,35 @@ export const DoubtRow = z.object({
   probability: z.number(),
   rank: z.number().int(),
   findingId: z.number().int().nullable(),
+  /**
+   * Of the doubts at or above this rank, the share that were planted flips when the same images were
+   * computed again with flipped labels (`calibrate`); null when the doubts were not calibrated.
+   */
+  expectedPrecision: z.number().min(0).max(1).nullable(),
 });
 export type DoubtRow = z.infer<typeof DoubtRow>;
+
+/** What `calibrate` measured: planted flips, found again by doubts computed from scratch on the flipped labels. */
+export const DoubtsCalibration = z.object({
+  /**
+   * 'refit': the doubts' own logistic heads fit again on each trial's flipped labels. 'backbone': the doubts
+   * came from a K-fold run, whose models cannot be retrained cheaply; its backbone's logistic heads stood in.
+   */
+  method: z.enum(['refit', 'backbone']),
+  trials: z.number().int(),
+  flipRate: z.number(),
+  /** Flips planted per trial (the same count each trial: a share of each class). */
+  planted: z.number().int(),
+  /** Means over the trials: the trial doubt list's recall and precision on the planted flips. */
+  recall: z.number(),
+  precision: z.number(),
+  /** Mean length of a trial's doubt list. */
+  doubts: z.number(),
+  /** Features the stand-in heads used ('backbone' only; else null). */
+  backbone: z.string().nullable(),
+  seconds: z.number(),
+});
+export type DoubtsCalibration = z.infer<typeof DoubtsCalibration>;
 
 export const DoubtsInput = z.object({
   run: z.string().min(1).optional(),
@@ -165,6 +192,18 @@ export const DoubtsInput = z.object({
   /** Weights for `model`: imagenet | nsfwjs | a file (default: imagenet when present, else nsfwjs for inception_v3). */
   weights: z.string().min(1).optional(),
   engine: z.enum(ENGINE_PREFS).optional(),
+  /** Test-time views whose frozen-base features are averaged before the heads (default flip-crops). */
+  tta: z.enum(TTA_MODES).optional(),
+  /** Plant label flips into the same images and measure each rank's expected precision (costs `trials` more fits). */
+  calibrate: z.boolean().default(false),
+  /** Seeded trials averaged (default 5). */
+  trials: z.number().int().min(1).max(20).optional(),
+  /** Share of each class flipped per trial (default 0.05). */
+  flipRate: z.number().min(0.01).max(0.25).optional(),
+}).superRefine((v, ctx) => {
+  for (const key of ['trials', 'flipRate'] as const) {
+    if (v[key] !== undefined && !v.calibrate) ctx.addIssue({ code: 'custom', path: [key], message: 'only means something with calibrate (--calibrate)' });
+  }
 });
 
 export const DoubtsResult = z.object({
@@ -177,6 +216,8 @@ export const DoubtsResult = z.object({
   oofAuc: z.number().nullable(),
   doubts: z.array(DoubtRow),
   seconds: z.number(),
+  /** Null when not calibrated. */
+  calibration: DoubtsCalibration.nullable(),
 });
 export type DoubtsResult = z.infer<typeof DoubtsResult>;
 
@@ -248,6 +289,10 @@ export const DoubtsInfo = z.object({
   oofAuc: z.number().nullable(),
   doubts: z.number().int(),
   createdAt: z.string(),
+  /** The views whose features were averaged; null for a K-fold run's own probabilities (and before views were recorded). */
+  tta: z.enum(TTA_MODES).nullable(),
+  /** Null when the computation was not calibrated. */
+  calibration: DoubtsCalibration.nullable(),
 });
 export type DoubtsInfo = z.infer<typeof DoubtsInfo>;
 

@@ -270,6 +270,9 @@ describe('the Compare view in Chromium (serve mode)', { skip: skip ?? false }, (
     assert.match(await page.getByTestId('doubt-model').innerText(), /\w+ \(.+ weights, \d+ px, 5-fold\)/);
     assert.match(await page.getByTestId('doubt-auc').innerText(), /^(\d\.\d{3}|–)/);
     assert.match(await page.getByTestId('doubt-rank').innerText(), /^\d+ of \d+ doubts/);
+    // the app calibrates: planted flips give each rank an expected precision (issue 13)
+    assert.match(await page.getByTestId('doubt-precision').innerText(), /^[01]\.\d\d/);
+    assert.match(await page.getByTestId('doubt-calibration').innerText(), /5 trials of 5 % of labels flipped at random/);
     // keeping the label is the primary action; accepting is asked again before anything changes
     assert.match((await page.getByTestId('review-keep').getAttribute('class')) ?? '', /primary/);
     assert.doesNotMatch((await page.getByTestId('review-accept').getAttribute('class')) ?? '', /primary/);

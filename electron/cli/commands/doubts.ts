@@ -1,9 +1,12 @@
 /** `doubts`: the labels the models doubt (confident learning on out-of-fold probabilities); `doubts accept ID`. */
 import type { Library } from '../../core/library';
+import type { TtaMode } from '../../../shared/names';
 import { JobRunner } from '../../core/jobs/runner';
 import type { CliContext } from '../context';
-import { UsageError, positional, stringOpt, type Command } from '../command';
+import { UsageError, boolOpt, positional, stringOpt, type Command } from '../command';
 import { cliCore, given, numeric, parseInput } from '../contract-call';
+
+const VIEWS_TEXT: Record<TtaMode, string> = { none: 'the image alone', flip: 'mean of the image and its mirror', 'flip-crops': 'mean of the image, its mirror and their centre crops' };
 
 const fmt = (v: number | null | undefined, digits = 3): string => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
 
@@ -66,19 +69,24 @@ function doubtsText(r: DoubtsReport, show: (name: string) => string, top: number
         `the run's unseen AUC ${fmt(r.oofAuc, 4)}`,
       ]
     : [
-        `${r.images} labelled images, ${r.folds} folds (stratified, duplicates kept together), features: ${b.model} (${b.weights} weights, ${b.inputSize} px${b.runId ? `, from run ${b.runId}` : ''}; ${r.cachedFeatures} cached, rest on ${r.engine})`,
+        `${r.images} labelled images, ${r.folds} folds (stratified, duplicates kept together), features: ${b.model} (${b.weights} weights, ${b.inputSize} px${b.runId ? `, from run ${b.runId}` : ''}, ${VIEWS_TEXT[r.tta]}; ${r.cachedFeatures} cached, rest on ${r.engine})`,
         `out-of-fold AUC ${fmt(r.oofAuc, 4)}, logistic regression L2 ${r.l2}`,
       ];
   const lines = [
     ...source,
     `thresholds (mean out-of-fold p of the class over images labelled so): ${Object.entries(r.thresholds).map(([c, t]) => `'${show(c)}' ${fmt(t)}`).join(', ')}`,
+    ...calibrationText(r),
     `${r.doubts.length} doubts in ${r.seconds.toFixed(1)} s${r.doubts.length > top ? ` (top ${top} below; --json for all)` : ''}`,
   ];
   if (r.doubts.length > 0) {
+    const calibrated = r.calibration !== null;
     lines.push(
       table(
-        ['rank', 'finding', 'image', 'given', 'suggested', 'p(given)'],
-        r.doubts.slice(0, top).map((d) => [String(d.rank), d.findingId === null ? '—' : String(d.findingId), d.relPath, show(d.given), show(d.suggested), fmt(d.probability)]),
+        ['rank', 'finding', 'image', 'given', 'suggested', 'p(given)', ...(calibrated ? ['expected precision'] : [])],
+        r.doubts.slice(0, top).map((d) => [
+          String(d.rank), d.findingId === null ? '—' : String(d.findingId), d.relPath, show(d.given), show(d.suggested), fmt(d.probability),
+          ...(calibrated ? [fmt(d.expectedPrecision, 2)] : []),
+        ]),
       ),
       "accept one with 'mask-studio doubts accept FINDING'; they are also in 'mask-studio audit' and the app's Review",
     );
@@ -86,9 +94,22 @@ function doubtsText(r: DoubtsReport, show: (name: string) => string, top: number
   return lines.join('\n');
 }
 
+/** What the planted flips measured, and what the expected precision column means. */
+function calibrationText(r: DoubtsReport): string[] {
+  const c = r.calibration;
+  if (c === null) return [];
+  const how = c.method === 'refit'
+    ? 'the logistic heads refit on each trial\'s flipped labels'
+    : `the run's models cannot be retrained per trial: ${c.backbone ?? 'its backbone'} with logistic heads refit on each trial's flipped labels stood in`;
+  return [
+    `calibration: ${c.trials} trials of ${(c.flipRate * 100).toFixed(1)} % of each class flipped (${c.planted} images), ${how}; ${c.seconds.toFixed(1)} s`,
+    `  on the planted flips the doubt list had recall ${fmt(c.recall, 2)}, precision ${fmt(c.precision, 2)} (${c.doubts.toFixed(1)} doubts a trial); expected precision at a rank = the share of planted flips at or above that rank (a real label error the list finds counts against it; a random flip of a clear photo is easier to find than most real errors, so on real labels it can read far too high)`,
+  ];
+}
+
 export const doubts: Command = {
   name: 'doubts',
-  usage: 'doubts [--run ID | --model NAME] [--weights imagenet|nsfwjs|FILE] [--input-size N] [--folds 5] [--seed N] [--top N] [--engine auto|onnx|tfjs] [--json] | doubts accept FINDING_ID',
+  usage: 'doubts [--run ID | --model NAME] [--weights imagenet|nsfwjs|FILE] [--input-size N] [--folds 5] [--seed N] [--tta none|flip|flip-crops] [--calibrate [--trials 5] [--flip-rate 0.05]] [--top N] [--engine auto|onnx|tfjs] [--json] | doubts accept FINDING_ID',
   summary: "labels the models doubt: K-fold out-of-fold probabilities on a pretrained backbone's features and confident learning (findings join the audit)",
   options: {
     run: { type: 'string' },
@@ -99,6 +120,10 @@ export const doubts: Command = {
     seed: { type: 'string' },
     top: { type: 'string' },
     engine: { type: 'string' },
+    tta: { type: 'string' },
+    calibrate: { type: 'boolean' },
+    trials: { type: 'string' },
+    'flip-rate': { type: 'string' },
   },
   async run(ctx, args) {
     const lib = ctx.library(false);
@@ -121,8 +146,15 @@ export const doubts: Command = {
         folds: numeric(stringOpt(args, 'folds')),
         seed: numeric(stringOpt(args, 'seed')),
         engine: stringOpt(args, 'engine'),
+        tta: stringOpt(args, 'tta'),
+        calibrate: boolOpt(args, 'calibrate') ? true : undefined,
+        trials: numeric(stringOpt(args, 'trials')),
+        flipRate: numeric(stringOpt(args, 'flip-rate')),
       }),
-      { run: '--run', model: '--model', weights: '--weights', inputSize: '--input-size', folds: '--folds', seed: '--seed', engine: '--engine' },
+      {
+        run: '--run', model: '--model', weights: '--weights', inputSize: '--input-size', folds: '--folds', seed: '--seed', engine: '--engine',
+        tta: '--tta', calibrate: '--calibrate', trials: '--trials', flipRate: '--flip-rate',
+      },
     );
     const top = numeric(stringOpt(args, 'top') ?? '20');
     if (typeof top !== 'number' || !Number.isInteger(top) || top < 1) throw new UsageError(`--top ${String(top)}: must be a whole number, at least 1`);

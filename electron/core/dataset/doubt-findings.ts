@@ -14,13 +14,15 @@ export interface StoredDoubt {
   suggested: string;
   probability: number;
   rank: number;
+  /** Expected precision at this rank from planted flips; null when not calibrated. */
+  expectedPrecision: number | null;
 }
 
 /** The last computation's doubts, by rank. */
 export function storedDoubts(db: Db): StoredDoubt[] {
   return db
     .prepare(
-      `SELECT image_id AS imageId, sha256, given, suggested, probability, rank FROM label_doubts
+      `SELECT image_id AS imageId, sha256, given, suggested, probability, rank, expected_precision AS expectedPrecision FROM label_doubts
        WHERE doubts_run_id = (SELECT MAX(id) FROM doubts_runs) ORDER BY rank`,
     )
     .all() as StoredDoubt[];

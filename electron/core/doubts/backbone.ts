@@ -15,6 +15,7 @@ import { ARCHITECTURES, TRANSFER_MODELS, type TransferModelName } from '../ml/mo
 import type { Engine } from '../ml/inference/engine';
 import type { BackendPref } from '../ml/train/config';
 import { fetchHint, findNsfwjs, weightsStatus } from '../ml/weights';
+import { ttaViews, type TtaMode, type TtaView } from '../ml/inference/tta';
 
 /** Length of the pooled feature vector of each base (Keras's include_top=False + GlobalAveragePooling2D). */
 export const FEATURE_SIZE: Record<TransferModelName, number> = {
@@ -108,7 +109,7 @@ function knownWeightsId(b: Backbone, weightsDir: string | undefined): string | n
 
 export interface BackboneFeatures {
   features: Float32Array[];
-  /** Images whose features were already cached. */
+  /** Images whose features (of the image itself, the first view) were already cached. */
   cached: number;
   /** What computed the missing ones: 'onnx' | 'tfjs', or 'cache' when nothing was computed. */
   engine: string;
@@ -121,23 +122,46 @@ export interface FeatureOptions {
   /** TensorFlow.js backend for building the base (ONNX Runtime then runs it); default auto. */
   backend?: BackendPref;
   weightsDir?: string | undefined;
+  /**
+   * Test-time views whose features are averaged (default: the image alone). Each view's features are cached
+   * beside the image's own, under the key a `--tta` training run uses, so either one extracts them once.
+   */
+  tta?: TtaMode | undefined;
   signal?: AbortSignal | undefined;
   onProgress?: (done: number, total: number) => void;
 }
 
 const weightsHash = (id: string): string => createHash('sha256').update(id).digest('hex');
 
+/** The element-wise mean of each image's views (one array of rows per view, all in source order). */
+function meanOfViews(perView: readonly Float32Array[][]): Float32Array[] {
+  const first = perView[0] ?? [];
+  if (perView.length === 1) return first;
+  return first.map((row, i) => {
+    const out = new Float32Array(row.length);
+    for (const view of perView) {
+      const v = view[i] as Float32Array;
+      for (let j = 0; j < out.length; j++) out[j] = (out[j] ?? 0) + (v[j] ?? 0);
+    }
+    for (let j = 0; j < out.length; j++) out[j] = (out[j] ?? 0) / perView.length;
+    return out;
+  });
+}
+
 /** Features for every source, in order; TensorFlow.js and the base load only when something is missing. */
 export async function backboneFeatures(cacheDir: string, b: Backbone, sources: readonly ImageSource[], opts: FeatureOptions = {}): Promise<BackboneFeatures> {
   const { FeatureCache, extractFeatures } = await import('../ml/inference/features');
+  const views = ttaViews(opts.tta ?? 'none');
+  const suffix = (v: TtaView): string => (v.name === '' ? '' : `.${v.name}`);
   const key = (id: string): ConstructorParameters<typeof FeatureCache>[1] => ({ architecture: b.model, inputSize: b.inputSize, resize: b.resize, weightsHash: weightsHash(id) });
+  const total = views.length * sources.length;
   const known = knownWeightsId(b, opts.weightsDir);
   if (known !== null) {
     const cache = new FeatureCache(cacheDir, key(known), FEATURE_SIZE[b.model]);
-    const hits = await Promise.all(sources.map((s) => cache.get(s.sha256)));
-    if (hits.every((h) => h !== null)) {
-      opts.onProgress?.(sources.length, sources.length);
-      return { features: hits.filter((h) => h !== null), cached: sources.length, engine: 'cache', fallback: null };
+    const hits = await Promise.all(views.map((v) => Promise.all(sources.map((s) => cache.get(s.sha256, suffix(v))))));
+    if (hits.every((view) => view.every((h) => h !== null))) {
+      opts.onProgress?.(total, total);
+      return { features: meanOfViews(hits.map((view) => view.filter((h) => h !== null))), cached: sources.length, engine: 'cache', fallback: null };
     }
   }
   const [{ buildBase }, { loadWeightsInto }, { createFeatureExtractor }, { chooseBackend }] = await Promise.all([
@@ -154,12 +178,19 @@ export async function backboneFeatures(cacheDir: string, b: Backbone, sources: r
     const choice = await createFeatureExtractor(opts.engine ?? 'auto', base, loaded.preprocessing);
     try {
       const cache = new FeatureCache(cacheDir, key(loaded.weightsId), choice.extractor.featureSize);
-      const r = await extractFeatures(choice.extractor, cache, cacheDir, sources, {
-        resize: b.resize,
-        ...(opts.signal ? { signal: opts.signal } : {}),
-        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-      });
-      return { features: r.features, cached: r.cached, engine: choice.extractor.info.engine, fallback: choice.fallback };
+      const perView: Float32Array[][] = [];
+      let cached = 0;
+      for (const [k, view] of views.entries()) {
+        const r = await extractFeatures(choice.extractor, cache, cacheDir, sources, {
+          resize: b.resize,
+          ...(view.name !== '' ? { view } : {}),
+          ...(opts.signal ? { signal: opts.signal } : {}),
+          onProgress: (done) => opts.onProgress?.(k * sources.length + done, total),
+        });
+        perView.push(r.features);
+        if (k === 0) cached = r.cached;
+      }
+      return { features: meanOfViews(perView), cached, engine: choice.extractor.info.engine, fallback: choice.fallback };
     } finally {
       await choice.extractor.dispose();
     }

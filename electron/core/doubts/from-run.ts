@@ -9,6 +9,7 @@ import type { Library } from '../library';
 import { binaryMetrics } from '../stats/metrics';
 import { foldState, missingFolds } from '../ml/runs/fold-state';
 import type { RunInfo } from '../../../shared/contract';
+import type { DoubtsCalibration } from '../../../shared/contract-compare';
 import type { StoredDoubt } from '../dataset/doubt-findings';
 import { confidentLearning } from './confident';
 import { listDoubts, saveDoubts, writeDoubtFindings } from './store';
@@ -23,6 +24,8 @@ export function unseenProbabilities(lib: Library, runId: string): Map<number, nu
 }
 
 export interface RunDoubts {
+  /** Ranked, not yet stored (expectedPrecision null). */
+  doubts: StoredDoubt[];
   images: number;
   /** Labelled images the run has no unseen probability for (added after it, or in a missing fold). */
   unscored: number;
@@ -31,8 +34,8 @@ export interface RunDoubts {
   folds: number;
 }
 
-/** Confident learning on the run's unseen probabilities; the doubts replace the last ones, as computeDoubts' do. */
-export function runDoubts(lib: Library, run: RunInfo, f: DoubtsFolds, seed: number, started: number): RunDoubts {
+/** Confident learning on the run's unseen probabilities (saveRunDoubts stores them). */
+export function runDoubts(lib: Library, run: RunInfo, f: DoubtsFolds): RunDoubts {
   const state = foldState(run.config);
   if (state === null) throw new AppError('BAD_INPUT', `run ${run.id} is not a K-fold run: train one with '--folds 5'`);
   if (state.finished.length === 0) throw new AppError('CONFLICT', `run ${run.id} finished no fold (folds ${missingFolds(state).join(', ')} missing)`);
@@ -47,25 +50,34 @@ export function runDoubts(lib: Library, run: RunInfo, f: DoubtsFolds, seed: numb
   const doubts: StoredDoubt[] = cl.issues.map((issue, n) => {
     const k = kept[issue.index];
     if (!k) throw new Error(`confident learning returned index ${issue.index} of ${kept.length}`);
-    return { imageId: k.row.id, sha256: k.row.sha256, given: f.classes[issue.given] ?? '', suggested: f.classes[issue.suggested] ?? '', probability: issue.selfConfidence, rank: n + 1 };
+    return {
+      imageId: k.row.id, sha256: k.row.sha256, given: f.classes[issue.given] ?? '', suggested: f.classes[issue.suggested] ?? '', probability: issue.selfConfidence, rank: n + 1,
+      expectedPrecision: null,
+    };
   });
   const thresholds = Object.fromEntries(f.classes.map((c, j) => [c, cl.thresholds[j] ?? Number.NaN]));
   const oofAuc = binaryMetrics(labels, kept.map((k) => k.p)).auc;
+  return { doubts, images: kept.length, unscored: f.rows.length - kept.length, oofAuc, thresholds, folds: state.k };
+}
+
+/** The run's doubts replace the last ones, as computeDoubts' do. */
+export function saveRunDoubts(lib: Library, run: RunInfo, r: RunDoubts, seed: number, seconds: number, calibration: DoubtsCalibration | null): void {
   saveDoubts(lib.db, {
     model: run.model,
     weights: run.weightsSource,
     inputSize: run.inputSize ?? 0,
     runId: run.id,
-    folds: state.k,
+    folds: r.folds,
     seed,
-    images: kept.length,
-    thresholds,
-    oofAuc,
+    images: r.images,
+    thresholds: r.thresholds,
+    oofAuc: r.oofAuc,
     l2: 0,
-    seconds: (performance.now() - started) / 1000,
-  }, doubts);
+    seconds,
+    calibration,
+    tta: null,
+  }, r.doubts);
   writeDoubtFindings(lib.db);
-  return { images: kept.length, unscored: f.rows.length - kept.length, oofAuc, thresholds, folds: state.k };
 }
 
 /** The doubts as listed after a run-based computation (the same rows the Review queue reads). */

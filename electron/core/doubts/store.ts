@@ -3,7 +3,8 @@
  * findings of the current audit (an audit is run first when there is none); accepting one relabels the
  * image with source 'model-suggestion' (undoable like every label event) and resolves the finding.
  */
-import type { DoubtRow, DoubtsInfo } from '../../../shared/contract-compare';
+import { DoubtsCalibration, type DoubtRow, type DoubtsInfo } from '../../../shared/contract-compare';
+import type { TtaMode } from '../../../shared/names';
 import { AppError } from '../../../shared/errors';
 import { runAudit } from '../dataset/audit';
 import { setLabels } from '../dataset/edits';
@@ -23,6 +24,9 @@ export interface DoubtsRunRecord {
   oofAuc: number | null;
   l2: number;
   seconds: number;
+  calibration: DoubtsCalibration | null;
+  /** The averaged views; null for a run's own probabilities. */
+  tta: TtaMode | null;
 }
 
 export function saveDoubts(db: Db, run: DoubtsRunRecord, doubts: readonly StoredDoubt[]): void {
@@ -31,16 +35,19 @@ export function saveDoubts(db: Db, run: DoubtsRunRecord, doubts: readonly Stored
     const id = Number(
       db
         .prepare(
-          `INSERT INTO doubts_runs (model, weights, input_size, run_id, folds, seed, images, thresholds, oof_auc, l2, seconds, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO doubts_runs (model, weights, input_size, run_id, folds, seed, images, thresholds, oof_auc, l2, seconds, created_at, calibration, tta)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(run.model, run.weights, run.inputSize, run.runId, run.folds, run.seed, run.images, JSON.stringify(run.thresholds), run.oofAuc, run.l2, run.seconds, new Date().toISOString())
+        .run(
+          run.model, run.weights, run.inputSize, run.runId, run.folds, run.seed, run.images, JSON.stringify(run.thresholds), run.oofAuc, run.l2, run.seconds,
+          new Date().toISOString(), run.calibration === null ? null : JSON.stringify(run.calibration), run.tta,
+        )
         .lastInsertRowid,
     );
     const insert = db.prepare(
-      'INSERT INTO label_doubts (doubts_run_id, image_id, sha256, given, suggested, probability, rank) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO label_doubts (doubts_run_id, image_id, sha256, given, suggested, probability, rank, expected_precision) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
-    for (const d of doubts) insert.run(id, d.imageId, d.sha256, d.given, d.suggested, d.probability, d.rank);
+    for (const d of doubts) insert.run(id, d.imageId, d.sha256, d.given, d.suggested, d.probability, d.rank, d.expectedPrecision);
   }).immediate();
 }
 
@@ -81,6 +88,7 @@ export function listDoubts(db: Db): DoubtRow[] {
       probability: d.probability,
       rank: d.rank,
       findingId: f?.id ?? null,
+      expectedPrecision: d.expectedPrecision,
     };
   });
 }
@@ -111,9 +119,20 @@ export function doubtsInfo(db: Db): DoubtsInfo | null {
   const row = db
     .prepare(
       `SELECT model, weights, input_size AS inputSize, run_id AS runId, folds, images, oof_auc AS oofAuc, created_at AS createdAt,
-              (SELECT COUNT(*) FROM label_doubts d WHERE d.doubts_run_id = r.id) AS doubts
+              (SELECT COUNT(*) FROM label_doubts d WHERE d.doubts_run_id = r.id) AS doubts, calibration, tta
        FROM doubts_runs r ORDER BY id DESC LIMIT 1`,
     )
-    .get() as DoubtsInfo | undefined;
-  return row ?? null;
+    .get() as (Omit<DoubtsInfo, 'calibration'> & { calibration: string | null }) | undefined;
+  if (!row) return null;
+  return { ...row, calibration: row.calibration === null ? null : readCalibration(row.calibration) };
+}
+
+/** The stored summary, checked against its schema: a row some other version wrote reads as not calibrated. */
+function readCalibration(text: string): DoubtsCalibration | null {
+  try {
+    const parsed = DoubtsCalibration.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
 }

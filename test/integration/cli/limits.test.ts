@@ -47,6 +47,11 @@ test("train's flags go through train.start's schema: every limit is named, and a
   assert.match(history.stderr, /--limit 0: must be positive/);
   const doubts = await runCli(['doubts', '--folds', '50', '--input-size', '16', '--library', lib]);
   assert.match(doubts.stderr, /--folds 50: at most 20; --input-size 16: at least 32/);
+  const uncalibrated = await runCli(['doubts', '--trials', '3', '--flip-rate', '0.5', '--library', lib]);
+  assert.equal(uncalibrated.code, 2);
+  assert.match(uncalibrated.stderr, /--flip-rate 0\.5: at most 0\.25; --trials 3: only means something with calibrate \(--calibrate\)/);
+  const trials = await runCli(['doubts', '--calibrate', '--trials', '0', '--tta', 'mirror', '--library', lib]);
+  assert.match(trials.stderr, /--tta mirror: expected none, flip or flip-crops; --trials 0: at least 1/);
   const runs = await runCli(['train', '--model', 'scratch', '--library', lib, '--json', '--epochs', '0']);
   assert.match(runs.stderr, /--epochs 0: must be positive/);
 });

@@ -135,6 +135,11 @@ describe('K-fold training (scratch, wasm, in-process)', () => {
       assert.ok(Math.abs(d.probability - (d.given === '1' ? p1 : 1 - p1)) < 1e-9, `doubt ${d.imageId}: p(given) ${d.probability}`);
     }
     assert.equal(doubtsInfo(t.lib.db)?.runId, id);
+    assert.deepEqual(report.doubts.map((d) => d.expectedPrecision), report.doubts.map(() => null), 'not calibrated');
+    // a scratch run has no backbone whose heads could stand in for its models in a calibration: refused, and
+    // the doubts just stored stay
+    await assert.rejects(computeDoubts(t.lib, { run: id, folds: 5, seed: 1, calibrate: true }), /cannot calibrate the doubts of run .+: .*scratch model, which has no pretrained base/);
+    assert.equal(doubtsInfo(t.lib.db)?.doubts, report.doubts.length);
   });
 
   test('a run cancelled after its first fold keeps it and says which folds are missing', async () => {

@@ -160,12 +160,15 @@ export class ReviewState {
     }
   }
 
-  /** Starts the K-fold label-doubt computation as a job; its findings join the queue when it ends. */
+  /**
+   * Starts the K-fold label-doubt computation as a job, calibrated (planted flips give each rank an expected
+   * precision: the evidence shows it); its findings join the queue when it ends.
+   */
   async findDoubts(): Promise<void> {
     if (this.findingDoubts) return;
     let jobId: string;
     try {
-      jobId = (await call('doubts.start', {})).jobId;
+      jobId = (await call('doubts.start', { calibrate: true })).jobId;
     } catch (err) {
       notices.error(err, 'Label doubts not started');
       return;
