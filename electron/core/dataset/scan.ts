@@ -157,14 +157,41 @@ export async function factsOfStream(path: string | Buffer): Promise<FileFacts> {
   return { sha256: hash.digest('hex'), magic, bytes, endsEarly: markers.endsEarly(magic) };
 }
 
+const TRUNCATION_WORDS = /premature end|truncat|unexpected end|end of (file|stream|data|input)|not enough data|short read|out of data/i;
+
+/** The formats whose end is decided from the bytes (endsEarly): a decoder's words about their end are not needed. */
+const END_FROM_BYTES = new Set(['jpeg', 'png']);
+
+/** How libvips's loaders sign their messages, by the format sniffFormat names. */
+const DECODER_SIGNS: ReadonlyArray<readonly [string, RegExp]> = [
+  ['jpeg', /jpeg/i],
+  ['png', /png/i],
+  ['gif', /gif/i],
+  ['webp', /webp/i],
+  ['tiff', /tiff/i],
+  ['heif', /heif|heic|avif/i],
+];
+
+/**
+ * Whether a decoder's message cannot be about this file: signed by another format's loader, or (for a JPEG or
+ * PNG, whose end the bytes decide) about an end the bytes show is there. libvips keeps one error buffer, so a
+ * file that fails while another fails beside it can be handed the other's words (a corrupt PNG was reported
+ * with "VipsJpeg: premature end of JPEG image" one import in eight).
+ */
+export function notItsOwn(message: string, magic: string | null, endsEarly: boolean): boolean {
+  if (magic === null) return false;
+  const family = magic === 'avif' ? 'heif' : magic;
+  const signs = DECODER_SIGNS.filter(([, re]) => re.test(message)).map(([f]) => f);
+  if (signs.length > 0 && !signs.includes(family)) return true;
+  return END_FROM_BYTES.has(magic) && !endsEarly && TRUNCATION_WORDS.test(message);
+}
+
 function classify(message: string, magic: string | null, facts: FileFacts): DecodeStatus {
   if (/pixel limit/i.test(message)) return 'too-large';
   if (magic === null && /unsupported image format|bad seek|input buffer/i.test(message)) return 'not-an-image';
   if (facts.endsEarly) return 'truncated';
-  if (/premature end|truncat|unexpected end|end of (file|stream|data|input)|not enough data|short read|out of data/i.test(message)) {
-    return 'truncated';
-  }
-  return 'unreadable';
+  if (magic !== null && END_FROM_BYTES.has(magic)) return 'unreadable';
+  return TRUNCATION_WORDS.test(message) ? 'truncated' : 'unreadable';
 }
 
 const EMPTY: Omit<ScanResult, 'sha256' | 'magic' | 'decodeStatus' | 'decodeError'> = {
@@ -230,7 +257,7 @@ export async function decodeScan(input: Buffer | string, facts: FileFacts): Prom
     };
   } catch (err) {
     let message = err instanceof Error ? err.message : String(err);
-    if (/Warning treated as error/i.test(message)) {
+    if (/Warning treated as error/i.test(message) || notItsOwn(message, magic, facts.endsEarly)) {
       message = facts.endsEarly
         ? `the file ends before its end-of-image marker (${facts.bytes} bytes): truncated`
         : 'the decoder found corrupt data (a warning, refused with failOn)';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import sharp from 'sharp';
-import { endsEarly, formatOfExtension, scanBuffer, sniffFormat } from '../../../electron/core/dataset/scan';
+import { endsEarly, formatOfExtension, notItsOwn, scanBuffer, sniffFormat } from '../../../electron/core/dataset/scan';
 import { mapPool } from '../../../electron/core/dataset/walk';
 
 async function photo(): Promise<Buffer> {
@@ -39,4 +39,17 @@ test('empty, not an image, corrupt PNG, format sniffing', async () => {
   assert.equal(sniffFormat(await photo()), 'jpeg');
   assert.equal(formatOfExtension('JPG'), 'jpeg');
   assert.equal(formatOfExtension('txt'), null);
+});
+
+test("a decoder's message handed to the wrong file (libvips's one error buffer) is recognised, so it never decides the status", () => {
+  // seen in CI: a corrupt PNG imported beside a truncated JPEG was reported "VipsJpeg: premature end of JPEG image"
+  assert.equal(notItsOwn('VipsJpeg: premature end of JPEG image', 'png', false), true);
+  assert.equal(notItsOwn('vipspng: libpng read error', 'jpeg', true), true);
+  // a JPEG or PNG whose end marker is there did not end early, whatever the words say
+  assert.equal(notItsOwn('VipsJpeg: premature end of JPEG image', 'jpeg', false), true);
+  // its own words stay
+  assert.equal(notItsOwn('VipsJpeg: premature end of JPEG image', 'jpeg', true), false);
+  assert.equal(notItsOwn('vipspng: libpng read error', 'png', false), false);
+  assert.equal(notItsOwn('gifload: truncated GIF', 'gif', false), false);
+  assert.equal(notItsOwn('Input buffer contains unsupported image format', null, false), false);
 });
