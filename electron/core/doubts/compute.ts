@@ -21,7 +21,7 @@ import type { StoredDoubt } from '../dataset/doubt-findings';
 import { assignFolds, duplicateComponents } from '../dataset/folds';
 import { storedNearPairs } from '../dataset/near-pair-store';
 import { L2_GRID, outOfFold } from './oof';
-import { listDoubts, saveDoubts, writeDoubtFindings } from './store';
+import { doubtsOfIssues, listDoubts, saveDoubts, writeDoubtFindings } from './store';
 import { runDoubts, saveRunDoubts, unseenProbabilities } from './from-run';
 import { foldState } from '../ml/runs/fold-state';
 import { getRun } from '../ml/runs/store';
@@ -257,11 +257,9 @@ async function backboneDoubts(lib: Library, opts: DoubtsOptions, started: number
   });
   const { cl } = rankDoubts(labels, oof.probabilities);
   const calibrated = opts.calibrate === true ? await calibrateOnFeatures(feats.features, f, opts.folds, opts, 'refit', null) : null;
-  const doubts = withPrecision(cl.issues.map((issue, k) => {
-    const r = rows[issue.index] as LabelledRow;
-    return { imageId: r.id, sha256: r.sha256, given: classes[issue.given] ?? '', suggested: classes[issue.suggested] ?? '', probability: issue.selfConfidence, rank: k + 1, expectedPrecision: null };
-  }), calibrated);
-  const thresholds = Object.fromEntries(classes.map((c, j) => [c, cl.thresholds[j] ?? Number.NaN]));
+  const stored = doubtsOfIssues(cl, classes, (i) => rows[i] as LabelledRow);
+  const doubts = withPrecision(stored.doubts, calibrated);
+  const { thresholds } = stored;
   const seconds = (performance.now() - started) / 1000;
   const calibration = calibrated?.summary ?? null;
   saveDoubts(db, {

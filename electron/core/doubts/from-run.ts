@@ -12,7 +12,7 @@ import type { RunInfo } from '../../../shared/contract';
 import type { DoubtsCalibration } from '../../../shared/contract-compare';
 import type { StoredDoubt } from '../dataset/doubt-findings';
 import { confidentLearning } from './confident';
-import { listDoubts, saveDoubts, writeDoubtFindings } from './store';
+import { doubtsOfIssues, listDoubts, saveDoubts, writeDoubtFindings } from './store';
 import type { DoubtsFolds } from './compute';
 
 /** A K-fold run's unseen probabilities (p of class 1) by image id: 'val' rows are out of fold, 'test' the folds' mean. */
@@ -47,15 +47,11 @@ export function runDoubts(lib: Library, run: RunInfo, f: DoubtsFolds): RunDoubts
   if (kept.length === 0) throw new AppError('CONFLICT', `run ${run.id} scored none of the labelled images now in the library`);
   const labels = kept.map((k) => k.label);
   const cl = confidentLearning(labels, kept.map((k) => [1 - k.p, k.p]));
-  const doubts: StoredDoubt[] = cl.issues.map((issue, n) => {
-    const k = kept[issue.index];
-    if (!k) throw new Error(`confident learning returned index ${issue.index} of ${kept.length}`);
-    return {
-      imageId: k.row.id, sha256: k.row.sha256, given: f.classes[issue.given] ?? '', suggested: f.classes[issue.suggested] ?? '', probability: issue.selfConfidence, rank: n + 1,
-      expectedPrecision: null,
-    };
+  const { doubts, thresholds } = doubtsOfIssues(cl, f.classes, (i) => {
+    const k = kept[i];
+    if (!k) throw new Error(`confident learning returned index ${i} of ${kept.length}`);
+    return k.row;
   });
-  const thresholds = Object.fromEntries(f.classes.map((c, j) => [c, cl.thresholds[j] ?? Number.NaN]));
   const oofAuc = binaryMetrics(labels, kept.map((k) => k.p)).auc;
   return { doubts, images: kept.length, unscored: f.rows.length - kept.length, oofAuc, thresholds, folds: state.k };
 }

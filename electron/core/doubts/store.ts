@@ -11,6 +11,24 @@ import { setLabels } from '../dataset/edits';
 import { allImages } from '../dataset/images';
 import type { Db } from '../db/open';
 import { doubtKey, labelDoubtDrafts, storedDoubts, type StoredDoubt } from '../dataset/doubt-findings';
+import type { ConfidentLearningResult } from './confident';
+
+/**
+ * Confident learning's issues as the doubts to store (ranked from 1, not calibrated) and its thresholds by
+ * class name; `image(index)` is the image an issue's index names. Features and a K-fold run's own
+ * probabilities both end here.
+ */
+export function doubtsOfIssues(
+  cl: ConfidentLearningResult,
+  classes: readonly string[],
+  image: (index: number) => { id: number; sha256: string },
+): { doubts: StoredDoubt[]; thresholds: Record<string, number> } {
+  const doubts = cl.issues.map((issue, k) => {
+    const img = image(issue.index);
+    return { imageId: img.id, sha256: img.sha256, given: classes[issue.given] ?? '', suggested: classes[issue.suggested] ?? '', probability: issue.selfConfidence, rank: k + 1, expectedPrecision: null };
+  });
+  return { doubts, thresholds: Object.fromEntries(classes.map((c, j) => [c, cl.thresholds[j] ?? Number.NaN])) };
+}
 
 export interface DoubtsRunRecord {
   model: string;
