@@ -43,3 +43,6 @@ export type OptimizerName = (typeof OPTIMIZERS)[number];
  */
 export const TTA_MODES = ['none', 'flip', 'flip-crops'] as const;
 export type TtaMode = (typeof TTA_MODES)[number];
+
+/** The views of each mode in words: the CLI and the studio name the views averaged the same way. */
+export const TTA_VIEWS_TEXT: Record<TtaMode, string> = { none: 'the image alone', flip: 'the image and its mirror', 'flip-crops': 'the image, its mirror and their centre crops' };

@@ -1,12 +1,13 @@
 /** `doubts`: the labels the models doubt (confident learning on out-of-fold probabilities); `doubts accept ID`. */
 import type { Library } from '../../core/library';
-import type { TtaMode } from '../../../shared/names';
+import { TTA_VIEWS_TEXT, type TtaMode } from '../../../shared/names';
 import { JobRunner } from '../../core/jobs/runner';
 import type { CliContext } from '../context';
 import { UsageError, boolOpt, positional, stringOpt, type Command } from '../command';
 import { cliCore, given, numeric, parseInput } from '../contract-call';
 
-const VIEWS_TEXT: Record<TtaMode, string> = { none: 'the image alone', flip: 'mean of the image and its mirror', 'flip-crops': 'mean of the image, its mirror and their centre crops' };
+/** The views whose features were averaged, in words. */
+const viewsText = (tta: TtaMode): string => (tta === 'none' ? TTA_VIEWS_TEXT.none : `mean of ${TTA_VIEWS_TEXT[tta]}`);
 
 const fmt = (v: number | null | undefined, digits = 3): string => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
 
@@ -69,7 +70,7 @@ function doubtsText(r: DoubtsReport, show: (name: string) => string, top: number
         `the run's unseen AUC ${fmt(r.oofAuc, 4)}`,
       ]
     : [
-        `${r.images} labelled images, ${r.folds} folds (stratified, duplicates kept together), features: ${b.model} (${b.weights} weights, ${b.inputSize} px${b.runId ? `, from run ${b.runId}` : ''}, ${VIEWS_TEXT[r.tta]}; ${r.cachedFeatures} cached, rest on ${r.engine})`,
+        `${r.images} labelled images, ${r.folds} folds (stratified, duplicates kept together), features: ${b.model} (${b.weights} weights, ${b.inputSize} px${b.runId ? `, from run ${b.runId}` : ''}, ${viewsText(r.tta)}; ${r.cachedFeatures} cached, rest on ${r.engine})`,
         `out-of-fold AUC ${fmt(r.oofAuc, 4)}, logistic regression L2 ${r.l2}`,
       ];
   const lines = [
