@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { ThroughputBasis } from './contract-compare';
-import { BACKEND_PREFS, ENGINE_PREFS, MODEL_NAMES, NAMED_WEIGHTS, OPTIMIZERS, RESIZE_MODES, TTA_MODES } from './names';
+import { BACKEND_PREFS, ENGINE_PREFS, LR_SCHEDULES, MODEL_NAMES, NAMED_WEIGHTS, OPTIMIZERS, RESIZE_MODES, TTA_MODES } from './names';
 
 /** 'interrupted': the process running it is gone (killed, crashed); what it had saved is kept. */
 export const JobStatus = z.enum(['running', 'done', 'failed', 'cancelled', 'interrupted']);
@@ -40,6 +40,7 @@ export const TrainInput = z.object({
   batchSize: z.number().int().positive().max(4096).optional(),
   lr: z.number().positive().max(10).optional(),
   optimizer: z.enum(OPTIMIZERS).optional(),
+  lrSchedule: z.enum(LR_SCHEDULES).optional(),
   inputSize: z.number().int().min(8).max(1024).optional(),
   resize: z.enum(RESIZE_MODES).optional(),
   /** imagenet | none | nsfwjs (inception_v3) | a path to a Keras .h5 or a TensorFlow.js model.json */

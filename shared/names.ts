@@ -37,6 +37,13 @@ export const OPTIMIZERS = ['sgd', 'adam'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 
 /**
+ * The learning rate over a stage's epochs. constant: `--lr` throughout; cosine: epoch e of E (from 0) trains at
+ * lr · ½(1 + cos(π·e/E)), from `--lr` down towards 0 (no restarts, no warm-up).
+ */
+export const LR_SCHEDULES = ['constant', 'cosine'] as const;
+export type LrSchedule = (typeof LR_SCHEDULES)[number];
+
+/**
  * Test-time augmentation: the probability of an image is the mean over fixed views of it. none: the image;
  * flip: the image and its horizontal mirror; flip-crops: those two plus the centre crop at 90 % of the side
  * (scaled back up) and its mirror. Deterministic: no randomness at test time.

@@ -4,7 +4,7 @@ import { SubmissionOptions } from '../../../shared/contract-compare';
 import { AppError } from '../../../shared/errors';
 import { describeValidation } from '../../../shared/validation-text';
 import type { Library } from '../../core/library';
-import { TTA_MODES } from '../../../shared/names';
+import { LR_SCHEDULES, TTA_MODES } from '../../../shared/names';
 import { MODEL_NAMES, type ModelName } from '../../core/ml/models/types';
 import { getRun, trainingSet } from '../../core/ml/runs/store';
 import { recordedTta } from '../../core/ml/inference/tta';
@@ -45,7 +45,7 @@ function describeRun(r: RunInfo): string {
 
 /** train.start's fields as typed on the command line. */
 const TRAIN_FLAGS: FlagNames = {
-  model: '--model', epochs: '--epochs', batchSize: '--batch', lr: '--lr', optimizer: '--optimizer', inputSize: '--input-size',
+  model: '--model', epochs: '--epochs', batchSize: '--batch', lr: '--lr', lrSchedule: '--lr-schedule', optimizer: '--optimizer', inputSize: '--input-size',
   resize: '--resize', weights: '--weights', fineTuneLayers: '--fine-tune-layers', fineTuneEpochs: '--fine-tune-epochs',
   augment: '--augment', backend: '--backend', engine: '--engine', seed: '--seed', patience: '--patience', classWeights: '--class-weights',
   folds: '--folds', tta: '--tta',
@@ -60,6 +60,7 @@ function trainInput(args: ParsedArgs, model: string): TrainInput {
     epochs: numeric(stringOpt(args, 'epochs')),
     batchSize: numeric(stringOpt(args, 'batch')),
     lr: numeric(stringOpt(args, 'lr')),
+    lrSchedule: stringOpt(args, 'lr-schedule'),
     optimizer: stringOpt(args, 'optimizer'),
     inputSize: numeric(stringOpt(args, 'input-size')),
     resize: stringOpt(args, 'resize'),
@@ -118,7 +119,7 @@ async function plan(args: ParsedArgs): Promise<Array<{ model: ModelName; weights
 export const train: Command = {
   name: 'train',
   usage:
-    'train --model NAME | --all [--epochs N] [--batch N] [--lr F] [--optimizer sgd|adam] [--input-size N] [--resize fill|crop|letterbox] ' +
+    `train --model NAME | --all [--epochs N] [--batch N] [--lr F] [--lr-schedule ${LR_SCHEDULES.join('|')}] [--optimizer sgd|adam] [--input-size N] [--resize fill|crop|letterbox] ` +
     '[--weights imagenet|none|nsfwjs|FILE] [--fine-tune-layers N] [--fine-tune-epochs N] [--augment|--no-augment] ' +
     '[--class-weights none|balanced|W0,W1] [--patience N] [--backend auto|tensorflow|wasm|cpu] [--engine auto|onnx|tfjs] [--seed N] [--folds K] ' +
     `[--tta ${TTA_MODES.join('|')}]`,
@@ -129,6 +130,7 @@ export const train: Command = {
     epochs: { type: 'string' },
     batch: { type: 'string' },
     lr: { type: 'string' },
+    'lr-schedule': { type: 'string' },
     optimizer: { type: 'string' },
     'input-size': { type: 'string' },
     resize: { type: 'string' },

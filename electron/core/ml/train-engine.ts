@@ -28,6 +28,8 @@ export interface TrainEngine {
   readonly info: EngineInfo;
   /** How many batches one `steps` call takes at best (the loop hands it that many when it can). */
   readonly stepsPerRun: number;
+  /** The learning rate of the steps from now on (a schedule's; the optimizer's state is kept). */
+  setLearningRate(lr: number): void;
   /** One optimizer step per batch, in order; a result per batch. */
   steps(batches: readonly Batch[]): Promise<StepResult[]>;
   /** Probabilities for `count` rows in inference mode, batch by batch. */

@@ -114,7 +114,7 @@ describe('fine-tuning on cached activations (InceptionV3, 75 px, random weights)
         const fitted = await fit(
           ft.top,
           { trainLabels: labels.slice(0, 4), trainBatch: ft.trainBatch, valLabels: labels.slice(4, 8), valBatch: ft.valBatch },
-          { epochs: 3, batchSize: 2, lr: 0.05, optimizer: 'sgd', momentum: 0.9, patience: 5, classWeights: [1, 1], rng, stage: 2, firstEpoch: 1, training: false, phase: 'fine-tune' },
+          { epochs: 3, batchSize: 2, lr: 0.05, schedule: 'constant', optimizer: 'sgd', momentum: 0.9, patience: 5, classWeights: [1, 1], rng, stage: 2, firstEpoch: 1, training: false, phase: 'fine-tune' },
           { cancelled: () => false, progress: () => {}, epoch: () => {} },
         );
         assert.equal(fitted.epochs.length, 3);

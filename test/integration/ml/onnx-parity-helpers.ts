@@ -16,6 +16,7 @@ import { apply as ap } from '../../../electron/core/ml/models/graph';
 import { layerCalls, type Call } from '../../../electron/core/ml/onnx/export';
 import { oihwToHwio } from '../../../electron/core/ml/onnx/training/params';
 import { OnnxTrainer } from '../../../electron/core/ml/onnx/training/trainer';
+import { ScheduledAdam } from '../../../electron/core/ml/train/engine';
 import { Rng } from '../../../electron/core/random';
 
 export const TOL = 1e-4;
@@ -25,6 +26,8 @@ export interface Case {
   steps?: number;
   batch?: number;
   lr?: number;
+  /** A learning rate per step, set on both engines before it (a schedule's moves); default `lr` throughout. */
+  lrs?: readonly number[];
   seed?: number;
   /** Dropout on and the layers in training mode (default); false is fine-tuning's inference mode. */
   training?: boolean;
@@ -122,12 +125,17 @@ export async function parity(model: tf.LayersModel, c: Case): Promise<void> {
   const training = c.training ?? true;
   seedWeights(model, seed);
   const trainer = await OnnxTrainer.create(model, { optimizer: c.optimizer, lr, momentum: 0.9, training, seed, threads: 1, gradients: true });
-  const opt = c.optimizer === 'adam' ? tf.train.adam(lr) : tf.train.momentum(lr, 0.9);
+  const opt = c.optimizer === 'adam' ? new ScheduledAdam(lr, 0.9, 0.999) : tf.train.momentum(lr, 0.9);
   const vars = model.trainableWeights;
   const rng = new Rng(seed + 1);
   const inShape = (model.inputs[0]?.shape ?? []).slice(1).map((d) => d ?? 1);
   try {
     for (let s = 0; s < (c.steps ?? 1); s++) {
+      const stepLr = c.lrs?.[s];
+      if (stepLr !== undefined) {
+        trainer.setLearningRate(stepLr);
+        opt.setLearningRate(stepLr);
+      }
       const xData = Float32Array.from({ length: n * inShape.reduce((a, b) => a * b, 1) }, () => rng.range(-1, 1));
       const labels = Array.from({ length: n }, (_, i) => (i + s) % 2);
       const weights = labels.map((l) => (l === 1 ? 1.5 : 0.75));

@@ -23,9 +23,9 @@ before(async () => {
 });
 
 describe('ONNX training graph: gradient parity with TensorFlow.js, per layer kind', () => {
-  test('Dense (relu, linear) on feature vectors, SGD with momentum over 2 steps', async () => {
+  test('Dense (relu, linear) on feature vectors, SGD with momentum over 3 steps, the learning rate moved between them', async () => {
     const m = classifier([10], (x) => ap(L.dense({ units: 4, name: 'lin' }), ap(L.dense({ units: 6, activation: 'relu', name: 'hid' }), x)), 'dense');
-    await parity(m, { optimizer: 'sgd', steps: 2 });
+    await parity(m, { optimizer: 'sgd', steps: 3, lrs: [0.05, 0.02, 0.2] });
   });
 
   test('Conv2D same (stride 1, ConvTranspose-free input gradient) + ReLU + Flatten', async () => {
@@ -78,7 +78,7 @@ describe('ONNX training graph: gradient parity with TensorFlow.js, per layer kin
       const h = ap(L.dense({ units: 5, activation: 'relu', name: 'hid' }), ap(L.flatten({ name: 'flat' }), d));
       return ap(L.dropout({ rate: 0.6, name: 'drop_vec' }), h);
     }, 'dropouts');
-    await parity(m, { optimizer: 'adam', steps: 3, lr: 0.01 });
+    await parity(m, { optimizer: 'adam', steps: 3, lr: 0.01, lrs: [0.01, 0.004, 0.02] });
   });
 });
 

@@ -192,10 +192,12 @@ describe('training engine (wasm)', () => {
         valLabels: labels.slice(30),
         valBatch: (idx) => batchTensor(pixels.slice(30), idx, 32, 'unit'),
       },
-      { epochs: 2, batchSize: 8, lr: 0.01, optimizer: 'adam', momentum: 0.9, patience: 5, classWeights: [1, 2], rng, stage: 1, firstEpoch: 1, training: true, phase: 'train' },
+      { epochs: 2, batchSize: 8, lr: 0.01, schedule: 'cosine', optimizer: 'adam', momentum: 0.9, patience: 5, classWeights: [1, 2], rng, stage: 1, firstEpoch: 1, training: true, phase: 'train' },
       { cancelled: () => false, progress: () => {}, epoch: () => {} },
     );
     assert.equal(result.epochs.length, 2);
+    // cosine over two epochs: lr, then lr · ½(1 + cos(π/2))
+    assert.deepEqual(result.epochs.map((e) => e.lr), [0.01, 0.005]);
     assert.equal(tf.memory().numTensors, before);
     model.dispose();
   });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { buildClassifier, buildHead } from '../../../electron/core/ml/models';
 import { classWeightsFor, defaultConfig, resolveConfig } from '../../../electron/core/ml/train/config';
-import { disposeSnapshot, restoreWeights, snapshotWeights } from '../../../electron/core/ml/train/loop';
+import { disposeSnapshot, restoreWeights, scheduledLr, snapshotWeights } from '../../../electron/core/ml/train/loop';
 import { featureStats, standardize } from '../../../electron/core/stats/standardize';
 import { foldStandardization, unfreezeTop } from '../../../electron/core/ml/train/transfer';
 
@@ -70,4 +70,16 @@ test('weight snapshots survive a change of trainability (getWeights would reorde
   assert.deepEqual(conv.getWeights().map((t) => t.shape.join('x')), before);
   disposeSnapshot(snap);
   model.dispose();
+});
+
+describe('scheduledLr', () => {
+  test('constant keeps the rate; cosine starts at it, halves it midway and falls towards 0 without reaching it', () => {
+    assert.deepEqual([0, 5, 9].map((e) => scheduledLr(0.01, 'constant', e, 10)), [0.01, 0.01, 0.01]);
+    const cos = Array.from({ length: 10 }, (_, e) => scheduledLr(0.01, 'cosine', e, 10));
+    assert.equal(cos[0], 0.01);
+    assert.ok(Math.abs((cos[5] ?? 0) - 0.005) < 1e-12);
+    assert.ok(cos.every((v, i) => i === 0 || v < (cos[i - 1] ?? 0)), 'falls every epoch');
+    assert.ok((cos[9] ?? 0) > 0 && (cos[9] ?? 1) < 0.0003);
+    assert.equal(scheduledLr(0.01, 'cosine', 0, 1), 0.01);
+  });
 });

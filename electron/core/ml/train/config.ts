@@ -4,7 +4,7 @@
  * models (a head on cached frozen-base features, optionally a fine-tuning stage).
  */
 import type { TrainInput } from '../../../../shared/contract';
-import type { BackendPref as BackendPrefName, EnginePref, OptimizerName, TtaMode } from '../../../../shared/names';
+import type { BackendPref as BackendPrefName, EnginePref, LrSchedule, OptimizerName, TtaMode } from '../../../../shared/names';
 import { AppError } from '../../../../shared/errors';
 import type { ResizeMode } from '../pixels';
 import { ARCHITECTURES } from '../models';
@@ -23,6 +23,8 @@ export interface TrainConfig {
   optimizer: Optimizer;
   /** SGD momentum (Nesterov off, as Keras's default). */
   momentum: number;
+  /** How each stage's learning rate moves over its epochs (shared/names.ts). */
+  lrSchedule: LrSchedule;
   inputSize: number;
   resize: ResizeMode;
   /** 'none' | 'imagenet' | 'nsfwjs' | a file path. Always 'none' for scratch. */
@@ -73,6 +75,7 @@ export function defaultConfig(model: ModelName): TrainConfig {
     lr: 0.01,
     optimizer: 'sgd',
     momentum: 0.9,
+    lrSchedule: 'constant',
     inputSize: spec.defaultInputSize,
     resize: 'fill',
     weights: scratch ? 'none' : 'imagenet',

@@ -41,6 +41,13 @@ function withRandom<T>(rng: Rng, fn: () => T): T {
   }
 }
 
+/** tf.train.adam whose learning rate a schedule can move (its moments and step count are kept). */
+export class ScheduledAdam extends tf.AdamOptimizer {
+  setLearningRate(lr: number): void {
+    this.learningRate = lr;
+  }
+}
+
 /**
  * TensorFlow.js: the model's variables, minimised by tf.train.momentum (Nesterov off) or tf.train.adam;
  * dropout masks drawn from a stream seeded with `dropoutSeed`.
@@ -48,7 +55,7 @@ function withRandom<T>(rng: Rng, fn: () => T): T {
 export class TfjsEngine implements TrainEngine {
   readonly info: EngineInfo = { engine: 'tfjs', provider: tf.getBackend() };
   readonly stepsPerRun = 1;
-  private readonly optimizer: tf.Optimizer;
+  private readonly optimizer: tf.MomentumOptimizer | ScheduledAdam;
   private readonly vars: tf.Variable[];
   private readonly dropoutRng: Rng;
 
@@ -58,9 +65,14 @@ export class TfjsEngine implements TrainEngine {
     private readonly training: boolean,
     dropoutSeed: number,
   ) {
-    this.optimizer = opts.optimizer === 'adam' ? tf.train.adam(opts.lr) : tf.train.momentum(opts.lr, opts.momentum);
+    // tf.train.adam's own defaults (β1 0.9, β2 0.999, ε from the backend)
+    this.optimizer = opts.optimizer === 'adam' ? new ScheduledAdam(opts.lr, 0.9, 0.999) : new tf.MomentumOptimizer(opts.lr, opts.momentum);
     this.vars = trainableVariables(model);
     this.dropoutRng = new Rng(dropoutSeed);
+  }
+
+  setLearningRate(lr: number): void {
+    this.optimizer.setLearningRate(lr);
   }
 
   async steps(batches: readonly Batch[]): Promise<StepResult[]> {

@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { RunEpoch } from '../../../../shared/contract';
+import type { LrSchedule } from '../../../../shared/names';
 import { binaryMetrics, logLoss, rocAuc } from '../../stats/metrics';
 import type { Optimizer } from './config';
 import { TfjsEngine, type TrainEngine } from './engine';
@@ -27,6 +28,8 @@ export interface FitOptions {
   epochs: number;
   batchSize: number;
   lr: number;
+  /** How the learning rate moves over `epochs` (an early stop ends it wherever it is). */
+  schedule: LrSchedule;
   optimizer: Optimizer;
   momentum: number;
   patience: number;
@@ -81,6 +84,12 @@ export function restoreWeights(model: tf.LayersModel, snapshot: readonly tf.Tens
 
 export function disposeSnapshot(snapshot: readonly tf.Tensor[][] | null): void {
   snapshot?.forEach((ws) => ws.forEach((t) => t.dispose()));
+}
+
+/** The learning rate of epoch `e` (0-based) of `epochs` under `schedule` (shared/names.ts says how each moves). */
+export function scheduledLr(lr: number, schedule: LrSchedule, e: number, epochs: number): number {
+  if (schedule === 'constant' || epochs <= 1) return lr;
+  return lr * 0.5 * (1 + Math.cos((Math.PI * e) / epochs));
 }
 
 function isBetter(auc: number | null, loss: number, best: Best | null): boolean {
@@ -152,7 +161,7 @@ async function trainEpoch(engine: TrainEngine, data: FitData, opts: FitOptions, 
 }
 
 /** The epoch's row: its training figures and the validation images scored after it. */
-function epochRow(opts: FitOptions, epochNo: number, pass: EpochPass, n: number, valLabels: readonly number[], valProbs: Float32Array): RunEpoch {
+function epochRow(opts: FitOptions, epochNo: number, lr: number, pass: EpochPass, n: number, valLabels: readonly number[], valProbs: Float32Array): RunEpoch {
   const val = binaryMetrics(valLabels, valProbs);
   const trainAcc = pass.probs.reduce((s, p, i) => s + ((p >= 0.5 ? 1 : 0) === pass.labels[i] ? 1 : 0), 0) / Math.max(1, pass.probs.length);
   return {
@@ -164,7 +173,7 @@ function epochRow(opts: FitOptions, epochNo: number, pass: EpochPass, n: number,
     valLoss: logLoss(valLabels, valProbs),
     valAcc: val.accuracy,
     valAuc: val.auc,
-    lr: opts.lr,
+    lr,
     seconds: pass.seconds,
     imagesPerSecond: n / Math.max(pass.seconds, 1e-6),
   };
@@ -188,13 +197,15 @@ export async function fit(model: tf.LayersModel, data: FitData, opts: FitOptions
   try {
     for (let e = 0; e < opts.epochs && !cancelled; e++) {
       const epochNo = opts.firstEpoch + e;
+      const lr = scheduledLr(opts.lr, opts.schedule, e, opts.epochs);
+      engine.setLearningRate(lr);
       const pass = await trainEpoch(engine, data, opts, hooks, epochNo, counters);
       cancelled = pass.cancelled;
       if (cancelled) break;
       trainSeconds += pass.seconds;
       trainImages += n;
       const valProbs = await engine.predict(data.valLabels.length, data.valBatch, opts.batchSize);
-      const row = epochRow(opts, epochNo, pass, n, data.valLabels, valProbs);
+      const row = epochRow(opts, epochNo, lr, pass, n, data.valLabels, valProbs);
       epochs.push(row);
       hooks.epoch(row);
       if (isBetter(row.valAuc, row.valLoss, counters.best)) {

@@ -103,6 +103,7 @@ export async function runScratch(job: RunJob, io: RunIo, env: { backend: string;
         epochs: cfg.epochs,
         batchSize: cfg.batchSize,
         lr: cfg.lr,
+        schedule: cfg.lrSchedule,
         optimizer: cfg.optimizer,
         momentum: cfg.momentum,
         patience: cfg.patience,

@@ -199,6 +199,7 @@ export async function runTransfer(job: RunJob, io: RunIo, env: { backend: string
     const common: Stage2Args['common'] = {
       batchSize: cfg.batchSize,
       optimizer: cfg.optimizer,
+      schedule: cfg.lrSchedule,
       momentum: cfg.momentum,
       patience: cfg.patience,
       classWeights: classWeightsFor(cfg.classWeights, labels.train),

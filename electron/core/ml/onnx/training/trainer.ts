@@ -91,7 +91,8 @@ export class OnnxTrainer implements TrainEngine {
   private cur: Slots = new Map();
   private spare: Slots = new Map();
   private readonly rng: Rng;
-  private readonly negLr: ort.Tensor;
+  /** −lr, fed to every step (a schedule replaces it between steps). */
+  private negLr: ort.Tensor;
   private disposed = false;
 
   private constructor(
@@ -116,6 +117,10 @@ export class OnnxTrainer implements TrainEngine {
       this.spare.set(s.name, zeros(s.shape));
     }
     this.push();
+  }
+
+  setLearningRate(lr: number): void {
+    this.negLr = new ort.Tensor('float32', new Float32Array([-lr]), []);
   }
 
   /** Plans the model (throws UnsupportedTrainingError naming a layer), builds the graphs and starts a session. */
