@@ -31,6 +31,7 @@ async function write(session: CoreSession, request: SaveRequest, path: string): 
         await writeSubmissionTo(session.lib, request.runId, path, {
           ...(request.fill !== undefined ? { fill: request.fill } : {}),
           ...(request.partial !== undefined ? { partial: request.partial } : {}),
+          ...(request.tta !== undefined ? { tta: request.tta } : {}),
         })
       ).out;
     case 'report':

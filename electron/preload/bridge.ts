@@ -3,7 +3,7 @@
  * Type-only: the preload, the main process, the server and the renderer all name the same shapes.
  */
 import type { ErrorPayload } from '../../shared/errors';
-import type { ExportFormat } from '../../shared/names';
+import type { ExportFormat, TtaMode } from '../../shared/names';
 
 /** One reply shape for IPC and HTTP: errors keep their code because they are data, not thrown objects. */
 export type CallReply = { ok: true; value: unknown } | { ok: false; error: ErrorPayload };
@@ -28,9 +28,12 @@ export interface Bridge {
  * stays `call` + `onEvent`; `serve` has GET downloads and `--data-root` instead.
  */
 export const SHELL_SAVE = 'shell.save';
-/** A submission's `fill` / `partial`: what to do with sample rows the run has no probability for (contract-compare.ts). */
+/**
+ * A submission's `fill` / `partial`: what to do with sample rows the run has no probability for; `tta`: the
+ * views its probabilities average, when not the run's own (contract-compare.ts's SubmissionOptions).
+ */
 export type SaveRequest =
-  | { kind: 'submission'; runId: string; fill?: number; partial?: boolean }
+  | { kind: 'submission'; runId: string; fill?: number; partial?: boolean; tta?: TtaMode }
   | { kind: 'report'; split: 'val' | 'test' }
   | { kind: 'model'; runId: string; format: ExportFormat };
 /** `path: null` when the person cancelled the dialog. */

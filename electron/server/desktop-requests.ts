@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { RUN_ID_PATTERN } from '../../shared/contract';
-import { EXPORT_FORMATS } from '../../shared/names';
+import { EXPORT_FORMATS, TTA_MODES } from '../../shared/names';
 import { AppError } from '../../shared/errors';
 import { modelExportName, reportFileName, submissionFileName } from '../core/paths/exports';
 import { CHOOSE_KINDS, type ChooseRequest, type SaveRequest } from '../preload/bridge';
@@ -13,7 +13,7 @@ import { CHOOSE_KINDS, type ChooseRequest, type SaveRequest } from '../preload/b
 const RunId = z.string().regex(RUN_ID_PATTERN, { error: 'a run id is letters, digits, dots, dashes and underscores (as `mask-studio runs` prints it)' });
 
 export const SaveRequestSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('submission'), runId: RunId, fill: z.number().min(0).max(1).optional(), partial: z.boolean().optional() }).strict(),
+  z.object({ kind: z.literal('submission'), runId: RunId, fill: z.number().min(0).max(1).optional(), partial: z.boolean().optional(), tta: z.enum(TTA_MODES).optional() }).strict(),
   z.object({ kind: z.literal('report'), split: z.enum(['val', 'test']) }).strict(),
   z.object({ kind: z.literal('model'), runId: RunId, format: z.enum(EXPORT_FORMATS) }).strict(),
 ]) satisfies z.ZodType<SaveRequest>;

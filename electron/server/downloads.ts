@@ -41,9 +41,11 @@ export function parseExportFormat(text: string | null): ExportFormat | null {
 export function parseSubmissionQuery(params: URLSearchParams): SubmissionOptions {
   const fill = params.get('fill');
   const partial = params.get('partial');
+  const tta = params.get('tta');
   const raw = {
     ...(fill !== null ? { fill: fill.trim() === '' ? Number.NaN : Number(fill) } : {}),
     ...(partial !== null ? { partial: partial === '1' || partial === 'true' } : {}),
+    ...(tta !== null ? { tta } : {}),
   };
   const parsed = SubmissionOptions.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw new AppError('BAD_INPUT', describeValidation(parsed.error.issues));

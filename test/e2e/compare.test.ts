@@ -203,6 +203,14 @@ describe('the Compare view in Chromium (serve mode)', { skip: skip ?? false }, (
     const targets = csvColumn(text, 'target').map(Number);
     assert.ok(targets.every((p) => p >= 0 && p <= 1), targets.join(','));
     assert.match(download.suggestedFilename(), /^submission-.+\.csv$/);
+
+    // other views than the run's own: the same rows, scored again (a flip changes every probability a little)
+    await page.getByTestId('submission-tta').selectOption('none');
+    const [again] = await Promise.all([page.waitForEvent('download'), row.getByTestId('download-submission').click()]);
+    const plain = readFileSync(await again.path(), 'utf8');
+    assert.deepEqual(csvColumn(plain, 'image'), csvColumn(text, 'image'));
+    assert.notDeepEqual(csvColumn(plain, 'target'), csvColumn(text, 'target'), 'the views chose nothing');
+    await page.getByTestId('submission-tta').selectOption('');
   });
 
   test('the download routes want the token, and a run id is never a pattern', async () => {

@@ -125,7 +125,9 @@ test('a submission with sample rows that have no image: refused with the real ca
   await assert.rejects(dispatch(ctx, 'submission.write', { id: runId, fill: 2 }), /The fill probability must be at most 1 \(got 2\)/);
 });
 
-test('the serve route reads ?fill= and ?partial=1 through the same schema', () => {
+test('the serve route reads ?fill=, ?partial=1 and ?tta= through the same schema', () => {
+  assert.deepEqual(parseSubmissionQuery(new URLSearchParams('tta=none&fill=0.5')), { fill: 0.5, tta: 'none' });
+  assert.throws(() => parseSubmissionQuery(new URLSearchParams('tta=sideways')), /tta/);
   assert.deepEqual(parseSubmissionQuery(new URLSearchParams('fill=0.5')), { fill: 0.5 });
   assert.deepEqual(parseSubmissionQuery(new URLSearchParams('partial=1')), { partial: true });
   assert.deepEqual(parseSubmissionQuery(new URLSearchParams('')), {});

@@ -24,7 +24,11 @@ function routeOf(request: SaveRequest): { url: string; name: string } {
   switch (request.kind) {
     case 'submission': {
       // rows without a probability: filled with one value, or left out (the server refuses otherwise, saying why)
-      const query = request.fill !== undefined ? `?fill=${request.fill}` : request.partial === true ? '?partial=1' : '';
+      const params = new URLSearchParams();
+      if (request.fill !== undefined) params.set('fill', String(request.fill));
+      else if (request.partial === true) params.set('partial', '1');
+      if (request.tta !== undefined) params.set('tta', request.tta);
+      const query = params.size > 0 ? `?${params.toString()}` : '';
       return { url: `api/runs/${encodeURIComponent(request.runId)}/submission.csv${query}`, name: `submission-${request.runId}.csv` };
     }
     case 'report':
