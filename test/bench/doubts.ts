@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- doubts [--size 224] [--folds 5] [--tta none|flip|flip-crops] [--seeds 5,6,7] [--trials 5]
+ * `npm run bench -- doubts [--size 224] [--folds 5] [--tta none|flip|flip-crops] [--no-faces] [--seeds 5,6,7] [--trials 5]
  * [--library DIR]`: label doubts on the real Spot the Mask labels (../shared/data/spot-the-mask from the repo
  * root), imported into a temp library by the core import (so duplicate groups come from the real hashes).
  * First on the labels as given, calibrated with `--trials` trials of planted flips (0: not calibrated): the
@@ -43,7 +43,8 @@ export async function run(argv: string[]): Promise<void> {
     const imported = await importDataset(lib.db, { dir: join(DATA, 'images'), labels: join(DATA, 'labels.csv') });
     console.log(`import: ${imported.files} files in ${((performance.now() - t0) / 1000).toFixed(1)} s (load average ${loadavg().map((l) => l.toFixed(1)).join(' ')})`);
     const names = new Map((lib.db.prepare('SELECT name, display_name FROM classes').all() as Array<{ name: string; display_name: string }>).map((c) => [c.name, c.display_name]));
-    const opts = { model: 'inception_v3', weights: 'nsfwjs', inputSize: size, folds, seed: 1, tta, calibrate: trials > 0, ...(trials > 0 ? { trials } : {}) };
+    const faces = !argv.includes('--no-faces');
+    const opts = { model: 'inception_v3', weights: 'nsfwjs', inputSize: size, folds, seed: 1, tta, faces, calibrate: trials > 0, ...(trials > 0 ? { trials } : {}) };
 
     t0 = performance.now();
     const real = await computeDoubts(lib, opts);

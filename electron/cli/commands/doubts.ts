@@ -71,6 +71,9 @@ function doubtsText(r: DoubtsReport, show: (name: string) => string, top: number
       ]
     : [
         `${r.images} labelled images, ${r.folds} folds (stratified, duplicates kept together), features: ${b.model} (${b.weights} weights, ${b.inputSize} px${b.runId ? `, from run ${b.runId}` : ''}, ${viewsText(r.tta)}; ${r.cachedFeatures} cached, rest on ${r.engine})`,
+        ...(r.faces !== null
+          ? [`faces: ${r.faces.faces} in ${r.faces.images} of the ${r.images} images (BlazeFace; ${r.faces.detected} images searched now, ${r.faces.extracted} crops' features extracted now); an image's probability is the mean of its whole-image head's and its most confident face's`]
+          : []),
         `out-of-fold AUC ${fmt(r.oofAuc, 4)}, logistic regression L2 ${r.l2}`,
       ];
   const lines = [
@@ -110,7 +113,7 @@ function calibrationText(r: DoubtsReport): string[] {
 
 export const doubts: Command = {
   name: 'doubts',
-  usage: 'doubts [--run ID | --model NAME] [--weights imagenet|nsfwjs|FILE] [--input-size N] [--folds 5] [--seed N] [--tta none|flip|flip-crops] [--calibrate [--trials 5] [--flip-rate 0.05]] [--top N] [--engine auto|onnx|tfjs] [--json] | doubts accept FINDING_ID',
+  usage: 'doubts [--run ID | --model NAME] [--weights imagenet|nsfwjs|FILE] [--input-size N] [--folds 5] [--seed N] [--tta none|flip|flip-crops] [--no-faces] [--calibrate [--trials 5] [--flip-rate 0.05]] [--top N] [--engine auto|onnx|tfjs] [--json] | doubts accept FINDING_ID',
   summary: "labels the models doubt: K-fold out-of-fold probabilities on a pretrained backbone's features and confident learning (findings join the audit)",
   options: {
     run: { type: 'string' },
@@ -122,6 +125,8 @@ export const doubts: Command = {
     top: { type: 'string' },
     engine: { type: 'string' },
     tta: { type: 'string' },
+    faces: { type: 'boolean' },
+    'no-faces': { type: 'boolean' },
     calibrate: { type: 'boolean' },
     trials: { type: 'string' },
     'flip-rate': { type: 'string' },
@@ -148,13 +153,14 @@ export const doubts: Command = {
         seed: numeric(stringOpt(args, 'seed')),
         engine: stringOpt(args, 'engine'),
         tta: stringOpt(args, 'tta'),
+        faces: boolOpt(args, 'no-faces') ? false : boolOpt(args, 'faces') ? true : undefined,
         calibrate: boolOpt(args, 'calibrate') ? true : undefined,
         trials: numeric(stringOpt(args, 'trials')),
         flipRate: numeric(stringOpt(args, 'flip-rate')),
       }),
       {
         run: '--run', model: '--model', weights: '--weights', inputSize: '--input-size', folds: '--folds', seed: '--seed', engine: '--engine',
-        tta: '--tta', calibrate: '--calibrate', trials: '--trials', flipRate: '--flip-rate',
+        tta: '--tta', faces: '--faces', calibrate: '--calibrate', trials: '--trials', flipRate: '--flip-rate',
       },
     );
     const top = numeric(stringOpt(args, 'top') ?? '20');

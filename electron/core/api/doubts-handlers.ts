@@ -15,6 +15,7 @@ export const doubtsHandlers: HandlerTable<'doubts.start' | 'doubts.list' | 'doub
         inputSize: input.inputSize,
         weights: input.weights,
         tta: input.tta,
+        faces: input.faces,
         calibrate: input.calibrate,
         trials: input.trials,
         flipRate: input.flipRate,

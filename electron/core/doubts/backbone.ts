@@ -13,6 +13,8 @@ import type { ImageSource, ResizeMode } from '../ml/pixels';
 import { getRun } from '../ml/runs/store';
 import { ARCHITECTURES, TRANSFER_MODELS, type TransferModelName } from '../ml/models';
 import type { Engine } from '../ml/inference/engine';
+import type { FeatureExtractor } from '../ml/feature-extractor';
+import type { FeatureCache, FeatureKey } from '../ml/inference/features';
 import type { BackendPref } from '../ml/train/config';
 import { fetchHint, findNsfwjs, weightsStatus } from '../ml/weights';
 import { ttaViews, type TtaMode, type TtaView } from '../ml/inference/tta';
@@ -131,7 +133,12 @@ export interface FeatureOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-const weightsHash = (id: string): string => createHash('sha256').update(id).digest('hex');
+const featureKey = (b: Backbone, weightsId: string): FeatureKey => ({
+  architecture: b.model,
+  inputSize: b.inputSize,
+  resize: b.resize,
+  weightsHash: createHash('sha256').update(weightsId).digest('hex'),
+});
 
 /** The element-wise mean of each image's views (one array of rows per view, all in source order). */
 function meanOfViews(perView: readonly Float32Array[][]): Float32Array[] {
@@ -150,25 +157,59 @@ function meanOfViews(perView: readonly Float32Array[][]): Float32Array[] {
 
 /** Features for every source, in order; TensorFlow.js and the base load only when something is missing. */
 export async function backboneFeatures(cacheDir: string, b: Backbone, sources: readonly ImageSource[], opts: FeatureOptions = {}): Promise<BackboneFeatures> {
-  const { FeatureCache, extractFeatures } = await import('../ml/inference/features');
+  const { extractFeatures } = await import('../ml/inference/features');
   const views = ttaViews(opts.tta ?? 'none');
   const suffix = (v: TtaView): string => (v.name === '' ? '' : `.${v.name}`);
-  const key = (id: string): ConstructorParameters<typeof FeatureCache>[1] => ({ architecture: b.model, inputSize: b.inputSize, resize: b.resize, weightsHash: weightsHash(id) });
   const total = views.length * sources.length;
-  const known = knownWeightsId(b, opts.weightsDir);
-  if (known !== null) {
-    const cache = new FeatureCache(cacheDir, key(known), FEATURE_SIZE[b.model]);
+  const cache = await knownFeatureCache(cacheDir, b, opts.weightsDir);
+  if (cache !== null) {
     const hits = await Promise.all(views.map((v) => Promise.all(sources.map((s) => cache.get(s.sha256, suffix(v))))));
     if (hits.every((view) => view.every((h) => h !== null))) {
       opts.onProgress?.(total, total);
       return { features: meanOfViews(hits.map((view) => view.filter((h) => h !== null))), cached: sources.length, engine: 'cache', fallback: null };
     }
   }
-  const [{ buildBase }, { loadWeightsInto }, { createFeatureExtractor }, { chooseBackend }] = await Promise.all([
+  return withBackboneExtractor(cacheDir, b, opts, async (extractor, cache, fallback) => {
+    const perView: Float32Array[][] = [];
+    let cached = 0;
+    for (const [k, view] of views.entries()) {
+      const r = await extractFeatures(extractor, cache, cacheDir, sources, {
+        resize: b.resize,
+        ...(view.name !== '' ? { view } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        onProgress: (done) => opts.onProgress?.(k * sources.length + done, total),
+      });
+      perView.push(r.features);
+      if (k === 0) cached = r.cached;
+    }
+    return { features: meanOfViews(perView), cached, engine: extractor.info.engine, fallback };
+  });
+}
+
+/** The feature cache of a backbone whose weights identity is known without loading them; else null. */
+export async function knownFeatureCache(cacheDir: string, b: Backbone, weightsDir: string | undefined): Promise<FeatureCache | null> {
+  const known = knownWeightsId(b, weightsDir);
+  if (known === null) return null;
+  const { FeatureCache } = await import('../ml/inference/features');
+  return new FeatureCache(cacheDir, featureKey(b, known), FEATURE_SIZE[b.model]);
+}
+
+/**
+ * Runs `fn` with the backbone's frozen base on a feature extractor (ONNX Runtime unless told, TensorFlow.js
+ * where it cannot load) and the feature cache of its weights; both are released after.
+ */
+export async function withBackboneExtractor<T>(
+  cacheDir: string,
+  b: Backbone,
+  opts: FeatureOptions,
+  fn: (extractor: FeatureExtractor, cache: FeatureCache, fallback: string | null) => Promise<T>,
+): Promise<T> {
+  const [{ buildBase }, { loadWeightsInto }, { createFeatureExtractor }, { chooseBackend }, { FeatureCache }] = await Promise.all([
     import('../ml/models'),
     import('../ml/weights'),
     import('../ml/inference/engine'),
     import('../ml/backend/train-backend'),
+    import('../ml/inference/features'),
   ]);
   await chooseBackend(opts.backend ?? 'auto');
   // zeros: every weight is overwritten by the load, drawing ~22M random numbers first is wasted time
@@ -177,20 +218,7 @@ export async function backboneFeatures(cacheDir: string, b: Backbone, sources: r
     const loaded = await loadWeightsInto(b.model, base, b.weights, opts.weightsDir !== undefined ? { dir: opts.weightsDir } : {});
     const choice = await createFeatureExtractor(opts.engine ?? 'auto', base, loaded.preprocessing);
     try {
-      const cache = new FeatureCache(cacheDir, key(loaded.weightsId), choice.extractor.featureSize);
-      const perView: Float32Array[][] = [];
-      let cached = 0;
-      for (const [k, view] of views.entries()) {
-        const r = await extractFeatures(choice.extractor, cache, cacheDir, sources, {
-          resize: b.resize,
-          ...(view.name !== '' ? { view } : {}),
-          ...(opts.signal ? { signal: opts.signal } : {}),
-          onProgress: (done) => opts.onProgress?.(k * sources.length + done, total),
-        });
-        perView.push(r.features);
-        if (k === 0) cached = r.cached;
-      }
-      return { features: meanOfViews(perView), cached, engine: choice.extractor.info.engine, fallback: choice.fallback };
+      return await fn(choice.extractor, new FeatureCache(cacheDir, featureKey(b, loaded.weightsId), choice.extractor.featureSize), choice.fallback);
     } finally {
       await choice.extractor.dispose();
     }

@@ -20,7 +20,9 @@ import { confidentLearning, rankAll, type ConfidentLearningResult } from './conf
 import type { StoredDoubt } from '../dataset/doubt-findings';
 import { assignFolds, duplicateComponents } from '../dataset/folds';
 import { storedNearPairs } from '../dataset/near-pair-store';
-import { L2_GRID, outOfFold } from './oof';
+import { L2_GRID, outOfFold, type OofOptions } from './oof';
+import { faceFeatures, withFaces } from './faces';
+import { rocAuc } from '../stats/metrics';
 import { doubtsOfIssues, listDoubts, saveDoubts, writeDoubtFindings } from './store';
 import { runDoubts, saveRunDoubts, unseenProbabilities } from './from-run';
 import { foldState } from '../ml/runs/fold-state';
@@ -43,6 +45,8 @@ export interface DoubtsOptions {
   flipRate?: number | undefined;
   /** Views whose features are averaged (default DEFAULT_DOUBTS_TTA). */
   tta?: TtaMode | undefined;
+  /** Score the images' faces too (faces.ts); default on, except for a K-fold run's own probabilities. */
+  faces?: boolean | undefined;
   engine?: Engine;
   backend?: BackendPref;
   weightsDir?: string | undefined;
@@ -64,6 +68,8 @@ export interface DoubtsReport extends DoubtsResult {
   l2: number;
   /** The views whose features were averaged. */
   tta: TtaMode;
+  /** With `faces`: images with a face that counts, the faces, and how many were detected / extracted now. */
+  faces: { images: number; faces: number; detected: number; extracted: number } | null;
   /** OOF p(class 1) per image id: for benches and tests that score the doubts against a known truth. */
   oof: Map<number, number>;
 }
@@ -143,11 +149,24 @@ interface Calibrated {
   summary: DoubtsCalibration;
 }
 
+/** Out-of-fold p(class 1) per image for labels and folds: the heads refit on whatever labels it is given. */
+type Scorer = (labels: readonly number[], folds: Int32Array, opts: OofOptions) => { probabilities: Float64Array; l2: number };
+
+/** The whole images' heads, and with `faces` the face head beside them (faces.ts). */
+function scorer(features: readonly Float32Array[], faces: readonly Float32Array[][] | null): Scorer {
+  return (labels, folds, opts) => {
+    const whole = outOfFold(features, labels, folds, opts);
+    // the face head chooses its own L2 (faces are another population than whole images); progress is the whole head's
+    const faceOpts: OofOptions = { ...(opts.l2 !== undefined ? { l2: opts.l2 } : {}), ...(opts.signal ? { signal: opts.signal } : {}) };
+    return { probabilities: faces === null ? whole.probabilities : withFaces(whole.probabilities, faces, labels, folds, faceOpts), l2: whole.l2 };
+  };
+}
+
 /**
  * Plants flips into the labels (calibrate.ts) and refits the out-of-fold heads on the backbone's features for
  * each trial, as the real computation fits them (folds drawn again on the flipped labels, L2 chosen again).
  */
-async function calibrateOnFeatures(features: readonly Float32Array[], f: DoubtsFolds, k: number, opts: DoubtsOptions, method: DoubtsCalibration['method'], backbone: string | null): Promise<Calibrated> {
+async function calibrateOnFeatures(score: Scorer, f: DoubtsFolds, k: number, opts: DoubtsOptions, method: DoubtsCalibration['method'], backbone: string | null): Promise<Calibrated> {
   const started = performance.now();
   const trials = opts.trials ?? DEFAULT_TRIALS;
   const flipRate = opts.flipRate ?? DEFAULT_FLIP_RATE;
@@ -163,7 +182,7 @@ async function calibrateOnFeatures(features: readonly Float32Array[], f: DoubtsF
     flipRate,
     signal: opts.signal,
     probabilities: (labels, folds, trial) =>
-      outOfFold(features, labels, folds, {
+      score(labels, folds, {
         ...(opts.l2 !== undefined ? { l2: opts.l2 } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),
         onProgress: (done) => opts.progress?.('calibrate', trial * perTrial + done, total),
@@ -209,6 +228,9 @@ export async function computeDoubts(lib: Library, opts: DoubtsOptions): Promise<
  */
 async function fromRunDoubts(lib: Library, run: RunInfo, opts: DoubtsOptions, started: number): Promise<DoubtsReport> {
   if (opts.model !== undefined) throw new AppError('BAD_INPUT', 'doubts take --run ID or --model NAME, not both');
+  if (opts.faces === true) {
+    throw new AppError('BAD_INPUT', `run ${run.id} is a K-fold run: its doubts are its own probabilities, which saw whole images; --faces scores faces with a backbone's heads ('--model inception_v3 --faces', or '--run' of a single-split transfer run)`);
+  }
   const f = doubtsFolds(lib.db, 2, opts.seed);
   const r = runDoubts(lib, run, f);
   let calibrated: Calibrated | null = null;
@@ -222,13 +244,13 @@ async function fromRunDoubts(lib: Library, run: RunInfo, opts: DoubtsOptions, st
     }
     const feats = await backboneFeatures(lib.cacheDir, backbone, f.rows, featureOptions(opts));
     // the run's own K, with folds drawn by calibrate() on each trial's labels
-    calibrated = await calibrateOnFeatures(feats.features, f, r.folds, opts, 'backbone', `${backbone.model} (${backbone.weights} weights, ${backbone.inputSize} px)`);
+    calibrated = await calibrateOnFeatures(scorer(feats.features, null), f, r.folds, opts, 'backbone', `${backbone.model} (${backbone.weights} weights, ${backbone.inputSize} px)`);
   }
   const seconds = (performance.now() - started) / 1000;
   saveRunDoubts(lib, run, { ...r, doubts: withPrecision(r.doubts, calibrated) }, opts.seed, seconds, calibrated?.summary ?? null);
   return {
     model: run.model, folds: r.folds, images: r.images, thresholds: r.thresholds, oofAuc: r.oofAuc, doubts: listDoubts(lib.db), seconds,
-    calibration: calibrated?.summary ?? null, backbone: null, tta: opts.tta ?? DEFAULT_DOUBTS_TTA, fromRun: run.id, unscored: r.unscored, engine: 'run', engineFallback: null, cachedFeatures: 0, l2: 0,
+    calibration: calibrated?.summary ?? null, backbone: null, tta: opts.tta ?? DEFAULT_DOUBTS_TTA, faces: null, fromRun: run.id, unscored: r.unscored, engine: 'run', engineFallback: null, cachedFeatures: 0, l2: 0,
     oof: unseenProbabilities(lib, run.id),
   };
 }
@@ -250,13 +272,17 @@ async function backboneDoubts(lib: Library, opts: DoubtsOptions, started: number
   const f = doubtsFolds(db, opts.folds, opts.seed);
   const { classes, rows, labels, folds } = f;
   const feats = await backboneFeatures(lib.cacheDir, backbone, rows, featureOptions(opts));
-  const oof = outOfFold(feats.features, labels, folds, {
+  const ff = opts.faces !== false ? await faceFeatures(lib.cacheDir, backbone, rows, featureOptions(opts), (phase, done, total) => opts.progress?.(phase, done, total)) : null;
+  const faces = ff?.faces ?? null;
+  const score = scorer(feats.features, faces);
+  const scored = score(labels, folds, {
     ...(opts.l2 !== undefined ? { l2: opts.l2 } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
     onProgress: (done, total) => opts.progress?.('folds', done, total),
   });
+  const oof = { probabilities: scored.probabilities, l2: scored.l2, auc: rocAuc(labels, scored.probabilities) };
   const { cl } = rankDoubts(labels, oof.probabilities);
-  const calibrated = opts.calibrate === true ? await calibrateOnFeatures(feats.features, f, opts.folds, opts, 'refit', null) : null;
+  const calibrated = opts.calibrate === true ? await calibrateOnFeatures(score, f, opts.folds, opts, 'refit', null) : null;
   const stored = doubtsOfIssues(cl, classes, (i) => rows[i] as LabelledRow);
   const doubts = withPrecision(stored.doubts, calibrated);
   const { thresholds } = stored;
@@ -264,12 +290,13 @@ async function backboneDoubts(lib: Library, opts: DoubtsOptions, started: number
   const calibration = calibrated?.summary ?? null;
   saveDoubts(db, {
     model: backbone.model, weights: backbone.weights, inputSize: backbone.inputSize, runId: backbone.runId, folds: opts.folds, seed: opts.seed,
-    images: rows.length, thresholds, oofAuc: oof.auc, l2: oof.l2, seconds, calibration, tta: opts.tta ?? DEFAULT_DOUBTS_TTA,
+    images: rows.length, thresholds, oofAuc: oof.auc, l2: oof.l2, seconds, calibration, tta: opts.tta ?? DEFAULT_DOUBTS_TTA, faces: faces !== null,
   }, doubts);
   writeDoubtFindings(db);
   return {
     model: backbone.model, folds: opts.folds, images: rows.length, thresholds, oofAuc: oof.auc, doubts: listDoubts(db), seconds, calibration,
-    backbone, tta: opts.tta ?? DEFAULT_DOUBTS_TTA, fromRun: null, unscored: 0, engine: feats.engine, engineFallback: feats.fallback, cachedFeatures: feats.cached, l2: oof.l2,
+    backbone, tta: opts.tta ?? DEFAULT_DOUBTS_TTA, fromRun: null, unscored: 0,
+    faces: ff === null ? null : { images: ff.faces.filter((f) => f.length > 0).length, faces: ff.faces.reduce((s, f) => s + f.length, 0), detected: ff.detected, extracted: ff.extracted }, engine: feats.engine, engineFallback: feats.fallback, cachedFeatures: feats.cached, l2: oof.l2,
     oof: new Map(rows.map((r, i) => [r.id, oof.probabilities[i] ?? Number.NaN])),
   };
 }

@@ -68,6 +68,7 @@ export function saveRunDoubts(lib: Library, run: RunInfo, r: RunDoubts, seed: nu
     images: r.images,
     thresholds: r.thresholds,
     oofAuc: r.oofAuc,
+    faces: false,
     l2: 0,
     seconds,
     calibration,

@@ -45,6 +45,8 @@ export interface DoubtsRunRecord {
   calibration: DoubtsCalibration | null;
   /** The averaged views; null for a run's own probabilities. */
   tta: TtaMode | null;
+  /** The faces were scored too (doubts/faces.ts). */
+  faces: boolean;
 }
 
 export function saveDoubts(db: Db, run: DoubtsRunRecord, doubts: readonly StoredDoubt[]): void {
@@ -53,12 +55,12 @@ export function saveDoubts(db: Db, run: DoubtsRunRecord, doubts: readonly Stored
     const id = Number(
       db
         .prepare(
-          `INSERT INTO doubts_runs (model, weights, input_size, run_id, folds, seed, images, thresholds, oof_auc, l2, seconds, created_at, calibration, tta)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO doubts_runs (model, weights, input_size, run_id, folds, seed, images, thresholds, oof_auc, l2, seconds, created_at, calibration, tta, faces)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           run.model, run.weights, run.inputSize, run.runId, run.folds, run.seed, run.images, JSON.stringify(run.thresholds), run.oofAuc, run.l2, run.seconds,
-          new Date().toISOString(), run.calibration === null ? null : JSON.stringify(run.calibration), run.tta,
+          new Date().toISOString(), run.calibration === null ? null : JSON.stringify(run.calibration), run.tta, run.faces ? 1 : 0,
         )
         .lastInsertRowid,
     );
@@ -137,12 +139,12 @@ export function doubtsInfo(db: Db): DoubtsInfo | null {
   const row = db
     .prepare(
       `SELECT model, weights, input_size AS inputSize, run_id AS runId, folds, images, oof_auc AS oofAuc, created_at AS createdAt,
-              (SELECT COUNT(*) FROM label_doubts d WHERE d.doubts_run_id = r.id) AS doubts, calibration, tta
+              (SELECT COUNT(*) FROM label_doubts d WHERE d.doubts_run_id = r.id) AS doubts, calibration, tta, faces
        FROM doubts_runs r ORDER BY id DESC LIMIT 1`,
     )
-    .get() as (Omit<DoubtsInfo, 'calibration'> & { calibration: string | null }) | undefined;
+    .get() as (Omit<DoubtsInfo, 'calibration' | 'faces'> & { calibration: string | null; faces: number }) | undefined;
   if (!row) return null;
-  return { ...row, calibration: row.calibration === null ? null : readCalibration(row.calibration) };
+  return { ...row, faces: row.faces === 1, calibration: row.calibration === null ? null : readCalibration(row.calibration) };
 }
 
 /** The stored summary, checked against its schema: a row some other version wrote reads as not calibrated. */

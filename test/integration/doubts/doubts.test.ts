@@ -14,6 +14,7 @@ import { dispatch } from '../../../electron/core/api/dispatch';
 import { listFindings, runAudit } from '../../../electron/core/dataset/audit';
 import { history, redo, undo } from '../../../electron/core/dataset/edits';
 import { computeDoubts, type DoubtsReport } from '../../../electron/core/doubts/compute';
+import { doubtsInfo } from '../../../electron/core/doubts/store';
 import { JobRunner } from '../../../electron/core/jobs/runner';
 import { findNsfwjs } from '../../../electron/core/ml/weights';
 import { Rng } from '../../../electron/core/random';
@@ -57,7 +58,7 @@ describe('label doubts: 400 synthetic faces, 5 % flipped, nsfwjs InceptionV3 at 
     runAudit(t.lib.db);
     const t0 = performance.now();
     // the image alone: the figures below were measured so (the views' mean is measured on the real data)
-    report = await computeDoubts(t.lib, { model: 'inception_v3', weights: 'nsfwjs', inputSize: 224, folds: 5, seed: 1, backend: 'wasm', tta: 'none' });
+    report = await computeDoubts(t.lib, { model: 'inception_v3', weights: 'nsfwjs', inputSize: 224, folds: 5, seed: 1, backend: 'wasm', tta: 'none', faces: false });
     seconds = (performance.now() - t0) / 1000;
   });
   after(() => t?.cleanup());
@@ -148,7 +149,7 @@ describe('label doubts: 400 synthetic faces, 5 % flipped, nsfwjs InceptionV3 at 
     const events: EventMessage[] = [];
     const emit = (e: EventMessage): void => void events.push(e);
     const ctx = { lib: t.lib, jobs: new JobRunner(t.lib.db, emit), emit };
-    const { jobId } = (await dispatch(ctx, 'doubts.start', { model: 'inception_v3', weights: 'nsfwjs', inputSize: 224, tta: 'none', calibrate: true, trials: 2 })) as { jobId: string };
+    const { jobId } = (await dispatch(ctx, 'doubts.start', { model: 'inception_v3', weights: 'nsfwjs', inputSize: 224, tta: 'none', faces: false, calibrate: true, trials: 2 })) as { jobId: string };
     await ctx.jobs.wait(jobId);
     const end = events.find((e) => e.name === 'job.finished')?.payload;
     assert.ok(end && 'status' in end && end.status === 'done', JSON.stringify(end));
@@ -173,9 +174,33 @@ describe('label doubts: 400 synthetic faces, 5 % flipped, nsfwjs InceptionV3 at 
     const listed = (await dispatch(ctx, 'doubts.list', {})) as DoubtsReport['doubts'];
     assert.deepEqual(listed.map((d) => d.expectedPrecision), r.doubts.map((d) => d.expectedPrecision));
     // the same seed in the same library: the same figures (no timing in them)
-    const again = await computeDoubts(t.lib, { model: 'inception_v3', weights: 'nsfwjs', inputSize: 224, folds: 5, seed: 1, tta: 'none', calibrate: true, trials: 2 });
+    const again = await computeDoubts(t.lib, { model: 'inception_v3', weights: 'nsfwjs', inputSize: 224, folds: 5, seed: 1, tta: 'none', faces: false, calibrate: true, trials: 2 });
     assert.deepEqual(again.doubts.map((d) => d.expectedPrecision), r.doubts.map((d) => d.expectedPrecision));
     assert.deepEqual({ ...again.calibration, seconds: 0 }, { ...c, seconds: 0 });
+  });
+
+  test('faces by default: every image searched once and cached; an image without a face keeps its whole-image probability', async () => {
+    const withFaces = await computeDoubts(t.lib, { model: 'inception_v3', weights: 'nsfwjs', inputSize: 224, folds: 5, seed: 1, tta: 'none' });
+    const f = withFaces.faces;
+    assert.ok(f);
+    console.log(`# faces: ${f.faces} in ${f.images} of ${withFaces.images} synthetic images; out-of-fold AUC ${withFaces.oofAuc?.toFixed(3)} (whole images ${report.oofAuc?.toFixed(3)})`);
+    assert.equal(f.detected, withFaces.images, 'the first computation searched every image');
+    assert.equal(f.extracted, f.faces);
+    const again = await computeDoubts(t.lib, { model: 'inception_v3', weights: 'nsfwjs', inputSize: 224, folds: 5, seed: 1, tta: 'none' });
+    assert.deepEqual([again.faces?.detected, again.faces?.extracted], [0, 0], 'the second reads the cached detections and crop features');
+    assert.deepEqual([...again.oof], [...withFaces.oof], 'the same seed, the same probabilities');
+    const { cachedDetections, selectFaces } = await import('../../../electron/core/faces/crops');
+    const rows = t.lib.db.prepare('SELECT id, sha256 FROM images').all() as Array<{ id: number; sha256: string }>;
+    let faceless = 0;
+    for (const r of rows) {
+      const boxes = await cachedDetections(t.lib.cacheDir, r.sha256);
+      assert.ok(boxes !== null, `image ${r.id} was searched`);
+      if (selectFaces(boxes).length > 0) continue;
+      faceless++;
+      assert.equal(withFaces.oof.get(r.id), report.oof.get(r.id), `image ${r.id} has no face: its whole-image probability`);
+    }
+    assert.equal(faceless, withFaces.images - f.images);
+    assert.equal(doubtsInfo(t.lib.db)?.faces, true);
   });
 
   test('doubts.start is a job: a scratch model is refused with what to use instead', async () => {

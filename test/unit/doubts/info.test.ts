@@ -19,7 +19,7 @@ test('doubts.info is null before a computation, then the last one with its doubt
     return p;
   });
   const ids = insertImages(lib, dir, files.map((path) => ({ path, label: '1', split: 'train' })));
-  const record = { model: 'inception_v3', weights: 'nsfwjs', inputSize: 224, runId: null, folds: 5, seed: 1, images: 3, thresholds: { '0': 0.7, '1': 0.8 }, oofAuc: 0.91, l2: 1, seconds: 2, calibration: null, tta: 'flip-crops' as const };
+  const record = { model: 'inception_v3', weights: 'nsfwjs', inputSize: 224, runId: null, folds: 5, seed: 1, images: 3, thresholds: { '0': 0.7, '1': 0.8 }, oofAuc: 0.91, l2: 1, seconds: 2, calibration: null, tta: 'flip-crops' as const, faces: false };
   const doubt = (i: number, rank: number) => ({ imageId: ids[i] ?? 0, sha256: 'x', given: '1', suggested: '0', probability: 0.1 * rank, rank, expectedPrecision: null });
   saveDoubts(lib.db, record, [doubt(0, 1), doubt(1, 2)]);
   const info = doubtsInfo(lib.db);
@@ -38,6 +38,10 @@ test('doubts.info is null before a computation, then the last one with its doubt
   saveDoubts(lib.db, { ...record, calibration, tta: null }, [{ ...doubt(0, 1), expectedPrecision: 0.9 }, { ...doubt(1, 2), expectedPrecision: 0.45 }]);
   assert.deepEqual(doubtsInfo(lib.db)?.calibration, calibration);
   assert.equal(doubtsInfo(lib.db)?.tta, null);
+  assert.equal(doubtsInfo(lib.db)?.faces, false);
+  saveDoubts(lib.db, { ...record, faces: true }, [doubt(0, 1)]);
+  assert.equal(doubtsInfo(lib.db)?.faces, true, 'a computation that scored the faces says so');
+  saveDoubts(lib.db, { ...record, calibration, tta: null }, [{ ...doubt(0, 1), expectedPrecision: 0.9 }, { ...doubt(1, 2), expectedPrecision: 0.45 }]);
   assert.deepEqual(listDoubts(lib.db).map((d) => [d.rank, d.expectedPrecision]), [[1, 0.9], [2, 0.45]]);
   assert.throws(() => saveDoubts(lib.db, record, [{ ...doubt(0, 1), expectedPrecision: 1.5 }]), /CHECK constraint/);
   // a summary some other version wrote that this one cannot read shows as not calibrated, not as an error
