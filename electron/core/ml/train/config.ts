@@ -75,6 +75,9 @@ export function defaultConfig(model: ModelName): TrainConfig {
     lr: 0.01,
     optimizer: 'sgd',
     momentum: 0.9,
+    // constant, measured against cosine on the real data: scratch CNN 5-fold, 96 px, 30 epochs, augment, seed 42,
+    // ONNX Runtime engine, the same folds: out-of-fold AUC 0.848 constant vs 0.797 cosine (the rate falls
+    // before the CNN has learnt enough at 30 epochs). Transfer stages not measured: constant, as before.
     lrSchedule: 'constant',
     inputSize: spec.defaultInputSize,
     resize: 'fill',
