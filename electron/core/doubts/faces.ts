@@ -65,6 +65,7 @@ export async function faceFeatures(cacheDir: string, b: Backbone, sources: reado
     const hits = await read(known);
     if (hits.every((fs) => fs.every((v) => v !== null))) return { faces: hits.map((fs) => fs.filter((v) => v !== null)), detected, extracted: 0 };
   }
+  const { packPixels } = await import('../ml/pixels');
   return withBackboneExtractor(cacheDir, b, opts, async (extractor, cache) => {
     const have = await read(cache);
     const todo = have.flatMap((fs, i) => (fs.some((v) => v === null) ? [i] : []));
@@ -73,7 +74,6 @@ export async function faceFeatures(cacheDir: string, b: Backbone, sources: reado
       throwIfAborted(opts.signal);
       const src = sources[i] as ImageSource;
       const crops = await faceCrops(src.path, faces[i] ?? [], b.inputSize, FACE_SELECTION);
-      const { packPixels } = await import('../ml/pixels');
       const vectors = await extractor.extract([{ pixels: packPixels(crops, b.inputSize), count: crops.length }]);
       for (const [k, v] of vectors.entries()) await cache.put(src.sha256, v, faceSuffix(k));
       have[i] = vectors;
