@@ -197,7 +197,7 @@ export const DoubtsInput = z.object({
   /**
    * Look at the faces too (the default for a backbone's doubts: measured on the real data, precision of the doubts on planted flips
    * 0.33 → 0.67 at recall 0.80): each image's faces found (BlazeFace), cropped and scored by a head on their
-   * features; an image's probability is the mean of its whole-image one and its most confident face's.
+   * features; an image's probability is the mean of its whole-image one and the highest of its faces'.
    * A K-fold run's own probabilities have no faces: off there by default, refused when asked for.
    */
   faces: z.boolean().optional(),

@@ -2,7 +2,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CompareRow } from '../../shared/contract-compare';
-import { runLabels } from '../../renderer/src/lib/compare-names';
+import { runLabels, shortRunName } from '../../renderer/src/lib/compare-names';
 
 function row(id: string, model: string, seed: number | null, extra: Partial<CompareRow> = {}): CompareRow {
   return {
@@ -25,4 +25,10 @@ describe('runLabels', () => {
     const names = runLabels([row('e-1', 'ensemble', null, { kind: 'ensemble', members: ['a', 'b', 'c'] })]);
     assert.equal(names.get('e-1'), 'ensemble of 3');
   });
+});
+
+test('a run named by its id alone keeps its model whole: model and random tail, never a cut through a word', () => {
+  assert.equal(shortRunName('20261206-202713-inception_v3-c160'), 'inception_v3 · c160');
+  assert.equal(shortRunName('20261206-213944-scratch-a19a'), 'scratch · a19a');
+  assert.equal(shortRunName('my-ensemble'), 'my-ensemble');
 });

@@ -37,7 +37,7 @@ function displayNames(db: Db): Map<string, string> {
 
 export function doubtMessage(d: Pick<StoredDoubt, 'given' | 'suggested' | 'probability' | 'rank'>, names: ReadonlyMap<string, string>): string {
   const show = (c: string): string => names.get(c) ?? c;
-  return `labelled '${show(d.given)}', the models say '${show(d.suggested)}' (p=${d.probability.toFixed(2)}, rank ${d.rank})`;
+  return `labelled '${show(d.given)}', the models say '${show(d.suggested)}' (p(${show(d.given)}) = ${d.probability.toFixed(3)}, rank ${d.rank})`;
 }
 
 /** Findings for the stored doubts whose image is included, unchanged and still labelled as doubted. */

@@ -87,7 +87,7 @@ export async function faceFeatures(cacheDir: string, b: Backbone, sources: reado
 /**
  * Out-of-fold p(class 1) from the whole images' probabilities and their faces: the face head is fitted fold
  * by fold on the faces of the other folds' images; an image's probability is the mean of its whole-image one
- * and its most confident face's, or the whole-image one where it has no face.
+ * and the highest of its faces', or the whole-image one where it has no face.
  */
 export function withFaces(whole: ArrayLike<number>, faces: readonly Float32Array[][], labels: readonly number[], folds: Int32Array, opts: OofOptions = {}): Float64Array {
   const owner: number[] = [];

@@ -23,6 +23,12 @@ export function runLabels(rows: readonly CompareRow[]): Map<string, string> {
   }));
 }
 
+/** A run named by its id alone, short: `inception_v3 · c160` for `20261206-202713-inception_v3-c160` (else the id). */
+export function shortRunName(id: string): string {
+  const m = /^\d{8}-\d{6}-(.+)-([0-9a-f]{4,})$/.exec(id);
+  return m ? `${m[1]} · ${m[2]}` : id;
+}
+
 export const RUN_COLOURS = ['#5aa9ff', '#3ecf8e', '#f08c4a', '#b38cff', '#f5a524', '#ff5d5d', '#4dd0e1', '#e57bd0'];
 
 /**

@@ -99,7 +99,7 @@ describe('label doubts: 400 synthetic faces, 5 % flipped, nsfwjs InceptionV3 at 
     const f = findings.find((x) => x.id === first.findingId);
     assert.ok(f);
     const show = (c: string): string => (c === '1' ? 'mask' : 'no mask');
-    assert.equal(f.message, `labelled '${show(first.given)}', the models say '${show(first.suggested)}' (p=${first.probability.toFixed(2)}, rank 1)`);
+    assert.equal(f.message, `labelled '${show(first.given)}', the models say '${show(first.suggested)}' (p(${show(first.given)}) = ${first.probability.toFixed(3)}, rank 1)`);
     assert.equal(f.severity, 'warning');
     assert.deepEqual(f.detail, { given: first.given, suggested: first.suggested, probability: first.probability, rank: 1 });
     assert.deepEqual(f.imageIds, [first.imageId]);

@@ -59,7 +59,7 @@ async function readSample(lib: Library): Promise<{ path: string; rows: Array<{ l
   const source = lib.db
     .prepare('SELECT sample_submission FROM sources WHERE sample_submission IS NOT NULL ORDER BY id DESC LIMIT 1')
     .get() as { sample_submission: string } | undefined;
-  if (!source) throw new AppError('NOT_FOUND', 'this library has no sample submission: import with --test-dir DIR --sample-submission CSV');
+  if (!source) throw new AppError('NOT_FOUND', 'this library has no sample submission: import the test images with the sample submission CSV (Import: test folder and sample submission; the CLI: import DIR --test-dir DIR --sample-submission CSV)');
   const path = source.sample_submission;
   let text: string;
   try {
