@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
+import { fullRgb } from '../ml/pixels';
 
 /** The detector's name in caches and records: model, input side. */
 export const DETECTOR = 'blazeface-back-256';
@@ -84,16 +85,15 @@ export function suppress(boxes: readonly FaceBox[], limit = NMS_IOU): FaceBox[] 
   return kept;
 }
 
-/** The photo (EXIF-rotated, sRGB, alpha on white) letterboxed into the detector's square, and the box mapping back. */
+/** The photo (as the person sees it: pixels.ts) letterboxed into the detector's square, and the box mapping back. */
 async function letterbox(path: string): Promise<{ square: Float32Array; back: (b: FaceBox) => FaceBox }> {
-  const meta = await sharp(path).rotate().toColourspace('srgb').flatten({ background: '#ffffff' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  const { width, height } = meta.info;
+  const { data, width, height } = await fullRgb(path);
   const long = Math.max(width, height);
   const nw = Math.max(1, Math.round((width / long) * SIZE));
   const nh = Math.max(1, Math.round((height / long) * SIZE));
   const ox = Math.floor((SIZE - nw) / 2);
   const oy = Math.floor((SIZE - nh) / 2);
-  const small = await sharp(meta.data, { raw: { width, height, channels: 3 } }).resize(nw, nh, { fit: 'fill' }).raw().toBuffer();
+  const small = await sharp(data, { raw: { width, height, channels: 3 } }).resize(nw, nh, { fit: 'fill' }).raw().toBuffer();
   // black padding, scaled to [-1, 1] as the model was trained
   const square = new Float32Array(SIZE * SIZE * 3).fill(-1);
   for (let y = 0; y < nh; y++) {

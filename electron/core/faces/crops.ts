@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { writeFileAtomic } from '../atomic-write';
+import { fullRgb } from '../ml/pixels';
 import { DETECTOR, detectFaces, suppress, type FaceBox } from './blazeface';
 
 export interface FaceSelection {
@@ -74,9 +75,7 @@ export function selectFaces(boxes: readonly FaceBox[], sel: FaceSelection = FACE
  */
 export async function faceCrops(path: string, faces: readonly FaceBox[], size: number, sel: FaceSelection = FACE_SELECTION): Promise<Uint8Array[]> {
   if (faces.length === 0) return [];
-  const { data, info } = await sharp(path).rotate().toColourspace('srgb').flatten({ background: '#ffffff' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  const W = info.width;
-  const H = info.height;
+  const { data, width: W, height: H } = await fullRgb(path);
   const out: Uint8Array[] = [];
   for (const f of faces) {
     const cx = ((f.x0 + f.x1) / 2) * W;
@@ -85,12 +84,13 @@ export async function faceCrops(path: string, faces: readonly FaceBox[], size: n
     const left = Math.round(cx - side / 2);
     const top = Math.round(cy - side / 2);
     const pad = { left: Math.max(0, -left), top: Math.max(0, -top), right: Math.max(0, left + side - W), bottom: Math.max(0, top + side - H) };
-    const padded = await sharp(data, { raw: { width: W, height: H, channels: 3 } })
+    // the part of the square inside the photo, then black where it runs over (never a copy of the whole photo)
+    const square = await sharp(data, { raw: { width: W, height: H, channels: 3 } })
+      .extract({ left: left + pad.left, top: top + pad.top, width: side - pad.left - pad.right, height: side - pad.top - pad.bottom })
       .extend({ ...pad, background: { r: 0, g: 0, b: 0 } })
       .raw()
-      .toBuffer({ resolveWithObject: true });
-    const px = await sharp(padded.data, { raw: { width: padded.info.width, height: padded.info.height, channels: 3 } })
-      .extract({ left: left + pad.left, top: top + pad.top, width: side, height: side })
+      .toBuffer();
+    const px = await sharp(square, { raw: { width: side, height: side, channels: 3 } })
       .resize(size, size, { fit: 'fill', kernel: 'lanczos3' })
       .raw()
       .toBuffer();

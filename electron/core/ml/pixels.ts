@@ -23,6 +23,21 @@ export interface ImageSource {
   path: string;
 }
 
+/** The photo as the person sees it: EXIF-rotated, 8-bit sRGB, transparency on white; first page, pixel-limited. */
+function asSeen(input: string | Buffer, failOn: 'none' | 'warning'): ReturnType<typeof sharp> {
+  return sharp(input, { failOn, limitInputPixels: PIXEL_LIMIT, pages: 1 })
+    .rotate() // EXIF orientation
+    .toColourspace('srgb') // CMYK, grey, 16-bit → 8-bit sRGB
+    .flatten({ background: { r: 255, g: 255, b: 255 } });
+}
+
+/** The whole photo at its own size as RGB rows (what the face detector and the face crops read). */
+export async function fullRgb(input: string | Buffer): Promise<{ data: Buffer; width: number; height: number }> {
+  const { data, info } = await asSeen(input, 'none').removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
+  return { data, width: info.width, height: info.height };
+}
+
 /**
  * One image (a path or its bytes) as size·size·3 bytes of sRGB, rows top to bottom, as the person sees the
  * photo. `failOn: 'warning'` refuses a truncated or corrupt file instead of decoding what is there. Throws
@@ -30,10 +45,7 @@ export interface ImageSource {
  */
 export async function rgbPixels(input: string | Buffer, size: number, mode: ResizeMode, failOn: 'none' | 'warning' = 'none'): Promise<Uint8Array> {
   const fit = mode === 'fill' ? 'fill' : mode === 'crop' ? 'cover' : 'contain';
-  const { data, info } = await sharp(input, { failOn, limitInputPixels: PIXEL_LIMIT, pages: 1 })
-    .rotate() // EXIF orientation
-    .toColourspace('srgb') // CMYK, grey, 16-bit → 8-bit sRGB
-    .flatten({ background: { r: 255, g: 255, b: 255 } })
+  const { data, info } = await asSeen(input, failOn)
     .resize(size, size, { fit, kernel: 'lanczos3', background: { r: 0, g: 0, b: 0 } })
     .removeAlpha()
     .raw()
