@@ -17,6 +17,7 @@
  * kept, the one that reaches both of the issue's marks (0.80, 0.60).
  */
 import type { ImageSource } from '../ml/pixels';
+import type { VectorCache } from '../ml/inference/features';
 import { FACE_SELECTION, detections, faceCrops, faceSuffix, selectFaces, cachedDetections } from '../faces/crops';
 import type { FaceBox } from '../faces/blazeface';
 import { throwIfAborted } from '../jobs/progress';
@@ -38,19 +39,20 @@ type Progress = (phase: string, done: number, total: number) => void;
 async function facesOfSources(cacheDir: string, sources: readonly ImageSource[], opts: FeatureOptions, progress: Progress): Promise<{ faces: FaceBox[][]; detected: number }> {
   const cached = await Promise.all(sources.map((s) => cachedDetections(cacheDir, s.sha256)));
   const missing = cached.flatMap((c, i) => (c === null ? [i] : []));
-  if (missing.length === 0) return { faces: cached.map((c) => selectFaces(c ?? [])), detected: 0 };
-  const [{ chooseBackend }, { loadBlazeface }] = await Promise.all([import('../ml/backend/train-backend'), import('../faces/blazeface')]);
-  await chooseBackend(opts.backend ?? 'auto');
-  const model = await loadBlazeface();
-  try {
-    for (const [done, i] of missing.entries()) {
-      throwIfAborted(opts.signal);
-      const src = sources[i] as ImageSource;
-      cached[i] = await detections(cacheDir, model, src);
-      progress('faces', done + 1, missing.length);
+  // TensorFlow.js and the detector load only when some image has not been searched yet
+  if (missing.length > 0) {
+    const [{ chooseBackend }, { loadBlazeface }] = await Promise.all([import('../ml/backend/train-backend'), import('../faces/blazeface')]);
+    await chooseBackend(opts.backend ?? 'auto');
+    const model = await loadBlazeface();
+    try {
+      for (const [done, i] of missing.entries()) {
+        throwIfAborted(opts.signal);
+        cached[i] = await detections(cacheDir, model, sources[i] as ImageSource);
+        progress('faces', done + 1, missing.length);
+      }
+    } finally {
+      model.dispose();
     }
-  } finally {
-    model.dispose();
   }
   return { faces: cached.map((c) => selectFaces(c ?? [])), detected: missing.length };
 }
@@ -58,7 +60,7 @@ async function facesOfSources(cacheDir: string, sources: readonly ImageSource[],
 /** The backbone's features of each source's face crops (cached beside the image's own features). */
 export async function faceFeatures(cacheDir: string, b: Backbone, sources: readonly ImageSource[], opts: FeatureOptions, progress: Progress = () => {}): Promise<FaceFeatures> {
   const { faces, detected } = await facesOfSources(cacheDir, sources, opts, progress);
-  const read = async (cache: { get(sha: string, suffix: string): Promise<Float32Array | null> }): Promise<Array<Array<Float32Array | null>>> =>
+  const read = async (cache: VectorCache): Promise<Array<Array<Float32Array | null>>> =>
     Promise.all(sources.map((s, i) => Promise.all((faces[i] ?? []).map((_, k) => cache.get(s.sha256, faceSuffix(k))))));
   const known = await knownFeatureCache(cacheDir, b, opts.weightsDir);
   if (known !== null) {
