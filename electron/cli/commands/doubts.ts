@@ -1,6 +1,6 @@
 /** `doubts`: the labels the models doubt (confident learning on out-of-fold probabilities); `doubts accept ID`. */
 import type { Library } from '../../core/library';
-import { TTA_VIEWS_TEXT, type TtaMode } from '../../../shared/names';
+import { FACES_SCORE_TEXT, TTA_VIEWS_TEXT, type TtaMode } from '../../../shared/names';
 import { JobRunner } from '../../core/jobs/runner';
 import type { CliContext } from '../context';
 import { UsageError, boolOpt, positional, stringOpt, type Command } from '../command';
@@ -72,7 +72,7 @@ function doubtsText(r: DoubtsReport, show: (name: string) => string, top: number
     : [
         `${r.images} labelled images, ${r.folds} folds (stratified, duplicates kept together), features: ${b.model} (${b.weights} weights, ${b.inputSize} px${b.runId ? `, from run ${b.runId}` : ''}, ${viewsText(r.tta)}; ${r.cachedFeatures} cached, rest on ${r.engine})`,
         ...(r.faces !== null
-          ? [`faces: ${r.faces.faces} in ${r.faces.images} of the ${r.images} images (BlazeFace; ${r.faces.detected} images searched now, ${r.faces.extracted} crops' features extracted now); an image's probability is the mean of its whole-image head's and the highest of its faces'`]
+          ? [`faces: ${r.faces.faces} in ${r.faces.images} of the ${r.images} images (BlazeFace; ${r.faces.detected} images searched now, ${r.faces.extracted} crops' features extracted now); an image's probability is ${FACES_SCORE_TEXT}`]
           : []),
         `out-of-fold AUC ${fmt(r.oofAuc, 4)}, logistic regression L2 ${r.l2}`,
       ];
