@@ -225,6 +225,8 @@ export const methods = {
       schemaVersion: z.number().int(),
       images: z.number().int(),
       classes: z.array(ClassInfo),
+      /** The sample submission a submission file follows (the latest import's), null before one was imported. */
+      sampleSubmission: z.string().nullable(),
     }),
   },
   'classes.list': { input: Empty, output: z.array(ClassInfo) },

@@ -7,7 +7,7 @@ import { listClasses, removeClass, renameClass } from '../dataset/classes';
 import { excludeImages, historyPage, redo, restoreImages, setLabels, undo } from '../dataset/edits';
 import { exportDataset } from '../dataset/export';
 import { countImages, listImages, resolveImage, resolveImageIdsInChunks, toImageRow } from '../dataset/images';
-import { importDataset } from '../dataset/import';
+import { importDataset, sampleSubmissionPath } from '../dataset/import';
 import { detectImport } from '../dataset/import-detect';
 import { splitLibrary } from '../dataset/split';
 import { libraryStats } from '../dataset/stats';
@@ -63,6 +63,7 @@ export const datasetHandlers: HandlerTable<
     schemaVersion: schemaVersion(ctx.lib.db),
     images: countImages(ctx.lib.db),
     classes: listClasses(ctx.lib.db),
+    sampleSubmission: sampleSubmissionPath(ctx.lib.db),
   }),
   'classes.list': (ctx) => listClasses(ctx.lib.db),
   'classes.rename': (ctx, input) => {

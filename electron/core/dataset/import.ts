@@ -44,6 +44,14 @@ function upsertSource(db: Db, root: string, layout: 'zindi' | 'class-folders' | 
   return (db.prepare('SELECT id FROM sources WHERE root = ?').get(root) as { id: number }).id;
 }
 
+/** The sample submission the latest import named, or null: what a submission file follows. */
+export function sampleSubmissionPath(db: Db): string | null {
+  const row = db.prepare('SELECT sample_submission FROM sources WHERE sample_submission IS NOT NULL ORDER BY id DESC LIMIT 1').get() as
+    | { sample_submission: string }
+    | undefined;
+  return row?.sample_submission ?? null;
+}
+
 function ensureClasses(db: Db, classes: readonly string[]): void {
   const existing = new Set((db.prepare('SELECT name FROM classes').all() as Array<{ name: string }>).map((c) => c.name));
   let position = existing.size;

@@ -11,6 +11,7 @@ import type { MissingPredictionReason, SubmissionCheck, SubmissionOptions, Submi
 import { AppError } from '../../../../shared/errors';
 import { writeFileAtomic } from '../../atomic-write';
 import { columnIndexes, formatCsv, parseCsv } from '../../csv';
+import { sampleSubmissionPath } from '../../dataset/import';
 import type { Library } from '../../library';
 import { getRun, hasUsableCheckpoint } from '../runs/store';
 import { recordedTta, type TtaMode } from './tta';
@@ -56,11 +57,8 @@ function reasonOf(image: ImageFacts | undefined): MissingPredictionReason {
 }
 
 async function readSample(lib: Library): Promise<{ path: string; rows: Array<{ line: number; image: string }> }> {
-  const source = lib.db
-    .prepare('SELECT sample_submission FROM sources WHERE sample_submission IS NOT NULL ORDER BY id DESC LIMIT 1')
-    .get() as { sample_submission: string } | undefined;
-  if (!source) throw new AppError('NOT_FOUND', 'this library has no sample submission: import the test images with the sample submission CSV (Import: test folder and sample submission; the CLI: import DIR --test-dir DIR --sample-submission CSV)');
-  const path = source.sample_submission;
+  const path = sampleSubmissionPath(lib.db);
+  if (path === null) throw new AppError('NOT_FOUND', 'this library has no sample submission: import the test images with the sample submission CSV (Import: test folder and sample submission; the CLI: import DIR --test-dir DIR --sample-submission CSV)');
   let text: string;
   try {
     text = await readFile(path, 'utf8');
