@@ -26,7 +26,7 @@ test('doubts killed mid-way keep the previous doubts; a re-run completes', { ski
 
   // at another input size the features are not cached: extraction reports progress image by image
   const nth = seededPoint(31, 1, 3);
-  const killed = await killAtProgress(doubts(96), nth, (p) => p.phase === 'features' && p.done > 0 && p.done < p.total);
+  const killed = await killAtProgress(doubts(96), nth, (p) => p.phase.startsWith('features') && p.done > 0 && p.done < p.total);
   assertKilled(killed, `doubts (progress line ${nth})`);
   assert.deepEqual({ last: readRows(lib, LAST), doubted: readRows(lib, DOUBTED) }, before, 'the previous doubts are kept whole');
 

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { EventMessage, EventPayload } from '../../shared/contract';
+import { steppedPhases } from '../../electron/core/jobs/progress';
 import { JobRunner } from '../../electron/core/jobs/runner';
 import { openLibrary } from '../../electron/core/library';
 import { finishedView, showsCounts } from '../../renderer/src/lib/jobs-view';
@@ -48,4 +49,14 @@ test("a finished run's bar says 'done' alone: the last phase's '3 / 3' read as a
   const cancelled = finishedView(undefined, { jobId: 'r', kind: 'train', status: 'cancelled', last: { phase: 'train', done: 57, total: 232 } });
   assert.equal(showsCounts(cancelled), true);
   assert.equal(showsCounts({ status: 'running' }), true);
+});
+
+test("a job of several steps names each phase with its place; a phase it does not list passes unchanged", () => {
+  const seen: string[] = [];
+  const progress = steppedPhases(['features', 'faces', 'folds'], (phase: string, done: number, total: number) => seen.push(`${phase} ${done}/${total}`));
+  progress?.('faces', 3, 10);
+  progress?.('features', 1, 2);
+  progress?.('other', 0, 1);
+  assert.deepEqual(seen, ['faces (step 2 of 3) 3/10', 'features (step 1 of 3) 1/2', 'other 0/1']);
+  assert.equal(steppedPhases(['a'], undefined), undefined);
 });

@@ -25,6 +25,7 @@ import { faceFeatures, withFaces } from './faces';
 import { rocAuc } from '../stats/metrics';
 import { doubtsOfIssues, listDoubts, saveDoubts, writeDoubtFindings } from './store';
 import { runDoubts, saveRunDoubts, unseenProbabilities } from './from-run';
+import { steppedPhases } from '../jobs/progress';
 import { foldState } from '../ml/runs/fold-state';
 import { getRun } from '../ml/runs/store';
 
@@ -266,7 +267,10 @@ function featureOptions(opts: DoubtsOptions): FeatureOptions {
   };
 }
 
-async function backboneDoubts(lib: Library, opts: DoubtsOptions, started: number): Promise<DoubtsReport> {
+async function backboneDoubts(lib: Library, given: DoubtsOptions, started: number): Promise<DoubtsReport> {
+  const steps = ['features', ...(given.faces !== false ? ['faces', 'face features'] : []), 'folds', ...(given.calibrate === true ? ['calibrate'] : [])];
+  const progress = steppedPhases(steps, given.progress);
+  const opts: DoubtsOptions = { ...given, ...(progress ? { progress } : {}) };
   const db = lib.db;
   const backbone = resolveBackbone(db, opts);
   const f = doubtsFolds(db, opts.folds, opts.seed);

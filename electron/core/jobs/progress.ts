@@ -35,6 +35,22 @@ export function throttledProgress(fn: ProgressFn | undefined, intervalMs = 100):
   };
 }
 
+/**
+ * A job of several steps, each with its own count (a bar that restarts, an ETA for that step only): names
+ * each phase with its place, 'faces (step 2 of 4)', so the restart and the short ETA read as what they are.
+ * A phase not in `steps` passes unchanged.
+ */
+export function steppedPhases<A extends unknown[]>(
+  steps: readonly string[],
+  progress: ((phase: string, ...rest: A) => void) | undefined,
+): ((phase: string, ...rest: A) => void) | undefined {
+  if (!progress) return undefined;
+  return (phase, ...rest) => {
+    const i = steps.indexOf(phase);
+    progress(i < 0 ? phase : `${phase} (step ${i + 1} of ${steps.length})`, ...rest);
+  };
+}
+
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) {
     const err = new Error('cancelled');
