@@ -213,6 +213,10 @@ export const JobInfo = z.object({
 });
 export type JobInfo = z.infer<typeof JobInfo>;
 
+/** One job as the job table has it, with its result: what a page asks when it may have missed job.finished. */
+export const JobState = JobInfo.extend({ result: z.unknown().optional() });
+export type JobState = z.infer<typeof JobState>;
+
 // ---------------------------------------------------------------- methods
 
 const Empty = z.object({}).strict();
@@ -298,6 +302,8 @@ export const methods = {
   },
   'jobs.list': { input: Empty, output: z.array(JobInfo) },
   'jobs.cancel': { input: z.object({ jobId: z.string() }), output: z.object({ cancelled: z.boolean() }) },
+  /** A job's state and result from the job table (NOT_FOUND for an id it never had). */
+  'jobs.get': { input: z.object({ jobId: z.string() }), output: JobState },
   // ---- training (runs.*, train.*)
   'train.start': {
     input: TrainInput,

@@ -6,7 +6,7 @@ import type { EventMessage, EventPayload } from '../../shared/contract';
 import { steppedPhases } from '../../electron/core/jobs/progress';
 import { JobRunner } from '../../electron/core/jobs/runner';
 import { openLibrary } from '../../electron/core/library';
-import { finishedView, showsCounts } from '../../renderer/src/lib/jobs-view';
+import { finishedFromState, finishedView, showsCounts } from '../../renderer/src/lib/jobs-view';
 import { tempDir } from '../helpers';
 
 test('a job cancelled at 57 of 232 finishes with last = 57 / 232, whatever the throttle let through', async (t) => {
@@ -59,4 +59,19 @@ test("a job of several steps names each phase with its place; a phase it does no
   progress?.('other', 0, 1);
   assert.deepEqual(seen, ['faces (step 2 of 3) 3/10', 'features (step 1 of 3) 1/2', 'other 0/1']);
   assert.equal(steppedPhases(['a'], undefined), undefined);
+});
+
+test('a page that missed job.finished learns the end from the job table: result, failure, interruption', async (t) => {
+  const lib = openLibrary(join(tempDir('jobs', t), 'lib'), { create: true });
+  t.after(() => lib.close());
+  const runner = new JobRunner(lib.db, () => {});
+  const ok = runner.start('import', {}, () => Promise.resolve({ added: 3 }));
+  const bad = runner.start('import', {}, () => Promise.reject(new Error('the labels CSV is gone')));
+  await Promise.all([runner.wait(ok), runner.wait(bad)]);
+  assert.deepEqual(finishedFromState(runner.get(ok)), { jobId: ok, kind: 'import', status: 'done', result: { added: 3 } });
+  assert.deepEqual(finishedFromState(runner.get(bad)), { jobId: bad, kind: 'import', status: 'failed', error: { code: 'INTERNAL', message: 'the labels CSV is gone' } });
+  assert.throws(() => runner.get('no-such-job'), /no job no-such-job/);
+  const gone = { id: 'x', kind: 'train', status: 'interrupted', createdAt: '', finishedAt: '', error: 'interrupted: the process running it stopped' } as const;
+  assert.deepEqual(finishedFromState(gone), { jobId: 'x', kind: 'train', status: 'failed', error: { code: 'INTERNAL', message: gone.error } });
+  assert.equal(finishedFromState({ ...gone, status: 'running', error: null }), null);
 });

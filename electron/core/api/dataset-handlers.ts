@@ -57,6 +57,7 @@ export const datasetHandlers: HandlerTable<
   | 'export.run'
   | 'jobs.list'
   | 'jobs.cancel'
+  | 'jobs.get'
 > = {
   'library.info': (ctx) => ({
     path: ctx.lib.dir,
@@ -147,4 +148,5 @@ export const datasetHandlers: HandlerTable<
   'export.run': (ctx) => exportDataset(ctx.lib.db, join(exportsDir(ctx.lib), datasetExportName())),
   'jobs.list': (ctx) => ctx.jobs.list(),
   'jobs.cancel': (ctx, input) => ({ cancelled: ctx.jobs.cancel(input.jobId) }),
+  'jobs.get': (ctx, input) => ctx.jobs.get(input.jobId),
 };

@@ -4,8 +4,8 @@
  * was running when its process died is found and marked interrupted whenever jobs are read.
  */
 import { randomUUID } from 'node:crypto';
-import type { EventMessage, EventPayload, JobInfo } from '../../../shared/contract';
-import { toErrorPayload } from '../../../shared/errors';
+import type { EventMessage, EventPayload, JobInfo, JobState } from '../../../shared/contract';
+import { AppError, toErrorPayload } from '../../../shared/errors';
 import type { Db } from '../db/open';
 import { ownStartKey, processGone } from './process-identity';
 import { throttledProgress } from './progress';
@@ -45,6 +45,19 @@ export function markInterruptedJobs(db: Db): void {
       job.id,
     );
   }
+}
+
+const INFO_COLUMNS = 'id, kind, status, created_at, finished_at, error';
+interface InfoRow {
+  id: string;
+  kind: string;
+  status: JobInfo['status'];
+  created_at: string;
+  finished_at: string | null;
+  error: string | null;
+}
+function toInfo(r: InfoRow): JobInfo {
+  return { id: r.id, kind: r.kind, status: r.status, createdAt: r.created_at, finishedAt: r.finished_at, error: r.error };
 }
 
 export class JobRunner {
@@ -120,10 +133,16 @@ export class JobRunner {
 
   list(limit = 100): JobInfo[] {
     markInterruptedJobs(this.#db);
-    const rows = this.#db
-      .prepare('SELECT id, kind, status, created_at, finished_at, error FROM jobs ORDER BY created_at DESC LIMIT ?')
-      .all(limit) as Array<{ id: string; kind: string; status: JobInfo['status']; created_at: string; finished_at: string | null; error: string | null }>;
-    return rows.map((r) => ({ id: r.id, kind: r.kind, status: r.status, createdAt: r.created_at, finishedAt: r.finished_at, error: r.error }));
+    const rows = this.#db.prepare(`SELECT ${INFO_COLUMNS} FROM jobs ORDER BY created_at DESC LIMIT ?`).all(limit) as InfoRow[];
+    return rows.map(toInfo);
+  }
+
+  /** One job with its result, from the table (a page that missed its job.finished asks this). */
+  get(jobId: string): JobState {
+    markInterruptedJobs(this.#db);
+    const row = this.#db.prepare(`SELECT ${INFO_COLUMNS}, result FROM jobs WHERE id = ?`).get(jobId) as (InfoRow & { result: string | null }) | undefined;
+    if (!row) throw new AppError('NOT_FOUND', `no job ${jobId} in this library`);
+    return { ...toInfo(row), ...(row.result !== null ? { result: JSON.parse(row.result) as unknown } : {}) };
   }
 
   cancelAll(): void {

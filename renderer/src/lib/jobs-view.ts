@@ -1,5 +1,5 @@
 /** A job as the page shows it, and its last state once it ended (pure: tested without a page). */
-import type { EventPayload } from '../../../shared/contract';
+import type { EventPayload, JobState } from '../../../shared/contract';
 
 /** A job as the page shows it; `finishedView` is its last state. */
 export interface JobView {
@@ -45,4 +45,19 @@ export function finishedView(prev: JobView | undefined, f: Finished): JobView {
  */
 export function showsCounts(job: Pick<JobView, 'status'>): boolean {
   return job.status !== 'done';
+}
+
+/**
+ * The job.finished a page missed, from the job table's row (jobs.get): null while the job runs. A job its
+ * process never finished (interrupted) ends as failed, with the table's reason.
+ */
+export function finishedFromState(s: JobState): Finished | null {
+  if (s.status === 'running') return null;
+  return {
+    jobId: s.id,
+    kind: s.kind,
+    status: s.status === 'interrupted' ? 'failed' : s.status,
+    ...(s.result !== undefined ? { result: s.result } : {}),
+    ...(s.error !== null && s.status !== 'cancelled' ? { error: { code: 'INTERNAL', message: s.error } } : {}),
+  };
 }

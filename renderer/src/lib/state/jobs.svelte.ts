@@ -1,6 +1,6 @@
 /** Long work as the page sees it: progress per job from events, and a promise for "tell me when it ends". */
-import { onEvent } from '../api/client';
-import { finishedView, type Finished, type JobView } from '../jobs-view';
+import { call, onConnection, onEvent } from '../api/client';
+import { finishedFromState, finishedView, type Finished, type JobView } from '../jobs-view';
 
 export type { JobView };
 
@@ -26,12 +26,34 @@ export class JobsState {
         result: undefined,
       };
     });
-    onEvent('job.finished', (f) => {
-      this.#jobs[f.jobId] = finishedView(this.#jobs[f.jobId], f);
-      this.#finished.set(f.jobId, f);
-      for (const w of this.#waiters.get(f.jobId) ?? []) w(f);
-      this.#waiters.delete(f.jobId);
+    onEvent('job.finished', (f) => this.#end(f));
+    // Events sent while the socket was down are lost: after a reconnect, ask the job table about each job
+    // still running here, so a wait never outlives its job.
+    let opened = false;
+    onConnection((status) => {
+      if (status !== 'open') return;
+      if (opened) void this.#resync();
+      opened = true;
     });
+  }
+
+  #end(f: Finished): void {
+    if (this.#finished.has(f.jobId)) return;
+    this.#jobs[f.jobId] = finishedView(this.#jobs[f.jobId], f);
+    this.#finished.set(f.jobId, f);
+    for (const w of this.#waiters.get(f.jobId) ?? []) w(f);
+    this.#waiters.delete(f.jobId);
+  }
+
+  async #resync(): Promise<void> {
+    for (const job of this.running) {
+      try {
+        const ended = finishedFromState(await call('jobs.get', { jobId: job.jobId }));
+        if (ended) this.#end(ended);
+      } catch {
+        // the server is gone again: the next reconnect asks again
+      }
+    }
   }
 
   get(jobId: string): JobView | undefined {
