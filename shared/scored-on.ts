@@ -5,7 +5,8 @@ import type { CompareRow } from './contract-compare';
 export function scoredOn(r: Pick<CompareRow, 'kind' | 'folds' | 'missingFolds'>): string {
   if (r.kind === 'ensemble') return 'ensemble';
   if (r.folds === null) return 'single split';
-  const missing = r.missingFolds.length > 0 ? `, folds ${r.missingFolds.join(',')} missing` : '';
+  const n = r.missingFolds.length;
+  const missing = n > 0 ? `, ${n === 1 ? 'fold' : 'folds'} ${r.missingFolds.join(', ')} of ${r.folds} missing` : '';
   return `${r.folds}-fold${missing}`;
 }
 

@@ -42,6 +42,10 @@ const FIELDS: Record<string, FieldWords> = {
   outDir: { noun: 'folder', the: 'the output folder', give: 'Give the folder to write into' },
   model: { noun: 'model', the: 'the model', give: 'Choose a model' },
   fill: { noun: 'probability', the: 'the fill probability', give: 'Give the fill probability' },
+  epochs: { noun: 'epoch', the: 'the number of epochs', give: 'Give the number of epochs (a whole number)' },
+  batchSize: { noun: 'image', the: 'the batch size', give: 'Give the batch size (a whole number)' },
+  lr: { noun: 'rate', the: 'the learning rate', give: 'Give the learning rate (a number such as 0.01)' },
+  inputSize: { noun: 'pixel', the: 'the input size', give: 'Give the input size in pixels (a whole number)' },
 };
 
 function plural(n: number, noun: string): string {

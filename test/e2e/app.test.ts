@@ -242,8 +242,14 @@ describe('the studio in Chromium (serve mode)', { skip: skip ?? false }, () => {
     await page.getByTestId('nav-train').click();
     await page.getByTestId('train-view').waitFor();
     await page.getByTestId('train-model-scratch').check();
+    // a bad value is said in the form at once, in the contract's words, and nothing can start
+    await page.getByTestId('train-epochs').fill('0');
+    await page.getByTestId('train-input-size').fill('4');
+    assert.equal(await page.getByTestId('train-settings-error').innerText(), 'The number of epochs must be more than 0 (got 0). The input size must be at least 8 (got 4).');
+    assert.ok(await page.getByTestId('train-start').isDisabled());
     await page.getByTestId('train-epochs').fill('2');
     await page.getByTestId('train-input-size').fill('32');
+    await page.getByTestId('train-settings-error').waitFor({ state: 'detached' });
     await page.getByTestId('train-start').click();
     // The bar stays once the job ends: full when it finished, where it stopped otherwise.
     const ended = page.locator('[data-testid=train-run-progress]:not([data-status=running])');
@@ -304,6 +310,22 @@ describe('the studio in Chromium (serve mode)', { skip: skip ?? false }, () => {
     await row.waitFor();
     assert.equal(await row.getAttribute('data-best'), 'true');
     // the comparison tests (compare.test.ts) take the Compare screenshots, with several runs
+  });
+
+  test('deleting a run asks first: Cancel keeps it, the confirmed delete removes it', async () => {
+    await page.getByTestId('nav-train').click();
+    const [run] = await cli<RunInfo[]>('runs');
+    assert.ok(run);
+    const row = page.locator(`[data-testid=run-row][data-id="${run.id}"]`);
+    await row.getByTestId('run-delete').click();
+    assert.match(await page.getByTestId('confirm-dialog').innerText(), /cannot be undone/);
+    await page.getByTestId('confirm-cancel').click();
+    await page.getByTestId('confirm-dialog').waitFor({ state: 'detached' });
+    assert.deepEqual((await cli<RunInfo[]>('runs')).map((r) => r.id), [run.id]);
+    await row.getByTestId('run-delete').click();
+    await page.getByTestId('confirm-ok').click();
+    await row.waitFor({ state: 'detached' });
+    assert.deepEqual(await cli<RunInfo[]>('runs'), []);
   });
 
   test('no page errors, console errors or CSP violations', () => {

@@ -226,6 +226,9 @@ describe('a new user walks the studio (serve mode, issue 11)', { skip: skip ?? f
     await page.getByTestId('train-epochs').fill('2');
     await page.getByTestId('train-input-size').fill('75');
     await page.getByTestId('train-all').click();
+    // hours of work on a real machine: the studio asks first, naming the models
+    assert.match(await page.getByTestId('confirm-dialog').innerText(), new RegExp(`Train ${expected.length} models?[\\s\\S]*${expected[0]}`));
+    await page.getByTestId('confirm-ok').click();
     await page.getByTestId('train-queue-progress').waitFor();
     await page.getByTestId('train-skipped').waitFor();
     await shot('train-all');

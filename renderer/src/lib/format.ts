@@ -3,10 +3,15 @@ export { formatBytes, plural } from '../../../shared/format';
 
 export function formatEta(ms: number | null): string {
   if (ms === null || !Number.isFinite(ms)) return '';
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return `${s} s left`;
+  return `${formatDuration(ms / 1000)} left`;
+}
+
+/** '42 s', '18 min 33 s', '3 h 38 min'. */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
   const m = Math.floor(s / 60);
-  return m < 60 ? `${m} min ${String(s % 60).padStart(2, '0')} s left` : `${Math.floor(m / 60)} h ${m % 60} min left`;
+  return m < 60 ? `${m} min ${String(s % 60).padStart(2, '0')} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
 export function percent(done: number, total: number): number {

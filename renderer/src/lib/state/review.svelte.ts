@@ -99,6 +99,14 @@ export class ReviewState {
       return d !== undefined && d !== 'skip';
     }).length;
   }
+  /** The first finding of the queue shown that was skipped or not reached, or null when all are decided. */
+  get firstUndecided(): number | null {
+    const i = this.#queue.findIndex((f) => {
+      const d = this.#outcomes[f.id];
+      return d === undefined || d === 'skip';
+    });
+    return i < 0 ? null : i;
+  }
   outcome(id: number): Decision | undefined {
     return this.#outcomes[id];
   }

@@ -5,7 +5,9 @@
  */
 import type { MethodInput, MethodOutput, RunInfo, TrainModelInfo } from '../../../../shared/contract';
 import { call, errorMessage, onEvent } from '../api/client';
+import { formatDuration } from '../format';
 import type { Planned, Skipped } from '../train-plan';
+import { confirmer } from './confirm.svelte';
 import { jobs } from './jobs.svelte';
 import { notices } from './notices.svelte';
 
@@ -177,7 +179,16 @@ export class TrainState {
     }
   }
 
+  /** Deleting a run removes its checkpoints and scores for good (no undo): asked first. */
   async remove(id: string): Promise<void> {
+    const run = this.runs.find((r) => r.id === id);
+    const took = run?.seconds !== null && run?.seconds !== undefined ? ` (it trained for ${formatDuration(run.seconds)})` : '';
+    const ok = await confirmer.ask({
+      title: 'Delete this run?',
+      body: `${run?.model ?? 'The run'} ${id}${took}: its checkpoints, predictions and scores are deleted, and Compare no longer lists it. This cannot be undone.`,
+      confirm: 'Delete the run',
+    });
+    if (!ok) return;
     try {
       await call('runs.delete', { id });
       await this.load();
