@@ -4,6 +4,7 @@
  * once; the grid shows it before the answer arrives and the status line shows when it is stored.
  */
 import type { ImageRow } from '../../../../shared/contract';
+import { AppError } from '../../../../shared/errors';
 import { call, onEvent } from '../api/client';
 import { DEFAULT_FILTER, toImageFilter, type LibraryFilter } from '../filters';
 
@@ -357,7 +358,9 @@ export class LibraryState {
       this.#lastSaveMs = performance.now() - startedAt;
       notices.push('info', `${redo ? 'Redid' : 'Undid'} ${r.changed} change${r.changed === 1 ? '' : 's'}`);
     } catch (err) {
-      notices.error(err, redo ? 'Nothing redone' : 'Nothing undone');
+      // an empty history is a fact, not a failure: said as information
+      if (err instanceof AppError && err.code === 'CONFLICT') notices.push('info', `${redo ? 'Nothing redone' : 'Nothing undone'}: ${err.message}`);
+      else notices.error(err, redo ? 'Nothing redone' : 'Nothing undone');
     } finally {
       this.#pending--;
     }
