@@ -236,6 +236,9 @@ describe('the Compare view in Chromium (serve mode)', { skip: skip ?? false }, (
     await page.getByTestId('split-val').fill('20');
     await page.getByTestId('split-test').fill('20');
     await page.getByTestId('split-run').click();
+    // the library is split already (its runs trained on it): a new split is confirmed first
+    assert.match(await page.getByTestId('confirm-dialog').innerText(), /Split the library again\?[\s\S]*seed 7/);
+    await page.getByTestId('confirm-ok').click();
     await page.locator('[data-testid=split-summary][data-seed="7"]').waitFor();
     const stats = await cli<Stats>('stats');
     for (const split of ['train', 'val', 'test'] as const) {
