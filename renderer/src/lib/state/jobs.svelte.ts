@@ -46,13 +46,16 @@ export class JobsState {
   }
 
   async #resync(): Promise<void> {
-    for (const job of this.running) {
-      try {
-        const ended = finishedFromState(await call('jobs.get', { jobId: job.jobId }));
-        if (ended) this.#end(ended);
-      } catch {
-        // the server is gone again: the next reconnect asks again
-      }
+    for (const job of this.running) await this.#ask(job.jobId);
+  }
+
+  /** The job table's word on one job: ends it here if it ended there. */
+  async #ask(jobId: string): Promise<void> {
+    try {
+      const ended = finishedFromState(await call('jobs.get', { jobId }));
+      if (ended) this.#end(ended);
+    } catch {
+      // the server is gone again: the next reconnect asks again
     }
   }
 
@@ -72,11 +75,14 @@ export class JobsState {
   finished(jobId: string): Promise<Finished> {
     const done = this.#finished.get(jobId);
     if (done) return Promise.resolve(done);
-    return new Promise((resolve) => {
+    const ends = new Promise<Finished>((resolve) => {
       const list = this.#waiters.get(jobId) ?? [];
       list.push(resolve);
       this.#waiters.set(jobId, list);
     });
+    // the end may have come (and gone, on a socket that was down) before this wait began: ask once
+    void this.#ask(jobId);
+    return ends;
   }
 }
 
