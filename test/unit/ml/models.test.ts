@@ -34,7 +34,7 @@ const TABLE: Record<ModelName, Row> = {
     layers: 7,
     small: 32,
     shapeSmall: [4, 4, 128],
-    shapeDefault: [16, 16, 128],
+    shapeDefault: [12, 12, 128],
     names: ['block1_conv', 'block1_pool', 'block3_conv', 'block3_pool'],
   },
   vgg19: {
