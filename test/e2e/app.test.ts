@@ -69,6 +69,9 @@ describe('the studio in Chromium (serve mode)', { skip: skip ?? false }, () => {
     assert.equal(await page.getByTestId('import-labels').inputValue(), '');
     await page.getByTestId('import-labels').fill(data.labelsCsv);
     await page.getByTestId('import-test-dir').fill(data.testDir);
+    // the sample submission was found beside the folder; emptied by the person, it stays empty
+    assert.equal(await page.getByTestId('import-sample').inputValue(), data.sampleSubmission);
+    await page.getByTestId('import-sample').fill('');
     await page.getByTestId('import-start').click();
     const summary = page.getByTestId('import-summary');
     await summary.waitFor().catch(async (err: unknown) => {
@@ -80,6 +83,7 @@ describe('the studio in Chromium (serve mode)', { skip: skip ?? false }, () => {
     });
     stats = await cli<Stats>('stats');
     assert.equal(stats.images, Object.keys(data.paths).length);
+    assert.equal((await api('library.info', {})).sampleSubmission, null);
     assert.match(await summary.innerText(), new RegExp(`Imported ${stats.images} files`));
     await shot('import');
     await page.getByTestId('import-done').click();
