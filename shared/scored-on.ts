@@ -5,9 +5,13 @@ import type { CompareRow } from './contract-compare';
 export function scoredOn(r: Pick<CompareRow, 'kind' | 'folds' | 'missingFolds'>): string {
   if (r.kind === 'ensemble') return 'ensemble';
   if (r.folds === null) return 'single split';
-  const n = r.missingFolds.length;
-  const missing = n > 0 ? `, ${n === 1 ? 'fold' : 'folds'} ${r.missingFolds.join(', ')} of ${r.folds} missing` : '';
+  const missing = r.missingFolds.length > 0 ? `, ${missingFoldsText(r.missingFolds, r.folds)}` : '';
   return `${r.folds}-fold${missing}`;
+}
+
+/** 'fold 5 of 5 missing', 'folds 2, 3 of 3 missing': a K-fold run's unfinished folds (numbered from 1), in words. */
+export function missingFoldsText(missing: readonly number[], k: number): string {
+  return `${missing.length === 1 ? 'fold' : 'folds'} ${missing.join(', ')} of ${k} missing`;
 }
 
 /** The test-time augmentation a row's probabilities were averaged over, in words (CLI and Compare view alike). */

@@ -7,6 +7,7 @@
 import { AppError } from '../../../shared/errors';
 import type { Library } from '../library';
 import { binaryMetrics } from '../stats/metrics';
+import { missingFoldsText } from '../../../shared/scored-on';
 import { foldState, missingFolds } from '../ml/runs/fold-state';
 import type { RunInfo } from '../../../shared/contract';
 import type { DoubtsCalibration } from '../../../shared/contract-compare';
@@ -38,7 +39,7 @@ export interface RunDoubts {
 export function runDoubts(lib: Library, run: RunInfo, f: DoubtsFolds): RunDoubts {
   const state = foldState(run.config);
   if (state === null) throw new AppError('BAD_INPUT', `run ${run.id} is not a K-fold run: train one with '--folds 5'`);
-  if (state.finished.length === 0) throw new AppError('CONFLICT', `run ${run.id} finished no fold (${missingFolds(state).length === 1 ? 'fold' : 'folds'} ${missingFolds(state).join(', ')} missing)`);
+  if (state.finished.length === 0) throw new AppError('CONFLICT', `run ${run.id} finished no fold (${missingFoldsText(missingFolds(state), state.k)})`);
   const p = unseenProbabilities(lib, run.id);
   const kept = f.rows.flatMap((r, i) => {
     const q = p.get(r.id);

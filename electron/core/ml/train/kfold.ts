@@ -13,6 +13,7 @@ import { allImages } from '../../dataset/images';
 import { assignFolds, duplicateComponents } from '../../dataset/folds';
 import { storedNearPairs } from '../../dataset/near-pair-store';
 import { commitFolds, dropFoldRows, replaceFoldRows } from '../runs/fold-store';
+import { missingFoldsText } from '../../../../shared/scored-on';
 import { missingFolds, type FoldState } from '../runs/fold-state';
 import { finishRun, insertEpoch, setRunEnvironment, type PredictionRow, type TrainItem } from '../runs/store';
 import { FOLDS_FILE, type FoldsFile } from '../runs/checkpoint';
@@ -165,7 +166,7 @@ export async function runFolds(c: FoldRunContext): Promise<FoldRunResult> {
     await writeFile(join(job.runDir, FOLDS_FILE), `${JSON.stringify(file)}\n`);
   }
   const missing = missingFolds(state);
-  const why = missing.length > 0 ? `${result.status === 'failed' ? (result.error ?? 'failed') : result.status}: folds ${missing.join(', ')} of ${plan.k} missing` : null;
+  const why = missing.length > 0 ? `${result.status === 'failed' ? (result.error ?? 'failed') : result.status}: ${missingFoldsText(missing, plan.k)}` : null;
   const seconds = (Date.now() - c.started) / 1000;
   // the score (best) was committed with the last finished fold; a run with none has no score
   finishRun(db, job.runId, { status: result.status, seconds, best: null, imagesPerSecond: null, error: why });

@@ -94,18 +94,17 @@ export class ReviewState {
   }
   /** Decisions (not skips) on the findings of the queue shown. */
   get decided(): number {
-    return this.#queue.filter((f) => {
-      const d = this.#outcomes[f.id];
-      return d !== undefined && d !== 'skip';
-    }).length;
+    return this.#queue.filter((f) => this.#isDecided(f.id)).length;
   }
   /** The first finding of the queue shown that was skipped or not reached, or null when all are decided. */
   get firstUndecided(): number | null {
-    const i = this.#queue.findIndex((f) => {
-      const d = this.#outcomes[f.id];
-      return d === undefined || d === 'skip';
-    });
+    const i = this.#queue.findIndex((f) => !this.#isDecided(f.id));
     return i < 0 ? null : i;
+  }
+  /** A decision, not a skip, was made on this finding here. */
+  #isDecided(id: number): boolean {
+    const d = this.#outcomes[id];
+    return d !== undefined && d !== 'skip';
   }
   outcome(id: number): Decision | undefined {
     return this.#outcomes[id];
