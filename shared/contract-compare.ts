@@ -51,6 +51,8 @@ export const CompareRow = z.object({
    * an ensemble of runs with different modes.
    */
   tta: z.enum(TTA_MODES).nullable(),
+  /** Its images' faces were scored too (`train --faces`): each probability is the mean of the whole image's and its highest face's. */
+  faces: z.boolean(),
   /** Folds of a K-fold run that did not finish (cancelled or interrupted), 1-based; empty otherwise. */
   missingFolds: z.array(z.number().int()),
   auc: z.number().nullable(),

@@ -23,6 +23,8 @@ export const PredictInput = z
     batchSize: z.number().int().min(1).max(PREDICT_BATCH_MAX).optional(),
     /** Test-time augmentation (the mean over the views); absent: the run's own, as recorded when it trained. */
     tta: z.enum(TTA_MODES).optional(),
+    /** Score each image's faces too (`--faces` / `--no-faces`); absent: as the run's own rows were scored. */
+    faces: z.boolean().optional(),
     /** Writes the rows to this CSV (file,probability,label,status,message) instead of listing them. */
     out: z.string().min(1).optional(),
     /** Grad-CAM heatmaps: a PNG for one file, a folder for several (TensorFlow.js only). */
@@ -39,6 +41,9 @@ export const PredictInput = z
     }
     if (v.explain !== undefined && v.tta !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['tta'], message: 'does not go with --explain (a heatmap explains one view of the image)' });
+    }
+    if (v.explain !== undefined && v.faces !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['faces'], message: 'does not go with --explain (a heatmap explains the whole image)' });
     }
     if (v.explain !== undefined && v.out !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['out'], message: 'does not go with --explain (which writes images, one row per file on stdout)' });
@@ -78,6 +83,8 @@ export const PredictSummary = z.object({
   provider: z.string(),
   /** The test-time augmentation the probabilities were averaged over. */
   tta: z.enum(TTA_MODES),
+  /** Whether each image's faces were scored too. */
+  faces: z.boolean(),
   /** Why 'auto' did not use ONNX Runtime, else null. */
   fallback: z.string().nullable(),
   seconds: z.number(),

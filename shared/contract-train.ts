@@ -59,6 +59,11 @@ export const TrainInput = z.object({
   folds: z.number().int().min(2).max(20).optional(),
   /** Test-time augmentation of the run's evaluation (val, test, submission rows), recorded on the run. */
   tta: z.enum(TTA_MODES).optional(),
+  /**
+   * Score the images' faces too: after training, each val, test and submission image's faces are cropped and
+   * scored by the run's model, and its probability is the mean of the whole image's and its highest face's.
+   */
+  faces: z.boolean().optional(),
   /** none | balanced | [weight of class 0, weight of class 1] */
   classWeights: z.union([z.enum(['none', 'balanced']), z.tuple([z.number().positive(), z.number().positive()])]).optional(),
 });

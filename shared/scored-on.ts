@@ -15,7 +15,8 @@ export function missingFoldsText(missing: readonly number[], k: number): string 
 }
 
 /** The test-time augmentation a row's probabilities were averaged over, in words (CLI and Compare view alike). */
-export function ttaText(r: Pick<CompareRow, 'tta'>): string {
-  if (r.tta === null) return 'TTA mixed';
-  return r.tta === 'none' ? 'no TTA' : `TTA ${r.tta}`;
+export function ttaText(r: Pick<CompareRow, 'tta' | 'faces'>): string {
+  const faces = r.faces ? ', faces' : '';
+  if (r.tta === null) return `TTA mixed${faces}`;
+  return `${r.tta === 'none' ? 'no TTA' : `TTA ${r.tta}`}${faces}`;
 }

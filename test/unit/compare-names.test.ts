@@ -7,7 +7,7 @@ import { runLabels, shortRunName } from '../../renderer/src/lib/compare-names';
 function row(id: string, model: string, seed: number | null, extra: Partial<CompareRow> = {}): CompareRow {
   return {
     id, model, kind: 'trained', members: [], name: null, backend: 'wasm', device: 'cpu', engine: 'tfjs', inputSize: 32, weightsSource: 'none',
-    seed, epochs: 2, bestEpoch: 1, count: 8, folds: null, missingFolds: [], tta: 'none', auc: 0.5, aucCi: null, logLoss: 0.69, logLossCi: null, accuracy: 0.5, precision: 0.5, recall: 0.5,
+    seed, epochs: 2, bestEpoch: 1, count: 8, folds: null, missingFolds: [], tta: 'none', faces: false, auc: 0.5, aucCi: null, logLoss: 0.69, logLossCi: null, accuracy: 0.5, precision: 0.5, recall: 0.5,
     f1: 0.5, params: 100, seconds: 1, imagesPerSecond: 10, throughputBasis: 'pixels', best: false, ...extra,
   };
 }

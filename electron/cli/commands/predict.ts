@@ -8,7 +8,7 @@ import { basename, join, resolve as resolvePath } from 'node:path';
 import type { z } from 'zod';
 import { PredictInput, type PredictSummary } from '../../../shared/contract-predict';
 import { TTA_MODES } from '../../../shared/names';
-import { UsageError, stringOpt, type Command, type ParsedArgs } from '../command';
+import { UsageError, boolOpt, stringOpt, type Command, type ParsedArgs } from '../command';
 import type { CliContext } from '../context';
 import { csvWriter, jsonWriter, textWriter, type RowWriter } from '../predict-output';
 
@@ -44,10 +44,12 @@ export function parsePredictArgs(args: ParsedArgs): PredictInput {
     backend: stringOpt(args, 'backend'),
     batchSize: batch === undefined ? undefined : batch.trim() === '' ? Number.NaN : Number(batch),
     tta: stringOpt(args, 'tta'),
+    faces: boolOpt(args, 'faces') ? true : boolOpt(args, 'no-faces') ? false : undefined,
     out: stringOpt(args, 'out'),
     explain: stringOpt(args, 'explain'),
     layer: stringOpt(args, 'layer'),
   };
+  if (boolOpt(args, 'faces') && boolOpt(args, 'no-faces')) throw new UsageError('--faces and --no-faces contradict each other');
   const parsed = PredictInput.safeParse(candidate);
   if (!parsed.success) throw usageOf(parsed.error);
   return parsed.data;
@@ -99,7 +101,7 @@ function describe(s: PredictSummary): string {
   ].filter((n) => n !== '');
   const engine = s.engine === 'onnx' ? `ONNX Runtime (${s.provider})` : `TensorFlow.js (${s.provider})`;
   return (
-    `scored ${s.scored} of ${s.files} files with run ${s.runId} on ${engine}${s.tta !== 'none' ? ` with TTA ${s.tta}` : ''} in ${s.seconds.toFixed(1)} s${rate(s)}` +
+    `scored ${s.scored} of ${s.files} files with run ${s.runId} on ${engine}${s.tta !== 'none' ? ` with TTA ${s.tta}` : ''}${s.faces ? ', faces scored too' : ''} in ${s.seconds.toFixed(1)} s${rate(s)}` +
     `${notes.length > 0 ? `; ${notes.join(', ')}` : ''}${s.out !== null ? `; wrote ${s.out}` : ''}`
   );
 }
@@ -126,7 +128,7 @@ export const predict: Command = {
   name: 'predict',
   usage:
     'predict --run ID [FILE|FOLDER...] [--files-from LIST|-] [--out FILE.csv] [--batch N] [--engine auto|onnx|tfjs] ' +
-    `[--tta ${TTA_MODES.join('|')}] [--backend auto|tensorflow|wasm|cpu] [--explain OUT.png|DIR] [--layer NAME]`,
+    `[--tta ${TTA_MODES.join('|')}] [--faces|--no-faces] [--backend auto|tensorflow|wasm|cpu] [--explain OUT.png|DIR] [--layer NAME]`,
   summary:
     "a run's probability of the second class for image files, folders (every image below them) and lists of paths (one a line; " +
     "'-' reads stdin); one row per file, a file that cannot be read says why in its row; --out writes a CSV; " +
@@ -141,6 +143,8 @@ export const predict: Command = {
     batch: { type: 'string' },
     out: { type: 'string' },
     tta: { type: 'string' },
+    faces: { type: 'boolean' },
+    'no-faces': { type: 'boolean' },
   },
   async run(ctx, args) {
     const input = parsePredictArgs(args);
@@ -172,6 +176,7 @@ export const predict: Command = {
           ...(input.engine !== undefined ? { engine: input.engine } : {}),
           ...(input.batchSize !== undefined ? { batchSize: input.batchSize } : {}),
           ...(input.tta !== undefined ? { tta: input.tta } : {}),
+          ...(input.faces !== undefined ? { faces: input.faces } : {}),
           onProgress: (done, total) => bar.update(done, total),
         },
       );

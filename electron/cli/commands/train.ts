@@ -8,6 +8,7 @@ import { LR_SCHEDULES, TTA_MODES } from '../../../shared/names';
 import { MODEL_NAMES, type ModelName } from '../../core/ml/models/types';
 import { getRun, trainingSet } from '../../core/ml/runs/store';
 import { recordedTta } from '../../core/ml/inference/tta';
+import { recordedFaces } from '../../core/ml/runs/faces-record';
 import { UsageError, boolOpt, positional, stringOpt, type Command, type ParsedArgs } from '../command';
 import { cliCore, given, numeric, parseInput, type FlagNames } from '../contract-call';
 import type { CliContext } from '../context';
@@ -36,7 +37,7 @@ function describeRun(r: RunInfo): string {
     ? `${r.best.epoch !== null ? `best epoch ${r.best.epoch}` : 'validation'}: val AUC ${fmt(r.best.valAuc, 4)}, log loss ${fmt(r.best.valLogLoss, 4)}`
     : 'no epoch finished';
   return [
-    `run ${r.id}: ${r.model} (${r.weightsSource} weights, ${r.inputSize !== null ? `${r.inputSize} px` : 'mixed input sizes'}) on ${r.backend}${r.device ? ` [${r.device}]` : ''}${engineNote(r)}, TTA ${recordedTta(r.config)}: ${r.status}`,
+    `run ${r.id}: ${r.model} (${r.weightsSource} weights, ${r.inputSize !== null ? `${r.inputSize} px` : 'mixed input sizes'}) on ${r.backend}${r.device ? ` [${r.device}]` : ''}${engineNote(r)}, TTA ${recordedTta(r.config)}${recordedFaces(r.config) !== null ? ', faces scored' : ''}: ${r.status}`,
     `  ${best}`,
     `  ${fmt(r.seconds, 1)} s, ${throughputText(r)}, ${r.params ?? '—'} parameters, ${r.trainImages} train / ${r.valImages} val images`,
     ...(r.error ? [`  error: ${r.error}`] : []),
@@ -48,7 +49,7 @@ const TRAIN_FLAGS: FlagNames = {
   model: '--model', epochs: '--epochs', batchSize: '--batch', lr: '--lr', lrSchedule: '--lr-schedule', optimizer: '--optimizer', inputSize: '--input-size',
   resize: '--resize', weights: '--weights', fineTuneLayers: '--fine-tune-layers', fineTuneEpochs: '--fine-tune-epochs',
   augment: '--augment', backend: '--backend', engine: '--engine', seed: '--seed', patience: '--patience', classWeights: '--class-weights',
-  folds: '--folds', tta: '--tta',
+  folds: '--folds', tta: '--tta', faces: '--faces',
 };
 
 /** The flags as train.start's input, validated by its schema (the limits the app's calls meet too). */
@@ -74,6 +75,7 @@ function trainInput(args: ParsedArgs, model: string): TrainInput {
     patience: numeric(stringOpt(args, 'patience')),
     folds: numeric(stringOpt(args, 'folds')),
     tta: stringOpt(args, 'tta'),
+    faces: boolOpt(args, 'faces') ? true : undefined,
     classWeights: cw === undefined || cw === 'none' || cw === 'balanced' ? cw : cw.split(',').map((w) => numeric(w.trim())),
   });
   return parseInput('train.start', raw, TRAIN_FLAGS);
@@ -122,7 +124,7 @@ export const train: Command = {
     `train --model NAME | --all [--epochs N] [--batch N] [--lr F] [--lr-schedule ${LR_SCHEDULES.join('|')}] [--optimizer sgd|adam] [--input-size N] [--resize fill|crop|letterbox] ` +
     '[--weights imagenet|none|nsfwjs|FILE] [--fine-tune-layers N] [--fine-tune-epochs N] [--augment|--no-augment] ' +
     '[--class-weights none|balanced|W0,W1] [--patience N] [--backend auto|tensorflow|wasm|cpu] [--engine auto|onnx|tfjs] [--seed N] [--folds K] ' +
-    `[--tta ${TTA_MODES.join('|')}]`,
+    `[--tta ${TTA_MODES.join('|')}] [--faces]`,
   summary: `train a model on the library's split (${MODEL_NAMES.join(', ')}); --all trains every model whose weights are present`,
   options: {
     model: { type: 'string' },
@@ -146,6 +148,7 @@ export const train: Command = {
     seed: { type: 'string' },
     folds: { type: 'string' },
     tta: { type: 'string' },
+    faces: { type: 'boolean' },
   },
   async run(ctx, args) {
     const model = stringOpt(args, 'model');

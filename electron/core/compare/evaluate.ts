@@ -5,6 +5,7 @@
  * or an image removed after training counts for every run alike.
  */
 import { recordedTta } from '../ml/inference/tta';
+import { recordedFaces } from '../ml/runs/faces-record';
 import type { RunInfo } from '../../../shared/contract';
 import type { CompareRow, ConfusionAt, EvalSplit, RunEvaluation } from '../../../shared/contract-compare';
 import { AppError } from '../../../shared/errors';
@@ -86,6 +87,7 @@ export function compareRow(db: Db, run: RunInfo, s: RunScores): CompareRow {
     folds: folds?.k ?? null,
     missingFolds: folds ? missingFolds(folds) : [],
     tta: ensemble && run.config['tta'] === undefined ? null : recordedTta(run.config),
+    faces: recordedFaces(run.config) !== null,
     auc: m.auc,
     aucCi: m.auc === null ? null : ci.auc,
     logLoss: m.logLoss,

@@ -18,8 +18,8 @@
  */
 import type { ImageSource } from '../ml/pixels';
 import type { VectorCache } from '../ml/inference/features';
-import { FACE_SELECTION, detections, faceCrops, faceSuffix, selectFaces, cachedDetections } from '../faces/crops';
-import type { FaceBox } from '../faces/blazeface';
+import { FACE_SELECTION, faceCrops, faceSuffix, sourceFaces } from '../faces/crops';
+import { withFaceScore } from '../faces/combine';
 import { throwIfAborted } from '../jobs/progress';
 import { outOfFold, type OofOptions } from './oof';
 import { knownFeatureCache, withBackboneExtractor, type Backbone, type FeatureOptions } from './backbone';
@@ -35,31 +35,9 @@ export interface FaceFeatures {
 
 type Progress = (phase: string, done: number, total: number) => void;
 
-/** Every source's selected faces, detecting (and caching) where nothing is cached yet. */
-async function facesOfSources(cacheDir: string, sources: readonly ImageSource[], opts: FeatureOptions, progress: Progress): Promise<{ faces: FaceBox[][]; detected: number }> {
-  const cached = await Promise.all(sources.map((s) => cachedDetections(cacheDir, s.sha256)));
-  const missing = cached.flatMap((c, i) => (c === null ? [i] : []));
-  // TensorFlow.js and the detector load only when some image has not been searched yet
-  if (missing.length > 0) {
-    const [{ chooseBackend }, { loadBlazeface }] = await Promise.all([import('../ml/backend/train-backend'), import('../faces/blazeface')]);
-    await chooseBackend(opts.backend ?? 'auto');
-    const model = await loadBlazeface();
-    try {
-      for (const [done, i] of missing.entries()) {
-        throwIfAborted(opts.signal);
-        cached[i] = await detections(cacheDir, model, sources[i] as ImageSource);
-        progress('faces', done + 1, missing.length);
-      }
-    } finally {
-      model.dispose();
-    }
-  }
-  return { faces: cached.map((c) => selectFaces(c ?? [])), detected: missing.length };
-}
-
 /** The backbone's features of each source's face crops (cached beside the image's own features). */
 export async function faceFeatures(cacheDir: string, b: Backbone, sources: readonly ImageSource[], opts: FeatureOptions, progress: Progress = () => {}): Promise<FaceFeatures> {
-  const { faces, detected } = await facesOfSources(cacheDir, sources, opts, progress);
+  const { faces, detected } = await sourceFaces(cacheDir, sources, opts, progress);
   const read = async (cache: VectorCache): Promise<Array<Array<Float32Array | null>>> =>
     Promise.all(sources.map((s, i) => Promise.all((faces[i] ?? []).map((_, k) => cache.get(s.sha256, faceSuffix(k))))));
   const known = await knownFeatureCache(cacheDir, b, opts.weightsDir);
@@ -101,8 +79,8 @@ export function withFaces(whole: ArrayLike<number>, faces: readonly Float32Array
   const out = Float64Array.from(whole);
   if (vectors.length === 0) return out;
   const p = outOfFold(vectors, owner.map((i) => labels[i] ?? 0), Int32Array.from(owner, (i) => folds[i] ?? 0), opts).probabilities;
-  const best = new Map<number, number>();
-  owner.forEach((i, k) => best.set(i, Math.max(best.get(i) ?? 0, p[k] ?? 0)));
-  for (const [i, face] of best) out[i] = ((out[i] ?? 0) + face) / 2;
+  const byImage = new Map<number, number[]>();
+  owner.forEach((i, k) => byImage.set(i, [...(byImage.get(i) ?? []), p[k] ?? 0]));
+  for (const [i, fs] of byImage) out[i] = withFaceScore(out[i] ?? 0, fs);
   return out;
 }

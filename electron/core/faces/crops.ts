@@ -18,6 +18,8 @@ import type * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { writeFileAtomic } from '../atomic-write';
 import { fullRgb } from '../ml/pixels';
+import type { BackendPref } from '../../../shared/names';
+import { throwIfAborted } from '../jobs/progress';
 import { DETECTOR, detectFaces, suppress, type FaceBox } from './blazeface';
 
 export interface FaceSelection {
@@ -62,6 +64,65 @@ export async function detections(cacheDir: string, model: tf.GraphModel, src: { 
   const boxes = await detectFaces(model, src.path);
   await writeFileAtomic(detectionFile(cacheDir, src.sha256), `${JSON.stringify(boxes)}\n`);
   return boxes;
+}
+
+/** Where detection runs when some image has no cached boxes yet. */
+export interface DetectOptions {
+  backend?: BackendPref | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+type FaceProgress = (phase: string, done: number, total: number) => void;
+
+/**
+ * Finds sources' faces that count, detecting (and caching) where nothing is cached yet. TensorFlow.js and
+ * the detector load on the first source not searched before, once for every later call; `dispose` frees it.
+ */
+export class FaceFinder {
+  #model: tf.GraphModel | null = null;
+  constructor(private readonly cacheDir: string, private readonly opts: DetectOptions = {}) {}
+
+  /** The faces of each source; `progress` counts the images searched now. */
+  async faces(sources: ReadonlyArray<{ sha256: string; path: string }>, progress: FaceProgress = () => {}): Promise<{ faces: FaceBox[][]; detected: number }> {
+    const cached = await Promise.all(sources.map((s) => cachedDetections(this.cacheDir, s.sha256)));
+    const missing = cached.flatMap((c, i) => (c === null ? [i] : []));
+    for (const [done, i] of missing.entries()) {
+      throwIfAborted(this.opts.signal);
+      const src = sources[i];
+      if (src !== undefined) cached[i] = await detections(this.cacheDir, await this.#detector(), src);
+      progress('faces', done + 1, missing.length);
+    }
+    return { faces: cached.map((c) => selectFaces(c ?? [])), detected: missing.length };
+  }
+
+  async #detector(): Promise<tf.GraphModel> {
+    if (this.#model === null) {
+      const [{ chooseBackend }, { loadBlazeface }] = await Promise.all([import('../ml/backend/train-backend'), import('./blazeface')]);
+      await chooseBackend(this.opts.backend ?? 'auto');
+      this.#model = await loadBlazeface();
+    }
+    return this.#model;
+  }
+
+  dispose(): void {
+    this.#model?.dispose();
+    this.#model = null;
+  }
+}
+
+/** Every source's faces that count, in one call (FaceFinder's, the detector freed after). */
+export async function sourceFaces(
+  cacheDir: string,
+  sources: ReadonlyArray<{ sha256: string; path: string }>,
+  opts: DetectOptions = {},
+  progress: FaceProgress = () => {},
+): Promise<{ faces: FaceBox[][]; detected: number }> {
+  const finder = new FaceFinder(cacheDir, opts);
+  try {
+    return await finder.faces(sources, progress);
+  } finally {
+    finder.dispose();
+  }
 }
 
 /** The faces that count: confident enough, not overlapping a better one, the best `maxFaces`. */

@@ -6,20 +6,20 @@
  */
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { PREDICT_BATCH_DEFAULT, type PredictRow } from '../../../../shared/contract-predict';
-import { AppError } from '../../../../shared/errors';
 import { refuseEnsemble } from '../../compare/ensemble';
 import { mapPool } from '../../dataset/walk';
 import { throwIfAborted } from '../../jobs/progress';
 import type { Library } from '../../library';
-import { batchTensor } from '../augment';
-import { loadModel } from '../model-io';
 import type { Engine } from './engine';
 import { decodeForPredict, type Decoded } from './predict-decode';
-import { foldCheckpointDirs, readCheckpointInfo, runDir, type CheckpointInfo } from '../runs/checkpoint';
+import { runDir } from '../runs/checkpoint';
+import { openRunPredictor } from './predictor';
 import { getRun } from '../runs/store';
 import { recordedTta, withTta, type TtaMode } from './tta';
+import { FaceFinder } from '../../faces/crops';
+import { combineFaces, faceScores, fileSha256 } from './faces';
+import { recordedFaces } from '../runs/faces-record';
 
 export interface PredictStreamOptions {
   /** 'auto' (default): ONNX Runtime when it loads, else TensorFlow.js; 'onnx' fails if it cannot run. */
@@ -33,11 +33,15 @@ export interface PredictStreamOptions {
   onProgress?: (done: number, total: number) => void;
   /** Test-time augmentation; default the run's own (what its recorded scores used). */
   tta?: TtaMode;
+  /** Score the images' faces too (inference/faces.ts); default: as the run's own rows were scored. */
+  faces?: boolean;
 }
 
 export interface PredictStreamResult {
   runId: string;
   tta: TtaMode;
+  /** Whether the faces were scored too. */
+  faces: boolean;
   engine: 'onnx' | 'tfjs';
   /** ONNX Runtime's provider, or the tfjs backend. */
   provider: string;
@@ -49,115 +53,6 @@ export interface PredictStreamResult {
   corrupt: number;
   errors: number;
   seconds: number;
-}
-
-interface Predictor {
-  engine: 'onnx' | 'tfjs';
-  provider: string;
-  fallback: string | null;
-  /** p(second class) for images of size·size·3 bytes. */
-  run(images: readonly Uint8Array[]): Promise<Float32Array>;
-  close(): Promise<void>;
-}
-
-async function tfjsPredictor(dir: string, info: CheckpointInfo, fallback: string | null): Promise<Predictor> {
-  const model = await loadModel(dir);
-  return {
-    engine: 'tfjs',
-    provider: tf.getBackend(),
-    fallback,
-    async run(images) {
-      const probs = tf.tidy(() => {
-        const y = model.predict(batchTensor(images, images.map((_, i) => i), info.inputSize, info.preprocessing));
-        if (Array.isArray(y)) throw new Error('the checkpoint has more than one output');
-        return y;
-      });
-      try {
-        return Float32Array.from(await probs.data());
-      } finally {
-        probs.dispose();
-      }
-    },
-    async close() {
-      model.dispose();
-    },
-  };
-}
-
-async function onnxPredictor(dir: string, info: CheckpointInfo, runId: string, threads: number | undefined): Promise<Predictor> {
-  // loaded here, not at the top: a machine where ONNX Runtime's binary does not load still predicts
-  const { ensureClassifierOnnx } = await import('../onnx/classifier');
-  const { getSession, releaseSession, runBatch } = await import('../onnx/runtime');
-  const { file } = await ensureClassifierOnnx(dir, info.preprocessing, { runId, classes: info.classes.join(',') });
-  const session = await getSession(file, threads !== undefined ? { threads } : {});
-  const size = info.inputSize;
-  const per = size * size * 3;
-  return {
-    engine: 'onnx',
-    provider: session.provider,
-    fallback: null,
-    async run(images) {
-      const data = new Float32Array(images.length * per);
-      images.forEach((img, k) => data.set(img, k * per));
-      const r = await runBatch(session, data, [images.length, size, size, 3]);
-      if (r.data.length !== images.length) throw new Error(`the ONNX classifier returned ${r.data.length} values for ${images.length} images`);
-      return r.data;
-    },
-    close: () => releaseSession(session),
-  };
-}
-
-async function openPredictor(dir: string, info: CheckpointInfo, runId: string, opts: PredictStreamOptions): Promise<Predictor> {
-  const engine = opts.engine ?? 'auto';
-  if (engine === 'tfjs') return tfjsPredictor(dir, info, null);
-  try {
-    return await onnxPredictor(dir, info, runId, opts.threads);
-  } catch (err) {
-    if (engine === 'onnx') throw err;
-    return tfjsPredictor(dir, info, `ONNX Runtime unavailable: ${err instanceof Error ? err.message : String(err)}`);
-  }
-}
-
-/** A K-fold run's predictor: each finished fold's checkpoint, their probabilities averaged. */
-async function foldsPredictor(dirs: readonly string[], info: CheckpointInfo, runId: string, opts: PredictStreamOptions): Promise<Predictor> {
-  const members: Predictor[] = [];
-  try {
-    for (const d of dirs) members.push(await openPredictor(d, info, runId, opts));
-  } catch (err) {
-    for (const m of members) await m.close();
-    throw err;
-  }
-  const first = members[0];
-  if (!first) throw new AppError('NOT_FOUND', `run ${runId} has no finished fold to predict with`);
-  return {
-    engine: first.engine,
-    provider: first.provider,
-    fallback: first.fallback,
-    async run(images) {
-      const sum = new Float32Array(images.length);
-      for (const m of members) {
-        const p = await m.run(images);
-        for (let i = 0; i < sum.length; i++) sum[i] = (sum[i] ?? 0) + (p[i] ?? Number.NaN);
-      }
-      return sum.map((v) => v / members.length);
-    },
-    async close() {
-      for (const m of members) await m.close();
-    },
-  };
-}
-
-/** The run's checkpoint, or for a K-fold run the mean of its finished folds' (all share one run.json's sizes). */
-async function openRunPredictor(dir: string, runId: string, opts: PredictStreamOptions): Promise<{ info: CheckpointInfo; predictor: Predictor }> {
-  const folds = await foldCheckpointDirs(dir);
-  if (folds === null) {
-    const info = await readCheckpointInfo(dir, runId);
-    return { info, predictor: await openPredictor(dir, info, runId, opts) };
-  }
-  const first = folds[0];
-  if (first === undefined) throw new AppError('NOT_FOUND', `run ${runId} has no finished fold to predict with`);
-  const info = await readCheckpointInfo(first, runId);
-  return { info, predictor: await foldsPredictor(folds, info, runId, opts) };
 }
 
 function labelOf(p: number, classes: readonly string[]): string {
@@ -183,6 +78,15 @@ export async function predictStream(
   const tta = opts.tta ?? recordedTta(run.config);
   // the views are averaged outside the fold ensemble: each fold scores every view
   const score = withTta(tta, info.inputSize, (images) => predictor.run(images));
+  const faces = opts.faces ?? recordedFaces(run.config) !== null;
+  const finder = faces ? new FaceFinder(lib.cacheDir, opts.signal ? { signal: opts.signal } : {}) : null;
+  const scoreFiles = async (paths: readonly string[], images: Uint8Array[]): Promise<Float32Array> => {
+    const whole = await score(images);
+    if (finder === null) return whole;
+    const sources = await Promise.all(paths.map(async (p) => ({ path: p, sha256: await fileSha256(p) })));
+    const f = await faceScores(finder, sources, info.inputSize, score, opts.signal ? { signal: opts.signal } : {});
+    return combineFaces(whole, f.faces);
+  };
   const batchSize = opts.batchSize ?? PREDICT_BATCH_DEFAULT;
   const concurrency = opts.concurrency ?? Math.max(2, availableParallelism());
   const counts = { scored: 0, truncated: 0, corrupt: 0, errors: 0 };
@@ -198,7 +102,8 @@ export async function predictStream(
         next.catch(() => {}); // awaited next turn; a failure here must not surface as unhandled meanwhile
       }
       const ok = decoded.flatMap((d) => (d.pixels === null ? [] : [d.pixels]));
-      const probs = ok.length > 0 ? await score(ok) : new Float32Array(0);
+      const okFiles = decoded.flatMap((d, i) => (d.pixels === null ? [] : [resolve(files[start + i] ?? '')]));
+      const probs = ok.length > 0 ? await scoreFiles(okFiles, ok) : new Float32Array(0);
       let k = 0;
       for (const [i, d] of decoded.entries()) {
         const file = files[start + i] ?? '';
@@ -216,11 +121,13 @@ export async function predictStream(
       opts.onProgress?.(Math.min(files.length, start + batchSize), files.length);
     }
   } finally {
+    finder?.dispose();
     await predictor.close();
   }
   return {
     runId: run.id,
     tta,
+    faces,
     engine: predictor.engine,
     provider: predictor.provider,
     fallback: predictor.fallback,

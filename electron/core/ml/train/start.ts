@@ -38,6 +38,7 @@ import { resolveConfig, type TrainConfig } from './config';
 import { cacheFolders, removeCachesSince } from './caches';
 import { executeRun } from './execute';
 import { planFolds, runFolds, type FoldPlan } from './kfold';
+import { facesAfterTraining } from './run-faces';
 import { currentMachine, preflight } from './preflight';
 import type { RunIo, RunJob, RunMessage } from './run';
 import { fetchHint, findNsfwjs, weightsStatus } from '../weights';
@@ -224,6 +225,7 @@ export function startTraining(lib: Library, runner: JobRunner, input: TrainInput
         await removeCachesSince(lib.cacheDir, cachesBefore);
         throw new AppError('INTERNAL', r.error ?? 'a fold failed');
       }
+      await facesAfterTraining(lib, runId, ctx);
       return getRun(lib.db, runId);
     }
     try {
@@ -240,6 +242,7 @@ export function startTraining(lib: Library, runner: JobRunner, input: TrainInput
       await removeCachesSince(lib.cacheDir, cachesBefore);
       throw new AppError(failure.error.code, failure.error.message);
     }
+    await facesAfterTraining(lib, runId, ctx);
     return getRun(lib.db, runId);
   });
   lib.db.prepare('UPDATE runs SET job_id = ? WHERE id = ?').run(jobId, runId);
