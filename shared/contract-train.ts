@@ -114,6 +114,8 @@ export const RunInfo = z.object({
    * finished folds' images, not one validation split's. Null for a single-split run or an ensemble.
    */
   folds: z.object({ k: z.number().int(), finished: z.array(z.number().int()) }).nullable(),
+  /** Its val, test and submission rows were scored with their faces too (`train --faces`), so its score is. */
+  faces: z.boolean(),
 });
 export type RunInfo = z.infer<typeof RunInfo>;
 

@@ -254,6 +254,7 @@ describe('the studio in Chromium (serve mode)', { skip: skip ?? false }, () => {
     await page.getByTestId('train-epochs').fill('2');
     await page.getByTestId('train-input-size').fill('32');
     await page.getByTestId('train-settings-error').waitFor({ state: 'detached' });
+    await page.getByTestId('train-faces').check();
     await page.getByTestId('train-start').click();
     // The bar stays once the job ends: full when it finished, where it stopped otherwise.
     const ended = page.locator('[data-testid=train-run-progress]:not([data-status=running])');
@@ -279,6 +280,9 @@ describe('the studio in Chromium (serve mode)', { skip: skip ?? false }, () => {
     assert.equal(run.model, 'scratch');
     assert.equal(run.inputSize, 32);
     assert.equal(run.config['epochs'], 2);
+    // the box reaches the run: its rows were scored with their faces after training
+    assert.equal(run.config['faces'], true);
+    assert.equal(typeof run.config['facesScored'], 'object', JSON.stringify(run.config));
     assert.ok(run.trainImages > 0 && run.valImages > 0, `${run.trainImages} train, ${run.valImages} val`);
     await shot('train');
   });

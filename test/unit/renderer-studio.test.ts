@@ -119,7 +119,7 @@ describe('Review actions', () => {
     const run = (id: string, model: string, valAuc: number | null, status: RunInfo['status'] = 'done'): RunInfo => ({
       id, model, config: {}, backend: 'wasm', device: '', engine: '', status, startedAt: '', finishedAt: null, seconds: null, params: null, splitSeed: 1,
       dataHash: '', trainImages: 0, valImages: 0, weightsSource: 'none', inputSize: 75, best: valAuc === null ? null : { epoch: 1, valAuc, valLogLoss: 0.5 },
-      imagesPerSecond: null, throughputBasis: null, error: null, folds: null,
+      imagesPerSecond: null, throughputBasis: null, error: null, folds: null, faces: false,
     });
     const info = (runId: string | null): DoubtsInfo => ({ model: 'inception_v3', weights: 'nsfwjs', inputSize: 299, runId, folds: 5, images: 1302, oofAuc: 0.928, doubts: 90, createdAt: '', tta: 'flip-crops', faces: false, calibration: null });
     const runs = [run('s', 'scratch', 0.656), run('i', 'inception_v3', 0.72), run('e', 'ensemble', 0.9), run('r', 'resnet50', 0.99, 'running'), run('n', 'vgg19', null)];

@@ -8,7 +8,6 @@ import { LR_SCHEDULES, TTA_MODES } from '../../../shared/names';
 import { MODEL_NAMES, type ModelName } from '../../core/ml/models/types';
 import { getRun, trainingSet } from '../../core/ml/runs/store';
 import { recordedTta } from '../../core/ml/inference/tta';
-import { recordedFaces } from '../../core/ml/runs/faces-record';
 import { UsageError, boolOpt, positional, stringOpt, type Command, type ParsedArgs } from '../command';
 import { cliCore, given, numeric, parseInput, type FlagNames } from '../contract-call';
 import type { CliContext } from '../context';
@@ -37,7 +36,7 @@ function describeRun(r: RunInfo): string {
     ? `${r.best.epoch !== null ? `best epoch ${r.best.epoch}` : 'validation'}: val AUC ${fmt(r.best.valAuc, 4)}, log loss ${fmt(r.best.valLogLoss, 4)}`
     : 'no epoch finished';
   return [
-    `run ${r.id}: ${r.model} (${r.weightsSource} weights, ${r.inputSize !== null ? `${r.inputSize} px` : 'mixed input sizes'}) on ${r.backend}${r.device ? ` [${r.device}]` : ''}${engineNote(r)}, TTA ${recordedTta(r.config)}${recordedFaces(r.config) !== null ? ', faces scored' : ''}: ${r.status}`,
+    `run ${r.id}: ${r.model} (${r.weightsSource} weights, ${r.inputSize !== null ? `${r.inputSize} px` : 'mixed input sizes'}) on ${r.backend}${r.device ? ` [${r.device}]` : ''}${engineNote(r)}, TTA ${recordedTta(r.config)}${r.faces ? ', faces scored' : ''}: ${r.status}`,
     `  ${best}`,
     `  ${fmt(r.seconds, 1)} s, ${throughputText(r)}, ${r.params ?? '—'} parameters, ${r.trainImages} train / ${r.valImages} val images`,
     ...(r.error ? [`  error: ${r.error}`] : []),

@@ -230,7 +230,7 @@ export async function computeDoubts(lib: Library, opts: DoubtsOptions): Promise<
 async function fromRunDoubts(lib: Library, run: RunInfo, opts: DoubtsOptions, started: number): Promise<DoubtsReport> {
   if (opts.model !== undefined) throw new AppError('BAD_INPUT', 'doubts take --run ID or --model NAME, not both');
   if (opts.faces === true) {
-    throw new AppError('BAD_INPUT', `run ${run.id} is a K-fold run: its doubts are its own probabilities, which saw whole images; --faces scores faces with a backbone's heads ('--model inception_v3 --faces', or '--run' of a single-split transfer run)`);
+    throw new AppError('BAD_INPUT', `run ${run.id} is a K-fold run: its doubts are its own probabilities (a run trained with 'train --faces' scored its faces itself); --faces scores faces with a backbone's heads ('--model inception_v3 --faces', or '--run' of a single-split transfer run)`);
   }
   const f = doubtsFolds(lib.db, 2, opts.seed);
   const r = runDoubts(lib, run, f);

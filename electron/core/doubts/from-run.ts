@@ -9,6 +9,7 @@ import type { Library } from '../library';
 import { binaryMetrics } from '../stats/metrics';
 import { missingFoldsText } from '../../../shared/scored-on';
 import { foldState, missingFolds } from '../ml/runs/fold-state';
+import { recordedFaces } from '../ml/runs/faces-record';
 import type { RunInfo } from '../../../shared/contract';
 import type { DoubtsCalibration } from '../../../shared/contract-compare';
 import type { StoredDoubt } from '../dataset/doubt-findings';
@@ -69,7 +70,8 @@ export function saveRunDoubts(lib: Library, run: RunInfo, r: RunDoubts, seed: nu
     images: r.images,
     thresholds: r.thresholds,
     oofAuc: r.oofAuc,
-    faces: false,
+    // a run trained with --faces scored its own images' faces: its unseen probabilities carry them
+    faces: recordedFaces(run.config) !== null,
     l2: 0,
     seconds,
     calibration,

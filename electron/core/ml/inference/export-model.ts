@@ -12,6 +12,9 @@ import { readCheckpointInfo, runDir, type CheckpointInfo } from '../runs/checkpo
 import { CROP_FRACTION, recordedTta, ttaViews, type TtaMode } from './tta';
 
 import type { ExportFormat } from '../../../../shared/names';
+import { FACE_SELECTION } from '../../faces/crops';
+import { recordedFaces } from '../runs/faces-record';
+
 export { EXPORT_FORMATS, type ExportFormat } from '../../../../shared/names';
 export const MODEL_CARD = 'model-card.json';
 
@@ -34,6 +37,11 @@ export interface ModelCard {
    * itself (ONNX with flip: one call scores the image and its mirror); otherwise the caller averages the views.
    */
   tta: { mode: TtaMode; inGraph: boolean; views: string };
+  /**
+   * Whether the run's metrics scored each image's faces too (`train --faces`). The exported model scores the
+   * image it is given; the face detection and the combination are the studio's (`how` says what to redo).
+   */
+  faces: { scored: boolean; inGraph: false; how: string | null };
   threshold: number;
   metrics: { bestEpoch: number | null; valAuc: number | null; valLogLoss: number | null };
   dataHash: string;
@@ -53,6 +61,11 @@ const VIEW_TEXT: Record<string, string> = {
   [`crop${Math.round(CROP_FRACTION * 100)}`]: `the centred crop at ${Math.round(CROP_FRACTION * 100)} % of the side, scaled back up (bilinear)`,
   [`crop${Math.round(CROP_FRACTION * 100)}-flip`]: "that crop's mirror",
 };
+
+const FACES_HOW =
+  "the metrics are of each image's probability averaged with its most confident face's: each face found by BlazeFace " +
+  `(score ≥ ${FACE_SELECTION.minScore}, at most ${FACE_SELECTION.maxFaces}), cropped square at ${FACE_SELECTION.enlarge} × its box's long side, ` +
+  'resized to the input size and scored by this model; this model alone scores whole images (or the crops you give it)';
 
 /** The ONNX classifier with the mirror inside the graph (not cached: predict's model.onnx stays the plain one). */
 async function writeFlipOnnx(dir: string, out: string, info: CheckpointInfo, runId: string): Promise<{ file: string; opset: number }> {
@@ -114,6 +127,11 @@ export async function exportRunModel(lib: Library, runRef: string, format: Expor
     classes: info.classes,
     output: `[batch, 1] float32: probability of class '${info.classes[1] ?? '1'}'`,
     tta: { mode: tta, inGraph, views: `the mean over ${ttaViews(tta).map((v) => VIEW_TEXT[v.name] ?? v.name).join('; ')}` },
+    faces: {
+      scored: recordedFaces(run.config) !== null,
+      inGraph: false,
+      how: recordedFaces(run.config) === null ? null : FACES_HOW,
+    },
     threshold: 0.5,
     metrics: { bestEpoch: run.best?.epoch ?? null, valAuc: run.best?.valAuc ?? null, valLogLoss: run.best?.valLogLoss ?? null },
     dataHash: run.dataHash,

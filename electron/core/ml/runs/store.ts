@@ -2,6 +2,7 @@
  * Training in SQLite: which rows a run trains on (and the hash that says so), and the runs, epochs and
  * predictions tables. Only the main thread writes here; the training worker sends messages.
  */
+import { recordedFaces } from './faces-record';
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -255,6 +256,7 @@ function toRunInfo(r: RunRecord): RunInfo {
     throughputBasis: basis.success ? basis.data : null,
     error: r.error,
     folds: foldsOf(config),
+    faces: recordedFaces(config) !== null,
   };
 }
 
