@@ -7,25 +7,21 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import type { TrainInput } from '../../../shared/contract';
 import { compareRuns } from '../../../electron/core/compare/compare';
 import { FaceFinder } from '../../../electron/core/faces/crops';
-import { JobRunner } from '../../../electron/core/jobs/runner';
-import { chooseBackend } from '../../../electron/core/ml/backend/train-backend';
 import { faceScores, withFaceScore } from '../../../electron/core/ml/inference/faces';
 import { predictRun } from '../../../electron/core/ml/inference/predict';
 import { openPredictor } from '../../../electron/core/ml/inference/predictor';
 import { withTta } from '../../../electron/core/ml/inference/tta';
 import { readCheckpointInfo, runDir } from '../../../electron/core/ml/runs/checkpoint';
 import { recordedFaces } from '../../../electron/core/ml/runs/faces-record';
-import { getRun, runPredictions, trainingSet } from '../../../electron/core/ml/runs/store';
+import { getRun, trainingSet } from '../../../electron/core/ml/runs/store';
 import { planFolds } from '../../../electron/core/ml/train/kfold';
-import { startTraining } from '../../../electron/core/ml/train/start';
 import { scoreRunFaces } from '../../../electron/core/ml/train/run-faces';
 import { binaryMetrics } from '../../../electron/core/stats/metrics';
-import { insertImages, makeFaces, splitByPosition, tempLibrary, type TempLibrary } from './train-helpers';
+import { assertNear, portraitLibrary, storedRows, trainInProcess, type TempLibrary } from './train-helpers';
 
 const TINY = { model: 'scratch', inputSize: 16, epochs: 2, batchSize: 8, optimizer: 'adam', lr: 0.003, augment: false, backend: 'wasm', seed: 4, tta: 'none' } as const;
 
@@ -33,29 +29,17 @@ describe('train --faces (scratch, wasm, in-process, synthetic portraits)', () =>
   let t: TempLibrary;
 
   before(async () => {
-    t = tempLibrary('ms-faces-');
-    const faces = await makeFaces(join(t.dir, 'images'), 46, 23);
-    const sample = join(t.dir, 'sample.csv');
-    writeFileSync(sample, `image,target\n${faces.slice(40).map((f) => `${basename(f.path)},0`).join('\n')}\n`);
-    insertImages(t.lib, join(t.dir, 'images'), faces.map((f, i) => ({ path: f.path, label: i < 40 ? f.label : null, split: i < 40 ? splitByPosition(i) : 'submission' })), sample);
+    t = await portraitLibrary('ms-faces-', 46, 23);
   });
   after(() => t.cleanup());
 
   const train = async (input: TrainInput): Promise<string> => {
-    const runner = new JobRunner(t.lib.db, () => {});
-    const start = startTraining(t.lib, runner, input, { inProcess: true, initBackend: chooseBackend });
-    await runner.wait(start.jobId);
-    const run = getRun(t.lib.db, start.runId);
-    assert.equal(run.status, 'done', run.error ?? '');
-    assert.equal(run.error, null);
-    return run.id;
+    const id = await trainInProcess(t.lib, input);
+    assert.equal(getRun(t.lib.db, id).error, null, 'the faces were scored');
+    return id;
   };
-  const stored = (id: string, split: string): Array<{ file: string; imageId: number; probability: number; label: string | null }> =>
-    runPredictions(t.lib.db, id)
-      .filter((p) => p.split === split)
-      .map((p) => ({ file: join(t.dir, 'images', p.fileName), imageId: p.imageId, probability: p.probability, label: p.label }));
-  const near = (a: readonly number[], b: readonly number[], what: string): void =>
-    a.forEach((v, i) => assert.ok(Math.abs(v - (b[i] ?? Number.NaN)) < 1e-4, `${what} ${i}: ${v} vs ${b[i]}`));
+  const stored = (id: string, split: string): ReturnType<typeof storedRows> => storedRows(t, id, split);
+  const near = assertNear;
 
   test('a single run: stored rows are predict --faces, the whole image\'s with --no-faces differ, the score is theirs, compare says faces', async () => {
     const id = await train({ ...TINY, faces: true });

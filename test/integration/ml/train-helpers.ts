@@ -9,6 +9,11 @@ import { columnIndexes, parseCsv } from '../../../electron/core/csv';
 import { openLibrary, type Library } from '../../../electron/core/library';
 import { chooseBackend } from '../../../electron/core/ml/backend/train-backend';
 import { Rng } from '../../../electron/core/random';
+import assert from 'node:assert/strict';
+import type { TrainInput } from '../../../shared/contract';
+import { JobRunner } from '../../../electron/core/jobs/runner';
+import { getRun, runPredictions } from '../../../electron/core/ml/runs/store';
+import { startTraining } from '../../../electron/core/ml/train/start';
 
 export type SplitName = 'train' | 'val' | 'test' | 'submission';
 
@@ -117,4 +122,40 @@ export function labelledRows(dataDir: string): Array<[string, '0' | '1']> {
     if ((target === '0' || target === '1') && existsSync(join(dataDir, 'images', name))) out.push([name, target]);
   }
   return out;
+}
+
+/**
+ * A temp library of `count` synthetic portraits: the last six are Zindi's unlabelled test images, named in a
+ * sample submission; the others labelled and split by position.
+ */
+export async function portraitLibrary(prefix: string, count: number, seed: number): Promise<TempLibrary> {
+  const t = tempLibrary(prefix);
+  const faces = await makeFaces(join(t.dir, 'images'), count, seed);
+  const labelled = count - 6;
+  const sample = join(t.dir, 'sample.csv');
+  writeSampleSubmission(sample, faces.slice(labelled).map((f) => basename(f.path)));
+  insertImages(t.lib, join(t.dir, 'images'), faces.map((f, i) => ({ path: f.path, label: i < labelled ? f.label : null, split: i < labelled ? splitByPosition(i) : 'submission' })), sample);
+  return t;
+}
+
+/** Trains a run in this process (its job awaited) and returns its id; the run must end done, without an error. */
+export async function trainInProcess(lib: Library, input: TrainInput): Promise<string> {
+  const runner = new JobRunner(lib.db, () => {});
+  const start = startTraining(lib, runner, input, { inProcess: true, initBackend: chooseBackend });
+  await runner.wait(start.jobId);
+  const run = getRun(lib.db, start.runId);
+  assert.equal(run.status, 'done', run.error ?? '');
+  return run.id;
+}
+
+/** A run's stored rows of one split, with each image's file under the library's images folder. */
+export function storedRows(t: TempLibrary, runId: string, split: string): Array<{ file: string; imageId: number; probability: number; label: string | null }> {
+  return runPredictions(t.lib.db, runId)
+    .filter((p) => p.split === split)
+    .map((p) => ({ file: join(t.dir, 'images', p.fileName), imageId: p.imageId, probability: p.probability, label: p.label }));
+}
+
+/** Each of `a` within 1e-4 of `b`'s value at the same place. */
+export function assertNear(a: readonly number[], b: readonly number[], what: string): void {
+  a.forEach((v, i) => assert.ok(Math.abs(v - (b[i] ?? Number.NaN)) < 1e-4, `${what} ${i}: ${v} vs ${b[i]}`));
 }

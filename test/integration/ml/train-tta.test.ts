@@ -6,23 +6,20 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { TrainInput } from '../../../shared/contract';
 import { comparisonText } from '../../../electron/cli/commands/compare';
 import { compareRuns } from '../../../electron/core/compare/compare';
-import { JobRunner } from '../../../electron/core/jobs/runner';
-import { chooseBackend } from '../../../electron/core/ml/backend/train-backend';
 import { exportRunModel } from '../../../electron/core/ml/inference/export-model';
 import { predictRun } from '../../../electron/core/ml/inference/predict';
 import { writeSubmission } from '../../../electron/core/ml/inference/submission';
 import { predictOnnx } from '../../../electron/core/ml/onnx/classifier';
 import { rgbPixels } from '../../../electron/core/ml/pixels';
-import { getRun, runPredictions } from '../../../electron/core/ml/runs/store';
+import { getRun } from '../../../electron/core/ml/runs/store';
 import { DEFAULT_TTA } from '../../../electron/core/ml/train/config';
-import { startTraining } from '../../../electron/core/ml/train/start';
 import { binaryMetrics } from '../../../electron/core/stats/metrics';
-import { insertImages, makeFaces, splitByPosition, tempLibrary, type TempLibrary } from './train-helpers';
+import { assertNear, portraitLibrary, storedRows, trainInProcess, type TempLibrary } from './train-helpers';
 
 const TINY = { model: 'scratch', inputSize: 16, epochs: 2, batchSize: 8, optimizer: 'adam', lr: 0.003, augment: false, backend: 'wasm', seed: 4 } as const;
 
@@ -31,29 +28,13 @@ describe('TTA on a training run (scratch, wasm, in-process)', () => {
   let flipRun = '';
 
   before(async () => {
-    t = tempLibrary('ms-tta-');
-    const faces = await makeFaces(join(t.dir, 'images'), 46, 21);
-    // the last six are Zindi's unlabelled test images, named in a sample submission
-    const sample = join(t.dir, 'sample.csv');
-    writeFileSync(sample, `image,target\n${faces.slice(40).map((f) => `${basename(f.path)},0`).join('\n')}\n`);
-    insertImages(t.lib, join(t.dir, 'images'), faces.map((f, i) => ({ path: f.path, label: i < 40 ? f.label : null, split: i < 40 ? splitByPosition(i) : 'submission' })), sample);
+    t = await portraitLibrary('ms-tta-', 46, 21);
   });
   after(() => t.cleanup());
 
-  const train = async (input: TrainInput): Promise<string> => {
-    const runner = new JobRunner(t.lib.db, () => {});
-    const start = startTraining(t.lib, runner, input, { inProcess: true, initBackend: chooseBackend });
-    await runner.wait(start.jobId);
-    const run = getRun(t.lib.db, start.runId);
-    assert.equal(run.status, 'done', run.error ?? '');
-    return run.id;
-  };
-  const stored = (id: string, split: string): Array<{ file: string; imageId: number; probability: number; label: string | null }> =>
-    runPredictions(t.lib.db, id)
-      .filter((p) => p.split === split)
-      .map((p) => ({ file: join(t.dir, 'images', p.fileName), imageId: p.imageId, probability: p.probability, label: p.label }));
-  const near = (a: readonly number[], b: readonly number[], what: string): void =>
-    a.forEach((v, i) => assert.ok(Math.abs(v - (b[i] ?? Number.NaN)) < 1e-4, `${what} ${i}: ${v} vs ${b[i]}`));
+  const train = async (input: TrainInput): Promise<string> => trainInProcess(t.lib, input);
+  const stored = (id: string, split: string): ReturnType<typeof storedRows> => storedRows(t, id, split);
+  const near = assertNear;
 
   test('--tta flip is recorded on the run, its stored probabilities are the flip ones, and compare shows it', async () => {
     const id = await train({ ...TINY, tta: 'flip' });
