@@ -44,6 +44,8 @@ describe('K-fold training (scratch, wasm, in-process)', () => {
   });
   after(() => t.cleanup());
 
+  /** The out-of-fold rows stored when each checkpoint of a fold after the first was saved: what a kill then would leave. */
+  const valIdsAtCheckpoints: Array<{ finished: number; ids: number[] }> = [];
   const train = async (cancelAfterFolds?: number): Promise<{ id: string; messages: RunMessage[] }> => {
     const messages: RunMessage[] = [];
     const runner = new JobRunner(t.lib.db, () => {});
@@ -54,6 +56,10 @@ describe('K-fold training (scratch, wasm, in-process)', () => {
       initBackend: chooseBackend,
       onMessage: (m) => {
         messages.push(m);
+        if (m.type === 'checkpoint' && finished > 0) {
+          const ids = (t.lib.db.prepare("SELECT image_id AS id FROM predictions WHERE run_id = ? AND split = 'val' ORDER BY image_id").all(start.runId) as Array<{ id: number }>).map((r) => r.id);
+          valIdsAtCheckpoints.push({ finished, ids });
+        }
         if (m.type === 'finished' && ++finished === cancelAfterFolds && holder.jobId !== null) runner.cancel(holder.jobId);
       },
     });
@@ -110,6 +116,13 @@ describe('K-fold training (scratch, wasm, in-process)', () => {
     assert.equal(row?.folds, 3);
     assert.equal(row?.count, labelled.length);
     assert.deepEqual(row?.missingFolds, []);
+    // while a later fold trained, its checkpoints stored no rows: a kill then leaves the finished folds' alone
+    const plan = planFolds(t.lib.db, set, 3, 4);
+    assert.ok(valIdsAtCheckpoints.length > 0, 'later folds saved checkpoints');
+    for (const c of valIdsAtCheckpoints) {
+      const finishedIds = plan.labelled.filter((_, i) => (plan.fold[i] ?? 9) < c.finished).map((it) => it.id).sort((x, y) => x - y);
+      assert.deepEqual(c.ids, finishedIds, `after ${c.finished} finished folds`);
+    }
   });
 
   test('doubts from a K-fold run use only probabilities of models that never saw the image', async () => {

@@ -109,7 +109,8 @@ async function runFold(c: FoldRunContext, f: number, epochOffset: { value: numbe
         insertEpoch(db, job.runId, { ...m.row, epoch: epochOffset.value + m.row.epoch });
         break;
       case 'checkpoint':
-        replaceFoldRows(db, job.runId, foldIds, m.rows.filter((r) => r.split === 'val'));
+        // a fold's rows are stored when it finishes: a fold killed half-way is not part of the run, and rows of
+        // its checkpoint would have compare and doubts score the run on images no finished fold held out
         break;
       case 'predictions':
         replaceFoldRows(db, job.runId, foldIds, m.rows.filter((r) => r.split === 'val'));
