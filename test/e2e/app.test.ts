@@ -172,6 +172,10 @@ describe('the studio in Chromium (serve mode)', { skip: skip ?? false }, () => {
     });
     await page.keyboard.press('Escape');
     await page.getByTestId('preview').waitFor({ state: 'detached' });
+    // a mouse closes it too
+    await page.keyboard.press(' ');
+    await page.getByTestId('preview-close').click();
+    await page.getByTestId('preview').waitFor({ state: 'detached' });
 
     await page.keyboard.press('Shift+ArrowRight');
     await page.keyboard.press('Shift+ArrowRight');

@@ -160,6 +160,10 @@ describe('the Compare view in Chromium (serve mode)', { skip: skip ?? false }, (
     }
     await page.keyboard.press('Escape');
     await page.getByTestId('explain').waitFor({ state: 'detached' });
+    // the first Esc closed the explanation alone; the next closes the cell's images
+    assert.equal(await panel.count(), 1);
+    await page.keyboard.press('Escape');
+    await panel.waitFor({ state: 'detached' });
   });
 
   test('"Ensemble selected" adds a third, ensemble row', async () => {
