@@ -13,6 +13,9 @@
 export function withFaceScore(whole: number, faces: ArrayLike<number>): number {
   if (faces.length === 0) return whole;
   let best = -Infinity;
-  for (let k = 0; k < faces.length; k++) best = Math.max(best, faces[k] ?? -Infinity);
+  for (let k = 0; k < faces.length; k++) {
+    const v = faces[k];
+    if (v !== undefined && Number.isFinite(v)) best = Math.max(best, v);
+  }
   return Number.isFinite(best) ? (whole + best) / 2 : whole;
 }
