@@ -4,6 +4,7 @@
  * run. It has no weights: predicting files or exporting a model go through a member.
  */
 import { recordedTta } from '../ml/inference/tta';
+import { recordedFaces } from '../ml/runs/faces-record';
 import { randomBytes } from 'node:crypto';
 import type { RunInfo } from '../../../shared/contract';
 import { AppError } from '../../../shared/errors';
@@ -118,7 +119,11 @@ export function createEnsemble(db: Db, runRefs: readonly string[], name?: string
   const seconds = members.every((m) => m.seconds !== null) ? members.reduce((a, m) => a + (m.seconds ?? 0), 0) : null;
   // members scored with one TTA mode make an ensemble scored with it; mixed ones are recorded as such (no tta)
   const ttas = members.map((m) => recordedTta(m.config));
-  const config = { members: ids, name: name ?? null, classes: classes[0]?.split(',') ?? library, ...(allEqual(ttas) ? { tta: ttas[0] } : {}) };
+  // so are faces: members that all scored their faces make an ensemble that did (its rows are their mean)
+  const config = {
+    members: ids, name: name ?? null, classes: classes[0]?.split(',') ?? library, ...(allEqual(ttas) ? { tta: ttas[0] } : {}),
+    ...(members.every((m) => m.faces) ? { facesScored: recordedFaces(first.config) } : {}),
+  };
   const insert = db.prepare(
     `INSERT INTO runs (id, model, config, backend, device, engine, status, job_id, pid, started_at, finished_at, seconds, params,
        split_seed, data_hash, train_images, val_images, weights_source, input_size)

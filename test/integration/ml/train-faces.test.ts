@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { TrainInput } from '../../../shared/contract';
 import { compareRuns } from '../../../electron/core/compare/compare';
+import { createEnsemble } from '../../../electron/core/compare/ensemble';
 import { FaceFinder } from '../../../electron/core/faces/crops';
 import { faceScores, withFaceScore } from '../../../electron/core/ml/inference/faces';
 import { predictRun } from '../../../electron/core/ml/inference/predict';
@@ -97,5 +98,17 @@ describe('train --faces (scratch, wasm, in-process, synthetic portraits)', () =>
       if (Math.abs(v.probability - withFaceScore(w, other ?? [])) > 1e-4) differs++;
     });
     assert.ok(differs > 0, 'the other fold scores some face differently, else this test proves nothing');
+  });
+
+  test('an ensemble scored faces when all its members did, not when one did not', () => {
+    const runs = compareRuns(t.lib.db, 'val').rows.filter((r) => r.kind === 'trained');
+    const withFaces = runs.filter((r) => r.faces).map((r) => r.id);
+    const without = runs.filter((r) => !r.faces).map((r) => r.id);
+    assert.ok(withFaces.length >= 2 && without.length >= 1, `${withFaces.length} runs with faces, ${without.length} without`);
+    const all = createEnsemble(t.lib.db, withFaces.slice(0, 2));
+    const mixed = createEnsemble(t.lib.db, [withFaces[0] ?? '', without[0] ?? '']);
+    const rows = compareRuns(t.lib.db, 'val').rows;
+    assert.equal(rows.find((r) => r.id === all)?.faces, true);
+    assert.equal(rows.find((r) => r.id === mixed)?.faces, false);
   });
 });
