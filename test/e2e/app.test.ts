@@ -241,7 +241,7 @@ describe('the studio in Chromium (serve mode)', { skip: skip ?? false }, () => {
     }
     assert.ok(stats.width);
     const outliers = await page.getByTestId('box-width-outliers').innerText();
-    assert.equal(outliers, `${stats.width.outliers} outliers`);
+    assert.equal(outliers, `${stats.width.outliers} ${stats.width.outliers === 1 ? 'outlier' : 'outliers'}`);
     await shot('insights');
   });
 
