@@ -30,6 +30,8 @@ interface Row {
 
 /** A set of rows and the checkpoint(s) that scored them. */
 interface Group {
+  /** What the progress names: 'fold 2 of 5', 'test and submission'; '' for a single run's one checkpoint. */
+  label: string;
   rows: Row[];
   open: () => Promise<Predictor>;
 }
@@ -44,13 +46,14 @@ function foldGroups(lib: Library, run: RunInfo, rows: readonly Row[], dir: strin
   const plan = planFolds(lib.db, set, k, seed);
   const foldOf = new Map(plan.labelled.map((it, i) => [it.id, plan.fold[i] ?? -1]));
   const groups: Group[] = finished.map((f) => ({
+    label: `fold ${f + 1} of ${k}`,
     rows: rows.filter((r) => r.split === 'val' && foldOf.get(r.imageId) === f),
     open: async () => {
       const d = join(dir, `fold-${f}`);
       return openPredictor(d, await readCheckpointInfo(d, run.id), run.id, {});
     },
   }));
-  groups.push({ rows: rows.filter((r) => r.split !== 'val'), open: async () => (await openRunPredictor(dir, run.id, {})).predictor });
+  groups.push({ label: 'test and submission', rows: rows.filter((r) => r.split !== 'val'), open: async () => (await openRunPredictor(dir, run.id, {})).predictor });
   return groups;
 }
 
@@ -78,7 +81,7 @@ export async function scoreRunFaces(
   const state = foldState(run.config);
   const groups: Group[] = state !== null
     ? foldGroups(lib, run, rows, dir, state.k, state.finished)
-    : [{ rows, open: async () => (await openRunPredictor(dir, run.id, {})).predictor }];
+    : [{ label: '', rows, open: async () => (await openRunPredictor(dir, run.id, {})).predictor }];
   const tta = recordedTta(run.config);
   const finder = new FaceFinder(lib.cacheDir, { ...(opts.signal ? { signal: opts.signal } : {}) });
   const summary: RunFaces = { rows: 0, images: 0, faces: 0, detected: 0, seconds: 0 };
@@ -95,7 +98,9 @@ export async function scoreRunFaces(
       try {
         const size = run.inputSize ?? 0;
         const score = withTta(tta, size, (imgs) => predictor.run(imgs));
-        const f = await faceScores(finder, sources, size, score, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.progress ? { onProgress: opts.progress } : {}) });
+        const progress = opts.progress;
+        const onProgress = progress ? (phase: string, n: number, total: number): void => progress(g.label === '' ? phase : `${phase} (${g.label})`, n, total) : undefined;
+        const f = await faceScores(finder, sources, size, score, { ...(opts.signal ? { signal: opts.signal } : {}), ...(onProgress ? { onProgress } : {}) });
         const p = combineFaces(g.rows.map((r) => r.probability), f.faces);
         g.rows.forEach((row, i) => updates.push({ row, probability: p[i] ?? row.probability }));
         summary.rows += g.rows.length;
