@@ -62,6 +62,7 @@ class Emitter implements LayerContext {
   /** Where each trainable weight's and state slot's current value is (graph inputs, then micro-step results). */
   readonly current = new Map<string, string>();
   masks: ReadonlyMap<string, string> = new Map();
+  channelSums = new Map<string, string>();
 
   constructor(
     private readonly plan: TrainPlan,
@@ -73,6 +74,7 @@ class Emitter implements LayerContext {
     this.values = new Map();
     this.saved = new Map();
     this.masks = masks;
+    this.channelSums = new Map();
   }
 
   param(name: string): string {

@@ -11,7 +11,7 @@
  *   of the forward pass that tfjs and Keras compute.
  * - Merge (Add, the scaled residual): each input gets dy times its scale. Concatenate: dy split by channels.
  */
-import type { GValue, LayerContext, Saved } from './layers';
+import { batchSum, type GValue, type LayerContext, type Saved } from './layers';
 import type { Step } from './plan';
 
 export type DagStep = Extract<Step, { kind: 'depthwise' | 'batchNorm' | 'avgPool' | 'merge' | 'concat' }>;
@@ -137,8 +137,7 @@ function depthwiseKernelGrad(ctx: LayerContext, step: Depthwise, x: GValue, dy: 
   const cols = b.node('Reshape', [cols4, ctx.ints([0, c, taps, ho * wo])], `${n}_dw_cols`);
   const dy4 = b.node('Reshape', [dy, ctx.ints([0, c, ho * wo, 1])], `${n}_dw_dy4`);
   const g = b.node('MatMul', [cols, dy4], `${n}_dw_dk_b`);
-  const sum = b.node('ReduceSum', [g, ctx.ints([0])], `${n}_dw_dk_sum`, { keepdims: 0 });
-  return b.node('Reshape', [sum, ctx.ints([c, 1, kernel[0], kernel[1]])], `${n}_ddepthwise`);
+  return batchSum(ctx, g, [c, 1, kernel[0], kernel[1]], `${n}_ddepthwise`);
 }
 
 /** How many input cells (padding excluded) each output cell of an average pool averages, as [1, 1, Ho, Wo]. */

@@ -25,6 +25,12 @@ export interface LayerContext {
   scalar(value: number): string;
   /** The dropout mask input of a layer, or null when dropout is off. */
   mask(layer: string): string | null;
+  /**
+   * Gradients with a smaller stand-in for their per-channel sum: a max pool's input gradient (a scatter of
+   * the pooled gradient, so each channel sums to the same) maps to the pooled one, 4× fewer values for a
+   * bias gradient to add up. Reset every micro-step.
+   */
+  channelSums: Map<string, string>;
 }
 
 /** What a step's forward leaves for its backward. */
@@ -122,7 +128,9 @@ function backwardOne(ctx: LayerContext, step: Exclude<Step, { kind: 'depthwise' 
   switch (step.kind) {
     case 'conv': {
       const params: Array<[string, string]> = [];
-      if (step.bias && trains(step.bias)) params.push([step.bias, b.node('ReduceSum', [dy, ctx.ints([0, 2, 3])], `${n}_dbias`, { keepdims: 0 })]);
+      // Σ over batch and space; a pooled stand-in (ctx.channelSums) has the same sums in fewer values
+      const sums = ctx.channelSums.get(dy) ?? dy;
+      if (step.bias && trains(step.bias)) params.push([step.bias, b.node('ReduceSum', [sums, ctx.ints([0, 2, 3])], `${n}_dbias`, { keepdims: 0 })]);
       if (trains(step.kernel)) params.push([step.kernel, convFilterGrad(ctx, step, s.x, dy)]);
       return { dx: needDx ? convInputGrad(ctx, step, dy) : null, params };
     }
@@ -132,16 +140,20 @@ function backwardOne(ctx: LayerContext, step: Exclude<Step, { kind: 'depthwise' 
       const shape = b.node('Shape', [s.x.name], `${n}_xshape`);
       const indices = only(s.indices, 'indices');
       // a ReLU the pool alone reads: its gradient is where the window's maximum is positive (4× fewer values)
-      const d = s.reluBelow ? b.node('Mul', [dy, b.node('Sign', [s.y.name], `${n}_relu_on`)], `${n}_dy_relu`) : dy;
+      const d = s.reluBelow ? reluGrad(ctx, dy, s.y.name, `${n}_dy_relu`) : dy;
       if (w.kernel[0] <= w.strides[0] && w.kernel[1] <= w.strides[1]) {
         // windows do not overlap: every element is picked at most once, and MaxUnpool is exactly the scatter
-        return { dx: b.node('MaxUnpool', [d, indices, shape], `${n}_dx`, { kernel_shape: w.kernel, strides: w.strides, pads: w.pads }), params: [] };
+        const dx = b.node('MaxUnpool', [d, indices, shape], `${n}_dx`, { kernel_shape: w.kernel, strides: w.strides, pads: w.pads });
+        ctx.channelSums.set(dx, d);
+        return { dx, params: [] };
       }
       // overlapping windows can pick one element twice: a scatter that adds
       const zeros = b.node('ConstantOfShape', [b.node('ReduceProd', [shape], `${n}_size`, { keepdims: 1 })], `${n}_zeros`);
       const flat = (v: string, what: string): string => b.node('Reshape', [v, ctx.ints([-1])], `${n}_${what}_flat`);
       const scattered = b.node('ScatterElements', [zeros, flat(indices, 'argmax'), flat(d, 'dy')], `${n}_dx_flat`, { axis: 0, reduction: 'add' });
-      return { dx: b.node('Reshape', [scattered, shape], `${n}_dx`), params: [] };
+      const dx = b.node('Reshape', [scattered, shape], `${n}_dx`);
+      ctx.channelSums.set(dx, d);
+      return { dx, params: [] };
     }
     case 'globalAvgPool': {
       if (!needDx) return { dx: null, params: [] };
@@ -172,12 +184,33 @@ function backwardOne(ctx: LayerContext, step: Exclude<Step, { kind: 'depthwise' 
       if (step.activation === 'linear') return { dx: dy, params: [] };
       if (step.activation === 'relu') {
         // tfjs: dy · step(x); the output is positive exactly where the input is
-        return { dx: b.node('Mul', [dy, b.node('Sign', [s.y.name], `${n}_relu_on`)], `${n}_drelu`), params: [] };
+        return { dx: reluGrad(ctx, dy, s.y.name, `${n}_drelu`), params: [] };
       }
       const oneMinus = b.node('Sub', [ctx.scalar(1), s.y.name], `${n}_1my`);
       return { dx: b.node('Mul', [dy, b.node('Mul', [s.y.name, oneMinus], `${n}_dsig`)], `${n}_dx`), params: [] };
     }
   }
+}
+
+/**
+ * dy · (y > 0), y a ReLU's output (or its max pool's): TensorFlow.js's dy · step(x). As a cast of the
+ * comparison, not Sign(y): ONNX Runtime's Sign runs ~3× slower than Greater + Cast together.
+ */
+function reluGrad(ctx: LayerContext, dy: string, y: string, name: string): string {
+  const { b } = ctx;
+  const on = b.node('Cast', [b.node('Greater', [y, ctx.scalar(0)], `${name}_gt`)], `${name}_on`, { to: 1 });
+  return b.node('Mul', [dy, on], name);
+}
+
+/**
+ * Σ over the batch axis of v (rank ≥ 2) as one product with a row of ones, shaped `shape`: ONNX Runtime's
+ * ReduceSum over a leading axis runs ~10× slower than this GEMV.
+ */
+export function batchSum(ctx: LayerContext, v: string, shape: number[], name: string): string {
+  const { b } = ctx;
+  const rows = b.node('Reshape', [v, ctx.ints([0, -1])], `${name}_rows`);
+  const ones = b.node('Expand', [ctx.scalar(1), b.node('Concat', [ctx.ints([1]), b.node('Shape', [v], `${name}_batch`, { start: 0, end: 1 })], `${name}_ones_shape`, { axis: 0 })], `${name}_ones`);
+  return b.node('Reshape', [b.node('MatMul', [ones, rows], `${name}_row`), ctx.ints(shape)], name);
 }
 
 type ConvStep = Extract<Step, { kind: 'conv' }>;
@@ -225,13 +258,11 @@ function convFilterGrad(ctx: LayerContext, step: ConvStep, x: GValue, dy: string
   // the smaller of C·kh·kw and F is the GEMM's row count: ONNX Runtime's kernels waste far less on few rows than on few columns
   if (rows <= f) {
     const g = b.node('MatMul', [cols, b.node('Transpose', [dy3], `${n}_dy3t`, { perm: [0, 2, 1] })], `${n}_dk_b`);
-    const sum = b.node('ReduceSum', [g, ctx.ints([0])], `${n}_dk_sum`, { keepdims: 0 });
-    const chwf = b.node('Reshape', [sum, ctx.ints([c, kernel[0], kernel[1], f])], `${n}_dkernel_chwf`);
+    const chwf = batchSum(ctx, g, [c, kernel[0], kernel[1], f], `${n}_dkernel_chwf`);
     return b.node('Transpose', [chwf], `${n}_dkernel`, { perm: [3, 0, 1, 2] });
   }
   const g = b.node('MatMul', [dy3, b.node('Transpose', [cols], `${n}_cols_t`, { perm: [0, 2, 1] })], `${n}_dk_b`);
-  const sum = b.node('ReduceSum', [g, ctx.ints([0])], `${n}_dk_sum`, { keepdims: 0 });
-  return b.node('Reshape', [sum, ctx.ints([f, c, kernel[0], kernel[1]])], `${n}_dkernel`);
+  return batchSum(ctx, g, [f, c, kernel[0], kernel[1]], `${n}_dkernel`);
 }
 
 /** The im2col of a conv's input, [B, C·kh·kw, Ho, Wo]: the input itself for a 1×1 kernel at stride 1 without padding. */
