@@ -105,6 +105,27 @@ export class GraphBuilder {
     return outs;
   }
 
+  /**
+   * Drops the nodes no graph output depends on, and the initializers nothing then reads: ONNX Runtime runs
+   * every node of a graph, used or not. Returns how many nodes went.
+   */
+  dropUnused(): number {
+    const live = new Set(this.outputs.map((o) => o.name ?? ''));
+    const keep = new Array<boolean>(this.nodes.length).fill(false);
+    for (let i = this.nodes.length - 1; i >= 0; i--) {
+      const n = this.nodes[i];
+      if (!n || !(n.output ?? []).some((o) => live.has(o))) continue;
+      keep[i] = true;
+      for (const x of n.input ?? []) live.add(x);
+    }
+    const before = this.nodes.length;
+    const kept = this.nodes.filter((_, i) => keep[i]);
+    this.nodes.splice(0, this.nodes.length, ...kept);
+    const inits = this.initializers.filter((t) => live.has(t.name ?? ''));
+    this.initializers.splice(0, this.initializers.length, ...inits);
+    return before - kept.length;
+  }
+
   /** `opset`: OPSET unless a graph needs a later operator version (the training graphs' ScatterElements add). */
   model(graphName: string, docString: string, metadata: Record<string, string>, opset = OPSET): ModelProto {
     const graph = onnx.GraphProto.create({

@@ -9,7 +9,7 @@
  * (where tfjs's clipByValue passes no gradient).
  */
 import { encodeModel, GraphBuilder, type Dim } from '../graph-builder';
-import { backward, forward, type GValue, type LayerContext, type Saved } from './layers';
+import { backward, forward, type GemmForm, type GValue, type LayerContext, type Saved } from './layers';
 import { emitUpdates, nextName, stateSlots, type OptimizerSpec, type StateSlot } from './optimizer';
 import { stepInputs, type PlanParam, type Step, type TrainPlan } from './plan';
 
@@ -63,6 +63,7 @@ class Emitter implements LayerContext {
   readonly current = new Map<string, string>();
   masks: ReadonlyMap<string, string> = new Map();
   channelSums = new Map<string, string>();
+  gemmGrads = new Map<string, GemmForm>();
 
   constructor(
     private readonly plan: TrainPlan,
@@ -75,6 +76,7 @@ class Emitter implements LayerContext {
     this.saved = new Map();
     this.masks = masks;
     this.channelSums = new Map();
+    this.gemmGrads = new Map();
   }
 
   param(name: string): string {
@@ -304,6 +306,7 @@ export function buildTrainingGraph(plan: TrainPlan, opts: TrainingGraphOptions):
         current: (name) => e.current.get(name) ?? name,
         next: (name) => (last ? { out: nextName(name), exact: true } : { out: `${name}_after${i}`, exact: false }),
         advance: (name, value) => e.current.set(name, value),
+        gemmForm: (g) => e.gemmGrads.get(g),
       },
       opts.optimizer,
       trainable.map((p) => [p.name, grads.get(p.name) ?? '']),
@@ -322,6 +325,8 @@ export function buildTrainingGraph(plan: TrainPlan, opts: TrainingGraphOptions):
       gradOut.set(p.name, name);
     }
   }
+  // gradients an optimizer folded into its own Gemm (and their inputs) are left unread
+  b.dropUnused();
   const proto = b.model(`${plan.modelName}_train`, `${k} training step(s) of ${plan.modelName} (${opts.optimizer.kind}) by Mask Studio`, {}, TRAINING_OPSET);
   return { bytes: encodeModel(proto), steps, negLr: 'neg_lr', params: trainable, state, grads: gradOut };
 }

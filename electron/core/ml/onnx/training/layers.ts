@@ -8,7 +8,7 @@
  * - Dense: closed forms with Gemm's transposes. ReLU: the gradient where the output is positive.
  * - Flatten, GlobalAveragePooling, Dropout (a mask fed in): reshapes, broadcasts, the same mask.
  */
-import type { GraphBuilder } from '../graph-builder';
+import type { AttrValue, GraphBuilder } from '../graph-builder';
 import { backwardDag, forwardDag, isDagStep } from './layers-dag';
 import { stepInputs, UnsupportedTrainingError, type Shape, type Step } from './plan';
 
@@ -31,6 +31,14 @@ export interface LayerContext {
    * bias gradient to add up. Reset every micro-step.
    */
   channelSums: Map<string, string>;
+  /** Gradients that are one Gemm (a Dense kernel's), by name: an optimizer can fold its own sum into it (Gemm's β·C). */
+  gemmGrads: Map<string, GemmForm>;
+}
+
+/** A Gemm's two matrix inputs and attributes (its C and β left to whoever adds to it). */
+export interface GemmForm {
+  inputs: [string, string];
+  attrs: Record<string, AttrValue>;
 }
 
 /** What a step's forward leaves for its backward. */
@@ -171,7 +179,12 @@ function backwardOne(ctx: LayerContext, step: Exclude<Step, { kind: 'depthwise' 
     }
     case 'dense': {
       const params: Array<[string, string]> = [];
-      if (trains(step.kernel)) params.push([step.kernel, b.node('Gemm', [s.x.name, dy], `${n}_dkernel`, { transA: 1 })]);
+      if (trains(step.kernel)) {
+        const form: GemmForm = { inputs: [s.x.name, dy], attrs: { transA: 1 } };
+        const g = b.node('Gemm', form.inputs, `${n}_dkernel`, form.attrs);
+        ctx.gemmGrads.set(g, form);
+        params.push([step.kernel, g]);
+      }
       if (step.bias && trains(step.bias)) params.push([step.bias, b.node('ReduceSum', [dy, ctx.ints([0])], `${n}_dbias`, { keepdims: 0 })]);
       const dx = needDx ? b.node('Gemm', [dy, ctx.param(step.kernel)], `${n}_dx`, { transB: 1 }) : null;
       return { dx, params };

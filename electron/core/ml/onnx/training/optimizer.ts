@@ -2,11 +2,14 @@
  * The optimizers in the graph, with TensorFlow.js's exact update rules (tfjs-core's MomentumOptimizer and
  * AdamOptimizer: the same operations in the same order, constants rounded to float32 as tfjs's scalars are):
  *   momentum: acc ← m·acc + g;  w ← (−lr)·acc + w                      (Nesterov off, as train-loop uses it)
+ *             (where g is a Gemm, a Dense kernel's gradient, acc ← Gemm(…, C = acc, β = m): the same sum, m·acc
+ *             added to the product as the GEMM writes it instead of in two more passes over the weight)
  *   Adam:     m ← m·β1 + g·(1−β1);  v ← v·β2 + g²·(1−β2);
  *             w ← (m / (1 − β1^t)) / (√(v / (1 − β2^t)) + ε) · (−lr) + w;  β1^t ← β1^t·β1 (starts at β1)
  * with ε = the backend's epsilon (1e-7 on every float32 backend).
  */
-import type { GraphBuilder } from '../graph-builder';
+import type { AttrValue, GraphBuilder } from '../graph-builder';
+import type { GemmForm } from './layers';
 
 export type OptimizerSpec = { kind: 'sgd'; momentum: number } | { kind: 'adam'; beta1: number; beta2: number; epsilon: number };
 
@@ -48,21 +51,27 @@ export interface UpdateContext {
   next(name: string): { out: string; exact: boolean };
   /** Records where the next value of a weight or slot now is. */
   advance(name: string, value: string): void;
+  /** The Gemm a gradient is, when it is one (its own node then goes unused and is dropped). */
+  gemmForm?(grad: string): GemmForm | undefined;
 }
 
 /** Emits the update of every weight from its gradient (and of the optimizer's state). */
 export function emitUpdates(ctx: UpdateContext, opt: OptimizerSpec, grads: ReadonlyArray<[string, string]>): void {
   const { b } = ctx;
-  const put = (opType: string, inputs: string[], name: string): string => {
+  const put = (opType: string, inputs: string[], name: string, attrs: Record<string, AttrValue> = {}): string => {
     const n = ctx.next(name);
-    return b.node(opType, inputs, n.out, {}, n.exact);
+    return b.node(opType, inputs, n.out, attrs, n.exact);
   };
   const updates: Array<[string, string]> = [];
   if (opt.kind === 'sgd') {
     const m = ctx.scalar(opt.momentum);
     for (const [w, g] of grads) {
       const slot = `${w}/momentum`;
-      const acc = put('Add', [b.node('Mul', [m, ctx.current(slot)], `${w}_macc`), g], slot);
+      // a gradient that is a Gemm (a Dense kernel's) takes m·acc as its C: one pass over the weight instead of three
+      const form = ctx.gemmForm?.(g);
+      const acc = form
+        ? put('Gemm', [...form.inputs, ctx.current(slot)], slot, { ...form.attrs, beta: { float: opt.momentum } })
+        : put('Add', [b.node('Mul', [m, ctx.current(slot)], `${w}_macc`), g], slot);
       updates.push([slot, acc], [w, put('Add', [b.node('Mul', [ctx.negLr, acc], `${w}_step`), ctx.current(w)], w)]);
     }
   } else {
