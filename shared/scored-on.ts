@@ -1,5 +1,6 @@
 /** What a comparison row's score rests on, in words: the CLI's compare table and the Compare view say the same. */
 import type { CompareRow } from './contract-compare';
+import type { RunInfo } from './contract-train';
 
 /** 'single split', 'K-fold' (out of fold on val, the folds' mean on test; missing folds named) or 'ensemble'. */
 export function scoredOn(r: Pick<CompareRow, 'kind' | 'folds' | 'missingFolds'>): string {
@@ -19,4 +20,12 @@ export function ttaText(r: Pick<CompareRow, 'tta' | 'faces'>): string {
   const faces = r.faces ? ', faces' : '';
   if (r.tta === null) return `TTA mixed${faces}`;
   return `${r.tta === 'none' ? 'no TTA' : `TTA ${r.tta}`}${faces}`;
+}
+
+/**
+ * What trained a run, in a word, for the runs tables (CLI and Train view): 'onnx' for ONNX Runtime's
+ * training graph (the tfjs backend then only read and wrote the checkpoint), else the TensorFlow.js backend.
+ */
+export function trainedOn(r: Pick<RunInfo, 'engine' | 'backend'>): string {
+  return r.engine === 'onnx' ? 'onnx' : r.backend;
 }

@@ -3,6 +3,7 @@ import type { RunInfo, TrainInput } from '../../../shared/contract';
 import { SubmissionOptions } from '../../../shared/contract-compare';
 import { AppError } from '../../../shared/errors';
 import { describeValidation } from '../../../shared/validation-text';
+import { trainedOn } from '../../../shared/scored-on';
 import type { Library } from '../../core/library';
 import { LR_SCHEDULES, TTA_MODES } from '../../../shared/names';
 import { MODEL_NAMES, type ModelName } from '../../core/ml/models/types';
@@ -232,9 +233,9 @@ export const runs: Command = {
     const list = await cliCore(ctx, lib, () => '').call((await handlers())['runs.list'], parseInput('runs.list', {}, {}));
     ctx.print(list, () => {
       if (list.length === 0) return "no runs yet: 'mask-studio train --model scratch'";
-      const head = ['id', 'model', 'status', 'backend', 'px', 'best', 'val AUC', 'log loss', 'img/s', 'seconds'];
+      const head = ['id', 'model', 'status', 'trained on', 'px', 'best', 'val AUC', 'log loss', 'img/s', 'seconds'];
       const rows = list.map((r) => [
-        r.id, r.folds ? `${r.model} (${r.folds.k}-fold${r.folds.finished.length < r.folds.k ? `, ${r.folds.finished.length} finished` : ''})` : r.model, r.status, r.backend, r.inputSize !== null ? String(r.inputSize) : 'mixed', r.best && r.best.epoch !== null ? String(r.best.epoch) : '—', fmt(r.best?.valAuc, 4),
+        r.id, `${r.model}${r.folds ? ` (${r.folds.k}-fold${r.folds.finished.length < r.folds.k ? `, ${r.folds.finished.length} finished` : ''})` : ''}${r.faces ? ' + faces' : ''}`, r.status, trainedOn(r), r.inputSize !== null ? String(r.inputSize) : 'mixed', r.best && r.best.epoch !== null ? String(r.best.epoch) : '—', fmt(r.best?.valAuc, 4),
         fmt(r.best?.valLogLoss, 4), `${fmt(r.imagesPerSecond, 1)}${r.throughputBasis === 'features' ? ' (features)' : ''}`, fmt(r.seconds, 0),
       ]);
       const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
