@@ -7,6 +7,7 @@
  * (a second call changes nothing). The epochs table keeps the whole-image curves it trained by.
  */
 import { AppError } from '../../../../shared/errors';
+import { BACKEND_PREFS } from '../../../../shared/names';
 import type { RunInfo } from '../../../../shared/contract';
 import { refuseEnsemble } from '../../compare/ensemble';
 import { FaceFinder } from '../../faces/crops';
@@ -83,7 +84,10 @@ export async function scoreRunFaces(
     ? foldGroups(lib, run, rows, dir, state.k, state.finished)
     : [{ label: '', rows, open: async () => (await openRunPredictor(dir, run.id, {})).predictor }];
   const tta = recordedTta(run.config);
-  const finder = new FaceFinder(lib.cacheDir, { ...(opts.signal ? { signal: opts.signal } : {}) });
+  // the run's own backend: ONNX export of a checkpoint reads it through TensorFlow.js (else tfjs's slow cpu default)
+  const backend = BACKEND_PREFS.find((b) => b === run.config['backend']) ?? 'auto';
+  await (await import('../backend/train-backend')).chooseBackend(backend);
+  const finder = new FaceFinder(lib.cacheDir, { backend, ...(opts.signal ? { signal: opts.signal } : {}) });
   const summary: RunFaces = { rows: 0, images: 0, faces: 0, detected: 0, seconds: 0 };
   const updates: Array<{ row: Row; probability: number }> = [];
   try {
