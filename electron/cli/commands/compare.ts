@@ -17,7 +17,7 @@ const COLUMNS: ReadonlyArray<{ head: string; cell: (r: CompareRow) => string; ri
   { head: 'input', cell: (r) => (r.inputSize !== null ? String(r.inputSize) : 'mixed'), right: true },
   { head: 'weights', cell: (r) => r.weightsSource },
   { head: 'scored on', cell: (r) => scoredOn(r) },
-  { head: 'TTA', cell: (r) => r.tta ?? 'mixed' },
+  { head: 'TTA', cell: (r) => `${r.tta ?? 'mixed'}${r.faces ? ' + faces' : ''}` },
   { head: 'images', cell: (r) => String(r.count), right: true },
   { head: 'epochs/best', cell: (r) => (r.kind === 'ensemble' ? '—' : `${r.epochs}/${r.bestEpoch ?? '—'}`), right: true },
   { head: 'AUC [95% CI]', cell: (r) => ci(r.auc, r.aucCi) },

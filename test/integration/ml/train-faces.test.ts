@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { TrainInput } from '../../../shared/contract';
+import { comparisonText } from '../../../electron/cli/commands/compare';
 import { compareRuns } from '../../../electron/core/compare/compare';
 import { createEnsemble } from '../../../electron/core/compare/ensemble';
 import { FaceFinder } from '../../../electron/core/faces/crops';
@@ -58,7 +59,9 @@ describe('train --faces (scratch, wasm, in-process, synthetic portraits)', () =>
     const val = stored(id, 'val');
     const m = binaryMetrics(val.map((v) => (v.label === '1' ? 1 : 0)), val.map((v) => v.probability));
     assert.ok(Math.abs((getRun(t.lib.db, id).best?.valAuc ?? -1) - (m.auc ?? -2)) < 1e-9, 'the run\'s score is its face-scored val rows\'');
-    assert.equal(compareRuns(t.lib.db, 'val').rows.find((r) => r.id === id)?.faces, true);
+    const cmp = compareRuns(t.lib.db, 'val');
+    assert.equal(cmp.rows.find((r) => r.id === id)?.faces, true);
+    assert.match(comparisonText(cmp).split('\n').find((l) => l.includes(id)) ?? '', /none \+ faces/);
     // a second scoring changes nothing
     const again = await scoreRunFaces(t.lib, id);
     assert.deepEqual(again, faces);
