@@ -218,7 +218,7 @@ export const train: Command = {
 export const runs: Command = {
   name: 'runs',
   usage: 'runs [delete ID]',
-  summary: 'list training runs (best epoch, validation AUC and log loss, backend), or delete one',
+  summary: 'list training runs (what trained them, best epoch, validation AUC and log loss), or delete one',
   options: {},
   async run(ctx, args) {
     const lib = ctx.library(false);
