@@ -7,17 +7,17 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import type { TrainInput } from '../../../shared/contract';
 import { comparisonText } from '../../../electron/cli/commands/compare';
 import { compareRuns } from '../../../electron/core/compare/compare';
 import { createEnsemble } from '../../../electron/core/compare/ensemble';
 import { FaceFinder } from '../../../electron/core/faces/crops';
-import { faceScores, withFaceScore } from '../../../electron/core/ml/inference/faces';
+import { withFaceScore } from '../../../electron/core/faces/combine';
+import { faceScores } from '../../../electron/core/ml/inference/faces';
 import { predictRun } from '../../../electron/core/ml/inference/predict';
 import { openPredictor } from '../../../electron/core/ml/inference/predictor';
 import { withTta } from '../../../electron/core/ml/inference/tta';
-import { readCheckpointInfo, runDir } from '../../../electron/core/ml/runs/checkpoint';
+import { foldDir, readCheckpointInfo, runDir } from '../../../electron/core/ml/runs/checkpoint';
 import { recordedFaces } from '../../../electron/core/ml/runs/faces-record';
 import { getRun, trainingSet } from '../../../electron/core/ml/runs/store';
 import { planFolds } from '../../../electron/core/ml/train/kfold';
@@ -79,7 +79,7 @@ describe('train --faces (scratch, wasm, in-process, synthetic portraits)', () =>
     const val = stored(id, 'val');
     const paths = new Map((t.lib.db.prepare('SELECT id, path, sha256 FROM images').all() as Array<{ id: number; path: string; sha256: string }>).map((r) => [r.id, r]));
     const byFold = async (f: number): Promise<Float32Array[]> => {
-      const dir = join(runDir(t.lib, run.id), `fold-${f}`);
+      const dir = foldDir(runDir(t.lib, run.id), f);
       const p = await openPredictor(dir, await readCheckpointInfo(dir, run.id), run.id, { engine: 'tfjs' });
       const finder = new FaceFinder(t.lib.cacheDir);
       try {

@@ -11,8 +11,6 @@ import { FaceFinder, faceCrops, type DetectOptions } from '../../faces/crops';
 import { withFaceScore } from '../../faces/combine';
 import { throwIfAborted } from '../../jobs/progress';
 
-export { withFaceScore };
-
 export interface FaceSource {
   path: string;
   sha256: string;
@@ -29,8 +27,6 @@ export interface FaceScores {
   faces: Float32Array[];
   /** Images searched for faces now (the others' detections were cached). */
   detected: number;
-  /** Sources whose photo could not be read again for its crops (scored as whole images). */
-  unreadable: number;
 }
 
 /** The sha256 of a file's bytes: the key its detections are cached under. */
@@ -57,7 +53,6 @@ export async function faceScores(
   let pending: Array<{ owner: number; crops: Uint8Array[] }> = [];
   let count = 0;
   let done = 0;
-  let unreadable = 0;
   const flush = async (): Promise<void> => {
     if (count === 0) return;
     const p = await score(pending.flatMap((x) => x.crops));
@@ -80,7 +75,6 @@ export async function faceScores(
       crops = await faceCrops(src.path, boxes, size);
     } catch {
       // the whole image was scored from the cache; a photo gone or unreadable now keeps that score
-      unreadable++;
       continue;
     }
     pending.push({ owner: i, crops });
@@ -88,7 +82,7 @@ export async function faceScores(
     if (count >= batchSize) await flush();
   }
   await flush();
-  return { faces: out, detected, unreadable };
+  return { faces: out, detected };
 }
 
 /** Each image's probability with its faces: `whole[i]` combined with `faces[i]` (faces/combine.ts). */

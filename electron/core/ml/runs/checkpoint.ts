@@ -58,10 +58,15 @@ export interface FoldsFile {
  * A K-fold run's checkpoint folders (its finished folds'), or null for a run with one checkpoint. The fold
  * ensemble predicts with their mean probability.
  */
+/** Fold f's checkpoint folder (0-based) inside a K-fold run's folder. */
+export function foldDir(runDir: string, f: number): string {
+  return join(runDir, `fold-${f}`);
+}
+
 export async function foldCheckpointDirs(dir: string): Promise<string[] | null> {
   const file = join(dir, FOLDS_FILE);
   if (!existsSync(file)) return null;
   const parsed = JSON.parse(await readFile(file, 'utf8')) as Partial<FoldsFile>;
   const finished = Array.isArray(parsed.finished) ? parsed.finished.filter((f): f is number => Number.isInteger(f)) : [];
-  return finished.map((f) => join(dir, `fold-${f}`));
+  return finished.map((f) => foldDir(dir, f));
 }

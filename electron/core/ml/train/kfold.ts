@@ -16,7 +16,7 @@ import { commitFolds, dropFoldRows, replaceFoldRows } from '../runs/fold-store';
 import { missingFoldsText } from '../../../../shared/scored-on';
 import { missingFolds, type FoldState } from '../runs/fold-state';
 import { finishRun, insertEpoch, setRunEnvironment, type PredictionRow, type TrainItem } from '../runs/store';
-import { FOLDS_FILE, type FoldsFile } from '../runs/checkpoint';
+import { FOLDS_FILE, foldDir, type FoldsFile } from '../runs/checkpoint';
 import type { RunJob, RunMessage } from './run';
 
 export interface FoldPlan {
@@ -39,7 +39,7 @@ export function planFolds(db: Db, items: { train: TrainItem[]; val: TrainItem[] 
 export function foldJob(job: RunJob, plan: FoldPlan, f: number): RunJob {
   return {
     ...job,
-    runDir: join(job.runDir, `fold-${f}`),
+    runDir: foldDir(job.runDir, f),
     items: {
       train: plan.labelled.filter((_, i) => plan.fold[i] !== f),
       val: plan.labelled.filter((_, i) => plan.fold[i] === f),

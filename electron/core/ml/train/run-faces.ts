@@ -16,11 +16,10 @@ import { binaryMetrics } from '../../stats/metrics';
 import { combineFaces, faceScores, type FaceSource } from '../inference/faces';
 import { openPredictor, openRunPredictor, type Predictor } from '../inference/predictor';
 import { recordedTta, withTta } from '../inference/tta';
-import { readCheckpointInfo, runDir } from '../runs/checkpoint';
+import { foldDir, readCheckpointInfo, runDir } from '../runs/checkpoint';
 import { foldState } from '../runs/fold-state';
 import { recordedFaces, type RunFaces } from '../runs/faces-record';
-import { getRun, trainingSet } from '../runs/store';
-import { join } from 'node:path';
+import { getRun, trainingSet, type TrainingSet } from '../runs/store';
 import { planFolds } from './kfold';
 
 interface Row {
@@ -38,8 +37,7 @@ interface Group {
 }
 
 /** A K-fold run's out-of-fold rows by the fold that held them out, the test and submission rows by the folds' mean. */
-function foldGroups(lib: Library, run: RunInfo, rows: readonly Row[], dir: string, k: number, finished: readonly number[]): Group[] {
-  const set = trainingSet(lib.db);
+function foldGroups(lib: Library, set: TrainingSet, run: RunInfo, rows: readonly Row[], dir: string, k: number, finished: readonly number[]): Group[] {
   if (set.dataHash !== run.dataHash) {
     throw new AppError('CONFLICT', `run ${run.id}: the library's labels or split changed since it trained, so its folds cannot be rebuilt to score faces`);
   }
@@ -50,7 +48,7 @@ function foldGroups(lib: Library, run: RunInfo, rows: readonly Row[], dir: strin
     label: `fold ${f + 1} of ${k}`,
     rows: rows.filter((r) => r.split === 'val' && foldOf.get(r.imageId) === f),
     open: async () => {
-      const d = join(dir, `fold-${f}`);
+      const d = foldDir(dir, f);
       return openPredictor(d, await readCheckpointInfo(d, run.id), run.id, {});
     },
   }));
@@ -79,9 +77,10 @@ export async function scoreRunFaces(
     (lib.db.prepare('SELECT id, path, sha256 FROM images').all() as Array<{ id: number; path: string; sha256: string }>).map((i) => [i.id, i]),
   );
   const dir = runDir(lib, run.id);
+  const set = trainingSet(lib.db);
   const state = foldState(run.config);
   const groups: Group[] = state !== null
-    ? foldGroups(lib, run, rows, dir, state.k, state.finished)
+    ? foldGroups(lib, set, run, rows, dir, state.k, state.finished)
     : [{ label: '', rows, open: async () => (await openRunPredictor(dir, run.id, {})).predictor }];
   const tta = recordedTta(run.config);
   // the run's own backend: ONNX export of a checkpoint reads it through TensorFlow.js (else tfjs's slow cpu default)
@@ -119,13 +118,12 @@ export async function scoreRunFaces(
     finder.dispose();
   }
   summary.seconds = (performance.now() - started) / 1000;
-  store(lib, run, updates, summary);
+  store(lib, set, run, updates, summary);
   return summary;
 }
 
 /** The new rows, the run's score over its validation rows, and `facesScored`, in one transaction. */
-function store(lib: Library, run: RunInfo, updates: ReadonlyArray<{ row: Row; probability: number }>, summary: RunFaces): void {
-  const set = trainingSet(lib.db);
+function store(lib: Library, set: TrainingSet, run: RunInfo, updates: ReadonlyArray<{ row: Row; probability: number }>, summary: RunFaces): void {
   // the score is over the labels the run trained with: where they changed since, it is left as it was
   const label = new Map(set.dataHash === run.dataHash ? [...set.train, ...set.val].map((it) => [it.id, it.label]) : []);
   const val = updates.filter((u) => u.row.split === 'val' && label.has(u.row.imageId));
