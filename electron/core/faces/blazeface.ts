@@ -11,8 +11,6 @@ import sharp from 'sharp';
 import { fullRgb } from '../ml/pixels';
 import { blazefaceFiles } from './files';
 
-export { blazefaceFiles };
-
 /** The detector's name in caches and records: model, input side. */
 export const DETECTOR = 'blazeface-back-256';
 const SIZE = 256;

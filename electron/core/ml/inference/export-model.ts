@@ -111,6 +111,7 @@ export async function exportRunModel(lib: Library, runRef: string, format: Expor
     files = [MODEL_JSON, 'weights.bin'];
     for (const f of files) await copyFile(join(dir, f), join(out, f));
   }
+  const faces = recordedFaces(run.config) !== null;
   const card: ModelCard = {
     runId: run.id,
     architecture: run.model,
@@ -128,9 +129,9 @@ export async function exportRunModel(lib: Library, runRef: string, format: Expor
     output: `[batch, 1] float32: probability of class '${info.classes[1] ?? '1'}'`,
     tta: { mode: tta, inGraph, views: `the mean over ${ttaViews(tta).map((v) => VIEW_TEXT[v.name] ?? v.name).join('; ')}` },
     faces: {
-      scored: recordedFaces(run.config) !== null,
+      scored: faces,
       inGraph: false,
-      how: recordedFaces(run.config) === null ? null : FACES_HOW,
+      how: faces ? FACES_HOW : null,
     },
     threshold: 0.5,
     metrics: { bestEpoch: run.best?.epoch ?? null, valAuc: run.best?.valAuc ?? null, valLogLoss: run.best?.valLogLoss ?? null },
