@@ -31,6 +31,28 @@ export interface Case {
   seed?: number;
   /** Dropout on and the layers in training mode (default); false is fine-tuning's inference mode. */
   training?: boolean;
+  /**
+   * Each image made of constant `blocks`×`blocks` squares (values drawn per square) instead of a value per
+   * pixel: a conv over a square's inside gives equal values, so max pools see ties.
+   */
+  blocks?: number;
+}
+
+/** A batch of images [n, h, w, c] (or vectors), a random value per pixel or per constant square. */
+function batchValues(rng: Rng, n: number, inShape: readonly number[], blocks: number | undefined): Float32Array {
+  const size = n * inShape.reduce((a, b) => a * b, 1);
+  const [h = 1, w = 1, ch = 1] = inShape;
+  if (blocks === undefined || inShape.length !== 3) return Float32Array.from({ length: size }, () => rng.range(-1, 1));
+  const squares = Array.from({ length: n * Math.ceil(h / blocks) * Math.ceil(w / blocks) * ch }, () => rng.range(-1, 1));
+  const across = Math.ceil(w / blocks);
+  const down = Math.ceil(h / blocks);
+  return Float32Array.from({ length: size }, (_, i) => {
+    const c = i % ch;
+    const col = Math.floor(i / ch) % w;
+    const row = Math.floor(i / (ch * w)) % h;
+    const img = Math.floor(i / (ch * w * h));
+    return squares[((img * down + Math.floor(row / blocks)) * across + Math.floor(col / blocks)) * ch + c] ?? 0;
+  });
 }
 
 /**
@@ -136,7 +158,7 @@ export async function parity(model: tf.LayersModel, c: Case): Promise<void> {
         trainer.setLearningRate(stepLr);
         opt.setLearningRate(stepLr);
       }
-      const xData = Float32Array.from({ length: n * inShape.reduce((a, b) => a * b, 1) }, () => rng.range(-1, 1));
+      const xData = batchValues(rng, n, inShape, c.blocks);
       const labels = Array.from({ length: n }, (_, i) => (i + s) % 2);
       const weights = labels.map((l) => (l === 1 ? 1.5 : 0.75));
       const masks = new Map<string, Float32Array>();
@@ -168,6 +190,13 @@ export async function parity(model: tf.LayersModel, c: Case): Promise<void> {
       }
       tf.dispose([x, y, sw, value, ...Object.values(grads), ...tmasks.values()]);
     }
+    // the eval graph (inference mode, its pools without indices) on the weights the steps left
+    const xData = batchValues(rng, n, inShape, c.blocks);
+    const x = tf.tensor(xData, [n, ...inShape]);
+    const ours = await trainer.predict(n, (idx) => tf.gather(x, Array.from(idx)), n);
+    const theirs = model.predict(x) as tf.Tensor;
+    assertClose(ours, (await theirs.data()) as Float32Array, 'eval-graph probabilities');
+    tf.dispose([x, theirs]);
   } finally {
     opt.dispose();
     await trainer.dispose();

@@ -71,6 +71,22 @@ describe('ONNX training graph: gradient parity with TensorFlow.js, per layer kin
     await parity(m, { optimizer: 'sgd', steps: 2 });
   });
 
+  test('A conv on the image, its ReLU and a 2×2 pool trained as four phases: ties in the windows go where TensorFlow.js sends them', async () => {
+    const m = classifier([16, 16, 2], (x) => {
+      const c1 = ap(L.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', name: 'c1' }), x);
+      const p1 = ap(L.maxPooling2d({ poolSize: 2, name: 'p1' }), c1); // phases (the image needs no gradient)
+      const c2 = ap(L.conv2d({ filters: 3, kernelSize: 3, padding: 'same', activation: 'relu', name: 'c2' }), p1);
+      const p2 = ap(L.maxPooling2d({ poolSize: 2, name: 'p2' }), c2); // MaxPool's indices (c2's input needs one)
+      return ap(L.flatten({ name: 'flat' }), p2);
+    }, 'phases');
+    const graph = await OnnxTrainer.create(m, { optimizer: 'sgd', lr: 0.1, momentum: 0.9, training: true, seed: 1, threads: 1 });
+    const bytes = Buffer.from(graph.trainingGraph.bytes);
+    await graph.dispose();
+    assert.ok(bytes.includes('c1_phase3') && !bytes.includes('c2_phase0'), 'the first conv alone is trained by phases');
+    // constant 8×8 squares: a 3×3 conv gives equal values over a square's inner 6×6, so whole pool windows tie
+    await parity(m, { optimizer: 'sgd', steps: 2, blocks: 8 });
+  });
+
   test('Dropout on images and on vectors with fed masks, a stand-alone ReLU, Adam over 3 steps', async () => {
     const m = classifier([6, 6, 2], (x) => {
       const c = ap(L.conv2d({ filters: 3, kernelSize: 3, padding: 'same', name: 'c' }), x);

@@ -11,6 +11,7 @@
 import { encodeModel, GraphBuilder, type Dim } from '../graph-builder';
 import { backward, forward, type GemmForm, type GValue, type LayerContext, type Saved } from './layers';
 import { emitUpdates, nextName, stateSlots, type OptimizerSpec, type StateSlot } from './optimizer';
+import { findPhasePools, phasePoolBackward, phasePoolForward, type PhasePool } from './phase-pool';
 import { stepInputs, type PlanParam, type Step, type TrainPlan } from './plan';
 
 /** ScatterElements' reduction (overlapping max pools) is opset 16; 17 is what every ONNX Runtime ≥ 1.12 runs. */
@@ -64,10 +65,13 @@ class Emitter implements LayerContext {
   masks: ReadonlyMap<string, string> = new Map();
   channelSums = new Map<string, string>();
   gemmGrads = new Map<string, GemmForm>();
+  /** conv → ReLU → max pool chains trained as one (phase-pool.ts), by each of their three steps. */
+  readonly phasePools = new Map<Step, PhasePool>();
 
   constructor(
     private readonly plan: TrainPlan,
     private readonly frozen: ReadonlyMap<string, Float32Array>,
+    readonly poolIndices: boolean,
   ) {}
 
   /** A fresh forward/backward (one micro-step) on the current weights. */
@@ -131,6 +135,14 @@ class Emitter implements LayerContext {
     const inShape = plan.input.rank === 4 ? [plan.input.shape[2] ?? 0, plan.input.shape[0] ?? 0, plan.input.shape[1] ?? 0] : plan.input.shape;
     this.values.set('input', { name: x, shape: inShape });
     for (const step of plan.steps) {
+      const pp = this.phasePools.get(step);
+      if (pp && step !== pp.conv) continue;
+      if (pp) {
+        const s = phasePoolForward(this, pp, this.value(step.input));
+        this.saved.set(pp.pool, s);
+        this.values.set(pp.pool.output, s.y);
+        continue;
+      }
       const s = forward(this, step, stepInputs(step).map((k) => this.value(k)));
       this.saved.set(step, s);
       this.values.set(step.output, s.y);
@@ -245,6 +257,12 @@ function emitMicroStep(e: Emitter, plan: TrainPlan, io: MicroStepIo, trainable: 
     const saved = e.saved.get(step);
     if (!saved) throw new Error(`internal: ${step.layer} has no forward`);
     const inputs = stepInputs(step);
+    const pp = e.phasePools.get(step);
+    if (pp) {
+      // the pool of a chain: its conv's gradients; nothing below the conv asks for one
+      for (const [w, g] of phasePoolBackward(e, pp, saved, dy, trains)) grads.set(w, g);
+      continue;
+    }
     const r = absorbed.has(step) ? { dxs: [dy], params: [] } : backward(e, step, saved, dy, inputs.map((k) => need.has(k)), trains);
     for (const [w, g] of r.params) grads.set(w, g);
     // a value several steps read gets the sum of their gradients (the Sum above, when its turn comes)
@@ -267,10 +285,12 @@ export function buildTrainingGraph(plan: TrainPlan, opts: TrainingGraphOptions):
   const k = opts.microSteps ?? 1;
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`microSteps must be a positive integer; received ${k}`);
   if (opts.gradients && k > 1) throw new Error('gradients are exposed by one-step graphs only');
-  const e = new Emitter(plan, opts.frozen);
+  const e = new Emitter(plan, opts.frozen, true);
   const { b } = e;
   const trainable = plan.params.filter((p) => p.trainable);
   if (trainable.length === 0) throw new Error(`${plan.modelName}: no trainable weights`);
+  const need = needsGrad(plan);
+  for (const pp of findPhasePools(plan.steps, (v) => need.has(v))) for (const step of [pp.conv, pp.relu, pp.pool]) e.phasePools.set(step, pp);
   const state = stateSlots(opts.optimizer, trainable);
   const suffix = (i: number): string => (k === 1 ? '' : `:${i}`);
   const steps: MicroStepIo[] = Array.from({ length: k }, (_, i) => ({
@@ -333,7 +353,7 @@ export function buildTrainingGraph(plan: TrainPlan, opts: TrainingGraphOptions):
 
 /** The forward pass alone (inference mode), on the trainable weights as inputs. */
 export function buildEvalGraph(plan: TrainPlan, frozen: ReadonlyMap<string, Float32Array>): EvalGraph {
-  const e = new Emitter(plan, frozen);
+  const e = new Emitter(plan, frozen, false);
   const { b } = e;
   const trainable = plan.params.filter((p) => p.trainable);
   b.addInput('x', inputShape(plan));

@@ -10,7 +10,7 @@
  */
 import type { AttrValue, GraphBuilder } from '../graph-builder';
 import { backwardDag, forwardDag, isDagStep } from './layers-dag';
-import { stepInputs, UnsupportedTrainingError, type Shape, type Step } from './plan';
+import { stepInputs, UnsupportedTrainingError, type Shape, type Step, type Window } from './plan';
 
 export interface GValue {
   name: string;
@@ -33,6 +33,8 @@ export interface LayerContext {
   channelSums: Map<string, string>;
   /** Gradients that are one Gemm (a Dense kernel's), by name: an optimizer can fold its own sum into it (Gemm's β·C). */
   gemmGrads: Map<string, GemmForm>;
+  /** Max pools also output their indices (a backward reads them); ONNX Runtime's pool without them runs ~7× faster. */
+  readonly poolIndices: boolean;
 }
 
 /** A Gemm's two matrix inputs and attributes (its C and β left to whoever adds to it). */
@@ -80,6 +82,7 @@ function forwardOne(ctx: LayerContext, step: Exclude<Step, { kind: 'depthwise' |
     }
     case 'maxPool': {
       const w = step.window;
+      if (!ctx.poolIndices) return { x, y: out(b.node('MaxPool', [x.name], step.layer, { kernel_shape: w.kernel, strides: w.strides, pads: w.pads })) };
       const [y, indices] = b.nodeOutputs('MaxPool', [x.name], [step.layer, `${step.layer}_argmax`], { kernel_shape: w.kernel, strides: w.strides, pads: w.pads });
       return { x, y: out(only(y, 'pool output')), indices: only(indices, 'pool indices') };
     }
@@ -252,42 +255,62 @@ export function filterGradForm(rows: number, filters: number, positions: number)
  * same sum but leaves ONNX Runtime a GEMM with kh·kw columns (~5× slower).
  */
 function convFilterGrad(ctx: LayerContext, step: ConvStep, x: GValue, dy: string): string {
-  const { b } = ctx;
-  const n = step.layer;
-  const { kernel } = step.window;
-  const [c = 0] = x.shape;
   const [f = 0, ho = 0, wo = 0] = step.outShape;
-  const taps = kernel[0] * kernel[1];
-  const rows = c * taps;
+  const cols = convColumns(ctx, step.layer, x, step.window, `${step.layer}_im2col`);
+  return filterGrad(ctx, { name: step.layer, channels: x.shape[0] ?? 0, filters: f, kernel: step.window.kernel, positions: ho * wo }, cols, dy);
+}
+
+/** What filterGrad needs to know of a conv (or of one phase of it). */
+export interface FilterGradShape {
+  /** Prefix of the values it names. */
+  name: string;
+  channels: number;
+  filters: number;
+  kernel: [number, number];
+  /** Output positions (Ho·Wo) the columns and the output gradient cover. */
+  positions: number;
+}
+
+/**
+ * dL/dW, [F, C, kh, kw], from the conv's columns ([B, C·kh·kw, Ho, Wo], convColumns) and its output
+ * gradient ([B, F, Ho, Wo]), as one GEMM in the form filterGradForm picks.
+ */
+export function filterGrad(ctx: LayerContext, g: FilterGradShape, columns: string, dy: string): string {
+  const { b } = ctx;
+  const { name: n, channels: c, filters: f, kernel, positions } = g;
+  const rows = c * kernel[0] * kernel[1];
   // [B, C·kh·kw, Ho·Wo], rows in (channel, tap) order
-  const cols = b.node('Reshape', [convColumns(ctx, step, x), ctx.ints([0, rows, ho * wo])], `${n}_cols`);
-  const dy3 = b.node('Reshape', [dy, ctx.ints([0, f, ho * wo])], `${n}_dy3`);
-  if (filterGradForm(rows, f, ho * wo) === 'one-gemm') {
+  const cols = b.node('Reshape', [columns, ctx.ints([0, rows, positions])], `${n}_cols`);
+  const dy3 = b.node('Reshape', [dy, ctx.ints([0, f, positions])], `${n}_dy3`);
+  if (filterGradForm(rows, f, positions) === 'one-gemm') {
     const flat = (v: string, width: number, what: string): string =>
       b.node('Reshape', [b.node('Transpose', [v], `${n}_${what}_t`, { perm: [1, 0, 2] }), ctx.ints([width, -1])], `${n}_${what}_flat`);
-    const g = b.node('Gemm', [flat(dy3, f, 'dy'), flat(cols, rows, 'cols')], `${n}_dk_fc`, { transB: 1 });
-    return b.node('Reshape', [g, ctx.ints([f, c, kernel[0], kernel[1]])], `${n}_dkernel`);
+    const gemm = b.node('Gemm', [flat(dy3, f, 'dy'), flat(cols, rows, 'cols')], `${n}_dk_fc`, { transB: 1 });
+    return b.node('Reshape', [gemm, ctx.ints([f, c, kernel[0], kernel[1]])], `${n}_dkernel`);
   }
   // the smaller of C·kh·kw and F is the GEMM's row count: ONNX Runtime's kernels waste far less on few rows than on few columns
   if (rows <= f) {
-    const g = b.node('MatMul', [cols, b.node('Transpose', [dy3], `${n}_dy3t`, { perm: [0, 2, 1] })], `${n}_dk_b`);
-    const chwf = batchSum(ctx, g, [c, kernel[0], kernel[1], f], `${n}_dkernel_chwf`);
+    const prod = b.node('MatMul', [cols, b.node('Transpose', [dy3], `${n}_dy3t`, { perm: [0, 2, 1] })], `${n}_dk_b`);
+    const chwf = batchSum(ctx, prod, [c, kernel[0], kernel[1], f], `${n}_dkernel_chwf`);
     return b.node('Transpose', [chwf], `${n}_dkernel`, { perm: [3, 0, 1, 2] });
   }
-  const g = b.node('MatMul', [dy3, b.node('Transpose', [cols], `${n}_cols_t`, { perm: [0, 2, 1] })], `${n}_dk_b`);
-  return batchSum(ctx, g, [f, c, kernel[0], kernel[1]], `${n}_dkernel`);
+  const prod = b.node('MatMul', [dy3, b.node('Transpose', [cols], `${n}_cols_t`, { perm: [0, 2, 1] })], `${n}_dk_b`);
+  return batchSum(ctx, prod, [f, c, kernel[0], kernel[1]], `${n}_dkernel`);
 }
 
-/** The im2col of a conv's input, [B, C·kh·kw, Ho, Wo]: the input itself for a 1×1 kernel at stride 1 without padding. */
-function convColumns(ctx: LayerContext, step: ConvStep, x: GValue): string {
-  const { kernel, strides, dilations, pads } = step.window;
+/**
+ * The im2col of a conv's input over `window`, [B, C·kh·kw, Ho, Wo]: the input itself for a 1×1 kernel at
+ * stride 1 without padding.
+ */
+export function convColumns(ctx: LayerContext, layer: string, x: GValue, window: Window, name: string): string {
+  const { kernel, strides, dilations, pads } = window;
   if (kernel[0] === 1 && kernel[1] === 1 && strides[0] === 1 && strides[1] === 1 && pads.every((p) => p === 0)) return x.name;
   const [c = 0] = x.shape;
   const taps = kernel[0] * kernel[1];
   const eye = new Float32Array(c * taps * taps);
   for (let ch = 0; ch < c; ch++) for (let t = 0; t < taps; t++) eye[(ch * taps + t) * taps + t] = 1;
-  const onehot = ctx.b.floats(`${step.layer}_taps_eye`, [c * taps, 1, kernel[0], kernel[1]], eye);
-  return ctx.b.node('Conv', [x.name, onehot], `${step.layer}_im2col`, { group: c, kernel_shape: kernel, strides, dilations, pads });
+  const onehot = ctx.b.floats(`${layer}_taps_eye`, [c * taps, 1, kernel[0], kernel[1]], eye);
+  return ctx.b.node('Conv', [x.name, onehot], name, { group: c, kernel_shape: kernel, strides, dilations, pads });
 }
 
 /**
