@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { compareMethods } from './contract-compare';
+import { evaluateMethods } from './contract-evaluate';
 import { ImportDetected, ImportInput } from './contract-import';
 import { JobStatus, RunEpoch, RunInfo, RunPrediction, TrainInput, TrainModelInfo } from './contract-train';
 import { DoctorReport } from './doctor';
@@ -329,6 +330,8 @@ export const methods = {
   'doctor.get': { input: Empty, output: DoctorReport },
   // ---- comparison, ensembles, label doubts, explanations, the report (contract-compare.ts)
   ...compareMethods,
+  // ---- an independent labelled folder (contract-evaluate.ts)
+  ...evaluateMethods,
 } as const;
 
 export type Methods = typeof methods;

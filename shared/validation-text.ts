@@ -32,6 +32,8 @@ const FIELDS: Record<string, FieldWords> = {
   findingId: { noun: 'finding', the: 'the finding', give: 'Choose a finding' },
   jobId: { noun: 'job', the: 'the job id', give: 'Give the job id' },
   dir: { noun: 'folder', the: 'the image folder', give: 'Give the image folder' },
+  folder: { noun: 'folder', the: 'the labelled folder', give: 'Give the labelled folder (one subfolder per class)' },
+  perClass: { noun: 'image', the: 'the images per class', give: 'Give the number of images per class (a whole number)' },
   testDir: { noun: 'folder', the: 'the test image folder', give: 'Give the test image folder' },
   labels: { noun: 'file', the: 'the labels CSV', give: 'Give the labels CSV' },
   sampleSubmission: { noun: 'file', the: 'the sample submission CSV', give: 'Give the sample submission CSV' },

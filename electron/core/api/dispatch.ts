@@ -11,6 +11,7 @@ import { compareHandlers } from './compare-handlers';
 import { datasetHandlers, type HandlerTable } from './dataset-handlers';
 import { doctorHandlers } from './doctor-handlers';
 import { doubtsHandlers } from './doubts-handlers';
+import { evaluateHandlers } from './evaluate-handlers';
 import { explainHandlers } from './explain-handlers';
 import { reportHandlers } from './report-handlers';
 import { submissionHandlers } from './submission-handlers';
@@ -22,6 +23,7 @@ export const handlers: HandlerTable<MethodName> = {
   ...doctorHandlers,
   ...compareHandlers,
   ...doubtsHandlers,
+  ...evaluateHandlers,
   ...explainHandlers,
   ...reportHandlers,
   ...submissionHandlers,

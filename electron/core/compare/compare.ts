@@ -70,7 +70,7 @@ function seedGroups(runs: ReadonlyMap<string, RunInfo>, rows: readonly CompareRo
 }
 
 /** DeLong between two runs on the images both scored (the same labels, so the test is paired). */
-function pairedDeLong(a: CompareRow, sa: RunScores, b: CompareRow, sb: RunScores): DeLongTest | null {
+export function pairedDeLong(a: CompareRow, sa: RunScores, b: CompareRow, sb: RunScores): DeLongTest | null {
   const probB = new Map(sb.imageIds.map((id, i) => [id, sb.probs[i] as number]));
   const labels: number[] = [];
   const pa: number[] = [];

@@ -1,0 +1,19 @@
+/** Contract handler for evaluate.start (contract-evaluate.ts): refusals first, then a job into core/compare/external. */
+import { planExternal } from '../compare/external-folder';
+import { checkPagePath } from '../paths/data-roots';
+import type { HandlerTable } from './dataset-handlers';
+
+export const evaluateHandlers: HandlerTable<'evaluate.start'> = {
+  'evaluate.start': (ctx, input) => {
+    // a folder named by a page is read like an import's: only inside the allowed folders
+    checkPagePath(ctx.readRoots, input.folder, 'the labelled folder');
+    // unknown or unfinished runs, a missing folder, unmatched subfolders, a class without images: refused now
+    const plan = planExternal(ctx.lib.db, input);
+    const jobId = ctx.jobs.start('evaluate', input, async (job) => {
+      // TensorFlow.js and ONNX Runtime load with the first evaluation, not with the server
+      const { evaluateExternal } = await import('../compare/external');
+      return evaluateExternal(ctx.lib, plan, input, { signal: job.signal, progress: job.progress });
+    });
+    return { jobId };
+  },
+};
