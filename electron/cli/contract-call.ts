@@ -10,6 +10,7 @@ import type { CoreContext } from '../core/api/context';
 import type { Handler } from '../core/api/dataset-handlers';
 import { JobRunner } from '../core/jobs/runner';
 import type { Library } from '../core/library';
+import type { DataRoots } from '../core/paths/data-roots';
 import { UsageError } from './command';
 import type { CliContext } from './context';
 
@@ -91,8 +92,11 @@ export interface CliCore extends CoreContext {
   wait(jobId: string, what: string): Promise<Finished>;
 }
 
-/** A core context for one command: its jobs run in this process; their progress is the CLI's progress line. */
-export function cliCore(cli: CliContext, lib: Library, label: (p: EventPayload<'job.progress'>) => string): CliCore {
+/**
+ * A core context for one command: its jobs run in this process; their progress is the CLI's progress line.
+ * `readRoots`: the folders the person named on the command line, for a handler that checks a page's paths.
+ */
+export function cliCore(cli: CliContext, lib: Library, label: (p: EventPayload<'job.progress'>) => string, readRoots?: DataRoots): CliCore {
   const finished = new Map<string, Finished>();
   const emit: CoreContext['emit'] = (e) => {
     if (e.name === 'job.progress' && 'phase' in e.payload) {
@@ -103,7 +107,7 @@ export function cliCore(cli: CliContext, lib: Library, label: (p: EventPayload<'
     }
   };
   const jobs = new JobRunner(lib.db, emit);
-  const ctx: CoreContext = { lib, jobs, emit };
+  const ctx: CoreContext = { lib, jobs, emit, ...(readRoots !== undefined ? { readRoots } : {}) };
   return {
     ...ctx,
     call: async (handler, input) => await handler(ctx, input),

@@ -6,8 +6,8 @@ import { compareHandlers as h } from '../../core/api/compare-handlers';
 import { UsageError, stringOpt, type Command } from '../command';
 import { cliCore, given, parseInput } from '../contract-call';
 
-const num = (v: number | null | undefined, digits = 3): string => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
-const ci = (v: number | null, c: { low: number; high: number } | null): string => (v === null ? '—' : `${num(v)}${c ? ` [${num(c.low, 2)}, ${num(c.high, 2)}]` : ''}`);
+export const num = (v: number | null | undefined, digits = 3): string => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
+export const ci = (v: number | null, c: { low: number; high: number } | null): string => (v === null ? '—' : `${num(v)}${c ? ` [${num(c.low, 2)}, ${num(c.high, 2)}]` : ''}`);
 
 const COLUMNS: ReadonlyArray<{ head: string; cell: (r: CompareRow) => string; right?: boolean }> = [
   { head: '', cell: (r) => (r.best ? '*' : '') },

@@ -4,6 +4,7 @@ import { audit, exportCmd, split, stats } from './dataset';
 import { doctor, models } from './doctor';
 import { doubts } from './doubts';
 import { compare, ensemble } from './compare';
+import { evaluate } from './evaluate';
 import { classes, exclude, historyCmd, label, redoCmd, restore, undoCmd } from './edits';
 import { exportModel } from './export-model';
 import { importCmd } from './import';
@@ -32,6 +33,7 @@ export const COMMANDS: readonly Command[] = [
   submission,
   compare,
   ensemble,
+  evaluate,
   report,
   exportModel,
   doubts,
