@@ -23,13 +23,15 @@ const FLAGS = {
 export const EVALUATE_CSV_HEADER = ['file', 'class', 'run', 'probability', 'status', 'message'] as const;
 
 function evaluateInput(args: ParsedArgs): ReturnType<typeof parseInput<'evaluate.start'>> {
-  const runs = args.values['run'];
+  const named = args.values['run'];
+  const runs = Array.isArray(named) ? named.filter((r): r is string => typeof r === 'string') : [];
+  if (runs.length === 0) throw new UsageError('evaluate needs --run ID (repeat --run to evaluate several runs on the same images)');
   if (args.positionals.length !== 1) {
     throw new UsageError(args.positionals.length === 0 ? 'evaluate needs FOLDER (one subfolder per class)' : `evaluate takes one FOLDER, got ${args.positionals.length}: ${args.positionals.join(' ')}`);
   }
   if (boolOpt(args, 'faces') && boolOpt(args, 'no-faces')) throw new UsageError('--faces and --no-faces contradict each other');
   const raw = given({
-    runs: Array.isArray(runs) ? runs.filter((r): r is string => typeof r === 'string') : [],
+    runs,
     // the CLI names folders relative to where it runs; the handler wants full paths, as from a page
     folder: resolve(args.positionals[0] ?? ''),
     classes: stringOpt(args, 'classes')?.split(',').map((c) => c.trim()),
