@@ -4,13 +4,14 @@
  * method's zod schema validates it (the same limits the API enforces), and the handler runs on a core
  * context whose events become the progress line. A refusal names the flag and what to type.
  */
+import { parse, resolve } from 'node:path';
 import type { z } from 'zod';
 import { methods, type EventPayload, type MethodName, type MethodOutput, type MethodParsedInput } from '../../shared/contract';
 import type { CoreContext } from '../core/api/context';
 import type { Handler } from '../core/api/dataset-handlers';
 import { JobRunner } from '../core/jobs/runner';
 import type { Library } from '../core/library';
-import type { DataRoots } from '../core/paths/data-roots';
+import { DataRoots } from '../core/paths/data-roots';
 import { UsageError } from './command';
 import type { CliContext } from './context';
 
@@ -90,6 +91,14 @@ export interface CliCore extends CoreContext {
   call<M extends MethodName>(handler: Handler<M>, input: MethodParsedInput<M>): Promise<MethodOutput<M>>;
   /** Waits for a job a handler started, Ctrl-C cancelling it (what it saved is kept); its finished event. */
   wait(jobId: string, what: string): Promise<Finished>;
+}
+
+/**
+ * The folders a handler may read for a command: the CLI reads wherever its user points, so each path named
+ * on the command line allows its whole file system (a page's paths are checked against --data-root instead).
+ */
+export function commandLineRoots(paths: readonly string[]): DataRoots {
+  return new DataRoots([...new Set(paths.map((p) => parse(resolve(p)).root))], { howToAllow: '' });
 }
 
 /**

@@ -3,7 +3,7 @@
  * own recorded scores, so the drop from their own data to new data is visible. The flags are
  * evaluate.start's input; the job is the one the app would start, its progress the CLI's progress line.
  */
-import { parse, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { EvaluateResult, EvaluateRow, EvaluateRun } from '../../../shared/contract-evaluate';
 import { EvaluateResult as EvaluateResultSchema } from '../../../shared/contract-evaluate';
 import { AppError, ERROR_CODES, type ErrorCode } from '../../../shared/errors';
@@ -11,9 +11,8 @@ import { TTA_MODES } from '../../../shared/names';
 import { evaluateHandlers } from '../../core/api/evaluate-handlers';
 import { writeFileAtomic } from '../../core/atomic-write';
 import { formatCsv } from '../../core/csv';
-import { DataRoots } from '../../core/paths/data-roots';
 import { UsageError, boolOpt, stringOpt, type Command, type ParsedArgs } from '../command';
-import { cliCore, given, numeric, parseInput, type CliCore } from '../contract-call';
+import { cliCore, commandLineRoots, given, numeric, parseInput, type CliCore } from '../contract-call';
 import { ci, delongLine, num } from './compare';
 
 const FLAGS = {
@@ -127,9 +126,7 @@ export const evaluate: Command = {
   async run(ctx, args) {
     const input = evaluateInput(args);
     const out = stringOpt(args, 'out');
-    // the CLI reads wherever its user points: the folder's whole file system is allowed
-    const roots = new DataRoots([parse(input.folder).root], { howToAllow: '' });
-    const core = cliCore(ctx, ctx.library(false), () => 'evaluate', roots);
+    const core = cliCore(ctx, ctx.library(false), () => 'evaluate', commandLineRoots([input.folder]));
     const { jobId } = await core.call(evaluateHandlers['evaluate.start'], input);
     const result = await runJob(core, jobId);
     const written = out !== undefined ? await writeRows(out, result.rows) : null;

@@ -10,7 +10,7 @@ import { MODEL_NAMES, type ModelName } from '../../core/ml/models/types';
 import { getRun, trainingSet } from '../../core/ml/runs/store';
 import { recordedTta } from '../../core/ml/inference/tta';
 import { UsageError, boolOpt, positional, stringOpt, type Command, type ParsedArgs } from '../command';
-import { cliCore, given, numeric, parseInput, type FlagNames } from '../contract-call';
+import { cliCore, commandLineRoots, given, numeric, parseInput, type FlagNames } from '../contract-call';
 import type { CliContext } from '../context';
 
 const fmt = (v: number | null | undefined, digits = 3): string => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
@@ -92,7 +92,7 @@ async function trainOne(ctx: CliContext, lib: Library, input: TrainInput): Promi
     const fold = /^fold \d+\/\d+/.exec(p.phase)?.[0];
     const auc = p.metrics?.['bestValAuc'];
     return `${input.model}${fold !== undefined ? ` ${fold}` : ''}${epoch !== undefined ? ` epoch ${epoch}` : ''}${auc !== undefined ? ` (best val AUC ${auc.toFixed(3)})` : ''}`;
-  });
+  }, commandLineRoots(input.weights !== undefined ? [input.weights] : []));
   const start = await core.call((await handlers())['train.start'], input);
   for (const w of start.warnings.slice(0, 5)) ctx.stderr.write(`warning: unresolved audit error: ${w}\n`);
   if (start.warnings.length > 5) ctx.stderr.write(`warning: … ${start.warnings.length - 5} more unresolved audit errors ('mask-studio audit' lists them)\n`);

@@ -56,6 +56,16 @@ test("train's flags go through train.start's schema: every limit is named, and a
   assert.match(runs.stderr, /--epochs 0: must be positive/);
 });
 
+test('a weights file named on the command line is read (the CLI allows what its user names; a page may not)', async (t) => {
+  const { dir, lib } = await tinyLibrary(t, true);
+  const file = join(dir, 'not-keras.h5');
+  writeFileSync(file, 'not an HDF5 file');
+  const r = await runCli(['train', '--model', 'vgg19', '--weights', file, '--epochs', '1', '--library', lib]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /not an HDF5 file/);
+  assert.doesNotMatch(r.stderr, /outside the allowed folders/);
+});
+
 test('an unsplit library is refused before TensorFlow.js loads', async (t) => {
   const { lib } = await tinyLibrary(t, false);
   // the CLI in a process of its own, asked afterwards which packages it loaded
