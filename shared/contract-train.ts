@@ -70,7 +70,13 @@ export const TrainInput = z.object({
 export type TrainInput = z.infer<typeof TrainInput>;
 
 export const RunEpoch = z.object({
+  /** 1-based, numbered on across stages, and across folds in a K-fold run (fold 2's first epoch follows fold 1's last). */
   epoch: z.number().int(),
+  /**
+   * A K-fold run's fold that trained this epoch (1-based, as `RunInfo.folds` counts them); null for a
+   * single-split run, and for a K-fold run trained before the studio recorded it (when its epochs could not say).
+   */
+  fold: z.number().int().positive().nullable(),
   stage: z.union([z.literal(1), z.literal(2)]),
   loss: z.number(),
   acc: z.number(),

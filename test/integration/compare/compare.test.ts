@@ -48,7 +48,7 @@ describe('compare and ensembles', () => {
     createRun(t.lib.db, { id, model, config: { model, ...config }, backend: 'wasm', jobId: null, set, weightsSource: String(config['weights'] ?? 'none'), inputSize: Number(config['inputSize'] ?? 32) });
     setRunEnvironment(t.lib.db, id, { backend: 'wasm', device: 'wasm simd', engine: 'none', params: 1000 + opts.seed });
     for (let e = 1; e <= 3; e++) {
-      insertEpoch(t.lib.db, id, { epoch: e, stage: 1, loss: 0.5, acc: 0.7, auc: 0.8, valLoss: 0.5, valAcc: 0.7, valAuc: 0.8 + e / 100, lr: 0.01, seconds: 1, imagesPerSecond: 100 });
+      insertEpoch(t.lib.db, id, { epoch: e, fold: null, stage: 1, loss: 0.5, acc: 0.7, auc: 0.8, valLoss: 0.5, valAcc: 0.7, valAuc: 0.8 + e / 100, lr: 0.01, seconds: 1, imagesPerSecond: 100 });
     }
     const rng = new Rng(opts.seed);
     const rows = images

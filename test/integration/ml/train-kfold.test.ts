@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { JobRunner } from '../../../electron/core/jobs/runner';
 import { predictFiles } from '../../../electron/core/ml/inference/predict';
 import { chooseBackend } from '../../../electron/core/ml/backend/train-backend';
-import { getRun, runPredictions, trainingSet } from '../../../electron/core/ml/runs/store';
+import { getRun, runEpochs, runPredictions, trainingSet } from '../../../electron/core/ml/runs/store';
 import { planFolds } from '../../../electron/core/ml/train/kfold';
 import { startTraining } from '../../../electron/core/ml/train/start';
 import type { RunMessage } from '../../../electron/core/ml/train/run';
@@ -98,6 +98,9 @@ describe('K-fold training (scratch, wasm, in-process)', () => {
     assert.equal(run.best?.valAuc, m.auc);
     assert.equal(run.best?.epoch, null);
     assert.deepEqual(run.folds, { k: 3, finished: [1, 2, 3] });
+    // each epoch says its fold (numbered on across folds): the curves are drawn one line per fold
+    const epochs = runEpochs(t.lib.db, id);
+    assert.deepEqual(epochs.map((e) => [e.epoch, e.fold]), [[1, 1], [2, 1], [3, 2], [4, 2], [5, 3], [6, 3]]);
     // each fold's final predictions: the run's test rows are their mean
     const foldTests = messages.flatMap((msg) => (msg.type === 'predictions' ? [msg.rows.filter((r) => r.split === 'test')] : []));
     assert.equal(foldTests.length, 3);

@@ -58,7 +58,7 @@ describe('HTML report', () => {
       createRun(t.lib.db, { id, model, config: { model }, backend: 'wasm', jobId: null, set, weightsSource: k === 0 ? 'none' : 'imagenet', inputSize: 64 });
       setRunEnvironment(t.lib.db, id, { backend: 'wasm', device: 'wasm simd', engine: 'none', params: 1000 * (k + 1) });
       for (let e = 1; e <= 4; e++) {
-        insertEpoch(t.lib.db, id, { epoch: e, stage: 1, loss: 0.7 - e / 10, acc: 0.6, auc: 0.6 + e / 20, valLoss: 0.7 - e / 20, valAcc: 0.6, valAuc: 0.55 + e / 20, lr: 0.01, seconds: 1, imagesPerSecond: 50 });
+        insertEpoch(t.lib.db, id, { epoch: e, fold: null, stage: 1, loss: 0.7 - e / 10, acc: 0.6, auc: 0.6 + e / 20, valLoss: 0.7 - e / 20, valAcc: 0.6, valAuc: 0.55 + e / 20, lr: 0.01, seconds: 1, imagesPerSecond: 50 });
       }
       const rng = new Rng(7 + k);
       const quality = k === 0 ? 0.4 : 0.8;

@@ -104,3 +104,36 @@ test('0005: an older library\'s "has no file" rows become missing-file rows with
   ]);
   db.close();
 });
+
+test('0010: an older K-fold run whose folds all ran their full epochs gets each epoch\'s fold; any other keeps null', (t) => {
+  const file = join(tempDir('db', t), 'studio.db');
+  const v9 = openDb(file, { migrations: MIGRATIONS.slice(0, 9) });
+  const run = v9.prepare(
+    `INSERT INTO runs (id, model, config, backend, device, engine, status, pid, started_at, data_hash, train_images, val_images, weights_source, input_size)
+     VALUES (?, 'scratch', ?, 'wasm', '', 'none', 'done', 1, 'now', 'd', 10, 5, 'none', 32)`,
+  );
+  const epoch = v9.prepare('INSERT INTO epochs (run_id, epoch, stage, loss, acc, val_loss, val_acc, lr, seconds, images_per_second) VALUES (?, ?, ?, 0.7, 0.5, 0.7, 0.5, 0.01, 1, 10)');
+  const epochs = (id: string, stages: ReadonlyArray<1 | 2>): void => stages.forEach((stage, i) => epoch.run(id, i + 1, stage));
+  run.run('whole', JSON.stringify({ folds: 3, epochs: 2, fineTuneLayers: 0, fineTuneEpochs: 10 }));
+  epochs('whole', [1, 1, 1, 1, 1, 1]);
+  // transfer with fine-tuning: each fold is 2 head epochs then 1 fine-tuning epoch
+  run.run('tuned', JSON.stringify({ folds: 2, epochs: 2, fineTuneLayers: 4, fineTuneEpochs: 1 }));
+  epochs('tuned', [1, 1, 2, 1, 1, 2]);
+  // a fold stopped early: where the folds meet is not known
+  run.run('early', JSON.stringify({ folds: 3, epochs: 2, fineTuneLayers: 0 }));
+  epochs('early', [1, 1, 1, 1, 1]);
+  run.run('single', JSON.stringify({ folds: 0, epochs: 2 }));
+  epochs('single', [1, 1]);
+  run.run('broken', '{not json');
+  epochs('broken', [1, 1]);
+  v9.close();
+  const db = openDb(file);
+  t.after(() => db.close());
+  const folds = (id: string): Array<number | null> =>
+    (db.prepare('SELECT fold FROM epochs WHERE run_id = ? ORDER BY epoch').all(id) as Array<{ fold: number | null }>).map((r) => r.fold);
+  assert.deepEqual(folds('whole'), [1, 1, 2, 2, 3, 3]);
+  assert.deepEqual(folds('tuned'), [1, 1, 1, 2, 2, 2]);
+  assert.deepEqual(folds('early'), [null, null, null, null, null]);
+  assert.deepEqual(folds('single'), [null, null]);
+  assert.deepEqual(folds('broken'), [null, null]);
+});

@@ -11,10 +11,11 @@ import * as m0006 from './0006-list-order';
 import * as m0007 from './0007-near-pairs';
 import * as m0008 from './0008-doubts-calibration';
 import * as m0009 from './0009-doubts-faces';
+import * as m0010 from './0010-epoch-folds';
 
 export interface Migration {
   name: string;
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008, m0009];
+export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008, m0009, m0010];

@@ -141,9 +141,9 @@ export function setRunEnvironment(
 
 export function insertEpoch(db: Db, runId: string, e: RunEpoch): void {
   db.prepare(
-    `INSERT INTO epochs (run_id, epoch, stage, loss, acc, auc, val_loss, val_acc, val_auc, lr, seconds, images_per_second)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(runId, e.epoch, e.stage, e.loss, e.acc, e.auc, e.valLoss, e.valAcc, e.valAuc, e.lr, e.seconds, e.imagesPerSecond);
+    `INSERT INTO epochs (run_id, epoch, fold, stage, loss, acc, auc, val_loss, val_acc, val_auc, lr, seconds, images_per_second)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(runId, e.epoch, e.fold, e.stage, e.loss, e.acc, e.auc, e.valLoss, e.valAcc, e.valAuc, e.lr, e.seconds, e.imagesPerSecond);
 }
 
 /** A probability a run gave one image of a split, as the predictions table stores it. */
@@ -329,11 +329,11 @@ export function getRun(db: Db, id: string): RunInfo {
 
 export function runEpochs(db: Db, id: string): RunEpoch[] {
   const rows = db.prepare('SELECT * FROM epochs WHERE run_id = ? ORDER BY epoch').all(id) as Array<{
-    epoch: number; stage: 1 | 2; loss: number; acc: number; auc: number | null; val_loss: number; val_acc: number;
+    epoch: number; fold: number | null; stage: 1 | 2; loss: number; acc: number; auc: number | null; val_loss: number; val_acc: number;
     val_auc: number | null; lr: number; seconds: number; images_per_second: number;
   }>;
   return rows.map((r) => ({
-    epoch: r.epoch, stage: r.stage, loss: r.loss, acc: r.acc, auc: r.auc, valLoss: r.val_loss, valAcc: r.val_acc,
+    epoch: r.epoch, fold: r.fold, stage: r.stage, loss: r.loss, acc: r.acc, auc: r.auc, valLoss: r.val_loss, valAcc: r.val_acc,
     valAuc: r.val_auc, lr: r.lr, seconds: r.seconds, imagesPerSecond: r.images_per_second,
   }));
 }

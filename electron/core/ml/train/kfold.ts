@@ -89,7 +89,7 @@ interface FoldOutcome {
   rows: PredictionRow[];
 }
 
-/** Runs fold f, recording its epochs (numbered on from the previous folds') and its out-of-fold rows. */
+/** Runs fold f, recording its epochs (numbered on from the previous folds', with their fold) and its out-of-fold rows. */
 async function runFold(c: FoldRunContext, f: number, epochOffset: { value: number }): Promise<FoldOutcome> {
   const { db, job, plan } = c;
   const fj = foldJob(job, plan, f);
@@ -106,7 +106,7 @@ async function runFold(c: FoldRunContext, f: number, epochOffset: { value: numbe
         break;
       case 'epoch':
         lastEpoch = Math.max(lastEpoch, m.row.epoch);
-        insertEpoch(db, job.runId, { ...m.row, epoch: epochOffset.value + m.row.epoch });
+        insertEpoch(db, job.runId, { ...m.row, epoch: epochOffset.value + m.row.epoch, fold: f + 1 });
         break;
       case 'checkpoint':
         // a fold's rows are stored when it finishes: a fold killed half-way is not part of the run, and rows of

@@ -166,6 +166,8 @@ function epochRow(opts: FitOptions, epochNo: number, lr: number, pass: EpochPass
   const trainAcc = pass.probs.reduce((s, p, i) => s + ((p >= 0.5 ? 1 : 0) === pass.labels[i] ? 1 : 0), 0) / Math.max(1, pass.probs.length);
   return {
     epoch: epochNo,
+    // one model's epochs: the K-fold trainer (kfold.ts) says which fold when it records them
+    fold: null,
     stage: opts.stage,
     loss: pass.lossSum / Math.max(1, pass.probs.length),
     acc: trainAcc,
