@@ -275,6 +275,11 @@ describe('the studio in Chromium (serve mode)', { skip: skip ?? false }, () => {
     assert.equal(await page.getByTestId('run-row').count(), 1);
     assert.match(await row.innerText(), /scratch/);
     await page.locator('[data-testid=train-curves][data-rendered="true"]').waitFor();
+    // a single-split run: its four series and an epochs table without a fold column (folds.test.ts has a K-fold run's)
+    assert.deepEqual(JSON.parse((await page.getByTestId('train-curves').getAttribute('data-series')) ?? '[]'), ['loss', 'val loss', 'AUC', 'val AUC']);
+    assert.equal(await page.getByTestId('train-epochs-detail').getAttribute('data-folds'), 'false');
+    assert.equal(await page.getByTestId('epoch-row').count(), 2);
+    assert.equal(await page.getByTestId('epochs-fold-head').count(), 0);
 
     const runs = await cli<RunInfo[]>('runs');
     assert.equal(runs.length, 1);
