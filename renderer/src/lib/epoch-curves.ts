@@ -91,7 +91,8 @@ export function groupLegend(groups: readonly LegendGroup[]) {
   return {
     labels: {
       generateLabels: (chart: Chart): LegendItem[] =>
-        groups.map((g, index) => ({ text: g.text, index, fillStyle: g.colour, strokeStyle: g.colour, lineDash: g.dash, lineWidth: 2, hidden: hidden(chart, g.idx) })),
+        // outlined, so a validation entry's dashes show
+        groups.map((g, index) => ({ text: g.text, index, fillStyle: 'transparent', strokeStyle: g.colour, lineDash: g.dash, lineWidth: 3, hidden: hidden(chart, g.idx) })),
     },
     onClick: (_e: unknown, item: LegendItem, legend: { chart: Chart }): void => {
       const group = groups[item.index ?? -1];
