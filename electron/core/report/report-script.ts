@@ -20,6 +20,8 @@ export const REPORT_SCRIPT = String.raw`(function () {
   function draw(id, config) {
     var canvas = document.getElementById(id);
     if (!canvas) return;
+    // what was drawn, for a reader's tools and the tests
+    canvas.dataset.series = config.data.datasets.map(function (d) { return d.label; }).join('|');
     new Chart(canvas, config);
     drawn++;
   }
@@ -68,20 +70,32 @@ export const REPORT_SCRIPT = String.raw`(function () {
 
   data.runs.forEach(function (r, i) {
     if (r.epochs.length === 0) return;
-    var epochs = r.epochs.map(function (e) { return e.epoch; });
-    function series(key, label, c, yAxis, dash) {
-      return { label: label, data: r.epochs.map(function (e) { return e[key]; }), borderColor: c, backgroundColor: c, yAxisID: yAxis, borderDash: dash, pointRadius: 2, borderWidth: 1.5 };
-    }
+    // a K-fold run: one line per fold and metric, each fold's epochs from 1 (shaded from dark to light)
+    var groups = [];
+    r.epochs.forEach(function (e) {
+      var key = e.fold === null || e.fold === undefined ? 0 : e.fold;
+      var g = groups.filter(function (x) { return x.fold === key; })[0];
+      if (!g) { g = { fold: key, epochs: [] }; groups.push(g); }
+      g.epochs.push(e);
+    });
+    var longest = Math.max.apply(null, groups.map(function (g) { return g.epochs.length; }));
+    var labels = groups.length > 1 ? Array.from({ length: longest }, function (_, k) { return k + 1; }) : r.epochs.map(function (e) { return e.epoch; });
+    var datasets = [];
+    groups.forEach(function (g, gi) {
+      var alpha = groups.length > 1 ? 1 - 0.6 * gi / Math.max(1, groups.length - 1) : 1;
+      var prefix = groups.length > 1 ? 'fold ' + g.fold + ' · ' : '';
+      function series(key, label, rgb, yAxis, dash) {
+        var c = 'rgba(' + rgb + ',' + alpha.toFixed(2) + ')';
+        return { label: prefix + label, data: g.epochs.map(function (e) { return e[key]; }), borderColor: c, backgroundColor: c, yAxisID: yAxis, borderDash: dash, pointRadius: 2, borderWidth: 1.5 };
+      }
+      datasets.push(series('loss', 'train loss', '31,119,180', 'y', []), series('valLoss', 'val loss', '31,119,180', 'y', [4, 3]),
+        series('auc', 'train AUC', '214,39,40', 'y1', []), series('valAuc', 'val AUC', '214,39,40', 'y1', [4, 3]));
+    });
     draw('chart-epochs-' + i, {
       type: 'line',
-      data: { labels: epochs, datasets: [
-        series('loss', 'train loss', '#1f77b4', 'y', []),
-        series('valLoss', 'val loss', '#1f77b4', 'y', [4, 3]),
-        series('auc', 'train AUC', '#d62728', 'y1', []),
-        series('valAuc', 'val AUC', '#d62728', 'y1', [4, 3]),
-      ] },
-      options: { responsive: true, maintainAspectRatio: false, plugins: { title: { display: true, text: 'Learning curves: ' + r.evaluation.runId } },
-        scales: { x: { title: { display: true, text: 'epoch' } }, y: { position: 'left', title: { display: true, text: 'loss' }, beginAtZero: true },
+      data: { labels: labels, datasets: datasets },
+      options: { responsive: true, maintainAspectRatio: false, plugins: { title: { display: true, text: 'Learning curves: ' + r.evaluation.runId + (groups.length > 1 ? ' (' + groups.length + ' folds)' : '') } },
+        scales: { x: { title: { display: true, text: groups.length > 1 ? 'epoch within the fold' : 'epoch' } }, y: { position: 'left', title: { display: true, text: 'loss' }, beginAtZero: true },
           y1: { position: 'right', min: 0, max: 1, title: { display: true, text: 'AUC' }, grid: { drawOnChartArea: false } } } },
     });
   });

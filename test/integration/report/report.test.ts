@@ -27,7 +27,7 @@ import { tempLibrary, type TempLibrary } from '../ml/train-helpers';
 
 /** The page as the test reads it inside evaluate (the node tsconfig has no DOM lib). */
 interface ReportPage {
-  document: { body: { dataset: Record<string, string | undefined> }; querySelectorAll(selector: 'canvas'): ArrayLike<CanvasLike> };
+  document: { body: { dataset: Record<string, string | undefined> }; querySelectorAll(selector: 'canvas'): ArrayLike<CanvasLike & { id: string; dataset: Record<string, string | undefined> }> };
 }
 
 /** Every src / href / url(...) that names a network address (the report must load none). */
@@ -58,7 +58,8 @@ describe('HTML report', () => {
       createRun(t.lib.db, { id, model, config: { model }, backend: 'wasm', jobId: null, set, weightsSource: k === 0 ? 'none' : 'imagenet', inputSize: 64 });
       setRunEnvironment(t.lib.db, id, { backend: 'wasm', device: 'wasm simd', engine: 'none', params: 1000 * (k + 1) });
       for (let e = 1; e <= 4; e++) {
-        insertEpoch(t.lib.db, id, { epoch: e, fold: null, stage: 1, loss: 0.7 - e / 10, acc: 0.6, auc: 0.6 + e / 20, valLoss: 0.7 - e / 20, valAcc: 0.6, valAuc: 0.55 + e / 20, lr: 0.01, seconds: 1, imagesPerSecond: 50 });
+        // the second run stands for a 2-fold run: two folds of 2 epochs
+        insertEpoch(t.lib.db, id, { epoch: e, fold: k === 0 ? null : e <= 2 ? 1 : 2, stage: 1, loss: 0.7 - e / 10, acc: 0.6, auc: 0.6 + e / 20, valLoss: 0.7 - e / 20, valAcc: 0.6, valAuc: 0.55 + e / 20, lr: 0.01, seconds: 1, imagesPerSecond: 50 });
       }
       const rng = new Rng(7 + k);
       const quality = k === 0 ? 0.4 : 0.8;
@@ -165,6 +166,13 @@ describe('HTML report', () => {
         ),
       );
       assert.ok(painted, 'every canvas has pixels');
+      const series = await page.evaluate(() =>
+        Array.from((globalThis as unknown as ReportPage).document.querySelectorAll('canvas'))
+          .filter((c) => c.id.startsWith('chart-epochs-'))
+          .map((c) => c.dataset['series'] ?? ''),
+      );
+      assert.deepEqual(series.map((s) => s.split('|').length).sort(), [4, 8], 'the fold run draws 4 lines per fold, the other 4');
+      assert.ok(series.some((s) => s.includes('fold 2 · val AUC')), `the fold run's lines are per fold: ${series.join(' / ')}`);
       assert.deepEqual(errors, []);
       assert.deepEqual(requests, []);
     } finally {
