@@ -19,7 +19,7 @@ import { openPredictor } from '../../../electron/core/ml/inference/predictor';
 import { withTta } from '../../../electron/core/ml/inference/tta';
 import { foldDir, readCheckpointInfo, runDir } from '../../../electron/core/ml/runs/checkpoint';
 import { recordedFaces } from '../../../electron/core/ml/runs/faces-record';
-import { getRun, trainingSet } from '../../../electron/core/ml/runs/store';
+import { getRun, listRuns, trainingSet } from '../../../electron/core/ml/runs/store';
 import { planFolds } from '../../../electron/core/ml/train/kfold';
 import { scoreRunFaces } from '../../../electron/core/ml/train/run-faces';
 import { binaryMetrics } from '../../../electron/core/stats/metrics';
@@ -44,7 +44,17 @@ describe('train --faces (scratch, wasm, in-process, synthetic portraits)', () =>
   const near = assertNear;
 
   test('a single run: stored rows are predict --faces, the whole image\'s with --no-faces differ, the score is theirs, compare says faces', async () => {
-    const id = await train({ ...TINY, faces: true });
+    // while its faces are scored the run reads as running (compare and evaluate wait for the scores it keeps)
+    const during: Array<[string, string]> = [];
+    const id = await trainInProcess(t.lib, { ...TINY, faces: true }, (e) => {
+      if (e.name !== 'job.progress' || !('phase' in e.payload) || !/face/.test(e.payload.phase)) return;
+      for (const r of listRuns(t.lib.db)) during.push([r.id, r.status]);
+    });
+    assert.equal(getRun(t.lib.db, id).error, null, 'the faces were scored');
+    const mine = during.filter(([r]) => r === id).map(([, s]) => s);
+    assert.ok(mine.length > 0, 'face scoring reported progress');
+    assert.deepEqual([...new Set(mine)], ['running']);
+    assert.equal(getRun(t.lib.db, id).status, 'done');
     const faces = recordedFaces(getRun(t.lib.db, id).config);
     assert.ok(faces !== null, 'facesScored recorded');
     assert.equal(faces.rows, 46 - 40 + stored(id, 'val').length + stored(id, 'test').length);

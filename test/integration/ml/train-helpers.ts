@@ -139,8 +139,8 @@ export async function portraitLibrary(prefix: string, count: number, seed: numbe
 }
 
 /** Trains a run in this process (its job awaited) and returns its id; the run must end done, without an error. */
-export async function trainInProcess(lib: Library, input: TrainInput): Promise<string> {
-  const runner = new JobRunner(lib.db, () => {});
+export async function trainInProcess(lib: Library, input: TrainInput, onEvent: ConstructorParameters<typeof JobRunner>[1] = () => {}): Promise<string> {
+  const runner = new JobRunner(lib.db, onEvent);
   const start = startTraining(lib, runner, input, { inProcess: true, initBackend: chooseBackend });
   await runner.wait(start.jobId);
   const run = getRun(lib.db, start.runId);

@@ -147,10 +147,16 @@ export async function facesAfterTraining(
 ): Promise<void> {
   const run = getRun(lib.db, runId);
   if (run.config['faces'] !== true || run.status !== 'done' || ctx.signal.aborted) return;
+  // the run reads as running until its faces are scored: compare, evaluate, ensembles and predict wait for
+  // the scores it keeps instead of taking the whole images' (a kill now leaves it interrupted, its checkpoint usable)
+  const status = lib.db.prepare("UPDATE runs SET status = ? WHERE id = ? AND status = ?");
+  status.run('running', runId, 'done');
   try {
     await scoreRunFaces(lib, runId, { signal: ctx.signal, progress: ctx.progress });
   } catch (err) {
     const why = ctx.signal.aborted ? 'cancelled' : err instanceof Error ? err.message : String(err);
     lib.db.prepare('UPDATE runs SET error = ? WHERE id = ?').run(`faces not scored (${why}); the scores are the whole images'`, runId);
+  } finally {
+    status.run('done', runId, 'running');
   }
 }
