@@ -1,7 +1,7 @@
 /** `compare` and `ensemble`: every finished run side by side with intervals and a test, and averaged runs. */
 import type { CompareRow, Comparison, DeLongTest } from '../../../shared/contract-compare';
 import { AppError } from '../../../shared/errors';
-import { scoredOn } from '../../../shared/scored-on';
+import { scoredOn, trainedOn } from '../../../shared/scored-on';
 import { compareHandlers as h } from '../../core/api/compare-handlers';
 import { UsageError, stringOpt, type Command } from '../command';
 import { cliCore, given, parseInput } from '../contract-call';
@@ -13,7 +13,8 @@ const COLUMNS: ReadonlyArray<{ head: string; cell: (r: CompareRow) => string; ri
   { head: '', cell: (r) => (r.best ? '*' : '') },
   { head: 'run', cell: (r) => r.id },
   { head: 'model', cell: (r) => (r.kind === 'ensemble' ? `ensemble(${r.members.length})${r.name ? ` ${r.name}` : ''}` : r.model) },
-  { head: 'backend/device', cell: (r) => `${r.backend}${r.device ? ` [${r.device}]` : ''}` },
+  // a run ONNX Runtime trained used TensorFlow.js's device only to read and write its checkpoint
+  { head: 'trained on', cell: (r) => `${trainedOn(r)}${r.device && r.engine !== 'onnx' ? ` [${r.device}]` : ''}` },
   { head: 'input', cell: (r) => (r.inputSize !== null ? String(r.inputSize) : 'mixed'), right: true },
   { head: 'weights', cell: (r) => r.weightsSource },
   { head: 'scored on', cell: (r) => scoredOn(r) },

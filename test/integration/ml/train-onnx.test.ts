@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { comparisonText } from '../../../electron/cli/commands/compare';
+import { compareRuns } from '../../../electron/core/compare/compare';
 import { importDataset } from '../../../electron/core/dataset/import';
 import { splitLibrary } from '../../../electron/core/dataset/split';
 import { JobRunner } from '../../../electron/core/jobs/runner';
@@ -61,6 +63,11 @@ describe('training on ONNX Runtime (scratch CNN)', () => {
     console.log(`synthetic 48 px, 12 epochs: val AUC onnx ${a.toFixed(4)} (${onnx.imagesPerSecond?.toFixed(0)} img/s), tfjs ${b.toFixed(4)} (${tfjs.imagesPerSecond?.toFixed(0)} img/s)`);
     assert.ok(a >= 0.9, `ONNX Runtime learned: val AUC ${a}`);
     assert.ok(Math.abs(a - b) <= 0.02, `val AUC onnx ${a} vs tfjs ${b}`);
+    // compare says what trained each run (it said the TensorFlow.js backend for both)
+    const lines = comparisonText(compareRuns(t.lib.db, 'val')).split('\n');
+    assert.match(lines[1] ?? '', /trained on/);
+    assert.match(lines.find((l) => l.includes(onnx.id)) ?? '', /scratch\s+onnx\s/);
+    assert.match(lines.find((l) => l.includes(tfjs.id)) ?? '', /scratch\s+wasm \[/);
 
     const stored = runPredictions(t.lib.db, onnx.id).filter((p) => p.split === 'val').slice(0, 6);
     const again = await predictFiles(t.lib, onnx.id, stored.map((p) => data.paths[p.fileName] ?? ''));
