@@ -13,7 +13,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { RunInfo } from '../../shared/contract';
 import { generateDataset } from '../fixtures/synthetic';
 import { tempDir } from '../helpers';
-import { browserMissing, closeStudio, ensureBuilt, libraryCli, openStudio, serve, type Served } from './harness';
+import { browserMissing, closeStudio, compareTableFit, ensureBuilt, libraryCli, openStudio, serve, type Served } from './harness';
 
 const skip = browserMissing();
 
@@ -88,17 +88,7 @@ describe('a K-fold run and the Compare table at 1,280 px (serve mode)', { skip: 
       const rows = page.locator('[data-testid=compare-row]');
       await rows.nth(5).waitFor();
       assert.equal(await rows.count(), 6);
-      const wrap = page.getByTestId('compare-table-wrap');
-      // at its narrowest (every cell wrapped where it may) the table must leave room: its numbers differ from
-      // library to library (a real library's names and counts are longer than these)
-      const [scrollWidth, clientWidth, narrowest] = await wrap.evaluate((el) => {
-        const e = el as unknown as { scrollWidth: number; clientWidth: number; firstElementChild: { style: { width: string }; offsetWidth: number } };
-        const table = e.firstElementChild;
-        table.style.width = 'min-content';
-        const min = table.offsetWidth;
-        table.style.width = '';
-        return [e.scrollWidth, e.clientWidth, min];
-      });
+      const { scrollWidth, clientWidth, narrowest } = await compareTableFit(page);
       assert.ok(scrollWidth <= clientWidth, `the table is ${scrollWidth} px in a ${clientWidth} px box`);
       assert.ok(narrowest + 40 <= clientWidth, `the table needs ${narrowest} px at its narrowest, in a ${clientWidth} px box`);
       for (const b of await page.getByTestId('download-submission').all()) {

@@ -146,3 +146,19 @@ export function serverApi(served: () => Served): <M extends MethodName>(method: 
     return reply.value;
   };
 }
+
+/**
+ * How the Compare table sits in its box: its width and the box's, and its width at its narrowest (every cell
+ * wrapped where it may), which must leave room: the numbers differ from library to library and machine to machine.
+ */
+export async function compareTableFit(page: Page): Promise<{ scrollWidth: number; clientWidth: number; narrowest: number }> {
+  const [scrollWidth = 0, clientWidth = 0, narrowest = 0] = await page.getByTestId('compare-table-wrap').evaluate((el) => {
+    const e = el as unknown as { scrollWidth: number; clientWidth: number; firstElementChild: { style: { width: string }; offsetWidth: number } };
+    const table = e.firstElementChild;
+    table.style.width = 'min-content';
+    const min = table.offsetWidth;
+    table.style.width = '';
+    return [e.scrollWidth, e.clientWidth, min];
+  });
+  return { scrollWidth, clientWidth, narrowest };
+}

@@ -17,7 +17,7 @@ import type { HistoryEntry } from '../../shared/contract';
 import { findNsfwjs } from '../../electron/core/ml/weights/nsfwjs';
 import { generateDataset, type DatasetManifest } from '../fixtures/synthetic';
 import { tempDir } from '../helpers';
-import { browserMissing, closeStudio, ensureBuilt, openStudio, screenshotter, serve, serverApi, type Served } from './harness';
+import { browserMissing, closeStudio, compareTableFit, ensureBuilt, openStudio, screenshotter, serve, serverApi, type Served } from './harness';
 import type { ElementLike, PageGlobals } from './page-types';
 
 const skip = browserMissing();
@@ -260,17 +260,8 @@ describe('a new user walks the studio (serve mode, issue 11)', { skip: skip ?? f
     await page.getByTestId('nav-compare').click();
     const rows = page.locator('[data-testid=compare-row]');
     await rows.first().waitFor();
-    const wrap = page.getByTestId('compare-table-wrap');
-    // The table at its narrowest (every cell wrapped where it may) must leave room: its numbers differ from machine
-    // to machine, and a table that only just fits here overflowed by 3 px on CI's.
-    const [scrollWidth, clientWidth, narrowest] = await wrap.evaluate((el) => {
-      const e = el as unknown as { scrollWidth: number; clientWidth: number; firstElementChild: { style: { width: string }; offsetWidth: number } };
-      const table = e.firstElementChild;
-      table.style.width = 'min-content';
-      const min = table.offsetWidth;
-      table.style.width = '';
-      return [e.scrollWidth, e.clientWidth, min];
-    });
+    // a table that only just fits here overflowed by 3 px on CI's: compareTableFit's narrowest must leave room
+    const { scrollWidth, clientWidth, narrowest } = await compareTableFit(page);
     assert.ok(scrollWidth <= clientWidth + 1, `the table is ${scrollWidth} px in a ${clientWidth} px box`);
     assert.ok(narrowest + 40 <= clientWidth, `the table needs ${narrowest} px at its narrowest, in a ${clientWidth} px box`);
     for (const b of await page.getByTestId('download-submission').all()) {
