@@ -115,7 +115,26 @@ export const EvaluateResult = z.object({
 });
 export type EvaluateResult = z.infer<typeof EvaluateResult>;
 
+/** What the app shows before an evaluation: the folder's subfolders, to say which one stands for each class. */
+export const EvaluateFoldersInput = z.object({ folder: z.string().min(1) });
+export const EvaluateFolders = z.object({
+  /** The folder as read (absolute). */
+  folder: z.string(),
+  /** Its subfolders (hidden ones left out), sorted, each with its images (by extension, recursively). */
+  subfolders: z.array(z.object({ name: z.string(), images: z.number().int() })),
+  /** The library's two classes, first then second. */
+  classes: z.array(z.object({ name: z.string(), displayName: z.string() })),
+  /** Per class, in that order: the subfolder named like it (as evaluate.start matches without `classes`), or null. */
+  suggested: z.array(z.string().nullable()),
+});
+export type EvaluateFolders = z.infer<typeof EvaluateFolders>;
+
 export const evaluateMethods = {
+  /**
+   * Reads names only (no image is opened): the same folder rules as evaluate.start, and its refusals of a
+   * missing folder or a file.
+   */
+  'evaluate.folders': { input: EvaluateFoldersInput, output: EvaluateFolders },
   /**
    * A job (its result is an EvaluateResult). The folder, when named by a page, must lie in the folders the
    * front end allows; bad input (unknown or unfinished run, no such folder, subfolders that match no class,

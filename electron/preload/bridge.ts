@@ -24,8 +24,8 @@ export interface Bridge {
 /**
  * The calls the desktop shell answers itself instead of core: a save dialog, then the file written where the
  * person chose (the page never names that path); an open dialog whose choice main remembers as a folder
- * the page may then import from. They travel through `call` like contract methods, so the page's surface
- * stays `call` + `onEvent`; `serve` has GET downloads and `--data-root` instead.
+ * the page may then import from (or score runs on). They travel through `call` like contract methods, so the
+ * page's surface stays `call` + `onEvent`; `serve` has GET downloads and `--data-root` instead.
  */
 export const SHELL_SAVE = 'shell.save';
 /**
@@ -42,7 +42,8 @@ export interface SaveResult {
 }
 
 export const SHELL_CHOOSE = 'shell.choose';
-export const CHOOSE_KINDS = ['import-dir', 'labels', 'test-dir', 'sample-submission'] as const;
+/** evaluate-dir: the labelled folder (one subfolder per class) the Compare view scores runs on. */
+export const CHOOSE_KINDS = ['import-dir', 'labels', 'test-dir', 'sample-submission', 'evaluate-dir'] as const;
 export type ChooseRequest = { kind: (typeof CHOOSE_KINDS)[number] };
 /** `path: null` when the person cancelled the dialog. */
 export interface ChooseResult {

@@ -80,6 +80,8 @@ export function chooseDialogPlan(request: ChooseRequest): OpenDialogPlan {
       return { title: 'The labels CSV (image,target)', properties: ['openFile'], filters: csv };
     case 'sample-submission':
       return { title: 'The sample submission CSV', properties: ['openFile'], filters: csv };
+    case 'evaluate-dir':
+      return { title: 'The labelled folder to score the runs on (one subfolder per class)', properties: ['openDirectory'], filters: [] };
   }
 }
 

@@ -1,9 +1,13 @@
-/** Contract handler for evaluate.start (contract-evaluate.ts): refusals first, then a job into core/compare/external. */
-import { planExternal } from '../compare/external-folder';
+/**
+ * Contract handlers of contract-evaluate.ts: evaluate.folders lists a folder's subfolders for the app's dialog;
+ * evaluate.start refuses bad input first, then starts a job into core/compare/external.
+ */
+import { listExternal, planExternal } from '../compare/external-folder';
 import { checkPagePath } from '../paths/data-roots';
 import type { HandlerTable } from './dataset-handlers';
 
-export const evaluateHandlers: HandlerTable<'evaluate.start'> = {
+export const evaluateHandlers: HandlerTable<'evaluate.folders' | 'evaluate.start'> = {
+  'evaluate.folders': (ctx, input) => listExternal(ctx.lib.db, checkPagePath(ctx.readRoots, input.folder, 'the labelled folder')),
   'evaluate.start': (ctx, input) => {
     // a folder named by a page is read like an import's: only inside the allowed folders
     checkPagePath(ctx.readRoots, input.folder, 'the labelled folder');

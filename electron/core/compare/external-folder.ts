@@ -6,7 +6,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ClassInfo, RunInfo } from '../../../shared/contract';
-import type { EvaluateClass, EvaluateInput } from '../../../shared/contract-evaluate';
+import type { EvaluateClass, EvaluateFolders, EvaluateInput } from '../../../shared/contract-evaluate';
 import { AppError } from '../../../shared/errors';
 import { listClasses } from '../dataset/classes';
 import { IMAGE_EXTENSIONS } from '../dataset/scan';
@@ -60,6 +60,12 @@ export function subfolders(folder: string): string[] {
 const quoted = (names: readonly string[]): string => (names.length === 0 ? 'none' : names.map((n) => `'${n}'`).join(', '));
 const classText = (c: ClassInfo): string => (c.displayName !== c.name ? `'${c.name}' (${c.displayName})` : `'${c.name}'`);
 
+/** The subfolder named like the class (its name, then its display name; any case), if any. */
+function namedLike(found: readonly string[], c: ClassInfo): string | undefined {
+  const lower = (s: string): string => s.toLowerCase();
+  return found.find((f) => lower(f) === lower(c.name)) ?? found.find((f) => lower(f) === lower(c.displayName));
+}
+
 /** The subfolder standing for each class: `given` in class order, else the one named like the class (its name, then its display name). */
 export function matchSubfolders(folder: string, found: readonly string[], classes: readonly [ClassInfo, ClassInfo], given?: readonly string[]): [string, string] {
   if (given !== undefined) {
@@ -69,11 +75,7 @@ export function matchSubfolders(folder: string, found: readonly string[], classe
     }
     return [given[0] ?? '', given[1] ?? ''];
   }
-  const named = (c: ClassInfo): string | undefined => {
-    const lower = (s: string): string => s.toLowerCase();
-    return found.find((f) => lower(f) === lower(c.name)) ?? found.find((f) => lower(f) === lower(c.displayName));
-  };
-  const [a, b] = [named(classes[0]), named(classes[1])];
+  const [a, b] = [namedLike(found, classes[0]), namedLike(found, classes[1])];
   if (a === undefined || b === undefined || a === b) {
     throw new AppError(
       'BAD_INPUT',
@@ -105,11 +107,28 @@ export function seededSample<T>(items: readonly T[], n: number | undefined, seed
   return order.sort((x, y) => x - y).map((i) => items[i] as T);
 }
 
+/** The library's two classes, first then second, with their display names. */
+function classPair(db: Db): [ClassInfo, ClassInfo] {
+  const info = listClasses(db);
+  return binaryClasses(db).map((n) => info.find((c) => c.name === n) ?? { name: n, displayName: n, hotkey: null, position: 0 }) as [ClassInfo, ClassInfo];
+}
+
+/** The folder's subfolders with their image counts and the one named like each class (evaluate.folders). */
+export function listExternal(db: Db, given: string): EvaluateFolders {
+  const classes = classPair(db);
+  const folder = resolve(given);
+  const found = subfolders(folder);
+  return {
+    folder,
+    subfolders: found.map((name) => ({ name, images: imagesBelow(folder, name).rels.length })),
+    classes: classes.map((c) => ({ name: c.name, displayName: c.displayName })),
+    suggested: classes.map((c) => namedLike(found, c) ?? null),
+  };
+}
+
 export function planExternal(db: Db, input: EvaluateInput): ExternalPlan {
   const runs = input.runs.map((ref) => usableRun(db, ref));
-  const names = binaryClasses(db);
-  const info = listClasses(db);
-  const classes = names.map((n) => info.find((c) => c.name === n) ?? { name: n, displayName: n, hotkey: null, position: 0 }) as [ClassInfo, ClassInfo];
+  const classes = classPair(db);
   const folder = resolve(input.folder);
   const found = subfolders(folder);
   const chosen = matchSubfolders(folder, found, classes, input.classes);

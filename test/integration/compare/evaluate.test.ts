@@ -4,13 +4,13 @@
  * subfolder of no class), scored through the contract's handler and through the real bin. Its AUC is the AUC
  * of predict's probabilities on the same files with the folder's labels; swapped --classes give 1 − AUC;
  * --per-class draws N per class, the same N for the same seed; unmatched subfolders and other bad input are
- * refused with one line.
+ * refused with one line; evaluate.folders lists the subfolders the app's dialog offers.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EvaluateResult, type EvaluateInput } from '../../../shared/contract-evaluate';
+import { EvaluateFolders, EvaluateResult, type EvaluateInput } from '../../../shared/contract-evaluate';
 import { isAppError } from '../../../shared/errors';
 import type { CoreContext } from '../../../electron/core/api/context';
 import { dispatch } from '../../../electron/core/api/dispatch';
@@ -160,6 +160,21 @@ describe('evaluate: runs on an independent labelled folder', () => {
     assert.ok(d && r.delong);
     assert.deepEqual({ ...r.delong }, { a: best.runId, b: r.runs[1]?.runId, ...d });
     assert.equal(r.rows.length, 2 * files.length);
+  });
+
+  test("evaluate.folders: the subfolders with their images, the one named like each class, and the page's folder rules", async () => {
+    const ctx: CoreContext = { lib: t.lib, jobs: new JobRunner(t.lib.db, () => {}), emit: () => {}, readRoots: new DataRoots([t.dir], { howToAllow: '' }) };
+    const listed = EvaluateFolders.parse(await dispatch(ctx, 'evaluate.folders', { folder: ext }));
+    assert.equal(listed.folder, ext);
+    assert.deepEqual(listed.subfolders, [{ name: '0', images: PER_CLASS_FOUND }, { name: '1', images: PER_CLASS_FOUND + 1 }, { name: 'extra', images: 1 }]);
+    assert.deepEqual(listed.classes, [{ name: '0', displayName: 'no mask' }, { name: '1', displayName: 'mask' }]);
+    assert.deepEqual(listed.suggested, ['0', '1']);
+    // named otherwise: no class is guessed; with_mask is not 'mask'
+    const other = EvaluateFolders.parse(await dispatch(ctx, 'evaluate.folders', { folder: renamed }));
+    assert.deepEqual([other.subfolders.map((f) => f.name), other.suggested], [['with_mask', 'without_mask'], [null, null]]);
+    const outside = { ...ctx, readRoots: new DataRoots([join(t.dir, 'generated')], { howToAllow: 'Restart with --data-root.' }) };
+    await assert.rejects(dispatch(outside, 'evaluate.folders', { folder: ext }), (err: unknown) => isAppError(err) && err.code === 'FORBIDDEN' && /outside the allowed folders/.test(err.message));
+    await assert.rejects(dispatch(ctx, 'evaluate.folders', { folder: join(t.dir, 'nowhere') }), (err: unknown) => isAppError(err) && err.code === 'NOT_FOUND');
   });
 
   test('bad input is refused before the job starts, in one line', async () => {
