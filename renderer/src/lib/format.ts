@@ -14,6 +14,11 @@ export function formatDuration(seconds: number): string {
   return m < 60 ? `${m} min ${String(s % 60).padStart(2, '0')} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
+/** A test's p-value as the tables print it. */
+export function pValue(p: number): string {
+  return p < 0.001 ? 'p < 0.001' : `p = ${p.toFixed(3)}`;
+}
+
 export function percent(done: number, total: number): number {
   return total > 0 ? Math.min(100, Math.max(0, (100 * done) / total)) : 0;
 }

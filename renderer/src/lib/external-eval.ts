@@ -1,0 +1,81 @@
+/**
+ * The Compare view's "Score on another folder…" as pure decisions (tested without a page): which runs the
+ * dialog ticks first, the form turned into evaluate.start's input (or what is still missing, in words), the
+ * job's result recognised, and the run's own score beside the one on the folder.
+ */
+import type { CompareRow } from '../../../shared/contract-compare';
+import type { MethodInput } from '../../../shared/contract';
+import type { EvaluateResult, EvaluateRun } from '../../../shared/contract-evaluate';
+import type { TtaMode } from '../../../shared/names';
+
+/** What the dialog holds: text fields as typed, '' for "the run's own" choices. */
+export interface EvaluateForm {
+  folder: string;
+  runs: readonly string[];
+  /** The subfolder for the library's first and second class ('' while not chosen). */
+  classes: readonly [string, string];
+  perClass: string;
+  seed: string;
+  tta: TtaMode | '';
+  faces: '' | 'on' | 'off';
+}
+
+/**
+ * The runs ticked when the dialog opens: the selected runs that trained a model (an ensemble has none to
+ * score images with), in the table's order; none of them: the best such run.
+ */
+export function defaultRuns(rows: readonly CompareRow[], selected: readonly string[]): string[] {
+  const trained = rows.filter((r) => r.kind === 'trained');
+  const picked = trained.filter((r) => selected.includes(r.id)).map((r) => r.id);
+  if (picked.length > 0) return picked;
+  return trained.slice(0, 1).map((r) => r.id);
+}
+
+/** A whole number ≥ 1 as typed, '' for none; NaN when it is something else. */
+function count(text: string): number | null {
+  const t = text.trim();
+  if (t === '') return null;
+  return /^\d+$/.test(t) ? Number(t) : Number.NaN;
+}
+
+/** evaluate.start's input from the form, or the one thing still missing, said as the dialog says it. */
+export function evaluateInput(form: EvaluateForm): { input: MethodInput<'evaluate.start'> } | { problem: string } {
+  const folder = form.folder.trim();
+  if (folder === '') return { problem: 'name the labelled folder (one subfolder per class)' };
+  if (form.runs.length === 0) return { problem: 'tick at least one run to score' };
+  const [a, b] = form.classes;
+  if (a === '' || b === '') return { problem: 'choose the subfolder that stands for each class' };
+  if (a === b) return { problem: `'${a}' cannot stand for both classes: choose another subfolder for one of them` };
+  const perClass = count(form.perClass);
+  if (perClass !== null && !(perClass >= 1)) return { problem: `images per class: '${form.perClass.trim()}' is not a whole number of at least 1 (leave it empty for every image)` };
+  const seed = count(form.seed);
+  if (seed !== null && Number.isNaN(seed)) return { problem: `seed: '${form.seed.trim()}' is not a whole number` };
+  return {
+    input: {
+      runs: [...form.runs],
+      folder,
+      classes: [a, b],
+      ...(perClass !== null ? { perClass } : {}),
+      ...(perClass !== null && seed !== null ? { seed } : {}),
+      ...(form.tta !== '' ? { tta: form.tta } : {}),
+      ...(form.faces !== '' ? { faces: form.faces === 'on' } : {}),
+    },
+  };
+}
+
+/** A job's result that is an evaluation (job.finished carries `unknown`). */
+export function isEvaluateResult(v: unknown): v is EvaluateResult {
+  if (typeof v !== 'object' || v === null) return false;
+  return 'runs' in v && Array.isArray(v.runs) && 'classes' in v && Array.isArray(v.classes) && 'unreadable' in v && Array.isArray(v.unreadable);
+}
+
+/** The run's recorded AUC and where it was measured ('0.9123 val', '0.8810 out of fold'). */
+export function ownScore(r: Pick<EvaluateRun, 'recorded'>): { auc: string; on: string } {
+  return { auc: r.recorded.auc === null ? '–' : r.recorded.auc.toFixed(4), on: r.recorded.on === 'val' ? 'val' : 'out of fold' };
+}
+
+/** own − here, signed: '+0.1234' scores worse on the folder, '−0.0100' better; '–' without both. */
+export function dropText(drop: number | null): string {
+  if (drop === null || !Number.isFinite(drop)) return '–';
+  return `${drop >= 0 ? '+' : '−'}${Math.abs(drop).toFixed(4)}`;
+}
