@@ -79,6 +79,19 @@ describe('a K-fold run and the Compare table at 1,280 px (serve mode)', { skip: 
     const rows = await page.getByTestId('epoch-row').evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-fold'), tr.getAttribute('data-epoch')]));
     assert.deepEqual(rows, [['1', '1'], ['1', '2'], ['2', '1'], ['2', '2'], ['3', '1'], ['3', '2']]);
     assert.deepEqual(await page.getByTestId('epoch-fold').allInnerTexts(), ['1', '1', '2', '2', '3', '3']);
+
+    // a past run's curves and epochs, picked in the runs table (an ensemble trained nothing to show)
+    const single = (await cli<RunInfo[]>('runs')).find((r) => r.folds === null && r.model === 'scratch' && r.config['tta'] === 'flip');
+    assert.ok(single, 'the flip run');
+    assert.equal(await page.locator('[data-testid=run-row][data-model=ensemble] [data-testid=run-show]').count(), 0);
+    await page.locator(`[data-testid=run-row][data-id="${single.id}"] [data-testid=run-show]`).click();
+    await page.locator(`[data-testid=run-row][data-id="${single.id}"] [data-testid=run-show][aria-pressed=true]`).waitFor();
+    await page.locator('[data-testid=train-curves][data-rendered="true"]:not([data-series*="fold"])').waitFor();
+    assert.deepEqual(await series(page, 'train-curves'), ['loss', 'val loss', 'AUC', 'val AUC']);
+    assert.equal(await page.getByTestId('epoch-row').count(), 2);
+    await page.locator(`[data-testid=run-row][data-id="${run?.id ?? ''}"] [data-testid=run-show]`).click();
+    await page.locator('[data-testid=train-curves][data-series*="fold 3 · val AUC"]').waitFor();
+    assert.equal((await series(page, 'train-curves')).length, 12);
   });
 
   for (const width of [1280, 1600]) {

@@ -105,6 +105,16 @@ export class TrainState {
     }
   }
 
+  /** Shows a run's curves and epochs (a past run, picked in the runs table); not while a queue trains. */
+  async show(id: string): Promise<void> {
+    if (this.running) return;
+    try {
+      this.#current = await call('runs.get', { id });
+    } catch (err) {
+      notices.error(err, 'Could not read the run');
+    }
+  }
+
   async #refreshCurrent(): Promise<void> {
     const id = this.#current?.id;
     if (!id) return;
