@@ -88,6 +88,9 @@ describe('a K-fold run and the Compare table at 1,280 px (serve mode)', { skip: 
     await page.locator(`[data-testid=run-row][data-id="${single.id}"] [data-testid=run-show][aria-pressed=true]`).waitFor();
     await page.locator('[data-testid=train-curves][data-rendered="true"]:not([data-series*="fold"])').waitFor();
     assert.deepEqual(await series(page, 'train-curves'), ['loss', 'val loss', 'AUC', 'val AUC']);
+    // its heading says what trained it (ONNX Runtime here), not the TensorFlow.js backend that saved it
+    assert.equal(single.engine, 'onnx');
+    assert.match(await page.getByTestId('train-run-heading').innerText(), /· onnx · done/);
     assert.equal(await page.getByTestId('epoch-row').count(), 2);
     await page.locator(`[data-testid=run-row][data-id="${run?.id ?? ''}"] [data-testid=run-show]`).click();
     await page.locator('[data-testid=train-curves][data-series*="fold 3 · val AUC"]').waitFor();
