@@ -90,6 +90,23 @@ export class GraphBuilder {
     return out;
   }
 
+  /**
+   * The elementwise `op` (Add or Max) of any number of inputs as a balanced tree of pairs: ONNX Runtime
+   * runs the variadic Sum and Max of four inputs ~1.7–2× slower than three binary nodes. One input is
+   * returned as it is.
+   */
+  tree(op: 'Add' | 'Max', inputs: readonly string[], outName: string): string {
+    if (inputs.length === 0) throw new Error(`internal: ${outName}: ${op} of nothing`);
+    let level = [...inputs];
+    while (level.length > 1) {
+      const next: string[] = [];
+      for (let i = 0; i + 1 < level.length; i += 2) next.push(this.node(op, [level[i] ?? '', level[i + 1] ?? ''], level.length === 2 ? outName : `${outName}_${op.toLowerCase()}`));
+      if (level.length % 2 === 1) next.push(level[level.length - 1] ?? '');
+      level = next;
+    }
+    return level[0] ?? '';
+  }
+
   /** A node with several outputs (MaxPool with indices); returns their unique names in order. */
   nodeOutputs(opType: string, inputs: string[], outNames: string[], attrs: Record<string, AttrValue> = {}): string[] {
     const outs = outNames.map((n) => this.unique(n));

@@ -253,7 +253,7 @@ function emitMicroStep(e: Emitter, plan: TrainPlan, io: MicroStepIo, trainable: 
   for (const step of plan.steps.slice(0, -1).reverse()) {
     const parts = partial.get(step.output);
     if (!parts || parts.length === 0) continue;
-    const dy = parts.length === 1 ? (parts[0] ?? '') : b.node('Sum', parts, `${step.layer}_dsum`);
+    const dy = b.tree('Add', parts, `${step.layer}_dsum`);
     const saved = e.saved.get(step);
     if (!saved) throw new Error(`internal: ${step.layer} has no forward`);
     const inputs = stepInputs(step);

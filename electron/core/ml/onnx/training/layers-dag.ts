@@ -57,7 +57,7 @@ export function forwardDag(ctx: LayerContext, step: DagStep, xs: readonly GValue
     }
     case 'merge': {
       const terms = xs.map((v, i) => ((step.scales[i] ?? 1) === 1 ? v.name : b.node('Mul', [v.name, ctx.scalar(step.scales[i] ?? 1)], `${n}_scaled${i}`)));
-      return { x, xs: [...xs], y: out(terms.length === 1 ? (terms[0] ?? '') : b.node('Sum', terms, `${n}_sum`)) };
+      return { x, xs: [...xs], y: out(b.tree('Add', terms, `${n}_sum`)) };
     }
     case 'concat':
       return { x, xs: [...xs], y: out(b.node('Concat', xs.map((v) => v.name), `${n}_concat`, { axis: 1 })) };

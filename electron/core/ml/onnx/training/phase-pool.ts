@@ -93,9 +93,7 @@ export function phasePoolForward(ctx: LayerContext, pp: PhasePool, x: GValue): S
     extra[`z${k}`] = z;
     return z;
   });
-  // two rounds of a pair's maximum: ONNX Runtime's Max of four inputs runs ~2× slower than its three pairs
-  const [z0 = '', z1 = '', z2 = '', z3 = ''] = phases;
-  const top = b.node('Max', [b.node('Max', [z0, z1], `${n}_max01`), b.node('Max', [z2, z3], `${n}_max23`)], `${pp.pool.layer}_pre`);
+  const top = b.tree('Max', phases, `${pp.pool.layer}_pre`);
   extra['top'] = top;
   const y = b.node('Relu', [top], pp.pool.layer);
   return { x, y: { name: y, shape: pp.pool.outShape }, extra };
@@ -139,6 +137,6 @@ export function phasePoolBackward(ctx: LayerContext, pp: PhasePool, s: Saved, dy
     const cols = convColumns(ctx, n, s.x, w, `${n}_phase${k}_im2col`);
     return filterGrad(ctx, { name: `${n}_phase${k}`, channels: c, filters: f, kernel: w.kernel, positions: ho * wo }, cols, parts[k] ?? '');
   });
-  params.push([conv.kernel, b.node('Sum', grads, `${n}_dkernel`)]);
+  params.push([conv.kernel, b.tree('Add', grads, `${n}_dkernel`)]);
   return params;
 }
