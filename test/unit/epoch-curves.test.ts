@@ -2,11 +2,21 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunEpoch } from '../../shared/contract';
-import { epochSeries, foldShade, foldsUnknown, shade, trainCurves } from '../../renderer/src/lib/epoch-curves';
+import { epochSeries, foldShade, foldsUnknown, shade, stageSpans, trainCurves } from '../../renderer/src/lib/epoch-curves';
 
 function epoch(n: number, fold: number | null, extra: Partial<RunEpoch> = {}): RunEpoch {
   return { epoch: n, fold, stage: 1, loss: 0.7, acc: 0.5, auc: 0.6, valLoss: 0.69, valAcc: 0.5, valAuc: 0.55, lr: 0.01, seconds: 1, imagesPerSecond: 10, ...extra };
 }
+
+describe('stageSpans', () => {
+  test("a transfer run's head epochs, then its fine-tuning epochs, in the chart's numbers (a fold's own)", () => {
+    const two = (n: number, fold: number | null, stage: 1 | 2): RunEpoch => epoch(n, fold, { stage });
+    assert.deepEqual(stageSpans([two(1, null, 1), two(2, null, 1), two(3, null, 2), two(4, null, 2), two(5, null, 2)]), { head: [1, 2], fineTune: [3, 5] });
+    assert.deepEqual(stageSpans([two(1, 1, 1), two(2, 1, 2), two(3, 1, 2), two(4, 2, 1), two(5, 2, 2), two(6, 2, 2)]), { head: [1, 1], fineTune: [2, 3] });
+    assert.equal(stageSpans([two(1, null, 1), two(2, null, 1)]), null);
+    assert.equal(stageSpans([]), null);
+  });
+});
 
 describe('epochSeries', () => {
   test("a K-fold run's epochs (numbered on across folds) become one series per fold, each from 1", () => {

@@ -42,6 +42,22 @@ export function foldsUnknown(epochs: readonly RunEpoch[], k: number | null): boo
   return k !== null && epochs.length > 0 && epochs.some((e) => e.fold === null);
 }
 
+/**
+ * A transfer run's two stages on the chart's x axis (each fold's own numbers in a K-fold run): the epochs
+ * that trained the head on the frozen base, then those that fine-tuned the top of the base, as the first
+ * series has them. Null when the run has one stage.
+ */
+export function stageSpans(epochs: readonly RunEpoch[]): { head: [number, number]; fineTune: [number, number] } | null {
+  const first = epochSeries(epochs)[0]?.epochs ?? [];
+  const span = (stage: 1 | 2): [number, number] | null => {
+    const ns = first.filter((e) => e.stage === stage).map((e) => e.n);
+    return ns.length === 0 ? null : [Math.min(...ns), Math.max(...ns)];
+  };
+  const head = span(1);
+  const fineTune = span(2);
+  return head && fineTune ? { head, fineTune } : null;
+}
+
 /** `hex` mixed toward white (amount > 0) or black (amount < 0), amount in [-1, 1]. */
 export function shade(hex: string, amount: number): string {
   const m = /^#([0-9a-f]{6})$/i.exec(hex);
