@@ -12,7 +12,7 @@ import { encodeModel, GraphBuilder, type Dim } from '../graph-builder';
 import { backward, forward, type GemmForm, type GValue, type LayerContext, type Saved } from './layers';
 import { emitUpdates, nextName, stateSlots, type OptimizerSpec, type StateSlot } from './optimizer';
 import { findPhasePools, phasePoolBackward, phasePoolForward, type PhasePool } from './phase-pool';
-import { stepInputs, type PlanParam, type Step, type TrainPlan } from './plan';
+import { stepInputs, stepReaders, type PlanParam, type Step, type TrainPlan } from './plan';
 
 /** ScatterElements' reduction (overlapping max pools) is opset 16; 17 is what every ONNX Runtime ≥ 1.12 runs. */
 export const TRAINING_OPSET = 17;
@@ -193,8 +193,7 @@ function stepParams(s: Step): string[] {
  * own backward is then the identity. Returns those ReLU steps and marks the pools.
  */
 function absorbReluIntoPool(plan: TrainPlan, saved: ReadonlyMap<Step, Saved>): Set<Step> {
-  const readers = new Map<string, Step[]>();
-  for (const s of plan.steps) for (const k of stepInputs(s)) readers.set(k, [...(readers.get(k) ?? []), s]);
+  const readers = stepReaders(plan.steps);
   const out = new Set<Step>();
   for (const s of plan.steps) {
     if (s.kind !== 'activation' || s.activation !== 'relu') continue;

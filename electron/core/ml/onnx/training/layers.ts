@@ -212,7 +212,7 @@ function backwardOne(ctx: LayerContext, step: Exclude<Step, { kind: 'depthwise' 
  * dy · (y > 0), y a ReLU's output (or its max pool's): TensorFlow.js's dy · step(x). As a cast of the
  * comparison, not Sign(y): ONNX Runtime's Sign runs ~3× slower than Greater + Cast together.
  */
-function reluGrad(ctx: LayerContext, dy: string, y: string, name: string): string {
+export function reluGrad(ctx: LayerContext, dy: string, y: string, name: string): string {
   const { b } = ctx;
   const on = b.node('Cast', [b.node('Greater', [y, ctx.scalar(0)], `${name}_gt`)], `${name}_on`, { to: 1 });
   return b.node('Mul', [dy, on], name);

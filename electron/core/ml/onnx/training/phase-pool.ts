@@ -8,8 +8,8 @@
  * MaxUnpool, without the two full-size operators. Those were ~15 % of a scratch CNN's step at 128 px on
  * ONNX Runtime (its MaxPool with indices runs ~7× slower than without).
  */
-import { convColumns, filterGrad, type GValue, type LayerContext, type Saved } from './layers';
-import { stepInputs, type Pads, type Step, type Window } from './plan';
+import { convColumns, filterGrad, reluGrad, type GValue, type LayerContext, type Saved } from './layers';
+import { stepReaders, type Pads, type Step, type Window } from './plan';
 
 type ConvStep = Extract<Step, { kind: 'conv' }>;
 type PoolStep = Extract<Step, { kind: 'maxPool' }>;
@@ -59,8 +59,7 @@ function isPool2x2(s: Step): s is PoolStep {
  * only by the pool and the conv's output only by the ReLU, and an input no gradient is asked of.
  */
 export function findPhasePools(steps: readonly Step[], needsGrad: (value: string) => boolean): PhasePool[] {
-  const readers = new Map<string, Step[]>();
-  for (const s of steps) for (const k of stepInputs(s)) readers.set(k, [...(readers.get(k) ?? []), s]);
+  const readers = stepReaders(steps);
   const only = (value: string): Step | null => {
     const r = readers.get(value) ?? [];
     return r.length === 1 ? (r[0] ?? null) : null;
@@ -112,8 +111,7 @@ export function phasePoolBackward(ctx: LayerContext, pp: PhasePool, s: Saved, dy
   };
   const top = saved('top');
   // the ReLU passes the gradient where the window's maximum is positive
-  const on = b.node('Cast', [b.node('Greater', [top, ctx.scalar(0)], `${n}_on_gt`)], `${n}_on`, { to: 1 });
-  const d = b.node('Mul', [dy, on], `${n}_dpooled`);
+  const d = reluGrad(ctx, dy, s.y.name, `${n}_dpooled`);
   const params: Array<[string, string]> = [];
   if (conv.bias && trains(conv.bias)) params.push([conv.bias, b.node('ReduceSum', [d, ctx.ints([0, 2, 3])], `${n}_dbias`, { keepdims: 0 })]);
   if (!trains(conv.kernel)) return params;

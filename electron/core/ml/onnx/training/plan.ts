@@ -66,6 +66,13 @@ export function stepInputs(step: Step): string[] {
   return step.kind === 'merge' || step.kind === 'concat' ? step.inputs : [step.input];
 }
 
+/** The steps that read each value, in plan order. */
+export function stepReaders(steps: readonly Step[]): Map<string, Step[]> {
+  const readers = new Map<string, Step[]>();
+  for (const s of steps) for (const k of stepInputs(s)) readers.set(k, [...(readers.get(k) ?? []), s]);
+  return readers;
+}
+
 /** A weight: its tfjs variable, and its layout in the graph. */
 export interface PlanParam {
   /** The tfjs weight's name (`block1_conv/kernel`): unique in a model, and the graph input's name. */
