@@ -10,6 +10,10 @@ export type ModelName = (typeof MODEL_NAMES)[number];
 /** The five with a pretrained base (Keras Applications' structure and layer names). */
 export const TRANSFER_MODELS = ['vgg19', 'inception_v3', 'inception_resnet_v2', 'resnet50', 'xception'] as const;
 export type TransferModelName = (typeof TRANSFER_MODELS)[number];
+/** Whether a model name has a pretrained base. */
+export function isTransfer(name: string): name is TransferModelName {
+  return (TRANSFER_MODELS as readonly string[]).includes(name);
+}
 
 /** TensorFlow.js backends a person can ask for ('tensorflow' = tfjs-node-gpu, else tfjs-node). */
 export const BACKEND_PREFS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;

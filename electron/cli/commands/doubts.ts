@@ -66,8 +66,9 @@ function doubtsText(r: DoubtsReport, show: (name: string) => string, top: number
   const b = r.backbone;
   const source = b === null
     ? [
-        `${r.images} labelled images scored by ${r.folds}-fold run ${r.fromRun ?? ''} (${r.model}): out of fold on train+val, the folds' mean on test; no model saw the image it scored${r.unscored > 0 ? ` (${r.unscored} labelled images it did not score are left out)` : ''}`,
-        `the run's unseen AUC ${fmt(r.oofAuc, 4)}`,
+        `${r.images} labelled images scored by ${r.fromMembers.length > 0 ? `ensemble ${r.fromRun ?? ''}, the mean of ${r.fromMembers.length} K-fold runs (${r.fromMembers.join(', ')})` : `${r.folds}-fold run ${r.fromRun ?? ''} (${r.model})`}: ` +
+          `out of fold on train+val, the folds' mean on test; no model saw the image it scored${r.unscored > 0 ? ` (${r.unscored} labelled images it did not score are left out)` : ''}`,
+        `the ${r.fromMembers.length > 0 ? 'ensemble' : 'run'}'s unseen AUC ${fmt(r.oofAuc, 4)}`,
       ]
     : [
         `${r.images} labelled images, ${r.folds} folds (stratified, duplicates kept together), features: ${b.model} (${b.weights} weights, ${b.inputSize} px${b.runId ? `, from run ${b.runId}` : ''}, ${viewsText(r.tta)}; ${r.cachedFeatures} cached, rest on ${r.engine})`,

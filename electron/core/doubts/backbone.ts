@@ -11,7 +11,7 @@ import { AppError } from '../../../shared/errors';
 import type { Db } from '../db/open';
 import type { ImageSource, ResizeMode } from '../ml/pixels';
 import { getRun } from '../ml/runs/store';
-import { ARCHITECTURES, TRANSFER_MODELS, type TransferModelName } from '../ml/models';
+import { ARCHITECTURES, TRANSFER_MODELS, isTransfer, type TransferModelName } from '../ml/models';
 import type { Engine } from '../ml/inference/engine';
 import type { FeatureExtractor } from '../ml/feature-extractor';
 import type { FeatureCache, FeatureKey } from '../ml/inference/features';
@@ -44,10 +44,6 @@ export interface BackboneRequest {
   weights?: string | undefined;
   inputSize?: number | undefined;
   weightsDir?: string | undefined;
-}
-
-function isTransfer(name: string): name is TransferModelName {
-  return (TRANSFER_MODELS as readonly string[]).includes(name);
 }
 
 const USE_TRANSFER = "use a transfer backbone: '--model inception_v3' (the nsfwjs weights work offline) or '--run ID' of a transfer run";

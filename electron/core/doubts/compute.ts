@@ -24,10 +24,10 @@ import { L2_GRID, outOfFold, type OofOptions } from './oof';
 import { faceFeatures, withFaces } from './faces';
 import { rocAuc } from '../stats/metrics';
 import { doubtsOfIssues, listDoubts, saveDoubts, writeDoubtFindings } from './store';
-import { runDoubts, saveRunDoubts, unseenProbabilities } from './from-run';
+import { runDoubts, saveRunDoubts, unseenProbabilities, unseenSource, type UnseenSource } from './from-run';
 import { steppedPhases } from '../jobs/progress';
-import { foldState } from '../ml/runs/fold-state';
 import { getRun } from '../ml/runs/store';
+import { isTransfer } from '../../../shared/names';
 
 export interface DoubtsOptions {
   run?: string | undefined;
@@ -58,8 +58,10 @@ export interface DoubtsOptions {
 export interface DoubtsReport extends DoubtsResult {
   /** Null: the probabilities are a K-fold run's own, out of fold (`fromRun`), no backbone features. */
   backbone: Backbone | null;
-  /** The K-fold run whose unseen probabilities were used, else null. */
+  /** The K-fold run (or ensemble of K-fold runs) whose unseen probabilities were used, else null. */
   fromRun: string | null;
+  /** An ensemble's K-fold members (empty otherwise). */
+  fromMembers: string[];
   /** Labelled images a K-fold run has no unseen probability for (0 otherwise). */
   unscored: number;
   /** What computed features that were not cached: onnx | tfjs | cache. */
@@ -211,7 +213,8 @@ export async function computeDoubts(lib: Library, opts: DoubtsOptions): Promise<
   const started = performance.now();
   if (opts.run !== undefined) {
     const run = getRun(lib.db, opts.run);
-    if (foldState(run.config) !== null) return fromRunDoubts(lib, run, opts, started);
+    const source = unseenSource(lib, run);
+    if (source !== null) return fromRunDoubts(lib, run, source, opts, started);
   }
   return backboneDoubts(lib, opts, started);
 }
@@ -227,7 +230,7 @@ export async function computeDoubts(lib: Library, opts: DoubtsOptions): Promise<
  * stronger, so this part leans low (what leans high in every calibration is said in calibrate.ts). A scratch
  * run has no backbone: refused, saying why.
  */
-async function fromRunDoubts(lib: Library, run: RunInfo, opts: DoubtsOptions, started: number): Promise<DoubtsReport> {
+async function fromRunDoubts(lib: Library, run: RunInfo, source: UnseenSource, opts: DoubtsOptions, started: number): Promise<DoubtsReport> {
   if (opts.model !== undefined) throw new AppError('BAD_INPUT', 'doubts take --run ID or --model NAME, not both');
   if (opts.faces === true) {
     throw new AppError('BAD_INPUT', `run ${run.id} is a K-fold run: its doubts are its own probabilities (a run trained with 'train --faces' scored its faces itself); --faces scores faces with a backbone's heads ('--model inception_v3 --faces', or '--run' of a single-split transfer run)`);
@@ -238,7 +241,9 @@ async function fromRunDoubts(lib: Library, run: RunInfo, opts: DoubtsOptions, st
   let backbone: Backbone | null = null;
   if (opts.calibrate === true) {
     try {
-      backbone = resolveBackbone(lib.db, { ...opts, run: run.id });
+      // an ensemble's: its first member with a pretrained base (a scratch member has none)
+      const standIn = source.kfold.find((m) => isTransfer(m.model) && m.weightsSource !== 'none') ?? source.kfold[0] ?? run;
+      backbone = resolveBackbone(lib.db, { ...opts, run: standIn.id });
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
       throw new AppError('BAD_INPUT', `cannot calibrate the doubts of run ${run.id}: ${err.message}`);
@@ -251,7 +256,7 @@ async function fromRunDoubts(lib: Library, run: RunInfo, opts: DoubtsOptions, st
   saveRunDoubts(lib, run, { ...r, doubts: withPrecision(r.doubts, calibrated) }, opts.seed, seconds, calibrated?.summary ?? null);
   return {
     model: run.model, folds: r.folds, images: r.images, thresholds: r.thresholds, oofAuc: r.oofAuc, doubts: listDoubts(lib.db), seconds,
-    calibration: calibrated?.summary ?? null, backbone: null, tta: opts.tta ?? DEFAULT_DOUBTS_TTA, faces: null, fromRun: run.id, unscored: r.unscored, engine: 'run', engineFallback: null, cachedFeatures: 0, l2: 0,
+    calibration: calibrated?.summary ?? null, backbone: null, tta: opts.tta ?? DEFAULT_DOUBTS_TTA, faces: null, fromRun: run.id, fromMembers: source.kfold.length === 1 && source.kfold[0]?.id === run.id ? [] : source.kfold.map((m) => m.id), unscored: r.unscored, engine: 'run', engineFallback: null, cachedFeatures: 0, l2: 0,
     oof: unseenProbabilities(lib, run.id),
   };
 }
@@ -299,7 +304,7 @@ async function backboneDoubts(lib: Library, given: DoubtsOptions, started: numbe
   writeDoubtFindings(db);
   return {
     model: backbone.model, folds: opts.folds, images: rows.length, thresholds, oofAuc: oof.auc, doubts: listDoubts(db), seconds, calibration,
-    backbone, tta: opts.tta ?? DEFAULT_DOUBTS_TTA, fromRun: null, unscored: 0,
+    backbone, tta: opts.tta ?? DEFAULT_DOUBTS_TTA, fromRun: null, fromMembers: [], unscored: 0,
     faces: ff === null ? null : { images: ff.faces.filter((f) => f.length > 0).length, faces: ff.faces.reduce((s, f) => s + f.length, 0), detected: ff.detected, extracted: ff.extracted }, engine: feats.engine, engineFallback: feats.fallback, cachedFeatures: feats.cached, l2: oof.l2,
     oof: new Map(rows.map((r, i) => [r.id, oof.probabilities[i] ?? Number.NaN])),
   };

@@ -3,12 +3,20 @@
  * (from the fold model that did not train on it) and each test image's fold-ensemble probability (no fold
  * trained on test). No model that saw an image scores it, which is what confident learning asks for, and
  * the probabilities are the run's, the best the studio has, instead of a logistic head on frozen features.
+ *
+ * An ensemble of K-fold runs qualifies too: its rows are its members' unseen probabilities averaged, so no
+ * model that saw an image scores it either. Models of different kinds err on different photos (a CNN trained
+ * here and a fine-tuned pretrained one), and a photo both doubt is likelier to be a label error than one only
+ * one of them gets wrong: that is what cleanlab's advice to ensemble before confident learning is for.
  */
 import { AppError } from '../../../shared/errors';
 import type { Library } from '../library';
 import { binaryMetrics } from '../stats/metrics';
 import { missingFoldsText } from '../../../shared/scored-on';
 import { foldState, missingFolds } from '../ml/runs/fold-state';
+import { getRun } from '../ml/runs/store';
+import { ENSEMBLE_MODEL } from '../compare/ensemble';
+import { runMembers } from '../compare/evaluate';
 import { recordedFaces } from '../ml/runs/faces-record';
 import type { RunInfo } from '../../../shared/contract';
 import type { DoubtsCalibration } from '../../../shared/contract-compare';
@@ -25,6 +33,35 @@ export function unseenProbabilities(lib: Library, runId: string): Map<number, nu
   return new Map(rows.map((r) => [r.imageId, r.probability]));
 }
 
+/** A run whose stored val/test probabilities no model that trained on the image made: the K-fold runs behind it. */
+export interface UnseenSource {
+  /** The run itself, or an ensemble's members. */
+  kfold: RunInfo[];
+  /** The smallest K among them (each image was held out of at least 1/K of the training). */
+  k: number;
+}
+
+/**
+ * The K-fold runs behind a run's unseen probabilities, or null for a single-split trained run (its doubts come
+ * from its backbone). An ensemble must be made of K-fold runs alone: a single-split member scored only its
+ * validation split, so the ensemble would hold probabilities for a sixth of the labelled images.
+ */
+export function unseenSource(lib: Library, run: RunInfo): UnseenSource | null {
+  const own = foldState(run.config);
+  if (own !== null) return { kfold: [run], k: own.k };
+  if (run.model !== ENSEMBLE_MODEL) return null;
+  const members = runMembers(run).map((id) => getRun(lib.db, id));
+  const single = members.filter((m) => foldState(m.config) === null);
+  if (single.length > 0 || members.length === 0) {
+    throw new AppError(
+      'BAD_INPUT',
+      `run ${run.id} is an ensemble of ${members.map((m) => m.id).join(', ') || 'no runs'}; doubts from an ensemble need every member to be a K-fold run ` +
+        `(${single.map((m) => m.id).join(', ')} ${single.length === 1 ? 'is a single-split run: it scored' : 'are single-split runs: they scored'} only the validation split). Train them with '--folds 5', or use '--run' of one K-fold run`,
+    );
+  }
+  return { kfold: members, k: Math.min(...members.map((m) => foldState(m.config)?.k ?? 0)) };
+}
+
 export interface RunDoubts {
   /** Ranked, not yet stored (expectedPrecision null). */
   doubts: StoredDoubt[];
@@ -38,9 +75,12 @@ export interface RunDoubts {
 
 /** Confident learning on the run's unseen probabilities (saveRunDoubts stores them). */
 export function runDoubts(lib: Library, run: RunInfo, f: DoubtsFolds): RunDoubts {
-  const state = foldState(run.config);
-  if (state === null) throw new AppError('BAD_INPUT', `run ${run.id} is not a K-fold run: train one with '--folds 5'`);
-  if (state.finished.length === 0) throw new AppError('CONFLICT', `run ${run.id} finished no fold (${missingFoldsText(missingFolds(state), state.k)})`);
+  const source = unseenSource(lib, run);
+  if (source === null) throw new AppError('BAD_INPUT', `run ${run.id} is not a K-fold run: train one with '--folds 5'`);
+  for (const m of source.kfold) {
+    const state = foldState(m.config);
+    if (state !== null && state.finished.length === 0) throw new AppError('CONFLICT', `run ${m.id} finished no fold (${missingFoldsText(missingFolds(state), state.k)})`);
+  }
   const p = unseenProbabilities(lib, run.id);
   const kept = f.rows.flatMap((r, i) => {
     const q = p.get(r.id);
@@ -55,7 +95,7 @@ export function runDoubts(lib: Library, run: RunInfo, f: DoubtsFolds): RunDoubts
     return k.row;
   });
   const oofAuc = binaryMetrics(labels, kept.map((k) => k.p)).auc;
-  return { doubts, images: kept.length, unscored: f.rows.length - kept.length, oofAuc, thresholds, folds: state.k };
+  return { doubts, images: kept.length, unscored: f.rows.length - kept.length, oofAuc, thresholds, folds: source.k };
 }
 
 /** The run's doubts replace the last ones, as computeDoubts' do. */

@@ -5,7 +5,7 @@
  */
 
 import type { ModelName } from '../../../../shared/names';
-export { MODEL_NAMES, TRANSFER_MODELS, type ModelName, type TransferModelName } from '../../../../shared/names';
+export { MODEL_NAMES, TRANSFER_MODELS, isTransfer, type ModelName, type TransferModelName } from '../../../../shared/names';
 
 /**
  * How raw RGB pixels in [0, 255] become the network's input.

@@ -18,7 +18,7 @@ import { clearPixelCache, pixelCacheFile } from '../pixels';
 import { clearFeatureCache } from '../inference/features';
 import { ARCHITECTURES } from '../models';
 import { disableOrtTelemetry } from '../onnx/telemetry-off';
-import { TRANSFER_MODELS, type ModelName, type TransferModelName } from '../models/types';
+import { isTransfer } from '../models/types';
 import {
   createRun,
   deleteRun,
@@ -60,10 +60,6 @@ export interface TrainOptions {
   weightsDir?: string;
   /** Every message the run sends, after it was recorded. */
   onMessage?: (m: RunMessage) => void;
-}
-
-function isTransfer(model: ModelName): model is TransferModelName {
-  return (TRANSFER_MODELS as readonly string[]).includes(model);
 }
 
 /** Refuses, with the command that fixes it, a run whose weights are not here. */

@@ -12,7 +12,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { AppError } from '../../../../shared/errors';
 import { ARCHITECTURES, HEAD_PREFIX, buildBase } from '../models/index';
-import { MODEL_NAMES, TRANSFER_MODELS, type ModelName, type Preprocessing, type TransferModelName } from '../models/types';
+import { MODEL_NAMES, TRANSFER_MODELS, isTransfer, type ModelName, type Preprocessing, type TransferModelName } from '../models/types';
 import { KERAS_WEIGHTS, fetchHint, kerasFilePath, tfjsDirPath, weightsDir } from './catalog';
 import { download, md5OfFile, type DownloadProgress } from './download';
 import { loadH5Weights } from './h5';
@@ -54,10 +54,6 @@ export interface WeightsStatus {
 export interface DirOption {
   /** The weights cache; default `weightsDir()`. */
   dir?: string;
-}
-
-function isTransfer(model: string): model is TransferModelName {
-  return (TRANSFER_MODELS as readonly string[]).includes(model);
 }
 
 function requireTransfer(model: string, what: string): TransferModelName {
