@@ -127,6 +127,8 @@ describe('Review actions', () => {
     assert.deepEqual(explainRunFor(info(null), runs), { runId: 'i', doubtsOwn: false });
     assert.deepEqual(explainRunFor(null, runs), { runId: 'i', doubtsOwn: false });
     assert.deepEqual(explainRunFor(info('s'), runs), { runId: 's', doubtsOwn: true });
+    // doubts from an ensemble of K-fold runs: the best run that has a network
+    assert.deepEqual(explainRunFor(info('e'), runs), { runId: 'i', doubtsOwn: false });
     assert.equal(explainRunFor(info(null), [run('e', 'ensemble', 0.9)]), null);
   });
   test('more than one image is asked first; one is not', () => {

@@ -101,7 +101,8 @@ export function runDoubts(lib: Library, run: RunInfo, f: DoubtsFolds): RunDoubts
 /** The run's doubts replace the last ones, as computeDoubts' do. */
 export function saveRunDoubts(lib: Library, run: RunInfo, r: RunDoubts, seed: number, seconds: number, calibration: DoubtsCalibration | null): void {
   saveDoubts(lib.db, {
-    model: run.model,
+    // an ensemble's members by model (its weights read 'ensemble', its input size 0: the members may differ)
+    model: run.model === ENSEMBLE_MODEL ? `ensemble of ${runMembers(run).map((id) => getRun(lib.db, id).model).join(' + ')}` : run.model,
     weights: run.weightsSource,
     inputSize: run.inputSize ?? 0,
     runId: run.id,

@@ -68,12 +68,14 @@ export function bulkQuestion(n: number, verb: 'Relabel' | 'Exclude', what: strin
 
 /**
  * The run whose Grad-CAM a label doubt's evidence offers: the run the doubts were computed for, else the
- * library's best finished run (by validation AUC; an ensemble has no single network to look into). Review's
+ * library's best finished run (by validation AUC; an ensemble, the doubts' own included, has no single network to look into). Review's
  * "Find label doubts" computes them from a pretrained base's K-fold heads, which no run owns: without this
  * the evidence had no heatmap at all. Null when no run can show one.
  */
 export function explainRunFor(info: DoubtsInfo | null, runs: readonly RunInfo[]): { runId: string; doubtsOwn: boolean } | null {
-  if (info?.runId) return { runId: info.runId, doubtsOwn: true };
+  const own = runs.find((r) => r.id === info?.runId);
+  // an ensemble's doubts: its best member below (an ensemble has no network of its own)
+  if (info?.runId && own?.model !== 'ensemble') return { runId: info.runId, doubtsOwn: true };
   const best = runs
     .filter((r) => r.status === 'done' && r.model !== 'ensemble' && r.best?.valAuc != null)
     .sort((a, b) => (b.best?.valAuc ?? 0) - (a.best?.valAuc ?? 0))[0];

@@ -90,7 +90,8 @@ test('doubts of an ensemble of K-fold runs are confident learning on the mean of
     assert.ok(k);
     assert.ok(Math.abs(d.probability - (k.label === 1 ? k.p : 1 - k.p)) < 1e-9, `image ${d.imageId}: p(given) ${d.probability}`);
   }
-  assert.equal(doubtsInfo(t.lib.db)?.runId, ensemble);
+  const info = doubtsInfo(t.lib.db);
+  assert.deepEqual([info?.runId, info?.model, info?.weights], [ensemble, 'ensemble of scratch + inception_v3', 'ensemble']);
 });
 
 test('an ensemble with a single-split member is refused, naming it', { skip }, async () => {
