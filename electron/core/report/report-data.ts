@@ -13,6 +13,7 @@ import { libraryStats } from '../dataset/stats';
 import type { Library } from '../library';
 import { runEpochs, runPredictions } from '../ml/runs/store';
 import { thumbnails, type Thumb } from './thumbnails';
+import { gatherDoubts, type DoubtsSection } from './report-doubts';
 
 /** Examples per finding kind, images per example, and misclassified images per confusion cell. */
 export const REPORT_LIMITS = { examplesPerKind: 3, imagesPerExample: 4, errorsPerCell: 12, curvePoints: 400 } as const;
@@ -57,6 +58,8 @@ export interface ReportData {
   runs: RunSection[];
   /** Image id → thumbnail. */
   thumbs: Record<string, Thumb>;
+  /** The last label-doubt computation's top doubts, with larger thumbnails of their own; null when none was computed. */
+  doubts: DoubtsSection | null;
 }
 
 const SEVERITY_RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
@@ -131,5 +134,6 @@ export async function gatherReport(lib: Library, split: EvalSplit): Promise<Repo
     comparison,
     runs,
     thumbs: Object.fromEntries([...thumbs].map(([id, t]) => [String(id), t])),
+    doubts: await gatherDoubts(lib.db),
   };
 }

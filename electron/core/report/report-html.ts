@@ -6,6 +6,7 @@
 import type { CompareRow, ConfusionAt } from '../../../shared/contract-compare';
 import type { CellErrors, ReportData, RunSection, ScoredImage } from './report-data';
 import { REPORT_SCRIPT } from './report-script';
+import { decisionText, type DoubtsSection } from './report-doubts';
 import { REPORT_STYLE } from './report-style';
 
 export function escapeHtml(s: string): string {
@@ -67,6 +68,32 @@ ${s.width && s.height ? `Median size ${num(s.width.median, 0)}×${num(s.height.m
 <h3>Findings by kind</h3>${findings}</section>`;
 }
 
+/** Where the doubts' probabilities came from, in one sentence. */
+function doubtsSource(d: DoubtsSection): string {
+  const i = d.info;
+  const from = i.weights === 'ensemble'
+    ? `${escapeHtml(i.model)} (run ${escapeHtml(i.runId ?? '')}: the mean of their ${i.folds}-fold unseen probabilities)`
+    : `${escapeHtml(i.model)} (${escapeHtml(i.weights)} weights, ${i.inputSize} px, ${i.folds}-fold${i.runId ? `, run ${escapeHtml(i.runId)}` : ''}${i.faces ? ', faces scored too' : ''})`;
+  const cal = i.calibration ? `; calibrated with ${i.calibration.trials} trials of planted flips (recall ${num(i.calibration.recall, 2)}, precision ${num(i.calibration.precision, 2)})` : '';
+  return `${d.total} doubts among ${i.images} labelled images, from ${from}, out-of-fold AUC ${num(i.oofAuc)}${cal}.`;
+}
+
+function doubtsSection(data: ReportData): string {
+  const d = data.doubts;
+  if (d === null) return '';
+  const figures = d.top
+    .map((x) => {
+      const caption = `#${x.rank} ${className(data, x.given)} → ${className(data, x.suggested)}, p(given) ${num(x.probability)}` +
+        `${x.expectedPrecision !== null ? `, expected precision ${num(x.expectedPrecision, 2)}` : ''} · ${decisionText(x.status)}`;
+      const title = escapeHtml(`${x.relPath} — ${caption}`);
+      const img = x.thumb?.dataUrl ? `<img src="${x.thumb.dataUrl}" alt="${title}" title="${title}">` : `<span class="noimg" title="${title}">?</span>`;
+      return `<figure class="doubt" data-status="${x.status ?? 'none'}">${img}<figcaption>${escapeHtml(caption)}<br><small>${escapeHtml(x.relPath)}</small></figcaption></figure>`;
+    })
+    .join('');
+  return `<section id="doubts"><h2>Label doubts</h2><p>${doubtsSource(d)} ${d.total > d.top.length ? `The top ${d.top.length}` : 'All of them'}, most doubted first; each says what Review decided.</p>
+<div class="thumbs doubts">${figures}</div></section>`;
+}
+
 function compareTable(rows: readonly CompareRow[]): string {
   const head = ['', 'run', 'model', 'AUC [95 % CI]', 'log loss [95 % CI]', 'accuracy', 'precision', 'recall', 'F1', 'epochs (best)', 'input', 'weights', 'parameters', 'train s', 'images/s', 'backend'];
   const body = rows
@@ -126,7 +153,11 @@ ${r.epochs.length > 0 ? `<div class="chart wide"><canvas id="chart-epochs-${inde
 /** The whole file. `chartJs` is chart.js's UMD build, inlined as it is. */
 export function renderReport(data: ReportData, chartJs: string): string {
   // the thumbnails are in the HTML already; the JSON keeps their names and labels, not their bytes again
-  const json = { ...data, thumbs: Object.fromEntries(Object.entries(data.thumbs).map(([id, t]) => [id, { relPath: t.relPath, label: t.label }])) };
+  const json = {
+    ...data,
+    thumbs: Object.fromEntries(Object.entries(data.thumbs).map(([id, t]) => [id, { relPath: t.relPath, label: t.label }])),
+    doubts: data.doubts === null ? null : { ...data.doubts, top: data.doubts.top.map(({ thumb: _thumb, ...d }) => d) },
+  };
   const csp = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'";
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -136,6 +167,7 @@ export function renderReport(data: ReportData, chartJs: string): string {
 <style>${REPORT_STYLE}</style></head>
 <body><header><h1>Mask Studio report</h1><p>Library ${escapeHtml(data.library)} · ${escapeHtml(data.generatedAt)} · evaluated on the ${data.split} split</p></header>
 ${auditSection(data)}
+${doubtsSection(data)}
 ${comparisonSection(data)}
 ${data.runs.length > 0 ? `<section id="runs"><h2>Each run</h2>${data.runs.map((r, i) => runBlock(data, r, i)).join('\n')}</section>` : ''}
 <script type="application/json" id="report-data">${scriptJson(json)}</script>

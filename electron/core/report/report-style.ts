@@ -23,6 +23,9 @@ figure { margin: 0; text-align: center; }
 figure img, .noimg { display: block; max-width: 64px; max-height: 64px; border: 1px solid #ccc; }
 .noimg { width: 64px; height: 64px; line-height: 64px; background: #eee; color: #999; }
 figcaption { font-size: 10px; color: #555; }
+.doubts { gap: 12px; align-items: flex-start; }
+figure.doubt { width: 200px; } figure.doubt img { max-width: 200px; max-height: 200px; margin: 0 auto; }
+figure.doubt figcaption { font-size: 12px; } figure.doubt[data-status="resolved"] img { border: 2px solid #2e7d32; }
 .example p { margin: 2px 0; font-size: 12px; } .example { margin-bottom: 6px; }
 .more { font-size: 12px; color: #666; }
 .warn { background: #fff3e0; padding: 8px; }

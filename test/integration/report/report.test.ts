@@ -18,6 +18,9 @@ import { JobRunner } from '../../../electron/core/jobs/runner';
 import { createRun, finishRun, insertEpoch, insertPredictions, setRunEnvironment, trainingSet } from '../../../electron/core/ml/runs/store';
 import { Rng } from '../../../electron/core/random';
 import { writeReport } from '../../../electron/core/report/report';
+import { DOUBTS_SHOWN } from '../../../electron/core/report/report-doubts';
+import { listDoubts, saveDoubts, writeDoubtFindings } from '../../../electron/core/doubts/store';
+import { decideFinding } from '../../../electron/core/dataset/findings-query';
 import type { ReportData } from '../../../electron/core/report/report-data';
 import { browserMissing, launchBrowser } from '../../e2e/harness';
 import type { CanvasLike } from '../../e2e/page-types';
@@ -178,5 +181,37 @@ describe('HTML report', () => {
     } finally {
       await browser.close();
     }
+  });
+
+  test('the label doubts: the top 20 with thumbnails to judge by eye, p(given), expected precision and what Review decided', async () => {
+    const labelled = t.lib.db.prepare("SELECT id, sha256, label FROM images WHERE label IS NOT NULL AND split != 'submission' AND decode_status = 'ok' ORDER BY id LIMIT 25").all() as Array<{ id: number; sha256: string; label: string }>;
+    assert.equal(labelled.length, 25);
+    const other = (l: string): string => (l === '0' ? '1' : '0');
+    saveDoubts(t.lib.db, {
+      model: 'inception_v3', weights: 'nsfwjs', inputSize: 224, runId: null, folds: 5, seed: 1, images: 60, thresholds: { '0': 0.7, '1': 0.7 }, oofAuc: 0.97, l2: 1,
+      seconds: 1, calibration: null, tta: 'flip-crops', faces: true,
+    }, labelled.map((im, i) => ({ imageId: im.id, sha256: im.sha256, given: im.label, suggested: other(im.label), probability: 0.01 * (i + 1), rank: i + 1, expectedPrecision: i < 10 ? 0.8 : 0.5 })));
+    writeDoubtFindings(t.lib.db);
+    const doubts = listDoubts(t.lib.db);
+    const second = doubts[1]?.findingId;
+    assert.ok(second !== undefined && second !== null);
+    decideFinding(t.lib.db, second, 'dismissed');
+
+    const html = readFileSync((await writeReport(t.lib, join(t.dir, 'doubts.html'), 'val')).out, 'utf8');
+    const section = /<section id="doubts">([\s\S]*?)<\/section>/.exec(html)?.[1] ?? '';
+    assert.match(section, /25 doubts among 60 labelled images, from inception_v3 \(nsfwjs weights, 224 px, 5-fold, faces scored too\), out-of-fold AUC 0\.970/);
+    const figures = [...section.matchAll(/<figure class="doubt" data-status="(\w+)"><img src="([^"]+)"[^>]*><figcaption>([^<]*)/g)];
+    assert.equal(figures.length, DOUBTS_SHOWN.top, 'the top 20 of 25');
+    const first = labelled[0]?.label ?? '?';
+    assert.match(figures[0]?.[3] ?? '', new RegExp(`^#1 [\\w ]+\\(${first}\\) → [\\w ]+\\(${other(first)}\\), p\\(given\\) 0\\.010, expected precision 0\\.80 · not reviewed$`));
+    assert.deepEqual(figures.slice(0, 3).map((f) => f[1]), ['open', 'dismissed', 'open']);
+    assert.match(figures[1]?.[3] ?? '', /kept as labelled$/);
+    // larger than the audit's thumbnails: a person judges the label by them
+    const meta = await sharp(Buffer.from((figures[0]?.[2] ?? '').split(',')[1] ?? '', 'base64')).metadata();
+    assert.ok(Math.max(meta.width ?? 0, meta.height ?? 0) > 64 && Math.max(meta.width ?? 0, meta.height ?? 0) <= DOUBTS_SHOWN.side, `${meta.width}×${meta.height}`);
+    // the JSON block names them without their bytes again
+    const data = reportJson(html);
+    assert.equal(data.doubts?.top.length, DOUBTS_SHOWN.top);
+    assert.ok(!JSON.stringify(data.doubts).includes('data:image'));
   });
 });
