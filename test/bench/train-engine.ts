@@ -24,6 +24,7 @@ import { seedInit } from '../../electron/core/ml/train/run';
 import { Rng } from '../../electron/core/random';
 import { numpyCeiling, type Ceiling } from './infer';
 import { fineTuneBench } from './_train-engine-finetune';
+import { ortMatmulCeiling } from './_ort-ceiling';
 
 interface Args {
   size: number;
@@ -162,6 +163,12 @@ export async function run(argv: string[] = []): Promise<void> {
   console.log(`ceiling: numpy float32 matmul (2048², all cores): ${ceiling === null ? 'numpy not found' : `${ceiling.wall.toFixed(0)} GFLOP/s wall (best of ${walls}), ${ceiling.cpu.toFixed(0)} per CPU-second`}`);
   console.log(row(`ONNX Runtime, ${DEFAULT_MICRO_STEPS} steps/run`, a, ortRate, gflop, ceiling?.wall ?? null), `| peak RSS ${mb(ortRss)}`);
   console.log(row('ONNX Runtime, 1 step/run', a, single.rate, gflop, ceiling?.wall ?? null));
+  const ortCeiling = await ortMatmulCeiling(threads, auto.spinning);
+  const stepGflops = ((a.batch * 1000) / ortRate.wallMs) * gflop;
+  console.log(
+    `ONNX Runtime's own matmul (2048², ${threads} threads): ${ortCeiling.toFixed(0)} GFLOP/s${ceiling ? ` = ${((100 * ortCeiling) / ceiling.wall).toFixed(0)} % of numpy's` : ''}; ` +
+      `the step reaches ${((100 * stepGflops) / ortCeiling).toFixed(0)} % of it`,
+  );
   if (a.wasm) {
     const engine = new TfjsEngine(model, { optimizer: 'sgd', lr: 0.01, momentum: 0.9 }, true, 3);
     const xt = tf.tensor4d(b.x, [a.batch, a.size, a.size, 3]);
