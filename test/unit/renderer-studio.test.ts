@@ -124,11 +124,13 @@ describe('Review actions', () => {
     const info = (runId: string | null): DoubtsInfo => ({ model: 'inception_v3', weights: 'nsfwjs', inputSize: 299, runId, folds: 5, images: 1302, oofAuc: 0.928, doubts: 90, createdAt: '', tta: 'flip-crops', faces: false, calibration: null });
     const runs = [run('s', 'scratch', 0.656), run('i', 'inception_v3', 0.72), run('e', 'ensemble', 0.9), run('r', 'resnet50', 0.99, 'running'), run('n', 'vgg19', null)];
     // Review's "Find label doubts" names no run: the best finished, non-ensemble run shows where it looks
-    assert.deepEqual(explainRunFor(info(null), runs), { runId: 'i', doubtsOwn: false });
-    assert.deepEqual(explainRunFor(null, runs), { runId: 'i', doubtsOwn: false });
-    assert.deepEqual(explainRunFor(info('s'), runs), { runId: 's', doubtsOwn: true });
-    // doubts from an ensemble of K-fold runs: the best run that has a network
-    assert.deepEqual(explainRunFor(info('e'), runs), { runId: 'i', doubtsOwn: false });
+    assert.deepEqual(explainRunFor(info(null), runs), { runId: 'i', source: 'best' });
+    assert.deepEqual(explainRunFor(null, runs), { runId: 'i', source: 'best' });
+    assert.deepEqual(explainRunFor(info('s'), runs), { runId: 's', source: 'own' });
+    // doubts from an ensemble of K-fold runs: its best member (not the library's best run), else the library's best
+    const withMembers = runs.map((r) => (r.id === 'e' ? { ...r, config: { members: ['s', 'n'] } } : r));
+    assert.deepEqual(explainRunFor(info('e'), withMembers), { runId: 's', source: 'member' });
+    assert.deepEqual(explainRunFor(info('e'), runs), { runId: 'i', source: 'best' });
     assert.equal(explainRunFor(info(null), [run('e', 'ensemble', 0.9)]), null);
   });
   test('more than one image is asked first; one is not', () => {

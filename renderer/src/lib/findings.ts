@@ -66,18 +66,27 @@ export function bulkQuestion(n: number, verb: 'Relabel' | 'Exclude', what: strin
   return { title: `${verb} ${n.toLocaleString('en')} images?`, confirm: `${verb} ${n.toLocaleString('en')} images${what ? ` ${what}` : ''}` };
 }
 
+/** The run a doubt's Grad-CAM looks through, and how it relates to the doubts (the evidence says so). */
+export interface ExplainRun {
+  runId: string;
+  /** 'own': the run the doubts were computed from; 'member': the best run of the ensemble they came from; 'best': the library's best run. */
+  source: 'own' | 'member' | 'best';
+}
+
 /**
- * The run whose Grad-CAM a label doubt's evidence offers: the run the doubts were computed for, else the
- * library's best finished run (by validation AUC; an ensemble, the doubts' own included, has no single network to look into). Review's
- * "Find label doubts" computes them from a pretrained base's K-fold heads, which no run owns: without this
- * the evidence had no heatmap at all. Null when no run can show one.
+ * The run whose Grad-CAM a label doubt's evidence offers: the run the doubts were computed for; for an
+ * ensemble's doubts its best member (an ensemble has no single network to look into); else the library's
+ * best finished run by validation AUC. Review's "Find label doubts" computes them from a pretrained base's
+ * K-fold heads, which no run owns: without this the evidence had no heatmap at all. Null when no run can show one.
  */
-export function explainRunFor(info: DoubtsInfo | null, runs: readonly RunInfo[]): { runId: string; doubtsOwn: boolean } | null {
+export function explainRunFor(info: DoubtsInfo | null, runs: readonly RunInfo[]): ExplainRun | null {
   const own = runs.find((r) => r.id === info?.runId);
-  // an ensemble's doubts: its best member below (an ensemble has no network of its own)
-  if (info?.runId && own?.model !== 'ensemble') return { runId: info.runId, doubtsOwn: true };
-  const best = runs
-    .filter((r) => r.status === 'done' && r.model !== 'ensemble' && r.best?.valAuc != null)
-    .sort((a, b) => (b.best?.valAuc ?? 0) - (a.best?.valAuc ?? 0))[0];
-  return best ? { runId: best.id, doubtsOwn: false } : null;
+  if (info?.runId && own?.model !== 'ensemble') return { runId: info.runId, source: 'own' };
+  const bestOf = (list: readonly RunInfo[]): RunInfo | undefined =>
+    list.filter((r) => r.status === 'done' && r.model !== 'ensemble' && r.best?.valAuc != null).sort((a, b) => (b.best?.valAuc ?? 0) - (a.best?.valAuc ?? 0))[0];
+  const members = own?.config['members'];
+  const member = Array.isArray(members) ? bestOf(runs.filter((r) => members.includes(r.id))) : undefined;
+  if (member) return { runId: member.id, source: 'member' };
+  const best = bestOf(runs);
+  return best ? { runId: best.id, source: 'best' } : null;
 }

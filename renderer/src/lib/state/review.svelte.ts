@@ -9,7 +9,7 @@
 import type { Finding, FindingKind, ImageRow } from '../../../../shared/contract';
 import type { DoubtRow, DoubtsInfo } from '../../../../shared/contract-compare';
 import { call, errorMessage } from '../api/client';
-import { bulkQuestion, changeableOf, explainRunFor, isDuplicate, keeperOf } from '../findings';
+import { bulkQuestion, changeableOf, explainRunFor, isDuplicate, keeperOf, type ExplainRun } from '../findings';
 import { app } from './app.svelte';
 import { confirmer } from './confirm.svelte';
 import { jobs } from './jobs.svelte';
@@ -52,7 +52,7 @@ export class ReviewState {
   #doubtJob = $state<string | null>(null);
   #doubtsInfo = $state.raw<DoubtsInfo | null>(null);
   /** The run whose Grad-CAM a doubt's evidence offers (explainRunFor). */
-  #explainRun = $state.raw<{ runId: string; doubtsOwn: boolean } | null>(null);
+  #explainRun = $state.raw<ExplainRun | null>(null);
   #made: Made[] = [];
 
   get queue(): readonly Finding[] {
@@ -116,7 +116,7 @@ export class ReviewState {
   get doubtsInfo(): DoubtsInfo | null {
     return this.#doubtsInfo;
   }
-  get explainRun(): { runId: string; doubtsOwn: boolean } | null {
+  get explainRun(): ExplainRun | null {
     return this.#explainRun;
   }
   /** The running (or last) "Find label doubts" job. */
