@@ -17,13 +17,12 @@ const FORM: EvaluateForm = { folder: ' /data/ext ', runs: ['a'], classes: ['no',
 
 describe('defaultRuns', () => {
   const rows = [row('e', 'ensemble'), row('a'), row('b'), row('c')];
-  test('the selected trained runs in the table order, ensembles left out', () => {
-    assert.deepEqual(defaultRuns(rows, ['c', 'e', 'a']), ['a', 'c']);
+  test('the selected runs in the table order, an ensemble among them', () => {
+    assert.deepEqual(defaultRuns(rows, ['c', 'e', 'a']), ['e', 'a', 'c']);
   });
-  test('nothing selected (or only an ensemble): the best trained run', () => {
-    assert.deepEqual(defaultRuns(rows, []), ['a']);
-    assert.deepEqual(defaultRuns(rows, ['e']), ['a']);
-    assert.deepEqual(defaultRuns([row('e', 'ensemble')], ['e']), []);
+  test('nothing selected: the best run, an ensemble too', () => {
+    assert.deepEqual(defaultRuns(rows, []), ['e']);
+    assert.deepEqual(defaultRuns([], []), []);
   });
 });
 

@@ -14,7 +14,8 @@ import { extensionOf, walkFiles } from '../dataset/walk';
 import type { Db } from '../db/open';
 import { getRun, hasUsableCheckpoint } from '../ml/runs/store';
 import { Rng } from '../random';
-import { refuseEnsemble } from './ensemble';
+import { ENSEMBLE_MODEL } from './ensemble';
+import { runMembers } from './evaluate';
 import { binaryClasses } from './evaluate';
 
 export interface ExternalFile {
@@ -35,10 +36,13 @@ export interface ExternalPlan {
   otherFolders: string[];
 }
 
-/** The run as predict would use it, or why not (no such run, an ensemble, not finished). */
+/** The run as predict would use it (an ensemble: each of its members), or why not (no such run, not finished). */
 export function usableRun(db: Db, ref: string): RunInfo {
   const run = getRun(db, ref);
-  refuseEnsemble(run, 'score images with');
+  if (run.model === ENSEMBLE_MODEL) {
+    for (const m of runMembers(run)) usableRun(db, m);
+    return run;
+  }
   if (!hasUsableCheckpoint(run)) {
     const why = run.status === 'running' ? 'is still running' : run.status === 'failed' ? `failed (${run.error ?? 'no reason recorded'})` : `is ${run.status} and saved no checkpoint`;
     throw new AppError('CONFLICT', `run ${run.id} ${why}: only a finished run (or one stopped after saving a checkpoint) can be evaluated ('mask-studio runs' lists them)`);

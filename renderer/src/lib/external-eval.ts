@@ -21,14 +21,13 @@ export interface EvaluateForm {
 }
 
 /**
- * The runs ticked when the dialog opens: the selected runs that trained a model (an ensemble has none to
- * score images with), in the table's order; none of them: the best such run.
+ * The runs ticked when the dialog opens: the selected runs in the table's order (an ensemble scores with its
+ * members' mean); none selected: the best run.
  */
 export function defaultRuns(rows: readonly CompareRow[], selected: readonly string[]): string[] {
-  const trained = rows.filter((r) => r.kind === 'trained');
-  const picked = trained.filter((r) => selected.includes(r.id)).map((r) => r.id);
+  const picked = rows.filter((r) => selected.includes(r.id)).map((r) => r.id);
   if (picked.length > 0) return picked;
-  return trained.slice(0, 1).map((r) => r.id);
+  return rows.slice(0, 1).map((r) => r.id);
 }
 
 /** A whole number ≥ 1 as typed, '' for none; NaN when it is something else. */

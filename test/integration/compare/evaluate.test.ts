@@ -15,6 +15,7 @@ import { isAppError } from '../../../shared/errors';
 import type { CoreContext } from '../../../electron/core/api/context';
 import { dispatch } from '../../../electron/core/api/dispatch';
 import { planExternal } from '../../../electron/core/compare/external-folder';
+import { createEnsemble } from '../../../electron/core/compare/ensemble';
 import { parseCsv } from '../../../electron/core/csv';
 import { JobRunner } from '../../../electron/core/jobs/runner';
 import { predictRun } from '../../../electron/core/ml/inference/predict';
@@ -160,6 +161,20 @@ describe('evaluate: runs on an independent labelled folder', () => {
     assert.ok(d && r.delong);
     assert.deepEqual({ ...r.delong }, { a: best.runId, b: r.runs[1]?.runId, ...d });
     assert.equal(r.rows.length, 2 * files.length);
+  });
+
+  test("an ensemble scores with its members' mean probability per image, beside its recorded score", async () => {
+    const ens = createEnsemble(t.lib.db, [folded, single]);
+    const r = await evaluate({ runs: [ens, single], folder: ext });
+    const [pa, pb] = [await predicted(single), await predicted(folded)];
+    const mean = pa.probs.map((p, i) => (p + (pb.probs[i] ?? Number.NaN)) / 2);
+    const e = r.runs.find((x) => x.runId === ens);
+    assert.ok(e);
+    assert.equal(e.row.auc, binaryMetrics(pa.labels, mean).auc);
+    assert.equal(e.row.logLoss, binaryMetrics(pa.labels, mean).logLoss);
+    // one member is a single-split run: the ensemble's own score is on the validation split
+    assert.deepEqual([e.recorded.on, e.recorded.auc, e.unreadable], ['val', getRun(t.lib.db, ens).best?.valAuc ?? null, 1]);
+    assert.deepEqual(r.rows.filter((x) => x.run === ens).map((x) => x.probability), pa.all.map((p, i) => (p === null ? null : (p + (pb.all[i] ?? Number.NaN)) / 2)));
   });
 
   test("evaluate.folders: the subfolders with their images, the one named like each class, and the page's folder rules", async () => {
