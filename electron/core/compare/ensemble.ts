@@ -127,14 +127,16 @@ export function createEnsemble(db: Db, runRefs: readonly string[], name?: string
   const insert = db.prepare(
     `INSERT INTO runs (id, model, config, backend, device, engine, status, job_id, pid, started_at, finished_at, seconds, params,
        split_seed, data_hash, train_images, val_images, weights_source, input_size)
-     VALUES (?, ?, ?, ?, ?, 'none', 'done', NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ensemble', ?)`,
+     VALUES (?, ?, ?, ?, ?, ?, 'done', NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ensemble', ?)`,
   );
   const prediction = db.prepare('INSERT INTO predictions (run_id, image_id, split, probability) VALUES (?, ?, ?, ?)');
   db.transaction(() => {
     insert.run(
       id, ENSEMBLE_MODEL, JSON.stringify(config), allEqual(members.map((m) => m.backend)) ? first.backend : 'mixed',
       // where the members ran (an ensemble itself runs nothing: it averages stored probabilities)
-      allEqual(members.map((m) => m.device)) ? first.device : 'mixed', process.pid, now, now,
+      allEqual(members.map((m) => m.device)) ? first.device : 'mixed',
+      // the engine its members trained on ('trained on' reads onnx for members that all did), else mixed
+      allEqual(members.map((m) => m.engine)) ? first.engine : 'mixed', process.pid, now, now,
       seconds, params, allEqual(members.map((m) => m.splitSeed)) ? first.splitSeed : null, first.dataHash, first.trainImages,
       // 0 stands for "the members differ" (the column is NOT NULL); runs.ts reads it back as null
       first.valImages, allEqual(members.map((m) => m.inputSize)) ? (first.inputSize ?? 0) : 0,

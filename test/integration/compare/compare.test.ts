@@ -192,8 +192,13 @@ describe('compare and ensembles', () => {
   });
 
   test('ensemble: the mean of its members on the images all predicted, ranked like any run, writes a submission', async () => {
+    // members that trained on ONNX Runtime make an ensemble whose 'trained on' says so (it read their tfjs backend)
+    const setEngine = t.lib.db.prepare('UPDATE runs SET engine = ? WHERE id IN (?, ?)');
+    setEngine.run('onnx', ids['vgg'], ids['s1']);
     const runId = createEnsemble(t.lib.db, [(ids['vgg'] ?? '').slice(0, 12), ids['s1'] ?? ''], 'vgg+scratch');
+    setEngine.run('none', ids['vgg'], ids['s1']);
     const run = getRun(t.lib.db, runId);
+    assert.equal(run.engine, 'onnx');
     // members of different input sizes: no "0 px"; where the members ran, not an empty device
     assert.deepEqual([run.model, run.status, run.weightsSource, run.inputSize, run.dataHash], ['ensemble', 'done', 'ensemble', null, 'a'.repeat(64)]);
     assert.deepEqual([run.backend, run.device], ['wasm', 'wasm simd']);
