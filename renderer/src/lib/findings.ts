@@ -73,17 +73,21 @@ export interface ExplainRun {
   source: 'own' | 'member' | 'best';
 }
 
+/** Grad-CAM needs one network: a finished single-split trained run (not an ensemble, not a K-fold run's several). */
+const explainable = (r: RunInfo): boolean => r.status === 'done' && r.model !== 'ensemble' && r.folds === null;
+
 /**
  * The run whose Grad-CAM a label doubt's evidence offers: the run the doubts were computed for; for an
- * ensemble's doubts its best member (an ensemble has no single network to look into); else the library's
- * best finished run by validation AUC. Review's "Find label doubts" computes them from a pretrained base's
- * K-fold heads, which no run owns: without this the evidence had no heatmap at all. Null when no run can show one.
+ * ensemble's doubts its best member; else (and for a K-fold run's, whose folds are several networks) the
+ * library's best single-split run by validation AUC. Review's "Find label doubts" computes them from a
+ * pretrained base's K-fold heads, which no run owns: without this the evidence had no heatmap at all. Null
+ * when no run can show one (the button would only say why not).
  */
 export function explainRunFor(info: DoubtsInfo | null, runs: readonly RunInfo[]): ExplainRun | null {
   const own = runs.find((r) => r.id === info?.runId);
-  if (info?.runId && own?.model !== 'ensemble') return { runId: info.runId, source: 'own' };
+  if (own && explainable(own)) return { runId: own.id, source: 'own' };
   const bestOf = (list: readonly RunInfo[]): RunInfo | undefined =>
-    list.filter((r) => r.status === 'done' && r.model !== 'ensemble' && r.best?.valAuc != null).sort((a, b) => (b.best?.valAuc ?? 0) - (a.best?.valAuc ?? 0))[0];
+    list.filter((r) => explainable(r) && r.best?.valAuc != null).sort((a, b) => (b.best?.valAuc ?? 0) - (a.best?.valAuc ?? 0))[0];
   const members = own?.config['members'];
   const member = Array.isArray(members) ? bestOf(runs.filter((r) => members.includes(r.id))) : undefined;
   if (member) return { runId: member.id, source: 'member' };
