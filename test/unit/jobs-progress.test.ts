@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { EventMessage, EventPayload } from '../../shared/contract';
-import { steppedPhases } from '../../electron/core/jobs/progress';
+import { steppedPhases, throttledProgress, type Progress } from '../../electron/core/jobs/progress';
 import { JobRunner } from '../../electron/core/jobs/runner';
 import { openLibrary } from '../../electron/core/library';
 import { finishedFromState, finishedView, showsCounts } from '../../renderer/src/lib/jobs-view';
@@ -74,4 +74,23 @@ test('a page that missed job.finished learns the end from the job table: result,
   const gone = { id: 'x', kind: 'train', status: 'interrupted', createdAt: '', finishedAt: '', error: 'interrupted: the process running it stopped' } as const;
   assert.deepEqual(finishedFromState(gone), { jobId: 'x', kind: 'train', status: 'failed', error: { code: 'INTERNAL', message: gone.error } });
   assert.equal(finishedFromState({ ...gone, status: 'running', error: null }), null);
+});
+
+test('the ETA comes from the pace since the phase was first heard of: none before a pace exists, never "0s left" at its start', (t) => {
+  let now = 1_000;
+  t.mock.method(Date, 'now', () => now);
+  const seen: Progress[] = [];
+  const progress = throttledProgress((p) => seen.push(p));
+  // a phase first heard of after its first 32 of 1,000 images (it said "0s left" here)
+  progress('run 2/2', 32, 1000);
+  now += 10_000;
+  progress('run 2/2', 132, 1000);
+  now += 10_000;
+  progress('run 2/2', 232, 1000);
+  // a phase heard of from 0: its first report has no pace either
+  progress('next', 0, 10);
+  now += 1_000;
+  progress('next', 5, 10);
+  progress('next', 10, 10);
+  assert.deepEqual(seen.map((p) => p.etaMs), [null, 86_800, 76_800, null, 1_000, 0]);
 });

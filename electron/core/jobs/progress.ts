@@ -12,25 +12,30 @@ export type ProgressFn = (p: Progress) => void;
 
 /**
  * Wraps a progress callback: calls it at most every `intervalMs` (always for the first and the last step
- * of a phase) and fills in the ETA from the phase's average pace.
+ * of a phase) and fills in the ETA from the phase's average pace since its first report. A phase first
+ * heard of part-way (its first batch already done) has no pace yet: its ETA is null until the next report,
+ * where it read "0s left" (the pace of the first batch over no time).
  */
 export function throttledProgress(fn: ProgressFn | undefined, intervalMs = 100): (phase: string, done: number, total: number, metrics?: Record<string, number>) => void {
   if (!fn) return () => {};
   let last = 0;
   let currentPhase = '';
   let phaseStart = 0;
+  let doneAtStart = 0;
   return (phase, done, total, metrics) => {
     const now = Date.now();
     if (phase !== currentPhase) {
       currentPhase = phase;
       phaseStart = now;
+      doneAtStart = done;
       last = 0;
     }
     const final = done >= total;
     if (!final && now - last < intervalMs) return;
     last = now;
     const elapsed = now - phaseStart;
-    const etaMs = done > 0 && !final ? Math.round((elapsed / done) * (total - done)) : final ? 0 : null;
+    const paced = done - doneAtStart;
+    const etaMs = final ? 0 : paced > 0 && elapsed > 0 ? Math.round((elapsed / paced) * (total - done)) : null;
     fn({ phase, done, total, etaMs, ...(metrics ? { metrics } : {}) });
   };
 }
