@@ -27,6 +27,7 @@ import { doubtsOfIssues, listDoubts, saveDoubts, writeDoubtFindings } from './st
 import { runDoubts, saveRunDoubts, unseenProbabilities, unseenSource, type UnseenSource } from './from-run';
 import { steppedPhases } from '../jobs/progress';
 import { getRun } from '../ml/runs/store';
+import { ENSEMBLE_MODEL } from '../compare/ensemble';
 import { isTransfer } from '../../../shared/names';
 
 export interface DoubtsOptions {
@@ -236,7 +237,7 @@ async function fromRunDoubts(lib: Library, run: RunInfo, source: UnseenSource, o
     throw new AppError('BAD_INPUT', `run ${run.id} is a K-fold run: its doubts are its own probabilities (a run trained with 'train --faces' scored its faces itself); --faces scores faces with a backbone's heads ('--model inception_v3 --faces', or '--run' of a single-split transfer run)`);
   }
   const f = doubtsFolds(lib.db, 2, opts.seed);
-  const r = runDoubts(lib, run, f);
+  const r = runDoubts(lib, run, source, f);
   let calibrated: Calibrated | null = null;
   let backbone: Backbone | null = null;
   if (opts.calibrate === true) {
@@ -253,10 +254,10 @@ async function fromRunDoubts(lib: Library, run: RunInfo, source: UnseenSource, o
     calibrated = await calibrateOnFeatures(scorer(feats.features, null), f, r.folds, opts, 'backbone', `${backbone.model} (${backbone.weights} weights, ${backbone.inputSize} px)`);
   }
   const seconds = (performance.now() - started) / 1000;
-  saveRunDoubts(lib, run, { ...r, doubts: withPrecision(r.doubts, calibrated) }, opts.seed, seconds, calibrated?.summary ?? null);
+  saveRunDoubts(lib, run, source, { ...r, doubts: withPrecision(r.doubts, calibrated) }, opts.seed, seconds, calibrated?.summary ?? null);
   return {
     model: run.model, folds: r.folds, images: r.images, thresholds: r.thresholds, oofAuc: r.oofAuc, doubts: listDoubts(lib.db), seconds,
-    calibration: calibrated?.summary ?? null, backbone: null, tta: opts.tta ?? DEFAULT_DOUBTS_TTA, faces: null, fromRun: run.id, fromMembers: source.kfold.length === 1 && source.kfold[0]?.id === run.id ? [] : source.kfold.map((m) => m.id), unscored: r.unscored, engine: 'run', engineFallback: null, cachedFeatures: 0, l2: 0,
+    calibration: calibrated?.summary ?? null, backbone: null, tta: opts.tta ?? DEFAULT_DOUBTS_TTA, faces: null, fromRun: run.id, fromMembers: run.model === ENSEMBLE_MODEL ? source.kfold.map((m) => m.id) : [], unscored: r.unscored, engine: 'run', engineFallback: null, cachedFeatures: 0, l2: 0,
     oof: unseenProbabilities(lib, run.id),
   };
 }

@@ -73,10 +73,8 @@ export interface RunDoubts {
   folds: number;
 }
 
-/** Confident learning on the run's unseen probabilities (saveRunDoubts stores them). */
-export function runDoubts(lib: Library, run: RunInfo, f: DoubtsFolds): RunDoubts {
-  const source = unseenSource(lib, run);
-  if (source === null) throw new AppError('BAD_INPUT', `run ${run.id} is not a K-fold run: train one with '--folds 5'`);
+/** Confident learning on the unseen probabilities of a run whose source unseenSource found (saveRunDoubts stores them). */
+export function runDoubts(lib: Library, run: RunInfo, source: UnseenSource, f: DoubtsFolds): RunDoubts {
   for (const m of source.kfold) {
     const state = foldState(m.config);
     if (state !== null && state.finished.length === 0) throw new AppError('CONFLICT', `run ${m.id} finished no fold (${missingFoldsText(missingFolds(state), state.k)})`);
@@ -99,10 +97,10 @@ export function runDoubts(lib: Library, run: RunInfo, f: DoubtsFolds): RunDoubts
 }
 
 /** The run's doubts replace the last ones, as computeDoubts' do. */
-export function saveRunDoubts(lib: Library, run: RunInfo, r: RunDoubts, seed: number, seconds: number, calibration: DoubtsCalibration | null): void {
+export function saveRunDoubts(lib: Library, run: RunInfo, source: UnseenSource, r: RunDoubts, seed: number, seconds: number, calibration: DoubtsCalibration | null): void {
   saveDoubts(lib.db, {
     // an ensemble's members by model (its weights read 'ensemble', its input size 0: the members may differ)
-    model: run.model === ENSEMBLE_MODEL ? `ensemble of ${runMembers(run).map((id) => getRun(lib.db, id).model).join(' + ')}` : run.model,
+    model: run.model === ENSEMBLE_MODEL ? `ensemble of ${source.kfold.map((m) => m.model).join(' + ')}` : run.model,
     weights: run.weightsSource,
     inputSize: run.inputSize ?? 0,
     runId: run.id,
