@@ -51,9 +51,14 @@ function recordValidationScores(db: Db, id: string, classes: readonly string[]):
 }
 
 /**
- * The mean probability per image over the images every member predicted, in the same split. Each mean adds
- * its values in ascending order, so it is the same bits whatever order the members were named or stored in.
+ * The mean of an ensemble's members' probabilities for one image, added in ascending order: the same bits
+ * whatever order the members were named or stored in (stored rows here, evaluate's fresh ones alike).
  */
+export function memberMean(probs: readonly number[]): number {
+  return [...probs].sort((a, b) => a - b).reduce((acc, p) => acc + p, 0) / probs.length;
+}
+
+/** The mean probability per image (memberMean) over the images every member predicted, in the same split. */
 function meanPredictions(db: Db, ids: readonly string[]): Array<{ imageId: number; split: string; probability: number }> {
   const placeholders = ids.map(() => '?').join(', ');
   const all = db
@@ -70,8 +75,7 @@ function meanPredictions(db: Db, ids: readonly string[]): Array<{ imageId: numbe
   for (const [imageId, e] of [...byImage].sort((a, b) => a[0] - b[0])) {
     const [split] = e.splits;
     if (e.probs.length !== ids.length || e.splits.size !== 1 || split === undefined) continue;
-    const sum = e.probs.sort((a, b) => a - b).reduce((acc, p) => acc + p, 0);
-    out.push({ imageId, split, probability: sum / ids.length });
+    out.push({ imageId, split, probability: memberMean(e.probs) });
   }
   return out;
 }

@@ -15,8 +15,7 @@ import type { Db } from '../db/open';
 import { getRun, hasUsableCheckpoint } from '../ml/runs/store';
 import { Rng } from '../random';
 import { ENSEMBLE_MODEL } from './ensemble';
-import { runMembers } from './evaluate';
-import { binaryClasses } from './evaluate';
+import { binaryClasses, runMembers } from './evaluate';
 
 export interface ExternalFile {
   /** Relative to the folder, '/'-separated. */

@@ -11,7 +11,7 @@ import { AppError } from '../../../shared/errors';
 import type { Library } from '../library';
 import { predictStream, type PredictStreamResult } from '../ml/inference/predict-stream';
 import { getRun } from '../ml/runs/store';
-import { ENSEMBLE_MODEL } from './ensemble';
+import { ENSEMBLE_MODEL, memberMean } from './ensemble';
 import { foldCheckpointDirs, readCheckpointInfo, runDir } from '../ml/runs/checkpoint';
 import { pairedDeLong, rankRows } from './compare';
 import { compareRow, runMembers, type RunScores } from './evaluate';
@@ -37,18 +37,10 @@ async function checkRunClasses(lib: Library, run: RunInfo, classes: readonly str
   }
 }
 
-/** The run's own score: out of fold for a K-fold run, and for an ensemble of K-fold runs (the mean of theirs). */
-function recorded(lib: Library, run: RunInfo): EvaluateRun['recorded'] {
-  const members = runMembers(run).map((id) => getRun(lib.db, id));
+/** The run's own score: out of fold for a K-fold run, and for an ensemble of K-fold runs (`members`; the mean of theirs). */
+function recorded(run: RunInfo, members: readonly RunInfo[]): EvaluateRun['recorded'] {
   const oof = run.folds !== null || (members.length > 0 && members.every((m) => m.folds !== null));
   return { on: oof ? 'out-of-fold' : 'val', auc: run.best?.valAuc ?? null, logLoss: run.best?.valLogLoss ?? null };
-}
-
-/** f over the items one after another (the runs share two cores: in parallel they only fight). */
-async function sequential<T, R>(items: readonly T[], f: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const out: R[] = [];
-  for (const [i, item] of items.entries()) out.push(await f(item, i));
-  return out;
 }
 
 /** What one run made of every planned file, in the plan's order, before any statistics. */
@@ -94,8 +86,7 @@ function meanOf(members: readonly Predicted[]): Predicted {
   if (first === undefined) throw new Error('an ensemble with no members');
   const probs = first.probs.map((_, i) => {
     const ps = members.map((m) => m.probs[i]);
-    if (ps.some((p) => p === null || p === undefined)) return null;
-    return (ps as number[]).sort((a, b) => a - b).reduce((acc, p) => acc + p, 0) / ps.length;
+    return ps.every((p): p is number => p !== null && p !== undefined) ? memberMean(ps) : null;
   });
   const status = first.status.map((_, i) => members.map((m) => m.status[i]).find((x) => x !== undefined && x.status === 'error') ?? first.status[i] ?? { status: 'ok' as const, message: null });
   const ttas = new Set(members.map((m) => m.how.tta));
@@ -115,7 +106,7 @@ function meanOf(members: readonly Predicted[]): Predicted {
 }
 
 /** The run's rows (appended to `rows`) and its scores on the files it could read. */
-function scoredOf(lib: Library, run: RunInfo, plan: ExternalPlan, p: Predicted, rows: EvaluateRow[]): Scored {
+function scoredOf(lib: Library, run: RunInfo, members: readonly RunInfo[], plan: ExternalPlan, p: Predicted, rows: EvaluateRow[]): Scored {
   const scores: RunScores = { imageIds: [], labels: [], probs: [] };
   const names = plan.classes.map((c) => c.name);
   plan.files.forEach((f, i) => {
@@ -137,7 +128,7 @@ function scoredOf(lib: Library, run: RunInfo, plan: ExternalPlan, p: Predicted, 
     }
   }
   const row = { ...compareRow(lib.db, run, scores), tta: p.how.tta, faces: p.how.faces };
-  const own = recorded(lib, run);
+  const own = recorded(run, members);
   const result: EvaluateRun = {
     runId: run.id,
     row,
@@ -171,9 +162,12 @@ export async function evaluateExternal(lib: Library, plan: ExternalPlan, input: 
   };
   for (const [k, run] of plan.runs.entries()) {
     const phase = `run ${k + 1}/${plan.runs.length} ${run.id}`;
-    const members = run.model === ENSEMBLE_MODEL ? runMembers(run).map((id) => getRun(lib.db, id)) : null;
-    const p = members === null ? await predict(run, phase) : meanOf(await sequential(members, (m, j) => predict(m, `${phase} (member ${j + 1}/${members.length})`)));
-    scored.push(scoredOf(lib, run, plan, p, rows));
+    const members = run.model === ENSEMBLE_MODEL ? runMembers(run).map((id) => getRun(lib.db, id)) : [];
+    // one member after another: the runs share the cores, in parallel they would only fight
+    const each: Predicted[] = [];
+    for (const [j, m] of members.entries()) each.push(await predict(m, `${phase} (member ${j + 1}/${members.length})`));
+    const p = run.model === ENSEMBLE_MODEL ? meanOf(each) : await predict(run, phase);
+    scored.push(scoredOf(lib, run, members, plan, p, rows));
   }
   scored.sort((a, b) => rankRows(a.result.row, b.result.row));
   const [first, second] = scored;
