@@ -118,7 +118,9 @@ function runSection(lib: Library, id: string, split: EvalSplit): RunSection {
 export async function gatherReport(lib: Library, split: EvalSplit): Promise<ReportData> {
   const comparison = compareRuns(lib.db, split);
   const runs = comparison.rows.map((r) => runSection(lib, r.id, split));
-  const findings = summariseFindings(listFindings(lib.db));
+  const listed = listFindings(lib.db);
+  const findings = summariseFindings(listed);
+  const status = new Map(listed.map((f) => [f.id, f.status]));
   const ids: number[] = [];
   for (const f of findings) for (const e of f.examples) ids.push(...e.imageIds);
   for (const r of runs) for (const c of [r.errors.atHalf, r.errors.atYouden]) ids.push(...c.fp.map((x) => x.id), ...c.fn.map((x) => x.id));
@@ -134,6 +136,6 @@ export async function gatherReport(lib: Library, split: EvalSplit): Promise<Repo
     comparison,
     runs,
     thumbs: Object.fromEntries([...thumbs].map(([id, t]) => [String(id), t])),
-    doubts: await gatherDoubts(lib.db),
+    doubts: await gatherDoubts(lib.db, (id) => status.get(id)),
   };
 }

@@ -9,7 +9,6 @@ import type { FindingStatus } from '../../../shared/contract';
 import type { DoubtRow, DoubtsInfo } from '../../../shared/contract-compare';
 import type { Db } from '../db/open';
 import { doubtsInfo, listDoubts } from '../doubts/store';
-import { getFinding } from '../dataset/findings-query';
 import { thumbnails, type Thumb } from './thumbnails';
 
 /** How many doubts the report shows, and the side of their thumbnails. */
@@ -28,8 +27,11 @@ export interface DoubtsSection {
   top: ReportDoubt[];
 }
 
-/** The last computation's top doubts with their thumbnails, or null when no doubts were computed. */
-export async function gatherDoubts(db: Db): Promise<DoubtsSection | null> {
+/**
+ * The last computation's top doubts with their thumbnails, or null when no doubts were computed. `statusOf`
+ * reads a finding's Review status from the findings the report has already listed.
+ */
+export async function gatherDoubts(db: Db, statusOf: (findingId: number) => FindingStatus | undefined): Promise<DoubtsSection | null> {
   const info = doubtsInfo(db);
   if (info === null) return null;
   const all = listDoubts(db);
@@ -40,7 +42,7 @@ export async function gatherDoubts(db: Db): Promise<DoubtsSection | null> {
     total: all.length,
     top: top.map((d) => ({
       ...d,
-      status: d.findingId === null ? null : (getFinding(db, d.findingId)?.status ?? null),
+      status: d.findingId === null ? null : (statusOf(d.findingId) ?? null),
       thumb: thumbs.get(d.imageId) ?? null,
     })),
   };
