@@ -1,8 +1,8 @@
 /**
  * ONNX Runtime's own float32 matmul (2048², the threads the trainer uses, best of 5): the most its GEMM does on
- * this CPU, beside numpy's. On the AVX-512 Xeon of December 2026 it reached ~75 % of numpy's OpenBLAS, while on
- * the AVX2 CPU before it both were level: a training step's share of numpy's ceiling moves with that ratio,
- * which is not the graph's doing, so the bench prints both.
+ * this CPU, beside numpy's. On the AVX-512 Xeon of December 2026 it reached 83 % of numpy's OpenBLAS (239 vs 286
+ * GFLOP/s, idle), while on the AVX2 CPU before it inference ran level with numpy: a training step's share of
+ * numpy's ceiling moves with that ratio, which is not the graph's doing, so the bench prints both.
  */
 import * as ort from 'onnxruntime-node';
 import { GraphBuilder, encodeModel } from '../../electron/core/ml/onnx/graph-builder';
