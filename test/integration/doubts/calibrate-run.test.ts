@@ -14,14 +14,10 @@ import { computeDoubts, doubtsFolds } from '../../../electron/core/doubts/comput
 import { confidentLearning } from '../../../electron/core/doubts/confident';
 import { unseenProbabilities } from '../../../electron/core/doubts/from-run';
 import { createEnsemble } from '../../../electron/core/compare/ensemble';
-import type { TrainInput } from '../../../shared/contract-train';
 import { doubtsInfo } from '../../../electron/core/doubts/store';
-import { JobRunner } from '../../../electron/core/jobs/runner';
-import { getRun } from '../../../electron/core/ml/runs/store';
-import { startTraining } from '../../../electron/core/ml/train/start';
 import { findNsfwjs } from '../../../electron/core/ml/weights';
 import { generateDataset } from '../../fixtures/synthetic';
-import { tempLibrary, type TempLibrary } from '../ml/train-helpers';
+import { tempLibrary, trainInProcess, type TempLibrary } from '../ml/train-helpers';
 
 const skip = findNsfwjs() ? false : 'the nsfwjs package is not installed';
 let t: TempLibrary;
@@ -35,17 +31,9 @@ before(async () => {
   const data = await generateDataset(join(t.dir, 'data'), { seed: 5, n: 60, testN: 0, minSize: 48, maxSize: 64 });
   await importDataset(t.lib.db, { dir: data.imagesDir, labels: data.labelsCsv });
   splitLibrary(t.lib.db, { seed: 1, val: 0.2, test: 0.1 });
-  const runner = new JobRunner(t.lib.db, () => {});
-  const train = async (config: TrainInput): Promise<string> => {
-    const start = startTraining(t.lib, runner, config);
-    await runner.wait(start.jobId);
-    const run = getRun(t.lib.db, start.runId);
-    assert.equal(run.status, 'done', run.error ?? '');
-    return run.id;
-  };
-  runId = await train({ model: 'inception_v3', weights: 'nsfwjs', inputSize: 75, epochs: 2, folds: 3, tta: 'none', backend: 'wasm', seed: 2 });
-  scratchFolds = await train({ model: 'scratch', inputSize: 48, epochs: 1, folds: 3, tta: 'none', seed: 3 });
-  scratchSingle = await train({ model: 'scratch', inputSize: 48, epochs: 1, tta: 'none', seed: 3 });
+  runId = await trainInProcess(t.lib, { model: 'inception_v3', weights: 'nsfwjs', inputSize: 75, epochs: 2, folds: 3, tta: 'none', backend: 'wasm', seed: 2 });
+  scratchFolds = await trainInProcess(t.lib, { model: 'scratch', inputSize: 48, epochs: 1, folds: 3, tta: 'none', seed: 3 });
+  scratchSingle = await trainInProcess(t.lib, { model: 'scratch', inputSize: 48, epochs: 1, tta: 'none', seed: 3 });
 });
 after(() => t?.cleanup());
 
