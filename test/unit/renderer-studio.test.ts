@@ -132,11 +132,11 @@ describe('Review actions', () => {
     assert.deepEqual(explainRunFor(info('e'), withMembers), { runId: 's', source: 'member' });
     assert.deepEqual(explainRunFor(info('e'), runs), { runId: 'i', source: 'best' });
     assert.equal(explainRunFor(info(null), [run('e', 'ensemble', 0.9)]), null);
-    // a K-fold run has one network per fold: never offered (its Grad-CAM is refused), its own doubts included
+    // a K-fold run's doubts look through its own folds (the held-out fold's map); the best of an ensemble's K-fold members
     const kfold = { ...run('k', 'scratch', 0.95), folds: { k: 5, finished: [1, 2, 3, 4, 5] } };
-    assert.deepEqual(explainRunFor(info('k'), [...runs, kfold]), { runId: 'i', source: 'best' });
-    assert.deepEqual(explainRunFor(info('e'), [...withMembers.map((r) => (r.id === 'e' ? { ...r, config: { members: ['k', 's'] } } : r)), kfold]), { runId: 's', source: 'member' });
-    assert.deepEqual(explainRunFor(info('e'), [...withMembers.map((r) => (r.id === 'e' ? { ...r, config: { members: ['k'] } } : r)), kfold]), { runId: 'i', source: 'best' });
+    assert.deepEqual(explainRunFor(info('k'), [...runs, kfold]), { runId: 'k', source: 'own' });
+    assert.deepEqual(explainRunFor(info('e'), [...withMembers.map((r) => (r.id === 'e' ? { ...r, config: { members: ['k', 's'] } } : r)), kfold]), { runId: 'k', source: 'member' });
+    assert.deepEqual(explainRunFor(info(null), [...runs, kfold]), { runId: 'k', source: 'best' });
   });
   test('more than one image is asked first; one is not', () => {
     assert.equal(bulkQuestion(1, 'Relabel', ''), null);

@@ -73,16 +73,16 @@ async function explain(ctx: CliContext, input: PredictInput & { explain: string 
   const { explainFiles } = await import('../../core/ml/explain/explain-files');
   const results = await explainFiles(ctx.library(false), input.run, files, input.layer !== undefined ? { layer: input.layer } : {});
   if (files.length > 1) await mkdir(resolvePath(input.explain), { recursive: true });
-  const rows: Array<{ file: string; probability: number; label: string; explanation: string; layer: string; width: number; height: number }> = [];
+  const rows: Array<{ file: string; probability: number; label: string; explanation: string; layer: string; through: string | null; width: number; height: number }> = [];
   for (const [i, r] of results.entries()) {
     const out = targets[i] ?? '';
     await writeFile(out, r.png);
-    rows.push({ file: r.file, probability: r.probability, label: r.label, explanation: out, layer: r.layer, width: r.width, height: r.height });
+    rows.push({ file: r.file, probability: r.probability, label: r.label, explanation: out, layer: r.layer, through: r.through, width: r.width, height: r.height });
   }
   ctx.print(rows, () =>
     [
       `Grad-CAM at layer ${results[0]?.layer ?? '?'} (TensorFlow.js on ${backend}); each map shows the evidence for the predicted class`,
-      ...rows.map((r) => `${r.file}\t${r.probability.toFixed(4)}\t${r.label}\t${r.explanation}`),
+      ...rows.map((r) => `${r.file}\t${r.probability.toFixed(4)}\t${r.label}\t${r.explanation}${r.through === null ? '' : `\tthrough ${r.through}`}`),
     ].join('\n'),
   );
 }

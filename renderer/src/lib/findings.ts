@@ -73,15 +73,15 @@ export interface ExplainRun {
   source: 'own' | 'member' | 'best';
 }
 
-/** Grad-CAM needs one network: a finished single-split trained run (not an ensemble, not a K-fold run's several). */
-const explainable = (r: RunInfo): boolean => r.status === 'done' && r.model !== 'ensemble' && r.folds === null;
+/** Grad-CAM looks through a trained run's networks: a finished run that is not an ensemble (a K-fold run's fold that held the image out). */
+const explainable = (r: RunInfo): boolean => r.status === 'done' && r.model !== 'ensemble';
 
 /**
- * The run whose Grad-CAM a label doubt's evidence offers: the run the doubts were computed for; for an
- * ensemble's doubts its best member; else (and for a K-fold run's, whose folds are several networks) the
- * library's best single-split run by validation AUC. Review's "Find label doubts" computes them from a
- * pretrained base's K-fold heads, which no run owns: without this the evidence had no heatmap at all. Null
- * when no run can show one (the button would only say why not).
+ * The run whose Grad-CAM a label doubt's evidence offers: the run the doubts were computed for (a K-fold
+ * run's map is its held-out fold's, the model behind the doubt's probability); for an ensemble's doubts its
+ * best member; else the library's best run by validation AUC. Review's "Find label doubts" computes them
+ * from a pretrained base's K-fold heads, which no run owns: without this the evidence had no heatmap at
+ * all. Null when no run can show one (the button would only say why not).
  */
 export function explainRunFor(info: DoubtsInfo | null, runs: readonly RunInfo[]): ExplainRun | null {
   const own = runs.find((r) => r.id === info?.runId);

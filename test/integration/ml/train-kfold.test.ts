@@ -9,7 +9,13 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { JobRunner } from '../../../electron/core/jobs/runner';
+import * as tf from '@tensorflow/tfjs';
+import sharp from 'sharp';
+import { batchTensor } from '../../../electron/core/ml/augment';
+import { explainFiles } from '../../../electron/core/ml/explain/explain-files';
 import { predictFiles } from '../../../electron/core/ml/inference/predict';
+import { loadModel } from '../../../electron/core/ml/model-io';
+import { decodeRgb } from '../../../electron/core/ml/pixels';
 import { chooseBackend } from '../../../electron/core/ml/backend/train-backend';
 import { getRun, runEpochs, runPredictions, trainingSet } from '../../../electron/core/ml/runs/store';
 import { planFolds } from '../../../electron/core/ml/train/kfold';
@@ -156,6 +162,45 @@ describe('K-fold training (scratch, wasm, in-process)', () => {
     // the doubts just stored stay
     await assert.rejects(computeDoubts(t.lib, { run: id, folds: 5, seed: 1, calibrate: true }), /cannot calibrate the doubts of run .+: .*scratch model, which has no pretrained base/);
     assert.equal(doubtsInfo(t.lib.db)?.doubts, report.doubts.length);
+  });
+
+  test("Grad-CAM of a K-fold run: a labelled image through the fold that held it out, any other through the folds' mean", async () => {
+    assert.ok(fullRun, 'the 3-fold run of the test before');
+    const { id } = fullRun;
+    const set = trainingSet(t.lib.db);
+    const plan = planFolds(t.lib.db, set, 3, 4);
+    const info = { inputSize: TINY.inputSize, preprocessing: 'unit' as const };
+    const foldP = async (f: number, path: string): Promise<number> => {
+      const model = await loadModel(join(t.lib.modelsDir, id, `fold-${f}`));
+      try {
+        const px = await decodeRgb(path, info.inputSize, 'fill');
+        return (model.predict(batchTensor([px], [0], info.inputSize, info.preprocessing)) as tf.Tensor).dataSync()[0] ?? Number.NaN;
+      } finally {
+        model.dispose();
+      }
+    };
+    const pathOf = (imageId: number): string => (t.lib.db.prepare('SELECT path FROM images WHERE id = ?').get(imageId) as { path: string }).path;
+    // one labelled image of each fold: its map and probability are its own fold's, not another's
+    for (let f = 0; f < 3; f++) {
+      const item = plan.labelled.find((_, i) => plan.fold[i] === f);
+      assert.ok(item);
+      const [r] = await explainFiles(t.lib, id, [pathOf(item.id)]);
+      assert.ok(r);
+      assert.match(r.through ?? '', new RegExp(`^fold ${f + 1} of 3, which held this image out`));
+      const own = await foldP(f, pathOf(item.id));
+      assert.ok(Math.abs(r.probability - own) < 1e-4, `fold ${f + 1}: explain ${r.probability} vs its fold ${own}`);
+      const other = await foldP((f + 1) % 3, pathOf(item.id));
+      assert.ok(Math.abs(own - other) > 1e-4, 'the folds differ on the image, so the check above can fail');
+    }
+    // a test image (no fold held it out, none trained on it): the three folds' mean, as predict scores it
+    const test0 = set.test[0];
+    assert.ok(test0);
+    const [m] = await explainFiles(t.lib, id, [pathOf(test0.id)]);
+    assert.ok(m);
+    assert.match(m.through ?? '', /^the mean of 3 folds' maps/);
+    const mean = ((await foldP(0, pathOf(test0.id))) + (await foldP(1, pathOf(test0.id))) + (await foldP(2, pathOf(test0.id)))) / 3;
+    assert.ok(Math.abs(m.probability - mean) < 1e-4, `explain ${m.probability} vs the folds' mean ${mean}`);
+    assert.ok((await sharp(m.png).metadata()).format === 'png');
   });
 
   test('a run cancelled after its first fold keeps it and says which folds are missing', async () => {

@@ -15,7 +15,8 @@ import { storedNearPairs } from '../../dataset/near-pair-store';
 import { commitFolds, dropFoldRows, replaceFoldRows } from '../runs/fold-store';
 import { missingFoldsText } from '../../../../shared/scored-on';
 import { missingFolds, type FoldState } from '../runs/fold-state';
-import { finishRun, insertEpoch, setRunEnvironment, type PredictionRow, type TrainItem } from '../runs/store';
+import { finishRun, insertEpoch, setRunEnvironment, type PredictionRow, type TrainItem, type TrainingSet } from '../runs/store';
+import type { RunInfo } from '../../../../shared/contract';
 import { FOLDS_FILE, foldDir, type FoldsFile } from '../runs/checkpoint';
 import type { RunJob, RunMessage } from './run';
 
@@ -33,6 +34,17 @@ export function planFolds(db: Db, items: { train: TrainItem[]; val: TrainItem[] 
   const group = duplicateComponents(allImages(db).filter((i) => i.excluded === 0), storedNearPairs(db));
   const fold = assignFolds(labelled.map((it) => ({ label: it.label, group: group(it.id) })), k, seed);
   return { k, labelled, fold };
+}
+
+/**
+ * The fold that held out each labelled image of a K-fold run (0-based), rebuilt from the run's seed as it
+ * trained; null when the library's labels or split changed since (its folds can no longer be rebuilt).
+ */
+export function heldOutFolds(db: Db, set: TrainingSet, run: RunInfo, k: number): Map<number, number> | null {
+  if (set.dataHash !== run.dataHash) return null;
+  const seed = typeof run.config['seed'] === 'number' ? run.config['seed'] : 42;
+  const plan = planFolds(db, set, k, seed);
+  return new Map(plan.labelled.map((it, i) => [it.id, plan.fold[i] ?? -1]));
 }
 
 /** Fold f's job: trains on the other folds, validates on f, checkpoints into models/<run>/fold-<f>. */

@@ -20,7 +20,7 @@ import { foldDir, readCheckpointInfo, runDir } from '../runs/checkpoint';
 import { foldState } from '../runs/fold-state';
 import { recordedFaces, type RunFaces } from '../runs/faces-record';
 import { getRun, trainingSet, type TrainingSet } from '../runs/store';
-import { planFolds } from './kfold';
+import { heldOutFolds } from './kfold';
 
 interface Row {
   imageId: number;
@@ -38,12 +38,10 @@ interface Group {
 
 /** A K-fold run's out-of-fold rows by the fold that held them out, the test and submission rows by the folds' mean. */
 function foldGroups(lib: Library, set: TrainingSet, run: RunInfo, rows: readonly Row[], dir: string, k: number, finished: readonly number[]): Group[] {
-  if (set.dataHash !== run.dataHash) {
+  const foldOf = heldOutFolds(lib.db, set, run, k);
+  if (foldOf === null) {
     throw new AppError('CONFLICT', `run ${run.id}: the library's labels or split changed since it trained, so its folds cannot be rebuilt to score faces`);
   }
-  const seed = typeof run.config['seed'] === 'number' ? run.config['seed'] : 42;
-  const plan = planFolds(lib.db, set, k, seed);
-  const foldOf = new Map(plan.labelled.map((it, i) => [it.id, plan.fold[i] ?? -1]));
   const groups: Group[] = finished.map((f) => ({
     label: `fold ${f + 1} of ${k}`,
     rows: rows.filter((r) => r.split === 'val' && foldOf.get(r.imageId) === f),
