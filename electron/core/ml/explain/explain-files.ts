@@ -65,17 +65,18 @@ async function routes(lib: Library, run: RunInfo, dir: string): Promise<{ info: 
   const info = await readCheckpointInfo(foldDir(dir, first), run.id);
   const foldOf = heldOutFolds(lib.db, trainingSet(lib.db), run, k);
   const idOf = lib.db.prepare('SELECT id FROM images WHERE path = ?');
-  const mean = (why: string): Route => ({ dirs: finished.map((f) => foldDir(dir, f)), through: `the mean of ${finished.length} folds' maps${why}` });
+  const mean = (why: string): Route => ({ dirs: finished.map((f) => foldDir(dir, f)), through: `the mean of ${finished.length} folds' maps: ${why}` });
+  const unseen = mean('the run never trained on this image');
   return {
     info,
     route(path) {
       const row = idOf.get(path) as { id: number } | undefined;
-      if (row === undefined) return mean(' (an image the run never trained on)');
-      if (foldOf === null) return mean(": the library's labels or split changed since the run trained, so which fold held this image out is not known");
+      if (row === undefined) return unseen;
+      if (foldOf === null) return mean("the library's labels or split changed since the run trained, so the fold that held this image out is not known");
       const f = foldOf.get(row.id);
-      if (f === undefined) return mean(' (an image the run never trained on)');
-      if (!finished.includes(f)) return mean(` (fold ${f + 1}, which held this image out, did not finish)`);
-      return { dirs: [foldDir(dir, f)], through: `fold ${f + 1} of ${k}, which held this image out (it never trained on it)` };
+      if (f === undefined) return unseen;
+      if (!finished.includes(f)) return mean(`fold ${f + 1}, which held this image out, did not finish`);
+      return { dirs: [foldDir(dir, f)], through: `fold ${f + 1} of ${k}, which held this image out and never trained on it` };
     },
   };
 }
