@@ -27,7 +27,7 @@ export const exportModel: Command = {
     });
     const tta = result.card.tta;
     ctx.print(result, () =>
-      `wrote ${result.files.join(', ')} to ${result.dir} (${result.card.architecture}, ${result.card.inputSize} px, ${input.format}; ` +
+      `wrote ${result.files.join(', ')} to ${result.dir} (${result.card.architecture}${result.card.folds !== null ? `, its ${result.card.folds} folds as one network` : ''}, ${result.card.inputSize} px, ${input.format}; ` +
       `TTA ${tta.mode}${tta.mode === 'none' ? '' : tta.inGraph ? ' inside the graph' : ': average the views yourself, see model-card.json'}` +
       `${result.card.faces.scored ? "; the run's scores averaged in its faces, which the model does not find itself: see model-card.json" : ''})`,
     );

@@ -9,7 +9,7 @@ import { AppError } from '../../../shared/errors';
 import './models'; // registers the custom layers a saved model may name
 
 export const MODEL_JSON = 'model.json';
-const WEIGHTS_BIN = 'weights.bin';
+export const WEIGHTS_BIN = 'weights.bin';
 
 export async function saveModel(model: tf.LayersModel, dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });

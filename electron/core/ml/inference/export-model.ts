@@ -5,10 +5,12 @@
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Library } from '../../library';
-import { MODEL_JSON } from '../model-io';
+import { MODEL_JSON, WEIGHTS_BIN } from '../model-io';
 import { refuseEnsemble } from '../../compare/ensemble';
 import { getRun } from '../runs/store';
-import { readCheckpointInfo, runDir, type CheckpointInfo } from '../runs/checkpoint';
+import { AppError } from '../../../../shared/errors';
+import { foldCheckpointDirs, readCheckpointInfo, runDir, type CheckpointInfo } from '../runs/checkpoint';
+import { jointFoldsDir } from './joint-folds';
 import { CROP_FRACTION, recordedTta, ttaViews, type TtaMode } from './tta';
 
 import type { ExportFormat } from '../../../../shared/names';
@@ -42,6 +44,8 @@ export interface ModelCard {
    * image it is given; the face detection and the combination are the studio's (`how` says what to redo).
    */
   faces: { scored: boolean; inGraph: false; how: string | null };
+  /** A K-fold run's K: the model is their mean, one frozen base under K heads; null for a single-split run. */
+  folds: number | null;
   threshold: number;
   metrics: { bestEpoch: number | null; valAuc: number | null; valLogLoss: number | null };
   dataHash: string;
@@ -84,14 +88,34 @@ async function writeFlipOnnx(dir: string, out: string, info: CheckpointInfo, run
   }
 }
 
+/**
+ * The one network a run exports: its checkpoint, or a frozen transfer K-fold run's folds as one (their
+ * shared base, every fold's head, the mean: joint-folds.ts). A K-fold run whose folds trained their own
+ * networks has K of them: refused.
+ */
+async function exportedCheckpoint(dir: string, runId: string): Promise<{ dir: string; info: CheckpointInfo; folds: number | null }> {
+  const folds = await foldCheckpointDirs(dir);
+  if (folds === null) return { dir, info: await readCheckpointInfo(dir, runId), folds: null };
+  const first = folds[0];
+  if (first === undefined) throw new AppError('NOT_FOUND', `run ${runId} has no finished fold to export`);
+  const info = await readCheckpointInfo(first, runId);
+  const joint = await jointFoldsDir(dir, folds, info);
+  if (joint === null) {
+    throw new AppError(
+      'CONFLICT',
+      `run ${runId} is a K-fold run whose ${folds.length} folds each trained their own network: export needs a single-split run, or a frozen transfer K-fold run (its folds share one base and export as one network)`,
+    );
+  }
+  return { dir: joint, info, folds: folds.length };
+}
+
 /** `tta`: default the run's own mode (what its recorded scores used). */
 export async function exportRunModel(lib: Library, runRef: string, format: ExportFormat, outDir: string, ttaAsked?: TtaMode): Promise<ExportResult> {
   const run = getRun(lib.db, runRef);
   const tta = ttaAsked ?? recordedTta(run.config);
   const inGraph = format === 'onnx' && tta === 'flip';
   refuseEnsemble(run, 'export');
-  const dir = runDir(lib, run.id);
-  const info = await readCheckpointInfo(dir, run.id);
+  const { dir, info, folds } = await exportedCheckpoint(runDir(lib, run.id), run.id);
   const out = resolve(outDir);
   await mkdir(out, { recursive: true });
   let files: string[];
@@ -108,7 +132,7 @@ export async function exportRunModel(lib: Library, runRef: string, format: Expor
     files = [MODEL_ONNX];
     opset = onnx.opset;
   } else {
-    files = [MODEL_JSON, 'weights.bin'];
+    files = [MODEL_JSON, WEIGHTS_BIN];
     for (const f of files) await copyFile(join(dir, f), join(out, f));
   }
   const faces = recordedFaces(run.config) !== null;
@@ -133,6 +157,7 @@ export async function exportRunModel(lib: Library, runRef: string, format: Expor
       inGraph: false,
       how: faces ? FACES_HOW : null,
     },
+    folds,
     threshold: 0.5,
     metrics: { bestEpoch: run.best?.epoch ?? null, valAuc: run.best?.valAuc ?? null, valLogLoss: run.best?.valLogLoss ?? null },
     dataHash: run.dataHash,

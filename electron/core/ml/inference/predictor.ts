@@ -8,6 +8,7 @@ import { AppError } from '../../../../shared/errors';
 import { batchTensor } from '../augment';
 import { loadModel } from '../model-io';
 import type { Engine } from './engine';
+import { jointFoldsDir } from './joint-folds';
 import { foldCheckpointDirs, readCheckpointInfo, type CheckpointInfo } from '../runs/checkpoint';
 
 export interface PredictorOptions {
@@ -113,7 +114,7 @@ export async function foldsPredictor(dirs: readonly string[], info: CheckpointIn
   };
 }
 
-/** The run's checkpoint, or for a K-fold run the mean of its finished folds' (all share one run.json's sizes). */
+/** The run's checkpoint, or for a K-fold run the mean of its finished folds' (all share one run.json's sizes; one network where they share a frozen base). */
 export async function openRunPredictor(dir: string, runId: string, opts: PredictorOptions): Promise<{ info: CheckpointInfo; predictor: Predictor }> {
   const folds = await foldCheckpointDirs(dir);
   if (folds === null) {
@@ -123,6 +124,8 @@ export async function openRunPredictor(dir: string, runId: string, opts: Predict
   const first = folds[0];
   if (first === undefined) throw new AppError('NOT_FOUND', `run ${runId} has no finished fold to predict with`);
   const info = await readCheckpointInfo(first, runId);
-  return { info, predictor: await foldsPredictor(folds, info, runId, opts) };
+  // folds on one frozen base: their mean as one network (the base runs once, not once per fold)
+  const joint = await jointFoldsDir(dir, folds, info);
+  return { info, predictor: joint !== null ? await openPredictor(joint, info, runId, opts) : await foldsPredictor(folds, info, runId, opts) };
 }
 

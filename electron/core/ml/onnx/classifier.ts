@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadModel } from '../model-io';
+import { loadModel, WEIGHTS_BIN } from '../model-io';
 import type { Preprocessing } from '../models/types';
 import { OPSET, writeOnnx } from './export';
 import { getSession, releaseSession, runBatch, type OnnxSessionOptions } from './runtime';
@@ -24,7 +24,7 @@ interface Sidecar {
 }
 
 async function weightsSha(dir: string): Promise<string> {
-  return createHash('sha256').update(await readFile(join(dir, 'weights.bin'))).digest('hex');
+  return createHash('sha256').update(await readFile(join(dir, WEIGHTS_BIN))).digest('hex');
 }
 
 /**

@@ -36,7 +36,7 @@ export async function writeCheckpoint(model: tf.LayersModel, dir: string, info: 
 export async function readCheckpointInfo(dir: string, runId: string): Promise<CheckpointInfo> {
   const file = join(dir, CHECKPOINT_INFO);
   if (existsSync(join(dir, FOLDS_FILE))) {
-    throw new AppError('CONFLICT', `run ${runId} is a K-fold run (one checkpoint per fold): predict, submission and Grad-CAM use the folds; export needs a single-split run`);
+    throw new AppError('CONFLICT', `run ${runId} is a K-fold run (one checkpoint per fold): predict, submission, Grad-CAM and export read its folds`);
   }
   if (!existsSync(file) || !existsSync(join(dir, MODEL_JSON))) {
     throw new AppError('NOT_FOUND', `run ${runId} has no saved checkpoint (it ended before its first epoch, or was deleted)`);
