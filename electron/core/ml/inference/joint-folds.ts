@@ -143,7 +143,10 @@ export async function jointFoldsDir(runDir: string, dirs: readonly string[], inf
     else await mkdir(tmp, { recursive: true });
     await writeFile(join(tmp, STAMP), `${JSON.stringify({ stamp, joint: joint !== null })}\n`);
     await rm(dir, { recursive: true, force: true });
-    await rename(tmp, dir);
+    await rename(tmp, dir).catch((err: unknown) => {
+      // another process (the studio beside a CLI predict) moved the same network into place first
+      if (!existsSync(join(dir, STAMP))) throw err;
+    });
   } finally {
     // the joint network shares fold 0's layers: disposing both models would dispose those twice
     if (joint !== null) {
