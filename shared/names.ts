@@ -5,6 +5,9 @@
  */
 
 /** The six architectures, scratch first (the order the app lists them). */
+/** An ensemble run's model, and its weights source: it has no weights of its own, it averages its members' probabilities. */
+export const ENSEMBLE_MODEL = 'ensemble';
+
 export const MODEL_NAMES = ['scratch', 'vgg19', 'inception_v3', 'inception_resnet_v2', 'resnet50', 'xception'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 /** The five with a pretrained base (Keras Applications' structure and layer names). */

@@ -1,5 +1,6 @@
 /** What a comparison row's score rests on, in words: the CLI's compare table and the Compare view say the same. */
-import type { CompareRow } from './contract-compare';
+import type { CompareRow, DoubtsInfo } from './contract-compare';
+import { ENSEMBLE_MODEL } from './names';
 import type { RunInfo } from './contract-train';
 
 /** 'single split', 'K-fold' (out of fold on val, the folds' mean on test; missing folds named) or 'ensemble'. */
@@ -28,4 +29,9 @@ export function ttaText(r: Pick<CompareRow, 'tta' | 'faces'>): string {
  */
 export function trainedOn(r: Pick<RunInfo, 'engine' | 'backend'>): string {
   return r.engine === 'onnx' ? 'onnx' : r.backend;
+}
+
+/** How label doubts' probabilities were made, for a caption (Review's evidence and the report alike). */
+export function doubtsModelText(i: Pick<DoubtsInfo, 'weights' | 'inputSize' | 'folds'>): string {
+  return i.weights === ENSEMBLE_MODEL ? `the mean of their ${i.folds}-fold unseen probabilities` : `${i.weights} weights, ${i.inputSize} px, ${i.folds}-fold`;
 }

@@ -8,12 +8,12 @@ import { recordedFaces } from '../ml/runs/faces-record';
 import { randomBytes } from 'node:crypto';
 import type { RunInfo } from '../../../shared/contract';
 import { AppError } from '../../../shared/errors';
+import { ENSEMBLE_MODEL } from '../../../shared/names';
 import type { Db } from '../db/open';
 import { getRun, hasUsableCheckpoint } from '../ml/runs/store';
 import { binaryMetrics } from '../stats/metrics';
 import { libraryClasses, runMembers, runScores } from './evaluate';
 
-export const ENSEMBLE_MODEL = 'ensemble';
 
 /** Refuses what needs a model's weights (predict, export, explain) on an ensemble, naming its members. */
 export function refuseEnsemble(run: RunInfo, what: string): void {
@@ -131,7 +131,7 @@ export function createEnsemble(db: Db, runRefs: readonly string[], name?: string
   const insert = db.prepare(
     `INSERT INTO runs (id, model, config, backend, device, engine, status, job_id, pid, started_at, finished_at, seconds, params,
        split_seed, data_hash, train_images, val_images, weights_source, input_size)
-     VALUES (?, ?, ?, ?, ?, ?, 'done', NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ensemble', ?)`,
+     VALUES (?, ?, ?, ?, ?, ?, 'done', NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const prediction = db.prepare('INSERT INTO predictions (run_id, image_id, split, probability) VALUES (?, ?, ?, ?)');
   db.transaction(() => {
@@ -143,7 +143,7 @@ export function createEnsemble(db: Db, runRefs: readonly string[], name?: string
       allEqual(members.map((m) => m.engine)) ? first.engine : 'mixed', process.pid, now, now,
       seconds, params, allEqual(members.map((m) => m.splitSeed)) ? first.splitSeed : null, first.dataHash, first.trainImages,
       // 0 stands for "the members differ" (the column is NOT NULL); runs.ts reads it back as null
-      first.valImages, allEqual(members.map((m) => m.inputSize)) ? (first.inputSize ?? 0) : 0,
+      first.valImages, ENSEMBLE_MODEL, allEqual(members.map((m) => m.inputSize)) ? (first.inputSize ?? 0) : 0,
     );
     // a mean of values in [0, 1] can land a rounding error outside it; the table's CHECK would refuse that
     for (const r of rows) prediction.run(id, r.imageId, r.split, Math.min(1, Math.max(0, r.probability)));

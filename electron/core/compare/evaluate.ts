@@ -16,6 +16,7 @@ import { contentOrder } from '../dataset/images';
 import { getRun, hasUsableCheckpoint } from '../ml/runs/store';
 import { foldState, missingFolds } from '../ml/runs/fold-state';
 import { bootstrapIntervals } from '../stats/intervals';
+import { ENSEMBLE_MODEL } from '../../../shared/names';
 
 export interface RunScores {
   imageIds: number[];
@@ -67,7 +68,7 @@ export function compareRow(db: Db, run: RunInfo, s: RunScores): CompareRow {
   const m = binaryMetrics(s.labels, s.probs);
   const ci = bootstrapIntervals(s.labels, s.probs);
   const seed = run.config['seed'];
-  const ensemble = run.model === 'ensemble';
+  const ensemble = run.model === ENSEMBLE_MODEL;
   const folds = foldState(run.config);
   return {
     id: run.id,

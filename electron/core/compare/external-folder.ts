@@ -14,7 +14,7 @@ import { extensionOf, walkFiles } from '../dataset/walk';
 import type { Db } from '../db/open';
 import { getRun, hasUsableCheckpoint } from '../ml/runs/store';
 import { Rng } from '../random';
-import { ENSEMBLE_MODEL } from './ensemble';
+import { ENSEMBLE_MODEL } from '../../../shared/names';
 import { binaryClasses, runMembers } from './evaluate';
 
 export interface ExternalFile {

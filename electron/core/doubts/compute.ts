@@ -27,7 +27,7 @@ import { doubtsOfIssues, listDoubts, saveDoubts, writeDoubtFindings } from './st
 import { runDoubts, saveRunDoubts, unseenProbabilities, unseenSource, type UnseenSource } from './from-run';
 import { steppedPhases } from '../jobs/progress';
 import { getRun } from '../ml/runs/store';
-import { ENSEMBLE_MODEL } from '../compare/ensemble';
+import { ENSEMBLE_MODEL } from '../../../shared/names';
 import { isTransfer } from '../../../shared/names';
 
 export interface DoubtsOptions {

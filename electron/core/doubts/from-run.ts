@@ -15,7 +15,7 @@ import { binaryMetrics } from '../stats/metrics';
 import { missingFoldsText } from '../../../shared/scored-on';
 import { foldState, missingFolds } from '../ml/runs/fold-state';
 import { getRun } from '../ml/runs/store';
-import { ENSEMBLE_MODEL } from '../compare/ensemble';
+import { ENSEMBLE_MODEL } from '../../../shared/names';
 import { runMembers } from '../compare/evaluate';
 import { recordedFaces } from '../ml/runs/faces-record';
 import type { RunInfo } from '../../../shared/contract';

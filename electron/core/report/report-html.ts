@@ -4,6 +4,7 @@
  * every network fetch, so the report shows the same wherever it is opened.
  */
 import type { CompareRow, ConfusionAt } from '../../../shared/contract-compare';
+import { doubtsModelText } from '../../../shared/scored-on';
 import type { CellErrors, ReportData, RunSection, ScoredImage } from './report-data';
 import { REPORT_SCRIPT } from './report-script';
 import { decisionText, type DoubtsSection } from './report-doubts';
@@ -71,9 +72,7 @@ ${s.width && s.height ? `Median size ${num(s.width.median, 0)}×${num(s.height.m
 /** Where the doubts' probabilities came from, in one sentence. */
 function doubtsSource(d: DoubtsSection): string {
   const i = d.info;
-  const from = i.weights === 'ensemble'
-    ? `${escapeHtml(i.model)} (run ${escapeHtml(i.runId ?? '')}: the mean of their ${i.folds}-fold unseen probabilities)`
-    : `${escapeHtml(i.model)} (${escapeHtml(i.weights)} weights, ${i.inputSize} px, ${i.folds}-fold${i.runId ? `, run ${escapeHtml(i.runId)}` : ''}${i.faces ? ', faces scored too' : ''})`;
+  const from = `${escapeHtml(i.model)} (${escapeHtml(doubtsModelText(i))}${i.runId ? `, run ${escapeHtml(i.runId)}` : ''}${i.faces ? ', faces scored too' : ''})`;
   const cal = i.calibration ? `; calibrated with ${i.calibration.trials} trials of planted flips (recall ${num(i.calibration.recall, 2)}, precision ${num(i.calibration.precision, 2)})` : '';
   return `${d.total} doubts among ${i.images} labelled images, from ${from}, out-of-fold AUC ${num(i.oofAuc)}${cal}.`;
 }

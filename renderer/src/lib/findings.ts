@@ -1,6 +1,7 @@
 /** What the Review queue needs to know of a finding, without the page around it. */
 import type { Finding, ImageRow, RunInfo } from '../../../shared/contract';
 import type { DoubtsInfo } from '../../../shared/contract-compare';
+import { ENSEMBLE_MODEL } from '../../../shared/names';
 
 export function isDuplicate(f: Finding): boolean {
   return f.kind === 'exact-duplicate' || f.kind === 'near-duplicate';
@@ -74,7 +75,7 @@ export interface ExplainRun {
 }
 
 /** Grad-CAM looks through a trained run's networks: a finished run that is not an ensemble (a K-fold run's fold that held the image out). */
-const explainable = (r: RunInfo): boolean => r.status === 'done' && r.model !== 'ensemble';
+const explainable = (r: RunInfo): boolean => r.status === 'done' && r.model !== ENSEMBLE_MODEL;
 
 /**
  * The run whose Grad-CAM a label doubt's evidence offers: the run the doubts were computed for (a K-fold

@@ -6,7 +6,7 @@
  * submitted, compared on the test split and averaged like a finished one.
  */
 import { AppError } from '../../../../shared/errors';
-import { BACKEND_PREFS } from '../../../../shared/names';
+import { BACKEND_PREFS, ENSEMBLE_MODEL } from '../../../../shared/names';
 import type { Library } from '../../library';
 import { batchTensor } from '../augment';
 import { chooseBackend } from '../backend/train-backend';
@@ -30,7 +30,7 @@ function hasScores(lib: Library, runId: string, split: LateSplit): boolean {
  */
 export async function scoreLateSplits(lib: Library, runRef: string, splits: readonly LateSplit[]): Promise<number> {
   const run = getRun(lib.db, runRef);
-  if (run.status === 'done' || run.model === 'ensemble' || !hasUsableCheckpoint(run)) return 0;
+  if (run.status === 'done' || run.model === ENSEMBLE_MODEL || !hasUsableCheckpoint(run)) return 0;
   const todo = splits.filter((s) => !hasScores(lib, run.id, s));
   if (todo.length === 0) return 0;
   const set = trainingSet(lib.db);
