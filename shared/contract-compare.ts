@@ -327,7 +327,7 @@ export const compareMethods = {
   /** Grad-CAM over the image for a run: a PNG as a data URL. */
   'runs.explain': {
     input: z.object({ id: z.string().min(1), imageId: z.number().int() }),
-    output: z.object({ dataUrl: z.string(), probability: z.number(), layer: z.string(), through: z.string().nullable() }),
+    output: z.object({ dataUrl: z.string(), probability: z.number(), layer: z.string(), through: z.string().nullable(), label: z.string() }),
   },
   /**
    * A run's best model as ONNX or TensorFlow.js files plus model-card.json (what `export-model` writes), into

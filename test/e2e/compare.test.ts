@@ -266,6 +266,10 @@ describe('the Compare view in Chromium (serve mode)', { skip: skip ?? false }, (
   test('Review: "Find label doubts" adds label-doubt findings; accepting one relabels (model-suggestion), Undo takes it back', async () => {
     await page.getByTestId('nav-review').click();
     await page.getByTestId('find-doubts').click();
+    // a long job in the background: asked first, with what it costs
+    await page.getByTestId('confirm-dialog').waitFor();
+    assert.match(await page.getByTestId('confirm-dialog').innerText(), /can be cancelled/);
+    await page.getByTestId('confirm-ok').click();
     // the notice stays 6 s once the job ends; the job's own length is the machine's (minutes when it is shared)
     await page.getByTestId('notice-info').filter({ hasText: /The models doubt \d+ label/ }).waitFor({ timeout: 900_000 });
     const item = page.getByTestId('review-item');

@@ -94,3 +94,21 @@ test('the ETA comes from the pace since the phase was first heard of: none befor
   progress('next', 10, 10);
   assert.deepEqual(seen.map((p) => p.etaMs), [null, 86_800, 76_800, null, 1_000, 0]);
 });
+
+test('a second job of a kind that runs is refused until the first ends; other kinds start', async (t) => {
+  const lib = openLibrary(join(tempDir('jobs', t), 'lib'), { create: true });
+  t.after(() => lib.close());
+  const runner = new JobRunner(lib.db, () => {});
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const jobId = runner.start('doubts', {}, () => held);
+  assert.throws(() => runner.refuseSecond('doubts', 'a label doubts computation'), (err: Error & { code?: string }) => {
+    assert.equal(err.code, 'CONFLICT');
+    assert.match(err.message, new RegExp(`^a label doubts computation is already under way \\(job ${jobId.slice(0, 8)}\\): cancel it or wait for it to end$`));
+    return true;
+  });
+  runner.refuseSecond('train', 'a training run');
+  release();
+  await runner.wait(jobId);
+  runner.refuseSecond('doubts', 'a label doubts computation');
+});

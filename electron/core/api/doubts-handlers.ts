@@ -4,6 +4,7 @@ import type { HandlerTable } from './dataset-handlers';
 
 export const doubtsHandlers: HandlerTable<'doubts.start' | 'doubts.list' | 'doubts.info' | 'doubts.accept'> = {
   'doubts.start': (ctx, input) => {
+    ctx.jobs.refuseSecond('doubts', 'a label doubts computation');
     const jobId = ctx.jobs.start('doubts', input, async (job) => {
       // TensorFlow.js, ONNX Runtime and the models load with the first computation, not with the server
       const { computeDoubts, toDoubtsResult } = await import('../doubts/compute');

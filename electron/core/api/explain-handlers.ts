@@ -15,6 +15,6 @@ export const explainHandlers: HandlerTable<'runs.explain'> = {
     await chooseBackend('auto');
     const [r] = await explainFiles(ctx.lib, input.id, [row.path], { maxSide: MAX_SIDE });
     if (!r) throw new AppError('INTERNAL', 'explain returned nothing');
-    return { dataUrl: `data:image/png;base64,${r.png.toString('base64')}`, probability: r.probability, layer: r.layer, through: r.through };
+    return { dataUrl: `data:image/png;base64,${r.png.toString('base64')}`, probability: r.probability, layer: r.layer, through: r.through, label: r.label };
   },
 };

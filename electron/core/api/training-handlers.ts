@@ -16,6 +16,7 @@ export const trainingHandlers: HandlerTable<'train.start' | 'train.models' | 'ru
     if (input.weights !== undefined && !(NAMED_WEIGHTS as readonly string[]).includes(input.weights)) {
       checkPagePath(ctx.readRoots, input.weights, 'the weights file');
     }
+    ctx.jobs.refuseSecond('train', 'a training run');
     trainingSet(ctx.lib.db); // an empty, unsplit or one-class library is refused here, before anything loads
     const { startTraining } = await engine();
     const { runId, jobId, warnings } = startTraining(ctx.lib, ctx.jobs, input);

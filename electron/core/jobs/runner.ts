@@ -126,6 +126,17 @@ export class JobRunner {
     return true;
   }
 
+  /**
+   * Refuses to start a second job of `kind` while one runs here: two trainings (or two doubt computations)
+   * would share the machine's cores and write the same library's rows, and a page reloaded mid-job could
+   * not tell them apart. `what` names the work in the message.
+   */
+  refuseSecond(kind: string, what: string): void {
+    for (const [jobId, job] of this.#running) {
+      if (job.kind === kind) throw new AppError('CONFLICT', `${what} is already under way (job ${jobId.slice(0, 8)}): cancel it or wait for it to end`);
+    }
+  }
+
   /** Resolves when the job has ended (whatever its status). */
   async wait(jobId: string): Promise<void> {
     await this.#running.get(jobId)?.promise;

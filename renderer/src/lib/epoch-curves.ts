@@ -106,9 +106,15 @@ export function groupLegend(groups: readonly LegendGroup[]) {
   const hidden = (chart: Chart, idx: readonly number[]): boolean => idx.length > 0 && idx.every((i) => !chart.isDatasetVisible(i));
   return {
     labels: {
-      generateLabels: (chart: Chart): LegendItem[] =>
-        // outlined, so a validation entry's dashes show
-        groups.map((g, index) => ({ text: g.text, index, fillStyle: 'transparent', strokeStyle: g.colour, lineDash: g.dash, lineWidth: 3, hidden: hidden(chart, g.idx) })),
+      generateLabels: (chart: Chart): LegendItem[] => {
+        // the text in the legend's own colour (chart.js's labels carry it; without it the canvas drew them black
+        // on the dark card), the box outlined so a validation entry's dashes show
+        const fontColor = chart.legend?.options.labels.color;
+        return groups.map((g, index) => ({
+          text: g.text, index, fillStyle: 'transparent', strokeStyle: g.colour, lineDash: g.dash, lineWidth: 3, hidden: hidden(chart, g.idx),
+          ...(typeof fontColor === 'string' ? { fontColor } : {}),
+        }));
+      },
     },
     onClick: (_e: unknown, item: LegendItem, legend: { chart: Chart }): void => {
       const group = groups[item.index ?? -1];

@@ -34,7 +34,10 @@ export interface Explanation {
   probability: number;
   /** The class at threshold 0.5, as predict names it: the map shows the evidence for this class. */
   label: string;
-  /** For a K-fold run, the network(s) the map looks through: the fold that held the image out, or the folds' mean; null for a run's one checkpoint. */
+  /**
+   * The network(s) the map looks through, where it matters: a K-fold run's fold that held the image out, or
+   * the folds' mean; a single-split run's checkpoint that trained on the image; else null.
+   */
   through: string | null;
 }
 
@@ -55,16 +58,23 @@ interface Route {
 /** The run's checkpoint sizes, and the route of each file (by its path in the library, for a K-fold run). */
 async function routes(lib: Library, run: RunInfo, dir: string): Promise<{ info: CheckpointInfo; route: (path: string) => Route }> {
   const state = foldState(run.config);
+  const idOf = lib.db.prepare('SELECT id FROM images WHERE path = ?');
   if (state === null) {
+    // a photo the run trained on: its map shows what the network learnt from this very photo, and says so
+    const set = trainingSet(lib.db);
+    const trained = new Set(set.dataHash === run.dataHash ? set.train.map((it) => it.id) : []);
     const single: Route = { dirs: [dir], through: null };
-    return { info: await readCheckpointInfo(dir, run.id), route: () => single };
+    const own: Route = { dirs: [dir], through: 'its checkpoint, which trained on this image' };
+    return {
+      info: await readCheckpointInfo(dir, run.id),
+      route: (path) => (trained.has((idOf.get(path) as { id: number } | undefined)?.id ?? -1) ? own : single),
+    };
   }
   const { k, finished } = state;
   const first = finished[0];
   if (first === undefined) throw new AppError('NOT_FOUND', `run ${run.id} has no finished fold to explain with`);
   const info = await readCheckpointInfo(foldDir(dir, first), run.id);
   const foldOf = heldOutFolds(lib.db, trainingSet(lib.db), run, k);
-  const idOf = lib.db.prepare('SELECT id FROM images WHERE path = ?');
   const mean = (why: string): Route => ({ dirs: finished.map((f) => foldDir(dir, f)), through: `the mean of ${finished.length} folds' maps: ${why}` });
   const unseen = mean('the run never trained on this image');
   return {

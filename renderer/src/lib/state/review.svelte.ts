@@ -8,7 +8,7 @@
  */
 import type { Finding, FindingKind, ImageRow } from '../../../../shared/contract';
 import type { DoubtRow, DoubtsInfo } from '../../../../shared/contract-compare';
-import { call, errorMessage } from '../api/client';
+import { call, errorMessage, onEvent } from '../api/client';
 import { bulkQuestion, changeableOf, explainRunFor, isDuplicate, keeperOf, type ExplainRun } from '../findings';
 import { app } from './app.svelte';
 import { confirmer } from './confirm.svelte';
@@ -54,6 +54,13 @@ export class ReviewState {
   /** The run whose Grad-CAM a doubt's evidence offers (explainRunFor). */
   #explainRun = $state.raw<ExplainRun | null>(null);
   #made: Made[] = [];
+
+  constructor() {
+    // a computation this page did not start (it was reloaded mid-job): followed, with its bar and Cancel
+    onEvent('job.progress', (p) => {
+      if (p.kind === 'doubts' && p.jobId !== this.#doubtJob && !this.findingDoubts && jobs.get(p.jobId)?.status === 'running') void this.#follow(p.jobId);
+    });
+  }
 
   get queue(): readonly Finding[] {
     return this.#queue;
@@ -173,6 +180,14 @@ export class ReviewState {
    */
   async findDoubts(): Promise<void> {
     if (this.findingDoubts) return;
+    const ok = await confirmer.ask({
+      title: 'Find label doubts?',
+      body:
+        'A pretrained network scores every labelled image and its faces out of fold, then plants label flips to say how far each doubt can be trusted. ' +
+        'The first time this reads every photo: minutes, up to half an hour on a laptop (later runs reuse the cached features). It runs in the background and can be cancelled; the doubts it finds replace the last ones in this queue.',
+      confirm: 'Find label doubts',
+    });
+    if (!ok) return;
     let jobId: string;
     try {
       jobId = (await call('doubts.start', { calibrate: true })).jobId;
@@ -181,6 +196,22 @@ export class ReviewState {
       return;
     }
     jobs.started(jobId, 'doubts');
+    await this.#follow(jobId);
+  }
+
+  /** Stops the running label doubts computation (the last doubts stay as they were). */
+  async cancelDoubts(): Promise<void> {
+    const job = this.#doubtJob;
+    if (!job || !this.findingDoubts) return;
+    try {
+      await call('jobs.cancel', { jobId: job });
+    } catch (err) {
+      notices.error(err, 'Could not cancel');
+    }
+  }
+
+  /** Waits for a label doubts job (started here, or found running after a reload) and shows its findings. */
+  async #follow(jobId: string): Promise<void> {
     this.#doubtJob = jobId;
     const end = await jobs.finished(jobId);
     if (end.status === 'done') {

@@ -11,6 +11,7 @@ import { confirmer } from './confirm.svelte';
 import { jobs } from './jobs.svelte';
 import { notices } from './notices.svelte';
 
+import { ENSEMBLE_MODEL } from '../../../../shared/names';
 export { MODEL_NAMES as MODELS, type ModelName } from '../../../../shared/names';
 export type TrainSettings = Omit<MethodInput<'train.start'>, 'model' | 'weights'>;
 type RunDetail = MethodOutput<'runs.get'>;
@@ -35,6 +36,9 @@ export class TrainState {
 
   constructor() {
     onEvent('job.progress', (p) => {
+      // a training this page did not start (it was reloaded mid-run, or another window started it): shown
+      // with its bar and Cancel, so it is never left running out of reach
+      if (p.kind === 'train' && this.#currentJob === null && this.#queue.length === 0 && jobs.get(p.jobId)?.status === 'running') void this.#adopt(p.jobId);
       if (p.jobId !== this.#currentJob || !this.#current) return;
       const epoch = p.metrics?.['epoch'];
       if (epoch !== undefined && epoch !== this.#lastEpoch) {
@@ -173,6 +177,28 @@ export class TrainState {
       this.#queue = this.#queue.slice(1);
       this.#finishedInQueue++;
       await this.load();
+    }
+  }
+
+  /** Follows a running training job this page did not start until it ends: its run, bar and Cancel. */
+  async #adopt(jobId: string): Promise<void> {
+    this.#currentJob = jobId;
+    this.#lastJob = jobId;
+    this.#lastEpoch = -1;
+    this.#queued = 1;
+    this.#finishedInQueue = 0;
+    try {
+      await this.load();
+      const run = this.#runs.find((r) => r.status === 'running' && r.model !== ENSEMBLE_MODEL);
+      if (run) this.#current = await call('runs.get', { id: run.id });
+      await jobs.finished(jobId);
+    } catch (err) {
+      notices.error(err, 'Could not follow the running training');
+    } finally {
+      if (this.#currentJob === jobId) this.#currentJob = null;
+      this.#finishedInQueue = 1;
+      await this.load();
+      await this.#refreshCurrent();
     }
   }
 
