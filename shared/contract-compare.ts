@@ -87,6 +87,8 @@ export type SeedSummary = z.infer<typeof SeedSummary>;
 export const DeLongTest = z.object({
   a: z.string(),
   b: z.string(),
+  /** The images both runs scored: the paired test and its two AUCs are over these (a K-fold run's out-of-fold rows share only the validation split's with a single-split run). */
+  images: z.number().int(),
   aucA: z.number(),
   aucB: z.number(),
   difference: z.number(),

@@ -43,7 +43,7 @@ function table(rows: readonly CompareRow[]): string {
 export function delongLine(d: DeLongTest): string {
   const p = d.p < 0.001 ? d.p.toExponential(1) : d.p.toFixed(d.p < 0.01 ? 3 : 2);
   return (
-    `best vs second: ΔAUC ${num(d.difference)}, z ${num(d.z, 2)}, p ${p} ` +
+    `best vs second on the ${d.images} images both scored: AUC ${num(d.aucA)} vs ${num(d.aucB)}, ΔAUC ${num(d.difference)}, z ${num(d.z, 2)}, p ${p} ` +
     `(${d.p < 0.05 ? 'significant' : 'not significant'} at 0.05; ${d.a} vs ${d.b})`
   );
 }
@@ -52,7 +52,9 @@ export function comparisonText(c: Comparison): string {
   const out: string[] = [];
   if (c.rows.length === 0) out.push(`no finished run has predictions on the ${c.split} split ('mask-studio train' makes some)`);
   else {
-    out.push(`${c.rows.length} run(s) on the ${c.split} split (${c.rows[0]?.count ?? 0} images scored by the best; * = best by AUC, then log loss)`);
+    const counts = new Set(c.rows.map((r) => r.count));
+    const basis = counts.size === 1 ? `${c.rows[0]?.count ?? 0} images each` : 'on different images: the images column says how many each score rests on';
+    out.push(`${c.rows.length} run(s) on the ${c.split} split (${basis}; * = best by AUC, then log loss)`);
     if (c.rows.some((r) => r.folds !== null)) {
       out.push(c.split === 'val'
         ? 'a K-fold run is scored out of fold on every labelled train+val image (no model saw the image it scored); a single-split run on its validation split'

@@ -83,7 +83,7 @@ export function pairedDeLong(a: CompareRow, sa: RunScores, b: CompareRow, sb: Ru
     pb.push(q);
   });
   const t = delongTest(labels, pa, pb);
-  return t === null ? null : { a: a.id, b: b.id, ...t };
+  return t === null ? null : { a: a.id, b: b.id, images: labels.length, ...t };
 }
 
 export function compareRuns(db: Db, split: EvalSplit): Comparison {

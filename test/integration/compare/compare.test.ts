@@ -161,7 +161,7 @@ describe('compare and ensembles', () => {
     assert.ok(shared.length < Math.max(pa.size, pb.size), 'vgg missed some images');
     const d = delongTest(shared.map((id) => labelOf.get(id) ?? -1), shared.map((id) => pa.get(id) ?? -1), shared.map((id) => pb.get(id) ?? -1));
     assert.ok(d);
-    assert.deepEqual(c.delong, { a: a.id, b: b.id, ...d });
+    assert.deepEqual(c.delong, { a: a.id, b: b.id, images: shared.length, ...d });
     assert.ok(c.delong.p > 0 && c.delong.p <= 1);
   });
 
@@ -256,7 +256,7 @@ describe('compare and ensembles', () => {
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /^\*\s+\S+-vgg\s+vgg19/m);
     assert.match(text.stdout, /\d\.\d{3} \[\d\.\d{2}, \d\.\d{2}\]/);
-    assert.match(text.stdout, /best vs second: ΔAUC -?\d\.\d{3}, z -?\d+\.\d{2}, p [\d.e-]+ \((not )?significant at 0\.05/);
+    assert.match(text.stdout, /best vs second on the \d+ images both scored: AUC \d\.\d{3} vs \d\.\d{3}, ΔAUC -?\d\.\d{3}, z -?\d+\.\d{2}, p [\d.e-]+ \((not )?significant at 0\.05/);
     assert.match(text.stdout, /seeds: scratch \(input 32.*\) over 2 runs: AUC \d\.\d{3} ± \d\.\d{3}/);
     assert.match(text.stdout, /skipped 2025-run-running: running/);
 

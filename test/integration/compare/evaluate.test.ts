@@ -159,7 +159,7 @@ describe('evaluate: runs on an independent labelled folder', () => {
     const [first, second] = best.runId === single ? [pa, pb] : [pb, pa];
     const d = delongTest(pa.labels, first.probs, second.probs);
     assert.ok(d && r.delong);
-    assert.deepEqual({ ...r.delong }, { a: best.runId, b: r.runs[1]?.runId, ...d });
+    assert.deepEqual({ ...r.delong }, { a: best.runId, b: r.runs[1]?.runId, images: pa.labels.length, ...d });
     assert.equal(r.rows.length, 2 * files.length);
   });
 
