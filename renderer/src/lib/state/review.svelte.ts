@@ -6,7 +6,7 @@
  * source 'model-suggestion', asked twice because the models are often wrong. Undo takes back the last
  * decision: its label or exclusion change, and the finding is open again.
  */
-import type { Finding, FindingKind, ImageRow } from '../../../../shared/contract';
+import type { Finding, FindingKind, HistoryEntry, ImageRow } from '../../../../shared/contract';
 import type { DoubtRow, DoubtsInfo } from '../../../../shared/contract-compare';
 import { call, errorMessage, onEvent } from '../api/client';
 import { bulkQuestion, changeableOf, explainRunFor, isDuplicate, keeperOf, type ExplainRun } from '../findings';
@@ -231,6 +231,8 @@ export class ReviewState {
     const last = this.#made.at(-1);
     try {
       if (!last || (last.batch !== null && (await this.#nextUndoBatch()) !== last.batch)) {
+        // not a decision made here (the Library's, or one before a reload): said and asked first
+        if (!(await this.#askUndoOther())) return;
         const r = await call('history.undo', {});
         notices.push('info', `Undid ${r.changed} change${r.changed === 1 ? '' : 's'}`);
         return;
@@ -249,8 +251,32 @@ export class ReviewState {
 
   /** The batch `history.undo` would take back: the newest one done by a person (imports are not undone). */
   async #nextUndoBatch(): Promise<number | null> {
-    const recent = await call('history.list', { limit: 200 });
-    return recent.entries.find((h) => h.state === 'done' && h.source !== 'import')?.batch ?? null;
+    return (await this.#nextUndo())[0]?.batch ?? null;
+  }
+
+  /** The changes of that batch. */
+  async #nextUndo(): Promise<HistoryEntry[]> {
+    const recent = (await call('history.list', { limit: 200 })).entries;
+    const batch = recent.find((h) => h.state === 'done' && h.source !== 'import')?.batch;
+    return batch === undefined ? [] : recent.filter((h) => h.batch === batch && h.state === 'done');
+  }
+
+  /** Names the library change Undo would take back when it is not a Review decision of this page, and asks. */
+  async #askUndoOther(): Promise<boolean> {
+    const next = await this.#nextUndo();
+    const first = next[0];
+    if (!first) {
+      notices.push('info', 'Nothing to undo');
+      return false;
+    }
+    const value = (h: HistoryEntry, v: string | null): string =>
+      h.kind === 'exclusion' ? (v === null ? 'included' : `excluded (${v})`) : v === null ? 'no label' : `“${app.displayName(v)}”`;
+    const what = `${first.image}: ${value(first, first.oldValue)} → ${value(first, first.newValue)}${next.length > 1 ? `, and ${next.length - 1} more image${next.length > 2 ? 's' : ''}` : ''}`;
+    return confirmer.ask({
+      title: 'Undo the last change to the library?',
+      body: `It is not a decision made in this Review: ${what} (${first.source === 'user' ? 'made in the Library' : first.source}, ${new Date(first.at).toLocaleString()}).`,
+      confirm: 'Undo it',
+    });
   }
 
   async #loadImages(): Promise<void> {
