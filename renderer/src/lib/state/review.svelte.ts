@@ -241,12 +241,19 @@ export class ReviewState {
       await call('findings.decide', { id: last.findingId, status: 'open' });
       this.#made.pop();
       delete this.#outcomes[last.findingId];
+      const kind = this.#queue.find((q) => q.id === last.findingId)?.kind;
+      if (kind) this.#countOpen(kind, +1);
       const what = r.changed > 0 ? `Undid ${r.changed} change${r.changed === 1 ? '' : 's'}` : `Undid “${last.decision}”`;
       notices.push('info', `${what}; the finding is open again`);
       await this.go(last.index);
     } catch (err) {
       notices.push('error', `Nothing undone: ${errorMessage(err)}`);
     }
+  }
+
+  /** Keeps the kind filter's open counts true as decisions close findings and Undo opens them again. */
+  #countOpen(kind: FindingKind, delta: number): void {
+    this.#kinds = this.#kinds.map((k) => (k.kind === kind ? { kind, count: Math.max(0, k.count + delta) } : k));
   }
 
   /** The batch `history.undo` would take back: the newest one done by a person (imports are not undone). */
@@ -322,7 +329,10 @@ export class ReviewState {
       const batch = await this.#apply(f, decision, label);
       if (batch === false) return; // the person said no: nothing changed, the finding stays on screen
       this.#outcomes[f.id] = decision;
-      if (decision !== 'skip') this.#made.push({ findingId: f.id, index: this.#index, decision, batch });
+      if (decision !== 'skip') {
+        this.#made.push({ findingId: f.id, index: this.#index, decision, batch });
+        this.#countOpen(f.kind, -1);
+      }
     } catch (err) {
       notices.error(err, 'Decision not saved');
       return;
