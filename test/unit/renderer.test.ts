@@ -69,6 +69,7 @@ describe('format', () => {
   test('bytes, ETA and percent read as a person expects', () => {
     assert.equal(formatBytes(512), '512 B');
     assert.equal(formatBytes(2048), '2.0 KB');
+    assert.equal(formatBytes(205.147), '205 B', 'a fence or a mean is not a whole number of bytes');
     assert.equal(formatBytes(5 * 1024 * 1024), '5.0 MB');
     assert.equal(formatEta(null), '');
     assert.equal(formatEta(42_000), '42 s left');
