@@ -7,17 +7,13 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { importDataset } from '../../../electron/core/dataset/import';
-import { splitLibrary } from '../../../electron/core/dataset/split';
 import { computeDoubts, doubtsFolds } from '../../../electron/core/doubts/compute';
 import { confidentLearning } from '../../../electron/core/doubts/confident';
 import { unseenProbabilities } from '../../../electron/core/doubts/from-run';
 import { createEnsemble } from '../../../electron/core/compare/ensemble';
 import { doubtsInfo } from '../../../electron/core/doubts/store';
 import { findNsfwjs } from '../../../electron/core/ml/weights';
-import { generateDataset } from '../../fixtures/synthetic';
-import { tempLibrary, trainInProcess, type TempLibrary } from '../ml/train-helpers';
+import { syntheticLibrary, trainInProcess, type TempLibrary } from '../ml/train-helpers';
 
 const skip = findNsfwjs() ? false : 'the nsfwjs package is not installed';
 let t: TempLibrary;
@@ -27,10 +23,7 @@ let scratchSingle: string;
 
 before(async () => {
   if (skip) return;
-  t = tempLibrary('ms-doubts-run-');
-  const data = await generateDataset(join(t.dir, 'data'), { seed: 5, n: 60, testN: 0, minSize: 48, maxSize: 64 });
-  await importDataset(t.lib.db, { dir: data.imagesDir, labels: data.labelsCsv });
-  splitLibrary(t.lib.db, { seed: 1, val: 0.2, test: 0.1 });
+  t = await syntheticLibrary('ms-doubts-run-', { seed: 5, n: 60, testN: 0, minSize: 48, maxSize: 64 }, { seed: 1, val: 0.2, test: 0.1 });
   runId = await trainInProcess(t.lib, { model: 'inception_v3', weights: 'nsfwjs', inputSize: 75, epochs: 2, folds: 3, tta: 'none', backend: 'wasm', seed: 2 });
   scratchFolds = await trainInProcess(t.lib, { model: 'scratch', inputSize: 48, epochs: 1, folds: 3, tta: 'none', seed: 3 });
   scratchSingle = await trainInProcess(t.lib, { model: 'scratch', inputSize: 48, epochs: 1, tta: 'none', seed: 3 });

@@ -8,8 +8,6 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { importDataset } from '../../../electron/core/dataset/import';
-import { splitLibrary } from '../../../electron/core/dataset/split';
 import { exportRunModel } from '../../../electron/core/ml/inference/export-model';
 import { JOINT_DIR, jointFoldsDir } from '../../../electron/core/ml/inference/joint-folds';
 import { foldsPredictor, openRunPredictor } from '../../../electron/core/ml/inference/predictor';
@@ -17,8 +15,7 @@ import { loadModel } from '../../../electron/core/ml/model-io';
 import { decodeRgb } from '../../../electron/core/ml/pixels';
 import { foldCheckpointDirs, readCheckpointInfo, runDir } from '../../../electron/core/ml/runs/checkpoint';
 import { findNsfwjs } from '../../../electron/core/ml/weights';
-import { generateDataset } from '../../fixtures/synthetic';
-import { tempLibrary, trainInProcess, type TempLibrary } from './train-helpers';
+import { syntheticLibrary, trainInProcess, type TempLibrary } from './train-helpers';
 
 const skip = findNsfwjs() ? false : 'the nsfwjs package is not installed';
 let t: TempLibrary;
@@ -28,10 +25,7 @@ let images: string[];
 
 before(async () => {
   if (skip) return;
-  t = tempLibrary('ms-joint-');
-  const data = await generateDataset(join(t.dir, 'data'), { seed: 8, n: 40, testN: 0, minSize: 48, maxSize: 64 });
-  await importDataset(t.lib.db, { dir: data.imagesDir, labels: data.labelsCsv });
-  splitLibrary(t.lib.db, { seed: 1, val: 0.2, test: 0.2 });
+  t = await syntheticLibrary('ms-joint-', { seed: 8, n: 40, testN: 0, minSize: 48, maxSize: 64 }, { seed: 1, val: 0.2, test: 0.2 });
   frozen = await trainInProcess(t.lib, { model: 'inception_v3', weights: 'nsfwjs', inputSize: 75, epochs: 1, folds: 3, tta: 'none', backend: 'wasm', seed: 2 });
   scratch = await trainInProcess(t.lib, { model: 'scratch', inputSize: 32, epochs: 1, folds: 3, tta: 'none', seed: 3 });
   images = (t.lib.db.prepare('SELECT path FROM images ORDER BY id LIMIT 12').all() as Array<{ path: string }>).map((r) => r.path);

@@ -14,6 +14,9 @@ import type { TrainInput } from '../../../shared/contract';
 import { JobRunner } from '../../../electron/core/jobs/runner';
 import { getRun, runPredictions } from '../../../electron/core/ml/runs/store';
 import { startTraining } from '../../../electron/core/ml/train/start';
+import { importDataset } from '../../../electron/core/dataset/import';
+import { splitLibrary } from '../../../electron/core/dataset/split';
+import { generateDataset, type DatasetOptions } from '../../fixtures/synthetic';
 
 export type SplitName = 'train' | 'val' | 'test' | 'submission';
 
@@ -135,6 +138,15 @@ export async function portraitLibrary(prefix: string, count: number, seed: numbe
   const sample = join(t.dir, 'sample.csv');
   writeSampleSubmission(sample, faces.slice(labelled).map((f) => basename(f.path)));
   insertImages(t.lib, join(t.dir, 'images'), faces.map((f, i) => ({ path: f.path, label: i < labelled ? f.label : null, split: i < labelled ? splitByPosition(i) : 'submission' })), sample);
+  return t;
+}
+
+/** A temp library of generated faces (test/fixtures/synthetic.ts), imported and split: what a trained-run test starts from. */
+export async function syntheticLibrary(prefix: string, data: DatasetOptions, split: { seed: number; val: number; test: number }): Promise<TempLibrary> {
+  const t = tempLibrary(prefix);
+  const made = await generateDataset(join(t.dir, 'data'), data);
+  await importDataset(t.lib.db, { dir: made.imagesDir, labels: made.labelsCsv });
+  splitLibrary(t.lib.db, split);
   return t;
 }
 
