@@ -128,6 +128,11 @@ describe('Grad-CAM (wasm)', () => {
     assert.deepEqual([meta.format, meta.width, meta.height], ['png', SIDE, SIDE]);
     const [p] = (model.predict(batchTensor([await decodeRgb(file, INPUT, 'fill')], [0], INPUT, 'unit')) as tf.Tensor).dataSync();
     assert.ok(Math.abs(r.probability - (p ?? Number.NaN)) < 1e-4, `explain ${r.probability} vs predict ${String(p)}`);
+    // the map of a photo the run trained on says so; of one it did not, nothing
+    const trainedOn = images.findIndex((_, i) => splitByPosition(i) === 'train');
+    const heldOut = images.findIndex((_, i) => splitByPosition(i) !== 'train');
+    const [a, b] = await explainFiles(t.lib, runId, [images[trainedOn]?.path ?? '', images[heldOut]?.path ?? '']);
+    assert.deepEqual([a?.through, b?.through], ['its checkpoint, which trained on this image', null]);
 
     const ctx = { lib: t.lib, jobs: new JobRunner(t.lib.db, () => {}), emit: () => {} };
     const out = (await dispatch(ctx, 'runs.explain', { id: runId, imageId: imageIds[1] })) as { dataUrl: string; probability: number; layer: string };

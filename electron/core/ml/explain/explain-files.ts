@@ -19,7 +19,7 @@ import { overlayCam } from './overlay';
 import { loadModel } from '../model-io';
 import { foldDir, readCheckpointInfo, runDir, type CheckpointInfo } from '../runs/checkpoint';
 import { foldState } from '../runs/fold-state';
-import { getRun, trainingSet } from '../runs/store';
+import { getRun, trainingSet, type TrainingSet } from '../runs/store';
 import { heldOutFolds } from '../train/kfold';
 
 export interface Explanation {
@@ -55,14 +55,23 @@ interface Route {
   through: string | null;
 }
 
+/** The library's training set as it is now; null where it has none (unsplit, one class): explaining needs none. */
+function currentSet(lib: Library): TrainingSet | null {
+  try {
+    return trainingSet(lib.db);
+  } catch {
+    return null;
+  }
+}
+
 /** The run's checkpoint sizes, and the route of each file (by its path in the library, for a K-fold run). */
 async function routes(lib: Library, run: RunInfo, dir: string): Promise<{ info: CheckpointInfo; route: (path: string) => Route }> {
   const state = foldState(run.config);
   const idOf = lib.db.prepare('SELECT id FROM images WHERE path = ?');
   if (state === null) {
     // a photo the run trained on: its map shows what the network learnt from this very photo, and says so
-    const set = trainingSet(lib.db);
-    const trained = new Set(set.dataHash === run.dataHash ? set.train.map((it) => it.id) : []);
+    const set = currentSet(lib);
+    const trained = new Set(set !== null && set.dataHash === run.dataHash ? set.train.map((it) => it.id) : []);
     const single: Route = { dirs: [dir], through: null };
     const own: Route = { dirs: [dir], through: 'its checkpoint, which trained on this image' };
     return {
@@ -74,7 +83,8 @@ async function routes(lib: Library, run: RunInfo, dir: string): Promise<{ info: 
   const first = finished[0];
   if (first === undefined) throw new AppError('NOT_FOUND', `run ${run.id} has no finished fold to explain with`);
   const info = await readCheckpointInfo(foldDir(dir, first), run.id);
-  const foldOf = heldOutFolds(lib.db, trainingSet(lib.db), run, k);
+  const set = currentSet(lib);
+  const foldOf = set === null ? null : heldOutFolds(lib.db, set, run, k);
   const mean = (why: string): Route => ({ dirs: finished.map((f) => foldDir(dir, f)), through: `the mean of ${finished.length} folds' maps: ${why}` });
   const unseen = mean('the run never trained on this image');
   return {
