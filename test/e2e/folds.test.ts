@@ -84,6 +84,8 @@ describe('a K-fold run and the Compare table at 1,280 px (serve mode)', { skip: 
     const single = (await cli<RunInfo[]>('runs')).find((r) => r.folds === null && r.model === 'scratch' && r.config['tta'] === 'flip');
     assert.ok(single, 'the flip run');
     assert.equal(await page.locator('[data-testid=run-row][data-model=ensemble] [data-testid=run-show]').count(), 0);
+    // an ensemble's row says what it averages (it read only "ensemble")
+    assert.match(await page.locator('[data-testid=run-row][data-model=ensemble] [data-testid=run-ensemble]').first().innerText(), / · of \d+ runs$/);
     await page.locator(`[data-testid=run-row][data-id="${single.id}"] [data-testid=run-show]`).click();
     await page.locator(`[data-testid=run-row][data-id="${single.id}"] [data-testid=run-show][aria-pressed=true]`).waitFor();
     await page.locator('[data-testid=train-curves][data-rendered="true"]:not([data-series*="fold"])').waitFor();
