@@ -230,9 +230,11 @@ export class ReviewState {
   async undo(): Promise<void> {
     const last = this.#made.at(-1);
     try {
-      if (!last || (last.batch !== null && (await this.#nextUndoBatch()) !== last.batch)) {
+      // the batch history.undo would take back, read once: compared with this page's last decision, and named when it is another's
+      const next = !last || last.batch !== null ? await this.#nextUndo() : [];
+      if (!last || (last.batch !== null && (next[0]?.batch ?? null) !== last.batch)) {
         // not a decision made here (the Library's, or one before a reload): said and asked first
-        if (!(await this.#askUndoOther())) return;
+        if (!(await this.#askUndoOther(next))) return;
         const r = await call('history.undo', {});
         notices.push('info', `Undid ${r.changed} change${r.changed === 1 ? '' : 's'}`);
         return;
@@ -256,12 +258,7 @@ export class ReviewState {
     this.#kinds = this.#kinds.map((k) => (k.kind === kind ? { kind, count: Math.max(0, k.count + delta) } : k));
   }
 
-  /** The batch `history.undo` would take back: the newest one done by a person (imports are not undone). */
-  async #nextUndoBatch(): Promise<number | null> {
-    return (await this.#nextUndo())[0]?.batch ?? null;
-  }
-
-  /** The changes of that batch. */
+  /** The changes `history.undo` would take back: the newest batch done by a person (imports are not undone). */
   async #nextUndo(): Promise<HistoryEntry[]> {
     const recent = (await call('history.list', { limit: 200 })).entries;
     const batch = recent.find((h) => h.state === 'done' && h.source !== 'import')?.batch;
@@ -269,8 +266,7 @@ export class ReviewState {
   }
 
   /** Names the library change Undo would take back when it is not a Review decision of this page, and asks. */
-  async #askUndoOther(): Promise<boolean> {
-    const next = await this.#nextUndo();
+  async #askUndoOther(next: readonly HistoryEntry[]): Promise<boolean> {
     const first = next[0];
     if (!first) {
       notices.push('info', 'Nothing to undo');
