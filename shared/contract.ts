@@ -211,6 +211,8 @@ export const JobInfo = z.object({
   createdAt: z.string(),
   finishedAt: z.string().nullable(),
   error: z.string().nullable(),
+  /** The run a training job writes (from its input); null for every other job. */
+  runId: z.string().nullable(),
 });
 export type JobInfo = z.infer<typeof JobInfo>;
 

@@ -71,7 +71,7 @@ test('a page that missed job.finished learns the end from the job table: result,
   assert.deepEqual(finishedFromState(runner.get(ok)), { jobId: ok, kind: 'import', status: 'done', result: { added: 3 } });
   assert.deepEqual(finishedFromState(runner.get(bad)), { jobId: bad, kind: 'import', status: 'failed', error: { code: 'INTERNAL', message: 'the labels CSV is gone' } });
   assert.throws(() => runner.get('no-such-job'), /no job no-such-job/);
-  const gone = { id: 'x', kind: 'train', status: 'interrupted', createdAt: '', finishedAt: '', error: 'interrupted: the process running it stopped' } as const;
+  const gone = { id: 'x', kind: 'train', status: 'interrupted', createdAt: '', finishedAt: '', error: 'interrupted: the process running it stopped', runId: 'r' } as const;
   assert.deepEqual(finishedFromState(gone), { jobId: 'x', kind: 'train', status: 'failed', error: { code: 'INTERNAL', message: gone.error } });
   assert.equal(finishedFromState({ ...gone, status: 'running', error: null }), null);
 });
@@ -111,4 +111,21 @@ test('a second job of a kind that runs is refused until the first ends; other ki
   release();
   await runner.wait(jobId);
   runner.refuseSecond('doubts', 'a label doubts computation');
+});
+
+test('a training job names the run it writes; other jobs name none', async (t) => {
+  const lib = openLibrary(join(tempDir('jobs', t), 'lib'), { create: true });
+  t.after(() => lib.close());
+  const runner = new JobRunner(lib.db, () => {});
+  const train = runner.start('train', { runId: 'run-7', model: 'scratch' }, async () => 'ok');
+  const doubts = runner.start('doubts', { model: 'inception_v3' }, async () => 'ok');
+  const bare = runner.start('import', null, async () => 'ok');
+  await Promise.all([runner.wait(train), runner.wait(doubts), runner.wait(bare)]);
+  assert.equal(runner.get(train).runId, 'run-7');
+  assert.equal(runner.get(doubts).runId, null);
+  assert.equal(runner.get(bare).runId, null);
+  assert.deepEqual(
+    runner.list().map((j) => [j.kind, j.runId]).sort(),
+    [['doubts', null], ['import', null], ['train', 'run-7']],
+  );
 });

@@ -47,7 +47,7 @@ export function markInterruptedJobs(db: Db): void {
   }
 }
 
-const INFO_COLUMNS = 'id, kind, status, created_at, finished_at, error';
+const INFO_COLUMNS = 'id, kind, status, created_at, finished_at, error, input';
 interface InfoRow {
   id: string;
   kind: string;
@@ -55,9 +55,16 @@ interface InfoRow {
   created_at: string;
   finished_at: string | null;
   error: string | null;
+  input: string | null;
+}
+/** The run id a job's stored input names (a training job's), else null. */
+function runOf(input: string | null): string | null {
+  const parsed = input === null ? null : (JSON.parse(input) as unknown);
+  if (parsed === null || typeof parsed !== 'object' || !('runId' in parsed)) return null;
+  return typeof parsed.runId === 'string' ? parsed.runId : null;
 }
 function toInfo(r: InfoRow): JobInfo {
-  return { id: r.id, kind: r.kind, status: r.status, createdAt: r.created_at, finishedAt: r.finished_at, error: r.error };
+  return { id: r.id, kind: r.kind, status: r.status, createdAt: r.created_at, finishedAt: r.finished_at, error: r.error, runId: runOf(r.input) };
 }
 
 export class JobRunner {

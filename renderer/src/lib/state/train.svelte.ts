@@ -10,8 +10,6 @@ import type { Planned, Skipped } from '../train-plan';
 import { confirmer } from './confirm.svelte';
 import { jobs } from './jobs.svelte';
 import { notices } from './notices.svelte';
-
-import { ENSEMBLE_MODEL } from '../../../../shared/names';
 export { MODEL_NAMES as MODELS, type ModelName } from '../../../../shared/names';
 export type TrainSettings = Omit<MethodInput<'train.start'>, 'model' | 'weights'>;
 type RunDetail = MethodOutput<'runs.get'>;
@@ -188,9 +186,10 @@ export class TrainState {
     this.#queued = 1;
     this.#finishedInQueue = 0;
     try {
+      // the job table names the run it writes: a CLI training in another process is never mistaken for it
+      const { runId } = await call('jobs.get', { jobId });
+      if (runId !== null) this.#current = await call('runs.get', { id: runId });
       await this.load();
-      const run = this.#runs.find((r) => r.status === 'running' && r.model !== ENSEMBLE_MODEL);
-      if (run) this.#current = await call('runs.get', { id: run.id });
       await jobs.finished(jobId);
     } catch (err) {
       notices.error(err, 'Could not follow the running training');
