@@ -11,6 +11,15 @@ export function scoredOn(r: Pick<CompareRow, 'kind' | 'folds' | 'missingFolds'>)
   return `${r.folds}-fold${missing}`;
 }
 
+/**
+ * How many images every row's score rests on, or null when the rows rest on different numbers (a K-fold run
+ * out of fold beside single-split runs): Compare's footer and the CLI's compare header decide it here.
+ */
+export function commonImageCount(rows: ReadonlyArray<Pick<CompareRow, 'count'>>): number | null {
+  const counts = new Set(rows.map((r) => r.count));
+  return counts.size <= 1 ? (rows[0]?.count ?? 0) : null;
+}
+
 /** 'fold 5 of 5 missing', 'folds 2, 3 of 3 missing': a K-fold run's unfinished folds (numbered from 1), in words. */
 export function missingFoldsText(missing: readonly number[], k: number): string {
   return `${missing.length === 1 ? 'fold' : 'folds'} ${missing.join(', ')} of ${k} missing`;

@@ -1,7 +1,7 @@
 /** `compare` and `ensemble`: every finished run side by side with intervals and a test, and averaged runs. */
 import type { CompareRow, Comparison, DeLongTest } from '../../../shared/contract-compare';
 import { AppError } from '../../../shared/errors';
-import { scoredOn, trainedOn } from '../../../shared/scored-on';
+import { commonImageCount, scoredOn, trainedOn } from '../../../shared/scored-on';
 import { compareHandlers as h } from '../../core/api/compare-handlers';
 import { UsageError, stringOpt, type Command } from '../command';
 import { cliCore, given, parseInput } from '../contract-call';
@@ -52,8 +52,8 @@ export function comparisonText(c: Comparison): string {
   const out: string[] = [];
   if (c.rows.length === 0) out.push(`no finished run has predictions on the ${c.split} split ('mask-studio train' makes some)`);
   else {
-    const counts = new Set(c.rows.map((r) => r.count));
-    const basis = counts.size === 1 ? `${c.rows[0]?.count ?? 0} images each` : 'on different images: the images column says how many each score rests on';
+    const common = commonImageCount(c.rows);
+    const basis = common !== null ? `${common} images each` : 'on different images: the images column says how many each score rests on';
     out.push(`${c.rows.length} run(s) on the ${c.split} split (${basis}; * = best by AUC, then log loss)`);
     if (c.rows.some((r) => r.folds !== null)) {
       out.push(c.split === 'val'
