@@ -89,9 +89,9 @@ const handlers = async () => (await import('../../core/api/training-handlers')).
 async function trainOne(ctx: CliContext, lib: Library, input: TrainInput): Promise<RunInfo> {
   const core = cliCore(ctx, lib, (p) => {
     const epoch = p.metrics?.['epoch'];
-    const fold = /^fold \d+\/\d+/.exec(p.phase)?.[0];
     const auc = p.metrics?.['bestValAuc'];
-    return `${input.model}${fold !== undefined ? ` ${fold}` : ''}${epoch !== undefined ? ` epoch ${epoch}` : ''}${auc !== undefined ? ` (best val AUC ${auc.toFixed(3)})` : ''}`;
+    // a K-fold run's phase names its fold ('fold 2/5: train')
+    return `${input.model}${epoch !== undefined ? ` epoch ${epoch}` : ''}${auc !== undefined ? ` (best val AUC ${auc.toFixed(3)})` : ''}`;
   }, commandLineRoots(input.weights !== undefined ? [input.weights] : []));
   const start = await core.call((await handlers())['train.start'], input);
   for (const w of start.warnings.slice(0, 5)) ctx.stderr.write(`warning: unresolved audit error: ${w}\n`);

@@ -52,9 +52,15 @@ describe('K-fold training (scratch, wasm, in-process)', () => {
 
   /** The out-of-fold rows stored when each checkpoint of a fold after the first was saved: what a kill then would leave. */
   const valIdsAtCheckpoints: Array<{ finished: number; ids: number[] }> = [];
+  /** The training's job.progress reports, as the page and the CLI get them. */
+  const reports: Array<{ phase: string; done: number; total: number }> = [];
   const train = async (cancelAfterFolds?: number): Promise<{ id: string; messages: RunMessage[] }> => {
     const messages: RunMessage[] = [];
-    const runner = new JobRunner(t.lib.db, () => {});
+    reports.length = 0;
+    const runner = new JobRunner(t.lib.db, (e) => {
+      const p = e.payload;
+      if ('phase' in p && 'total' in p) reports.push({ phase: p.phase, done: p.done, total: p.total });
+    });
     let finished = 0;
     const holder: { jobId: string | null } = { jobId: null };
     const start = startTraining(t.lib, runner, TINY, {
@@ -104,6 +110,14 @@ describe('K-fold training (scratch, wasm, in-process)', () => {
     assert.equal(run.best?.valAuc, m.auc);
     assert.equal(run.best?.epoch, null);
     assert.deepEqual(run.folds, { k: 3, finished: [1, 2, 3] });
+    // the bar counts the whole run: each fold's training goes on from where the last one stopped, to a total
+    // of three folds' steps (it restarted at 0 of one fold's, and its ETA read "1 s left" with folds to go)
+    const training = reports.filter((r) => r.phase.endsWith(': train'));
+    assert.deepEqual([...new Set(training.map((r) => r.phase))], ['fold 1/3: train', 'fold 2/3: train', 'fold 3/3: train']);
+    training.slice(1).forEach((r, i) => assert.ok(r.done >= (training[i]?.done ?? 0), `${r.phase} ${r.done}/${r.total} after ${training[i]?.done}`));
+    const last = training.at(-1);
+    assert.ok(last !== undefined && last.total > 0 && last.total % 3 === 0, JSON.stringify(last));
+    assert.equal(last.done, last.total);
     // each epoch says its fold (numbered on across folds): the curves are drawn one line per fold
     const epochs = runEpochs(t.lib.db, id);
     assert.deepEqual(epochs.map((e) => [e.epoch, e.fold]), [[1, 1], [2, 1], [3, 2], [4, 2], [5, 3], [6, 3]]);

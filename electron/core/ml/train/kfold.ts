@@ -114,7 +114,10 @@ async function runFold(c: FoldRunContext, f: number, epochOffset: { value: numbe
         if (f === 0) setRunEnvironment(db, job.runId, m.env);
         break;
       case 'progress':
-        c.progress(`fold ${f + 1}/${plan.k}: ${m.phase}`, m.done, m.total, m.metrics);
+        // counted over the whole run, as if every fold had this fold's steps: the bar does not restart at each
+        // fold, and the ETA (this fold's pace over what is left) covers the folds still to come, where it
+        // read "1 s left" at the end of each fold with four to go
+        c.progress(`fold ${f + 1}/${plan.k}: ${m.phase}`, f * m.total + m.done, plan.k * m.total, m.metrics);
         break;
       case 'epoch':
         lastEpoch = Math.max(lastEpoch, m.row.epoch);
