@@ -85,7 +85,11 @@ describe('a K-fold run and the Compare table at 1,280 px (serve mode)', { skip: 
     assert.ok(single, 'the flip run');
     assert.equal(await page.locator('[data-testid=run-row][data-model=ensemble] [data-testid=run-show]').count(), 0);
     // an ensemble's row says what it averages (it read only "ensemble")
-    assert.match(await page.locator('[data-testid=run-row][data-model=ensemble] [data-testid=run-ensemble]').first().innerText(), / · of \d+ runs$/);
+    const ensembleRow = page.locator('[data-testid=run-row][data-model=ensemble]').first();
+    assert.match(await ensembleRow.getByTestId('run-ensemble').innerText(), / · of \d+ runs$/);
+    // and trained on nothing: no backend of its own, its time marked as its runs' sum
+    assert.equal(await ensembleRow.getByTestId('run-trained-on').innerText(), '–');
+    assert.match(await ensembleRow.getByTestId('run-time').innerText(), /^Σ \d+ s$/);
     await page.locator(`[data-testid=run-row][data-id="${single.id}"] [data-testid=run-show]`).click();
     await page.locator(`[data-testid=run-row][data-id="${single.id}"] [data-testid=run-show][aria-pressed=true]`).waitFor();
     await page.locator('[data-testid=train-curves][data-rendered="true"]:not([data-series*="fold"])').waitFor();
