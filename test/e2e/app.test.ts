@@ -124,6 +124,23 @@ describe('the studio in Chromium (serve mode)', { skip: skip ?? false }, () => {
     assert.equal(undone[0]?.state, 'undone');
   });
 
+  test('a key on a submission image asks first: its label would be used by nothing', async () => {
+    await page.getByTestId('filter-split').selectOption('submission');
+    const first = page.locator('[data-testid=cell][data-index="0"]');
+    await first.waitFor();
+    await first.click();
+    const before = await first.getAttribute('data-label');
+    const history = (await cli<HistoryEntry[]>('history', '--limit', '1'))[0]?.id;
+    await page.keyboard.press('1');
+    assert.match(await page.getByTestId('confirm-dialog').innerText(), /This image is in the submission split/);
+    await page.getByTestId('confirm-cancel').click();
+    await page.getByTestId('confirm-dialog').waitFor({ state: 'detached' });
+    assert.equal(await first.getAttribute('data-label'), before);
+    assert.equal((await cli<HistoryEntry[]>('history', '--limit', '1'))[0]?.id, history);
+    await page.getByTestId('filter-split').selectOption('any');
+    await page.locator('[data-testid=cell][data-index="0"]').waitFor();
+  });
+
   test('a page read that began before a keypress was stored does not show the old label again', async () => {
     const [a, b] = [page.locator('[data-testid=cell][data-index="0"]'), page.locator('[data-testid=cell][data-index="1"]')];
     await a.click();

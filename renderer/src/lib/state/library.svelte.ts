@@ -6,6 +6,7 @@
 import type { ImageRow } from '../../../../shared/contract';
 import { AppError } from '../../../../shared/errors';
 import { call, onEvent } from '../api/client';
+import { plural } from '../format';
 import { DEFAULT_FILTER, toImageFilter, type LibraryFilter } from '../filters';
 
 export type { LibraryFilter };
@@ -311,11 +312,35 @@ export class LibraryState {
     });
   }
 
+  /** The loaded rows of `ids` (an id on a page not read yet is left out). */
+  #rowsOf(ids: readonly number[]): ImageRow[] {
+    const set = new Set(ids);
+    return [...this.#pages.values()].flat().filter((r) => set.has(r.id));
+  }
+
+  /**
+   * A label on a submission image (the competition's unlabelled test images) is used by nothing: not
+   * training, not scoring, not the submission. A key pressed on one by mistake is asked about first.
+   * null: no target is a submission image, nothing was asked.
+   */
+  async #submissionConfirmed(ids: readonly number[], label: string): Promise<boolean | null> {
+    const n = this.#rowsOf(ids).filter((r) => r.split === 'submission').length;
+    if (n === 0) return null;
+    const which = n === ids.length ? (n === 1 ? 'This image is' : `These ${n} images are`) : `${plural(n, 'image')} of the ${ids.length} are`;
+    return confirmer.ask({
+      title: `Label ${n === 1 ? 'a submission image' : `${n} submission images`}?`,
+      body: `${which} in the submission split: the unlabelled images a submission file scores. A label there is not used for training, validation or scores, and the submission still scores the image. Undo (z) takes it back.`,
+      confirm: `Label as “${app.displayName(label)}”`,
+    });
+  }
+
   /** `startedAt`: the keydown's timeStamp, so the status line reports key-to-stored time. */
   async label(label: string, startedAt = performance.now()): Promise<void> {
     const ids = this.#targets();
     if (ids.length === 0) return;
-    if (!(await this.#confirmed(ids, 'Relabel', `get the label “${app.displayName(label)}”`))) return;
+    // one question: the submission one (it names the count) stands for the bulk one
+    const ok = (await this.#submissionConfirmed(ids, label)) ?? (await this.#confirmed(ids, 'Relabel', `get the label “${app.displayName(label)}”`));
+    if (!ok) return;
     const edit = this.#patchRows(new Set(ids), (r) => ({ ...r, label }));
     await this.#write(edit, startedAt, () => call('labels.set', { images: ids, label }));
   }
@@ -325,7 +350,7 @@ export class LibraryState {
     const ids = this.#targets();
     if (ids.length === 0) return;
     const set = new Set(ids);
-    const rows = [...this.#pages.values()].flat().filter((r) => set.has(r.id));
+    const rows = this.#rowsOf(ids);
     const restore = rows.length > 0 && rows.every((r) => r.excluded);
     if (!(await this.#confirmed(ids, restore ? 'Restore' : 'Exclude', restore ? 'return to training and evaluation' : 'leave training and evaluation (the files stay)'))) return;
     const edit = this.#patchRows(set, (r) => ({ ...r, excluded: !restore, excludeReason: restore ? null : 'excluded in the library view' }));
