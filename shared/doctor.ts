@@ -71,3 +71,21 @@ export const DoctorReport = z.object({
   }),
 });
 export type DoctorReport = z.infer<typeof DoctorReport>;
+
+type WeightsEntry = DoctorReport['weights']['models'][number];
+
+/**
+ * One model's pretrained weights in words, for `mask-studio doctor` and the Doctor view alike. A model whose
+ * ImageNet file is missing but which trains offline from an installed alternative (InceptionV3 from nsfwjs)
+ * is 'alternative', not 'missing': Train offers it, and Doctor said "missing" beside it.
+ */
+export function weightsStatus(w: WeightsEntry): { state: 'scratch' | 'present' | 'alternative' | 'missing'; text: string; fetch: string | null } {
+  const fetch = `mask-studio weights fetch ${w.model}`;
+  if (!w.pretrained) return { state: 'scratch', text: 'not pretrained (trained from scratch)', fetch: null };
+  if (w.present) return { state: 'present', text: `present (${w.format ?? 'unknown format'}${w.md5Verified ? ', MD5 verified' : ''})`, fetch: null };
+  if (w.alternatives.length > 0) {
+    const alt = w.alternatives.join(', ');
+    return { state: 'alternative', text: `trains offline with --weights ${alt} (the ${alt} package, installed); its ImageNet weights are missing`, fetch };
+  }
+  return { state: 'missing', text: 'missing', fetch };
+}

@@ -331,7 +331,11 @@ describe('the studio in Chromium (serve mode)', { skip: skip ?? false }, () => {
     for (const w of missing) {
       const text = await page.locator(`[data-testid=doctor-weights-row][data-model="${w.model}"]`).innerText();
       assert.ok(text.includes(`mask-studio weights fetch ${w.model}`), text);
+      // InceptionV3 trains offline from nsfwjs: not "missing" beside a Train view that offers it
+      assert.equal(/^\S+\s+missing/.test(text), w.alternatives.length === 0, text);
+      if (w.alternatives.length > 0) assert.ok(text.includes(`trains offline with --weights ${w.alternatives.join(', ')}`), text);
     }
+    assert.ok(missing.some((w) => w.alternatives.length > 0), 'nsfwjs is installed: InceptionV3 has an offline alternative');
     assert.equal(await page.getByTestId('doctor-error').count(), 0);
     await shot('doctor');
   });

@@ -2,6 +2,7 @@
  * `doctor` and `models`: what this machine can run, and what each architecture is. Neither needs a library.
  * The report (core/api/doctor-handlers, the studio's `doctor.get`), TensorFlow.js and the models are loaded inside `run`, so other commands start without them.
  */
+import { weightsStatus } from '../../../shared/doctor';
 import type { Command } from '../command';
 
 export const doctor: Command = {
@@ -41,7 +42,8 @@ export const doctor: Command = {
       } else lines.push(`  does not load: ${onnx.error}`);
       lines.push('', `pretrained weights (${weights.dir}):`);
       for (const w of weights.models) {
-        lines.push(`  ${w.model.padEnd(20)} ${!w.pretrained ? 'not pretrained (scratch)' : w.present ? `present (${w.format})` : `missing: mask-studio weights fetch ${w.model}${w.alternatives.length > 0 ? ` (offline: --weights ${w.alternatives.join(', ')})` : ''}`}`);
+        const s = weightsStatus(w);
+        lines.push(`  ${w.model.padEnd(20)} ${s.text}${s.fetch !== null ? `: ${s.fetch}` : ''}`);
       }
       return lines.join('\n');
     });
