@@ -2,7 +2,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CompareRow } from '../../shared/contract-compare';
-import { runLabels, shortRunName } from '../../renderer/src/lib/compare-names';
+import { RUN_COLOURS, runColours, runLabels, shortRunName } from '../../renderer/src/lib/compare-names';
 
 function row(id: string, model: string, seed: number | null, extra: Partial<CompareRow> = {}): CompareRow {
   return {
@@ -31,4 +31,12 @@ test('a run named by its id alone keeps its model whole: model and random tail, 
   assert.equal(shortRunName('20261206-202713-inception_v3-c160'), 'inception_v3 · c160');
   assert.equal(shortRunName('20261206-213944-scratch-a19a'), 'scratch · a19a');
   assert.equal(shortRunName('my-ensemble'), 'my-ensemble');
+});
+
+test('twenty runs get twenty colours, the palette first, in the order the runs were made', () => {
+  const ids = Array.from({ length: 20 }, (_, i) => `20261207-${String(100000 + i)}-scratch-${(0xa000 + i).toString(16)}`);
+  const colours = runColours([...ids].reverse());
+  assert.equal(new Set(colours.values()).size, 20);
+  assert.deepEqual(ids.slice(0, RUN_COLOURS.length).map((id) => colours.get(id)), RUN_COLOURS);
+  assert.match(colours.get(ids[19] ?? '') ?? '', /^hsl\(/);
 });

@@ -32,10 +32,22 @@ export function shortRunName(id: string): string {
 export const RUN_COLOURS = ['#5aa9ff', '#3ecf8e', '#f08c4a', '#b38cff', '#f5a524', '#ff5d5d', '#4dd0e1', '#e57bd0'];
 
 /**
+ * The i-th run's colour: the palette's eight, then hues a golden angle apart (each far from the last few,
+ * never the same twice), two lightnesses in turn, so a library of more than eight runs does not repeat a
+ * swatch in the table and the charts.
+ */
+export function runColour(i: number): string {
+  const fixed = RUN_COLOURS[i];
+  if (fixed !== undefined) return fixed;
+  const hue = ((i - RUN_COLOURS.length) * 137.508 + 20) % 360;
+  return `hsl(${hue.toFixed(1)}, 70%, ${i % 2 === 0 ? 62 : 72}%)`;
+}
+
+/**
  * One colour per run that never depends on the selection or the ranking: runs in the order they were made
- * (an id starts with its time, `20261205-090847-…`), colours in turn. Runs made one after another differ.
+ * (an id starts with its time, `20261205-090847-…`), colours in turn. No two runs share one.
  */
 export function runColours(ids: readonly string[]): Map<string, string> {
   const ordered = [...new Set(ids)].sort();
-  return new Map(ordered.map((id, i) => [id, RUN_COLOURS[i % RUN_COLOURS.length] ?? '#888']));
+  return new Map(ordered.map((id, i) => [id, runColour(i)]));
 }
