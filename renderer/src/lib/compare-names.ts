@@ -40,7 +40,18 @@ export function runColour(i: number): string {
   const fixed = RUN_COLOURS[i];
   if (fixed !== undefined) return fixed;
   const hue = ((i - RUN_COLOURS.length) * 137.508 + 20) % 360;
-  return `hsl(${hue.toFixed(1)}, 70%, ${i % 2 === 0 ? 62 : 72}%)`;
+  return hslHex(hue, 0.7, i % 2 === 0 ? 0.62 : 0.72);
+}
+
+/** An HSL colour as #rrggbb: the charts shade a run's colour per fold, and shade() reads hex. */
+function hslHex(h: number, s: number, l: number): string {
+  const a = s * Math.min(l, 1 - l);
+  const channel = (n: number): string => {
+    const k = (n + h / 30) % 12;
+    const v = l - a * Math.max(-1, Math.min(k - 3, 9 - k, 1));
+    return Math.round(v * 255).toString(16).padStart(2, '0');
+  };
+  return `#${channel(0)}${channel(8)}${channel(4)}`;
 }
 
 /**
