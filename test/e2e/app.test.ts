@@ -367,6 +367,21 @@ describe('the studio in Chromium (serve mode)', { skip: skip ?? false }, () => {
     assert.deepEqual(await cli<RunInfo[]>('runs'), []);
   });
 
+  test('the address names the view: a reload keeps it, Back returns to the last one', async () => {
+    await page.getByTestId('nav-compare').click();
+    await page.getByTestId('compare-view').waitFor();
+    await page.getByTestId('nav-doctor').click();
+    await page.getByTestId('doctor-view').waitFor();
+    assert.equal(new URL(page.url()).hash, '#/doctor');
+    await page.reload();
+    await page.getByTestId('doctor-view').waitFor();
+    await page.goBack();
+    await page.getByTestId('compare-view').waitFor();
+    assert.equal(new URL(page.url()).hash, '#/compare');
+    await page.goForward();
+    await page.getByTestId('doctor-view').waitFor();
+  });
+
   test('a training the page did not start is followed after a reload: its own run (not a CLI run beside it), its bar and Cancel', async () => {
     const running = async (n: number): Promise<void> => {
       while ((await cli<RunInfo[]>('runs')).filter((r) => r.status === 'running').length < n) await new Promise((r) => setTimeout(r, 200));

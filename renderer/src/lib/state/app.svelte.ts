@@ -8,8 +8,16 @@ export type View = (typeof VIEWS)[number];
 
 type Info = MethodOutput<'library.info'>;
 
+/** The view an address's fragment names ('#/train'), or null: a reload and Back keep a person's place. */
+export function viewFromHash(hash: string): View | null {
+  const name = hash.replace(/^#\/?/, '');
+  return VIEWS.find((v) => v === name) ?? null;
+}
+
+const hasWindow = typeof window !== 'undefined';
+
 export class AppState {
-  view = $state<View>('library');
+  #view = $state<View>((hasWindow ? viewFromHash(window.location.hash) : null) ?? 'library');
   #info = $state<Info | null>(null);
   #loadError = $state<string | null>(null);
   #connection = $state<ConnectionStatus>('connecting');
@@ -17,6 +25,8 @@ export class AppState {
   importDir = $state('');
 
   constructor() {
+    // Back and Forward move between the views a person opened, as in any web page
+    if (hasWindow) window.addEventListener('popstate', () => (this.#view = viewFromHash(window.location.hash) ?? 'library'));
     onConnection((s) => (this.#connection = s));
     onEvent('library.changed', (e) => {
       if (e.what === 'classes' || e.what === 'images') void this.refresh();
@@ -24,6 +34,16 @@ export class AppState {
     onMenu((cmd) => {
       if (cmd.action === 'import') this.openImport(cmd.dir);
     });
+  }
+
+  get view(): View {
+    return this.#view;
+  }
+  /** Opens a view and puts it in the address ('#/compare'): a reload opens it again, Back goes to the last. */
+  set view(v: View) {
+    if (v === this.#view) return;
+    this.#view = v;
+    if (hasWindow) window.history.pushState(null, '', `#/${v}`);
   }
 
   get info(): Info | null {
