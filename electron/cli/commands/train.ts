@@ -8,7 +8,7 @@ import type { Library } from '../../core/library';
 import { LR_SCHEDULES, TTA_MODES } from '../../../shared/names';
 import { MODEL_NAMES, type ModelName } from '../../core/ml/models/types';
 import { getRun, trainingSet } from '../../core/ml/runs/store';
-import { recordedTta } from '../../core/ml/inference/tta';
+import { recordedTta, scoredTta } from '../../core/ml/inference/tta';
 import { UsageError, boolOpt, positional, stringOpt, type Command, type ParsedArgs } from '../command';
 import { cliCore, commandLineRoots, given, numeric, parseInput, type FlagNames } from '../contract-call';
 import type { CliContext } from '../context';
@@ -28,6 +28,13 @@ function throughputText(r: RunInfo): string {
   return r.throughputBasis === 'features' ? `${n} cached feature vectors/s (head only; the base ran once per image)` : `${n} images/s training`;
 }
 
+/** The run's TTA, and that it was not applied when the run stopped before its final scoring. */
+function ttaText(r: RunInfo): string {
+  const asked = recordedTta(r.config);
+  const scored = scoredTta(r);
+  return asked === scored ? asked : `${asked} asked, not applied to its scores (it stopped before its final scoring)`;
+}
+
 function describeRun(r: RunInfo): string {
   const k = r.config['folds'];
   const kfold = typeof k === 'number' && k >= 2;
@@ -37,7 +44,7 @@ function describeRun(r: RunInfo): string {
     ? `${r.best.epoch !== null ? `best epoch ${r.best.epoch}` : 'validation'}: val AUC ${fmt(r.best.valAuc, 4)}, log loss ${fmt(r.best.valLogLoss, 4)}`
     : 'no epoch finished';
   return [
-    `run ${r.id}: ${r.model} (${r.weightsSource} weights, ${r.inputSize !== null ? `${r.inputSize} px` : 'mixed input sizes'}) on ${r.backend}${r.device ? ` [${r.device}]` : ''}${engineNote(r)}, TTA ${recordedTta(r.config)}${r.faces ? ', faces scored' : ''}: ${r.status}`,
+    `run ${r.id}: ${r.model} (${r.weightsSource} weights, ${r.inputSize !== null ? `${r.inputSize} px` : 'mixed input sizes'}) on ${r.backend}${r.device ? ` [${r.device}]` : ''}${engineNote(r)}, TTA ${ttaText(r)}${r.faces ? ', faces scored' : ''}: ${r.status}`,
     `  ${best}`,
     `  ${fmt(r.seconds, 1)} s, ${throughputText(r)}, ${r.params ?? '—'} parameters, ${r.trainImages} train / ${r.valImages} val images`,
     ...(r.error ? [`  error: ${r.error}`] : []),

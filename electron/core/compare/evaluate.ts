@@ -4,7 +4,7 @@
  * cells list their images). Scored against the images' current labels, included rows only: a label fixed
  * or an image removed after training counts for every run alike.
  */
-import { recordedTta } from '../ml/inference/tta';
+import { scoredTta } from '../ml/inference/tta';
 import { recordedFaces } from '../ml/runs/faces-record';
 import type { RunInfo } from '../../../shared/contract';
 import type { CompareRow, ConfusionAt, EvalSplit, RunEvaluation } from '../../../shared/contract-compare';
@@ -87,7 +87,7 @@ export function compareRow(db: Db, run: RunInfo, s: RunScores): CompareRow {
     count: m.count,
     folds: folds?.k ?? null,
     missingFolds: folds ? missingFolds(folds) : [],
-    tta: ensemble && run.config['tta'] === undefined ? null : recordedTta(run.config),
+    tta: ensemble && run.config['tta'] === undefined ? null : scoredTta(run),
     faces: recordedFaces(run.config) !== null,
     auc: m.auc,
     aucCi: m.auc === null ? null : ci.auc,

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../electron/core/ml/backend/backend';
 import { batchTensor } from '../../../electron/core/ml/augment';
-import { centreCrop, mirror, recordedTta, ttaMean, ttaViews, withTta, TTA_MODES } from '../../../electron/core/ml/inference/tta';
+import { centreCrop, mirror, recordedTta, scoredTta, ttaMean, ttaViews, withTta, TTA_MODES } from '../../../electron/core/ml/inference/tta';
 import { predictProbabilities } from '../../../electron/core/ml/inference/probabilities';
 import { buildClassifier } from '../../../electron/core/ml/models/index';
 import { seedInit } from '../../../electron/core/ml/train/run';
@@ -104,4 +104,13 @@ describe('TTA on a real model (scratch CNN, seeded weights, wasm)', () => {
       assert.ok(Math.abs((flip[i] ?? 0) - expected) < 1e-6, `image ${i}: flip ${flip[i]}, mean ${expected}`);
     }
   });
+});
+
+test('a single-split run stopped before its final scoring keeps plain scores: Compare says no TTA for it', () => {
+  const config = { tta: 'flip-crops' };
+  assert.equal(scoredTta({ status: 'done', config, folds: null }), 'flip-crops');
+  for (const status of ['cancelled', 'failed', 'interrupted'] as const) assert.equal(scoredTta({ status, config, folds: null }), 'none', status);
+  // a K-fold run's finished folds each scored with it; an unfinished fold stores no rows
+  assert.equal(scoredTta({ status: 'cancelled', config, folds: { k: 5, finished: [1, 2] } }), 'flip-crops');
+  assert.equal(scoredTta({ status: 'done', config: {}, folds: null }), 'none');
 });

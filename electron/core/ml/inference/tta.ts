@@ -5,6 +5,7 @@
  * frozen-base features) applies the same views, and a view of the same bytes is the same in any process.
  */
 import { TTA_MODES, type TtaMode } from '../../../../shared/names';
+import type { RunInfo } from '../../../../shared/contract';
 
 export { TTA_MODES, type TtaMode } from '../../../../shared/names';
 
@@ -129,6 +130,16 @@ export function withTta(
 ): (images: readonly Uint8Array[]) => Promise<Float32Array> {
   if (mode === 'none') return run;
   return (images) => ttaMean(mode, (view) => run(images.map((img) => view.apply(img, size))));
+}
+
+/**
+ * The TTA a run's stored validation scores were made with. A single-split run is scored with its TTA when it
+ * finishes; one cancelled, failed or killed before that keeps its best checkpoint's plain scores, and Compare
+ * said "TTA flip-crops" beside them, ranking them against TTA-scored runs. A K-fold run's finished folds
+ * each scored with it (an unfinished fold stores no rows).
+ */
+export function scoredTta(run: Pick<RunInfo, 'status' | 'config' | 'folds'>): TtaMode {
+  return run.status === 'done' || run.folds !== null ? recordedTta(run.config) : 'none';
 }
 
 /** A run's recorded TTA mode (runs from before TTA have none: 'none'). */
