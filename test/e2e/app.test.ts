@@ -273,6 +273,15 @@ describe('the studio in Chromium (serve mode)', { skip: skip ?? false }, () => {
     await page.getByTestId('train-input-size').fill('4');
     assert.equal(await page.getByTestId('train-settings-error').innerText(), 'The number of epochs must be more than 0 (got 0). The input size must be at least 8 (got 4).');
     assert.ok(await page.getByTestId('train-start').isDisabled());
+    // text that is no number is quoted as typed, not "got NaN"
+    await page.getByTestId('train-epochs').fill('abc');
+    assert.equal(await page.getByTestId('train-settings-error').innerText(), 'The number of epochs must be a number (got “abc”).');
+    // a ticked model these settings cannot train says why, where Train was only disabled
+    await page.getByTestId('train-model-inception_v3').check();
+    await page.getByTestId('train-input-size').fill('48');
+    assert.match(await page.locator('[data-testid=train-will-skip] li[data-model=inception_v3]').innerText(), /inception_v3 will not train: needs an input size of at least 75 px; the input size is 48 px/);
+    await page.getByTestId('train-model-inception_v3').uncheck();
+    await page.getByTestId('train-will-skip').waitFor({ state: 'detached' });
     await page.getByTestId('train-epochs').fill('2');
     await page.getByTestId('train-input-size').fill('32');
     await page.getByTestId('train-settings-error').waitFor({ state: 'detached' });

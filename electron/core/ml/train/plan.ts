@@ -8,13 +8,13 @@ import { ARCHITECTURES } from '../models';
 import { MODEL_NAMES, type ModelName, type TransferModelName } from '../../../../shared/names';
 import { fetchHint, findNsfwjs, weightsStatus } from '../weights';
 
-const NSFWJS_MISSING = "the offline InceptionV3 needs the npm package nsfwjs: `npm install --save-dev nsfwjs@4.4.0`";
+const NSFWJS_MISSING = "the offline InceptionV3 needs the npm package nsfwjs: 'npm install --save-dev nsfwjs@4.4.0'";
 
 function transferInfo(model: TransferModelName, weightsDir: string | undefined): Pick<TrainModelInfo, 'sources' | 'best' | 'reason' | 'help'> {
   const imagenet = weightsStatus(model, weightsDir ? { dir: weightsDir } : {}).present;
   const nsfwjs = model === 'inception_v3' && findNsfwjs() !== null;
   const sources: TrainModelInfo['sources'] = [
-    { weights: 'imagenet', available: imagenet, reason: imagenet ? null : `no ImageNet weights here: \`mask-studio weights fetch ${model}\`` },
+    { weights: 'imagenet', available: imagenet, reason: imagenet ? null : `no ImageNet weights here: 'mask-studio weights fetch ${model}'` },
     {
       weights: 'nsfwjs',
       available: nsfwjs,
@@ -23,10 +23,10 @@ function transferInfo(model: TransferModelName, weightsDir: string | undefined):
     { weights: 'none', available: true, reason: null },
   ];
   const best: WeightsSource | null = imagenet ? 'imagenet' : nsfwjs ? 'nsfwjs' : null;
-  const alt = model === 'inception_v3' ? '; or `npm install --save-dev nsfwjs@4.4.0` for an offline pretrained InceptionV3' : '';
+  const alt = model === 'inception_v3' ? "; or 'npm install --save-dev nsfwjs@4.4.0' for an offline pretrained InceptionV3" : '';
   if (best) return { sources, best, reason: null, help: null };
   const short = model === 'inception_v3' ? ' (or install nsfwjs)' : '';
-  return { sources, best, reason: `no pretrained weights here: \`mask-studio weights fetch ${model}\`${short}`, help: `no pretrained weights here: ${fetchHint(model)}${alt}` };
+  return { sources, best, reason: `no pretrained weights here: 'mask-studio weights fetch ${model}'${short}`, help: `no pretrained weights here: ${fetchHint(model)}${alt}` };
 }
 
 export function trainModels(weightsDir?: string): TrainModelInfo[] {

@@ -66,7 +66,7 @@ export interface TrainOptions {
 export function checkWeights(config: TrainConfig, weightsDir?: string): void {
   if (!isTransfer(config.model) || config.weights === 'none') return;
   if (config.weights === 'nsfwjs') {
-    if (!findNsfwjs()) throw new AppError('NOT_FOUND', "the 'nsfwjs' weights need the npm package nsfwjs: `npm install --save-dev nsfwjs@4.4.0`");
+    if (!findNsfwjs()) throw new AppError('NOT_FOUND', "the 'nsfwjs' weights need the npm package nsfwjs: 'npm install --save-dev nsfwjs@4.4.0'");
     return;
   }
   if (config.weights === 'imagenet') {

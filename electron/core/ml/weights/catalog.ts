@@ -61,7 +61,7 @@ export function tfjsDirPath(model: TransferModelName, dir = weightsDir()): strin
 /** The command that gets a model's weights, for messages. */
 export function fetchHint(model: TransferModelName): string {
   return (
-    `run \`mask-studio weights fetch ${model}\`, or offline copy ${KERAS_WEIGHTS[model].fileName} ` +
-    `(from ${KERAS_WEIGHTS[model].url}) here and run \`mask-studio weights import ${model} FILE\``
+    `run 'mask-studio weights fetch ${model}', or offline copy ${KERAS_WEIGHTS[model].fileName} ` +
+    `(from ${KERAS_WEIGHTS[model].url}) here and run 'mask-studio weights import ${model} FILE'`
   );
 }

@@ -50,7 +50,7 @@ function requireNsfwjs(): NsfwjsPackage {
   if (!pkg) {
     throw new AppError(
       'NOT_FOUND',
-      "the 'nsfwjs' weights need the npm package nsfwjs (with dist/models/inception_v3); install it with `npm install --save-dev nsfwjs@4.4.0`",
+      "the 'nsfwjs' weights need the npm package nsfwjs (with dist/models/inception_v3); install it with 'npm install --save-dev nsfwjs@4.4.0'",
     );
   }
   return pkg;

@@ -151,7 +151,7 @@ export async function fetchWeights(model: string, opts: FetchOptions = {}): Prom
     signal: opts.signal,
     stallTimeoutMs: opts.stallTimeoutMs,
     onProgress: opts.onProgress ? (p) => opts.onProgress?.({ ...p, model: m }) : undefined,
-    offlineHint: `Without internet, copy ${k.fileName} from a machine that has it and run \`mask-studio weights import ${m} FILE\`.`,
+    offlineHint: `Without internet, copy ${k.fileName} from a machine that has it and run 'mask-studio weights import ${m} FILE'.`,
   });
   await writeProvenance(sidecarPath('h5', m, dir), {
     source: 'fetched',
