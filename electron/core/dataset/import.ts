@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import type { ImportInput, ImportSummary } from '../../../shared/contract';
+import { AppError } from '../../../shared/errors';
 import { defaultDisplayName, defaultHotkey } from '../../../shared/labels';
 import type { Db } from '../db/open';
 import { cachedStatement } from '../db/statements';
@@ -21,6 +22,7 @@ import type { ImageRecord } from './images';
 import { planImport, type ImportPlan, type PlannedFile } from './import-plan';
 import { fsPath } from './fs-names';
 import { scanOne, type Outcome, type Write } from './import-scan';
+import { IMAGE_EXTENSIONS } from './scan';
 import { groupMissingRows, missingRowsSentence } from './missing-rows';
 import { mapPool } from './walk';
 
@@ -228,10 +230,23 @@ function markMissing(db: Db, plan: ImportPlan, sources: readonly number[], rows:
   return missing;
 }
 
+/**
+ * Why a folder with no image file is refused: an import of nothing "succeeded" with "Imported 0 files", and
+ * a person who picked the wrong folder learned it only from an empty library.
+ */
+function noImagesMessage(plan: Pick<ImportPlan, 'root' | 'testDir' | 'skipped'>): string {
+  const where = plan.testDir !== null ? `${plan.root} or ${plan.testDir}` : plan.root;
+  const kinds = [...IMAGE_EXTENSIONS].slice(0, 6).map((e) => `.${e}`).join(', ');
+  const first = plan.skipped.slice(0, 3).map((s) => `${basename(s.file)} (${s.reason})`);
+  const skipped = plan.skipped.length === 0 ? '' : `; skipped: ${first.join(', ')}${plan.skipped.length > 3 ? `, and ${plan.skipped.length - 3} more` : ''}`;
+  return `no image files in ${where} (${kinds}, …: in class subfolders, or beside a labels CSV)${skipped}. Nothing was imported: pick the folder that holds the photos`;
+}
+
 export async function importDataset(db: Db, input: ImportInput, options: ImportOptions = {}): Promise<ImportSummary> {
   const started = performance.now();
   const existingClasses = (db.prepare('SELECT name FROM classes ORDER BY position').all() as Array<{ name: string }>).map((c) => c.name);
   const plan = planImport(input, existingClasses);
+  if (plan.files.length === 0) throw new AppError('BAD_INPUT', noImagesMessage(plan));
   const rootSource = upsertSource(db, plan.root, plan.layout, plan);
   const testSource = plan.testDir ? upsertSource(db, plan.testDir, 'test', plan) : null;
   const sourceOf = (f: PlannedFile) => (f.sourceRoot === plan.testDir && testSource !== null ? testSource : rootSource);

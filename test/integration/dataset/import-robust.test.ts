@@ -126,3 +126,27 @@ test('symlinks, hidden names and hidden folders are listed in the summary with t
   assert.match(rowFor('..jpg'), /line 5: image '\.\.jpg' was not imported: hidden file/);
   assert.match(rowFor('link.jpg'), /line 6: image 'link\.jpg' was not imported: symbolic link/);
 });
+
+test('a folder with no image file is refused, with what was there, and nothing is written', async (t) => {
+  const dir = tempDir('no-images', t);
+  const empty = join(dir, 'empty');
+  const notes = join(dir, 'notes');
+  mkdirSync(empty);
+  mkdirSync(join(notes, 'mask'), { recursive: true });
+  writeFileSync(join(notes, 'readme.txt'), 'the photos are elsewhere');
+  writeFileSync(join(notes, 'mask', 'list.csv'), 'a,b');
+  const lib = openLibrary(join(dir, 'lib'), { create: true });
+  t.after(() => lib.close());
+  for (const folder of [empty, notes]) {
+    await assert.rejects(importDataset(lib.db, { dir: folder }), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'BAD_INPUT');
+      assert.match(err.message, new RegExp(`^no image files in ${folder} \\(\\.jpg, .*Nothing was imported`));
+      return true;
+    });
+  }
+  assert.deepEqual(lib.db.prepare('SELECT (SELECT COUNT(*) FROM images) AS images, (SELECT COUNT(*) FROM sources) AS sources').get(), { images: 0, sources: 0 });
+  // a folder with photos still imports
+  await photos(join(dir, 'ok', 'mask'), 2);
+  await photos(join(dir, 'ok', 'no_mask'), 2);
+  assert.equal((await importDataset(lib.db, { dir: join(dir, 'ok') })).added, 4);
+});
