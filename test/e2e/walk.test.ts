@@ -176,6 +176,11 @@ describe('a new user walks the studio (serve mode, issue 11)', { skip: skip ?? f
   test('split from Insights', async () => {
     await page.getByTestId('nav-insights').click();
     await page.getByTestId('split-seed').fill('1');
+    // a share written as a fraction (sklearn's 0.15) is 0.15 % here: said, not split into a handful of images
+    await page.getByTestId('split-val').fill('0.15');
+    await page.getByTestId('split-run').click();
+    assert.equal(await page.getByTestId('split-problem').innerText(), 'the validation share is in percent: 0.15 % is almost no image (did you mean 15 %?)');
+    await page.getByTestId('split-val').fill('15');
     const current = await api('stats.get', {});
     const assigned = current.byClassAndSplit.filter((c) => c.split === 'val' || c.split === 'test').length > 0;
     await page.getByTestId('split-run').click();

@@ -164,14 +164,21 @@ describe('training engine (wasm)', () => {
     assert.equal(runEpochs(t.lib.db, run.id).length, 0);
   });
 
-  test('an unsplit library is refused with what to run', () => {
-    const u = tempLibrary();
-    try {
-      const four = Object.entries(data.labels).slice(0, 4).map(([name, label]) => ({ path: data.paths[name] ?? '', label: String(label) as '0' | '1', split: 'train' as const }));
-      insertImages(u.lib, t.dir, four);
-      assert.throws(() => startTraining(u.lib, new JobRunner(u.lib.db, () => {}), { model: 'scratch' }), /not split.*mask-studio split/);
-    } finally {
-      u.cleanup();
+  test('an unsplit library, or a split with no validation image, is refused with what to do', () => {
+    const four = Object.entries(data.labels).slice(0, 4);
+    for (const [split, refusal] of [
+      // every image in test: neither train nor validation, as an unsplit library
+      ['test', /the library is not split: split it first \(Split in the studio's Insights, 'mask-studio split' on the command line\)$/],
+      // it is split, so "not split" was wrong: the split left no validation image
+      ['train', /the split leaves 4 train and 0 validation images, and training needs both: split again with a larger share .*'mask-studio split'/],
+    ] as const) {
+      const u = tempLibrary();
+      try {
+        insertImages(u.lib, t.dir, four.map(([name, label]) => ({ path: data.paths[name] ?? '', label: String(label) as '0' | '1', split })));
+        assert.throws(() => startTraining(u.lib, new JobRunner(u.lib.db, () => {}), { model: 'scratch' }), refusal);
+      } finally {
+        u.cleanup();
+      }
     }
   });
 

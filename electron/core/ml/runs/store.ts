@@ -46,7 +46,7 @@ export function trainingSet(db: Db): TrainingSet {
   const classes = classesInUse(db);
   const usable = (db.prepare(`SELECT COUNT(*) AS n FROM images WHERE ${USABLE} AND label IS NOT NULL`).get() as { n: number }).n;
   if (usable === 0) {
-    throw new AppError('CONFLICT', "the library has no labelled, readable, included images: run 'mask-studio import DIR --labels CSV' first");
+    throw new AppError('CONFLICT', "the library has no labelled, readable, included images: import a labelled folder first (Import… in the studio, 'mask-studio import DIR --labels CSV' on the command line)");
   }
   if (classes.length !== 2) {
     throw new AppError(
@@ -66,9 +66,12 @@ export function trainingSet(db: Db): TrainingSet {
     if (r.split !== 'submission') hashLines.push(`${r.sha256},${r.label ?? ''},${r.split}`);
   }
   if (set.train.length === 0 || set.val.length === 0) {
+    const how = "(Split in the studio's Insights, 'mask-studio split' on the command line)";
     throw new AppError(
       'CONFLICT',
-      `the library is not split (train ${set.train.length}, val ${set.val.length} images): run 'mask-studio split' first`,
+      set.train.length === 0 && set.val.length === 0
+        ? `the library is not split: split it first ${how}`
+        : `the split leaves ${set.train.length} train and ${set.val.length} validation images, and training needs both: split again with a larger share ${how}`,
     );
   }
   for (const [name, items] of [['train', set.train], ['val', set.val]] as const) {

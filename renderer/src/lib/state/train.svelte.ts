@@ -33,6 +33,10 @@ export class TrainState {
   #lastEpoch = -1;
 
   constructor() {
+    // "did not start: import first" is stale once images come in or the split changes: the panel goes
+    onEvent('library.changed', (e) => {
+      if ((e.what === 'images' || e.what === 'split') && !this.running) this.#skipped = [];
+    });
     onEvent('job.progress', (p) => {
       // a training this page did not start (it was reloaded mid-run, or another window started it): shown
       // with its bar and Cancel, so it is never left running out of reach
