@@ -3,7 +3,7 @@
  * 'ensemble', its members in the config JSON) so `compare` ranks it and `submission` writes it like any
  * run. It has no weights: predicting files or exporting a model go through a member.
  */
-import { recordedTta } from '../ml/inference/tta';
+import { scoredTta } from '../ml/inference/tta';
 import { recordedFaces } from '../ml/runs/faces-record';
 import { randomBytes } from 'node:crypto';
 import type { RunInfo } from '../../../shared/contract';
@@ -87,9 +87,15 @@ function meanPredictions(db: Db, ids: readonly string[]): Array<{ imageId: numbe
  */
 export function createEnsemble(db: Db, runRefs: readonly string[], name?: string): string {
   const members: RunInfo[] = [];
+  const add = (run: RunInfo): void => {
+    if (!members.some((m) => m.id === run.id)) members.push(run);
+  };
   for (const ref of runRefs) {
     const run = getRun(db, ref);
-    if (!members.some((m) => m.id === run.id)) members.push(run);
+    // an ensemble among the runs stands for its own runs: each run counts once (an ensemble of an ensemble
+    // and a run weighted that run 50 % and the ensemble's two 25 % each, unsaid)
+    if (run.model === ENSEMBLE_MODEL) for (const member of runMembers(run)) add(getRun(db, member));
+    else add(run);
   }
   if (members.length < 2) {
     throw new AppError('BAD_INPUT', `an ensemble needs at least two different runs; got ${members.map((m) => m.id).join(', ') || 'none'}`);
@@ -122,7 +128,7 @@ export function createEnsemble(db: Db, runRefs: readonly string[], name?: string
   const params = members.every((m) => m.params !== null) ? members.reduce((a, m) => a + (m.params ?? 0), 0) : null;
   const seconds = members.every((m) => m.seconds !== null) ? members.reduce((a, m) => a + (m.seconds ?? 0), 0) : null;
   // members scored with one TTA mode make an ensemble scored with it; mixed ones are recorded as such (no tta)
-  const ttas = members.map((m) => recordedTta(m.config));
+  const ttas = members.map((m) => scoredTta(m));
   // so are faces: members that all scored their faces make an ensemble that did (its rows are their mean)
   const config = {
     members: ids, name: name ?? null, classes: classes[0]?.split(',') ?? library, ...(allEqual(ttas) ? { tta: ttas[0] } : {}),

@@ -21,7 +21,7 @@ import { exportRunModel } from '../../../electron/core/ml/inference/export-model
 import { logLoss, rocAuc, youdenThreshold } from '../../../electron/core/stats/metrics';
 import { predictRun } from '../../../electron/core/ml/inference/predict';
 import { writeSubmission } from '../../../electron/core/ml/inference/submission';
-import { createRun, finishRun, getRun, insertEpoch, insertPredictions, setRunEnvironment, type TrainingSet } from '../../../electron/core/ml/runs/store';
+import { createRun, deleteRun, finishRun, getRun, insertEpoch, insertPredictions, setRunEnvironment, type TrainingSet } from '../../../electron/core/ml/runs/store';
 import { Rng } from '../../../electron/core/random';
 import { parseJson, runCli } from '../../helpers';
 import { insertImages, tempLibrary, writeSampleSubmission, type SplitName, type TempLibrary } from '../ml/train-helpers';
@@ -240,6 +240,22 @@ describe('compare and ensembles', () => {
     refuses([ids['s1'] ?? '', ids['olddata'] ?? ''], 'CONFLICT', /trained on different data/);
     refuses([ids['s1'] ?? '', ids['running'] ?? ''], 'CONFLICT', /is running/);
     refuses([ids['s1'] ?? '', ids['s1'] ?? ''], 'BAD_INPUT', /at least two different runs/);
+  });
+
+  test('an ensemble among the runs stands for its own runs: each run counts once', async () => {
+    const pair = createEnsemble(t.lib.db, [ids['vgg'] ?? '', ids['s1'] ?? '']);
+    const three = createEnsemble(t.lib.db, [pair, ids['s2'] ?? '', ids['vgg'] ?? '']);
+    try {
+      assert.deepEqual(getRun(t.lib.db, three).config['members'], [ids['vgg'], ids['s1'], ids['s2']]);
+      const parts = ['vgg', 's1', 's2'].map((k) => scored(ids[k] ?? ''));
+      for (const [id, p] of scored(three)) {
+        const mean = parts.reduce((a, m) => a + (m.get(id) ?? Number.NaN), 0) / 3;
+        assert.ok(Math.abs(p - mean) < 1e-12, `image ${id}: ${p} vs the three runs' mean ${mean}`);
+      }
+    } finally {
+      await deleteRun(t.lib, three);
+      await deleteRun(t.lib, pair);
+    }
   });
 
   test('CLI: compare --json best first, the text table, ensemble --runs', async () => {
