@@ -63,7 +63,8 @@ test('a result is recognised; the own score and the drop are written as the tabl
   assert.equal(isEvaluateResult(null), false);
   assert.deepEqual(ownScore({ recorded: { on: 'out-of-fold', auc: 0.91234, logLoss: null } }), { auc: '0.9123', on: 'out of fold' });
   assert.deepEqual(ownScore({ recorded: { on: 'val', auc: null, logLoss: null } }), { auc: '–', on: 'val' });
-  assert.equal(dropText(0.12345), '+0.1235');
-  assert.equal(dropText(-0.01), '−0.0100');
+  assert.equal(dropText(0.12345), '0.1235 lower');
+  assert.equal(dropText(-0.01), '0.0100 higher');
+  assert.equal(dropText(0), 'the same');
   assert.equal(dropText(null), '–');
 });

@@ -180,11 +180,14 @@ export class ReviewState {
    */
   async findDoubts(): Promise<void> {
     if (this.findingDoubts) return;
+    // the two heavy jobs share the cores: said before a second one starts beside a training
+    const training = jobs.running.some((j) => j.kind === 'train');
     const ok = await confirmer.ask({
       title: 'Find label doubts?',
       body:
         'A pretrained network scores every labelled image and its faces out of fold, then plants label flips to say how far each doubt can be trusted. ' +
-        'The first time this reads every photo: minutes, up to half an hour on a laptop (later runs reuse the cached features). It runs in the background and can be cancelled; the doubts it finds replace the last ones in this queue.',
+        'The first time this reads every photo: minutes, up to half an hour on a laptop (later runs reuse the cached features). It runs in the background and can be cancelled; the doubts it finds replace the last ones in this queue.' +
+        (training ? ' A training is running now: the two share this machine, and each will take longer than alone.' : ''),
       confirm: 'Find label doubts',
     });
     if (!ok) return;
