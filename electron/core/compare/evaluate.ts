@@ -105,11 +105,16 @@ export function compareRow(db: Db, run: RunInfo, s: RunScores): CompareRow {
   };
 }
 
-/** Confusion counts at a threshold (≥ predicts the positive class), with the images in each cell. */
+/**
+ * Confusion counts at a threshold (≥ predicts the positive class), with the images in each cell, the most
+ * confident first (farthest from the threshold), as the report lists them: a cell opened in Compare shows
+ * its surest mistakes at the top, not in image order.
+ */
 export function confusionAt(s: RunScores, threshold: number): ConfusionAt {
   const cell = (): { count: number; imageIds: number[] } => ({ count: 0, imageIds: [] });
   const c = { threshold, tp: cell(), fp: cell(), tn: cell(), fn: cell() };
-  for (let i = 0; i < s.labels.length; i++) {
+  const order = [...s.labels.keys()].sort((a, b) => Math.abs((s.probs[b] as number) - threshold) - Math.abs((s.probs[a] as number) - threshold) || a - b);
+  for (const i of order) {
     const target = c[confusionCell(s.labels[i] as number, s.probs[i] as number, threshold)];
     target.count++;
     target.imageIds.push(s.imageIds[i] as number);

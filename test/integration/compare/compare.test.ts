@@ -184,6 +184,11 @@ describe('compare and ensembles', () => {
       for (const id of at.fp.imageIds) assert.ok(labelOf.get(id) === 0 && (p.get(id) ?? -1) >= at.threshold, `fp ${id}`);
       for (const id of at.tn.imageIds) assert.ok(labelOf.get(id) === 0 && (p.get(id) ?? 2) < at.threshold, `tn ${id}`);
       cells.forEach((c) => assert.equal(c.count, c.imageIds.length));
+      // each cell lists its most confident images first (farthest from the threshold), as the report does
+      for (const c of cells) {
+        const margins = c.imageIds.map((id) => Math.abs((p.get(id) ?? Number.NaN) - at.threshold));
+        margins.slice(1).forEach((m, k) => assert.ok(m <= (margins[k] ?? -1), `margins ${margins.join(', ')}`));
+      }
     }
     assert.equal(e.atHalf.threshold, 0.5);
     const labels = [...p.keys()].map((id) => labelOf.get(id) ?? -1);
