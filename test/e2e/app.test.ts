@@ -73,6 +73,11 @@ describe('the studio in Chromium (serve mode)', { skip: skip ?? false }, () => {
     // the sample submission was found beside the folder; emptied by the person, it stays empty
     assert.equal(await page.getByTestId('import-sample').inputValue(), data.sampleSubmission);
     await page.getByTestId('import-sample').fill('');
+    // the classes, as --classes gives them: one alone is said at once and nothing can start
+    await page.getByTestId('import-classes').fill('1');
+    assert.equal(await page.getByTestId('import-classes-problem').innerText(), 'give two classes or more, separated by commas');
+    assert.ok(await page.getByTestId('import-start').isDisabled());
+    await page.getByTestId('import-classes').fill(' 0, 1 ');
     await page.getByTestId('import-start').click();
     const summary = page.getByTestId('import-summary');
     await summary.waitFor().catch(async (err: unknown) => {

@@ -180,7 +180,7 @@ function readLabels(labels: CsvFile, findInRoot: Finder, ctx: { root: string; de
       continue;
     }
     const n = uses.get(r.target) ?? 0;
-    const add = `import again with --classes ${[...classes, r.target].join(',')}`;
+    const add = `import again with the classes ${[...classes, r.target].join(',')} (Classes in the studio's Import, --classes on the command line)`;
     const numeric = classes.length > 0 && classes.every((c) => INTEGER.test(c)) && !INTEGER.test(r.target);
     const cause = numeric ? 'the other targets are numbers' : `only ${n} row${n === 1 ? ' says' : 's say'} '${r.target}', too few to take it for a class`;
     const why =

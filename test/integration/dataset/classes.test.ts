@@ -54,7 +54,7 @@ test("a target '2' among 0s and 1s is a bad row, not a class; junk rows naming m
   assert.deepEqual(s.classes, ['0', '1']);
   assert.deepEqual(names(lib), ['0', '1']);
   const two = s.badRows.find((b) => b.file === 'p5.jpg');
-  assert.match(two?.message ?? '', /line 7: target '2' is not 0 or 1 .*--classes 0,1,2/);
+  assert.match(two?.message ?? '', /line 7: target '2' is not 0 or 1 .*the classes 0,1,2 \(Classes in the studio's Import, --classes on the command line\)/);
   assert.equal(s.labelled, 11);
 
   // a later import into this library keeps to its classes
