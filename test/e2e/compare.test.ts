@@ -153,6 +153,13 @@ describe('the Compare view in Chromium (serve mode)', { skip: skip ?? false }, (
     const state = await heat.getAttribute('data-state');
     if (state === 'ready') {
       assert.match((await heat.locator('img').getAttribute('src')) ?? '', /^data:image\/png;base64,/);
+      // the map's probability is the whole image seen once: where the run's own score averages views or a
+      // face, the caption says so and gives that score (the two differed with no word why)
+      const focusedId = await page.locator('[data-testid=compare-row][data-focus=true]').getAttribute('data-id');
+      const focusedRow = (await cli<CompareDoc>('compare')).runs.find((r) => r.id === focusedId);
+      assert.ok(focusedRow, `focused ${focusedId}`);
+      const averaged = focusedRow.tta !== 'none' || focusedRow.faces;
+      assert.equal(/This is the whole image seen once; the run's score of it, \d\.\d{3}, averages /.test(await heat.innerText()), averaged, await heat.innerText());
       await shot('compare-gradcam');
     } else {
       assert.equal(state, 'error');
