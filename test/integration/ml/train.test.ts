@@ -16,6 +16,7 @@ import { predictFiles } from '../../../electron/core/ml/inference/predict';
 import { writeSubmission } from '../../../electron/core/ml/inference/submission';
 import { Rng } from '../../../electron/core/random';
 import { getRun, listRuns, runEpochs, runPredictions } from '../../../electron/core/ml/runs/store';
+import { nativeBackendInstalled } from '../../../electron/core/ml/backend/backend';
 import { deleteRun, startTraining } from '../../../electron/core/ml/train/start';
 import { fit } from '../../../electron/core/ml/train/loop';
 import type { RunMessage } from '../../../electron/core/ml/train/run';
@@ -180,6 +181,15 @@ describe('training engine (wasm)', () => {
         u.cleanup();
       }
     }
+  });
+
+  test('the native backend asked for by name where it is not installed is refused before a run exists', { skip: nativeBackendInstalled() ? 'tfjs-node is installed here' : false }, () => {
+    const before = listRuns(t.lib.db).length;
+    assert.throws(
+      () => startTraining(t.lib, new JobRunner(t.lib.db, () => {}), { model: 'scratch', backend: 'tensorflow' }),
+      (err: Error & { code?: string }) => err.code === 'BAD_INPUT' && /TensorFlow \(native\) backend is not installed here/.test(err.message),
+    );
+    assert.equal(listRuns(t.lib.db).length, before);
   });
 
   test('tf.memory().numTensors is the same before and after a fit', async () => {

@@ -84,6 +84,13 @@ export function checkWeights(config: TrainConfig, weightsDir?: string): void {
 
 /** The pre-flight estimate (preflight.ts) on this machine, before anything is decoded or cached. */
 function checkFits(lib: Library, config: TrainConfig, set: TrainingSet): void {
+  // asked for by name but absent: refused before a run exists (it became a 'failed' run in the table)
+  if (config.backend === 'tensorflow' && !nativeBackendInstalled()) {
+    throw new AppError(
+      'BAD_INPUT',
+      "the TensorFlow (native) backend is not installed here (neither @tensorflow/tfjs-node nor @tensorflow/tfjs-node-gpu): choose 'auto' (the best available), or install one (Doctor says what loads)",
+    );
+  }
   const fromPixels = config.model === 'scratch' || (config.fineTuneLayers > 0 && config.engine === 'tfjs');
   const all = [...set.train, ...set.val, ...set.test, ...set.submission];
   const uncached = fromPixels ? all.filter((i) => !existsSync(pixelCacheFile(lib.cacheDir, i.sha256, config.inputSize, config.resize))).length : 0;
