@@ -239,6 +239,8 @@ describe('a new user walks the studio (serve mode, issue 11)', { skip: skip ?? f
     assert.match(await page.getByTestId('confirm-dialog').innerText(), new RegExp(`Train ${expected.length} models?[\\s\\S]*${expected[0]}`));
     await page.getByTestId('confirm-ok').click();
     await page.getByTestId('train-queue-progress').waitFor();
+    // the queue says which model of how many, not a percentage written as a count ('44 / 100')
+    assert.match(await page.getByTestId('train-queue-progress').innerText(), new RegExp(`^queue: model \\d of ${expected.length} \\(`));
     await page.getByTestId('train-skipped').waitFor();
     await shot('train-all');
     await page.locator(`[data-testid=compare-view] [data-testid=compare-row] >> nth=${expected.length - 1}`).waitFor({ timeout: 240_000 });

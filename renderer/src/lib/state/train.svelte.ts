@@ -87,10 +87,16 @@ export class TrainState {
     return this.#queue.length > 0 || this.#currentJob !== null;
   }
   /** Whole-queue progress: finished runs plus the current run's share. */
-  get overall(): { done: number; total: number } {
+  /** The queue's progress in hundredths of a model, and which model of how many is training (1-based). */
+  get overall(): { done: number; total: number; model: number; models: number } {
     const job = this.#currentJob ? jobs.get(this.#currentJob) : undefined;
     const frac = job && job.total > 0 ? job.done / job.total : 0;
-    return { done: Math.round((this.#finishedInQueue + frac) * 100), total: this.#queued * 100 };
+    return {
+      done: Math.round((this.#finishedInQueue + frac) * 100),
+      total: this.#queued * 100,
+      model: Math.min(this.#queued, this.#finishedInQueue + 1),
+      models: this.#queued,
+    };
   }
 
   async load(): Promise<void> {
