@@ -141,10 +141,21 @@ function confusion(data: ReportData, c: ConfusionAt, errors: CellErrors, title: 
 ${pics(errors.fp, `False positives (${c.fp.count})`)}${pics(errors.fn, `False negatives (${c.fn.count})`)}</div>`;
 }
 
+/**
+ * What a run's images are, in words: a K-fold run (or an ensemble of one) is scored out of fold on every
+ * labelled train+val image, not on the validation split ("1107 images on val" was wrong).
+ */
+export function scoredImages(data: ReportData, ev: RunSection['evaluation']): string {
+  const rows = data.comparison.rows;
+  const folded = ev.row.folds !== null || ev.row.members.some((id) => (rows.find((m) => m.id === id)?.folds ?? null) !== null);
+  const n = ev.count.toLocaleString('en');
+  return folded && ev.split === 'val' ? `${n} train+val images, scored out of fold` : `${n} images on ${ev.split}`;
+}
+
 function runBlock(data: ReportData, r: RunSection, index: number): string {
   const ev = r.evaluation;
   return `<section class="run" id="run-${escapeHtml(ev.runId)}"><h3>${escapeHtml(ev.row.model)} — ${escapeHtml(ev.runId)}</h3>
-<p>${ev.count} images on ${ev.split} (${ev.positives} ${escapeHtml(className(data, ev.classes[1] ?? '1'))}); AUC ${num(ev.row.auc, 4)}, log loss ${num(ev.row.logLoss, 4)}.</p>
+<p>${scoredImages(data, ev)} (${ev.positives.toLocaleString('en')} ${escapeHtml(className(data, ev.classes[1] ?? '1'))}); AUC ${num(ev.row.auc, 4)}, log loss ${num(ev.row.logLoss, 4)}.</p>
 <div class="row">${confusion(data, ev.atHalf, r.errors.atHalf, 'Threshold 0.5', ev.classes)}${confusion(data, ev.atYouden, r.errors.atYouden, `Youden threshold ${num(ev.atYouden.threshold)} (J = ${num(ev.atYouden.j)})`, ev.classes)}</div>
 ${r.epochs.length > 0 ? `<div class="chart wide"><canvas id="chart-epochs-${index}"></canvas></div>` : '<p>No epochs recorded (an ensemble, or a run that stored none).</p>'}</section>`;
 }
