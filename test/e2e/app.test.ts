@@ -60,9 +60,11 @@ describe('the studio in Chromium (serve mode)', { skip: skip ?? false }, () => {
     await page.getByTestId('import-start').click();
     const error = page.getByTestId('import-error');
     await error.waitFor();
-    assert.match(await error.innerText(), /not found/);
+    assert.match(await error.innerText(), /^the image folder was not found: /);
 
     await page.getByTestId('import-dir').fill(data.imagesDir);
+    // the error was about the folder typed before: it goes with a new path
+    await error.waitFor({ state: 'detached' });
     // Into the labels field: leaving the folder looks beside it, and what it finds is not written into the
     // field the person is in (it once was, in front of the path being typed: 'labels.csv/…/labels.csv').
     await page.getByTestId('import-labels').focus();

@@ -36,7 +36,7 @@ export interface ImportPlan {
 function mustBeDir(path: string, what: string): string {
   const abs = resolve(path);
   const st = statSync(abs, { throwIfNoEntry: false });
-  if (!st) throw new AppError('NOT_FOUND', `${what} not found: ${abs}`);
+  if (!st) throw new AppError('NOT_FOUND', `${what} was not found: ${abs}`);
   if (!st.isDirectory()) throw new AppError('BAD_INPUT', `${what} is not a folder: ${abs}`);
   return abs;
 }
