@@ -92,6 +92,8 @@ describe('a K-fold run and the Compare table at 1,280 px (serve mode)', { skip: 
     assert.match(await ensembleRow.getByTestId('run-time').innerText(), /^Σ \d+ s$/);
     await page.locator(`[data-testid=run-row][data-id="${single.id}"] [data-testid=run-show]`).click();
     await page.locator(`[data-testid=run-row][data-id="${single.id}"] [data-testid=run-show][aria-pressed=true]`).waitFor();
+    // the K-fold run's bar stays with that run: above a past run shown instead it read "done" for the wrong run
+    assert.equal(await page.getByTestId('train-run-progress').count(), 0);
     await page.locator('[data-testid=train-curves][data-rendered="true"]:not([data-series*="fold"])').waitFor();
     assert.deepEqual(await series(page, 'train-curves'), ['loss', 'val loss', 'AUC', 'val AUC']);
     // its heading says what trained it (ONNX Runtime here), not the TensorFlow.js backend that saved it

@@ -28,6 +28,7 @@ export class TrainState {
   #currentJob = $state<string | null>(null);
   /** The latest run's job, kept after it ends so its bar stays full (or shows where it stopped). */
   #lastJob = $state<string | null>(null);
+  #lastJobRun = $state<string | null>(null);
   #current = $state.raw<RunDetail | null>(null);
   #cancelled = false;
   #lastEpoch = -1;
@@ -64,6 +65,10 @@ export class TrainState {
   }
   get lastJob(): string | null {
     return this.#lastJob;
+  }
+  /** The run the last job trained: its bar belongs above that run only, not above a past run shown instead. */
+  get lastJobRun(): string | null {
+    return this.#lastJobRun;
   }
   get queue(): readonly Planned[] {
     return this.#queue;
@@ -169,6 +174,7 @@ export class TrainState {
       jobs.started(started.jobId, 'train');
       this.#currentJob = started.jobId;
       this.#lastJob = started.jobId;
+      this.#lastJobRun = started.runId;
       this.#lastEpoch = -1;
       this.#queuedRuns = [...this.#queuedRuns, started.runId];
       this.#current = await call('runs.get', { id: started.runId });
@@ -198,6 +204,7 @@ export class TrainState {
     try {
       // the job table names the run it writes: a CLI training in another process is never mistaken for it
       const { runId } = await call('jobs.get', { jobId });
+      this.#lastJobRun = runId;
       if (runId !== null) this.#current = await call('runs.get', { id: runId });
       await this.load();
       await jobs.finished(jobId);
