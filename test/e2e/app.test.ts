@@ -4,7 +4,6 @@
  * see Insights' charts drawn, train a tiny scratch run and watch it finish, read the Doctor. Every step is checked in the page and in the library through the CLI's --json;
  * waits are on data-testids and events, never on time.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -13,7 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { HistoryEntry, RunInfo, Stats } from '../../shared/contract';
 import type { DoctorReport } from '../../shared/doctor';
 import { generateDataset, type DatasetManifest } from '../fixtures/synthetic';
-import { REPO_ROOT, tempDir } from '../helpers';
+import { tempDir } from '../helpers';
 import type { CanvasLike, PageGlobals } from './page-types';
 import { browserMissing, closeStudio, ensureBuilt, libraryCli, openStudio, screenshotter, serve, serverApi, type Served } from './harness';
 
@@ -381,50 +380,6 @@ describe('the studio in Chromium (serve mode)', { skip: skip ?? false }, () => {
     await page.getByTestId('confirm-ok').click();
     await row.waitFor({ state: 'detached' });
     assert.deepEqual(await cli<RunInfo[]>('runs'), []);
-  });
-
-  test('the address names the view: a reload keeps it, Back returns to the last one', async () => {
-    await page.getByTestId('nav-compare').click();
-    await page.getByTestId('compare-view').waitFor();
-    await page.getByTestId('nav-doctor').click();
-    await page.getByTestId('doctor-view').waitFor();
-    assert.equal(new URL(page.url()).hash, '#/doctor');
-    await page.reload();
-    await page.getByTestId('doctor-view').waitFor();
-    await page.goBack();
-    await page.getByTestId('compare-view').waitFor();
-    assert.equal(new URL(page.url()).hash, '#/compare');
-    await page.goForward();
-    await page.getByTestId('doctor-view').waitFor();
-  });
-
-  test('a training the page did not start is followed after a reload: its own run (not a CLI run beside it), its bar and Cancel', async () => {
-    const running = async (n: number): Promise<void> => {
-      while ((await cli<RunInfo[]>('runs')).filter((r) => r.status === 'running').length < n) await new Promise((r) => setTimeout(r, 200));
-    };
-    // a CLI training in another process, older, also 'running' in the runs table (listed first): the page must
-    // not take it for its job's run. Neither stops early (patience): each runs until it is cancelled.
-    const long = ['--epochs', '5000', '--input-size', '16', '--patience', '5000'];
-    const other = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'mask-studio.mjs'), '--library', library, 'train', '--model', 'scratch', ...long], { stdio: 'ignore' });
-    const otherEnded = new Promise<number | null>((resolve) => other.on('close', resolve));
-    try {
-      await running(1);
-      // started as another window (or this page before its reload) would: the page learns of it only from its events
-      const started = await api('train.start', { model: 'scratch', epochs: 5_000, inputSize: 16, patience: 5_000 });
-      await running(2);
-      await page.reload();
-      await page.getByTestId('nav-train').click();
-      await page.locator('[data-testid=train-run-progress][data-status=running]').waitFor({ timeout: 60_000 });
-      await page.locator('[data-testid=train-run-heading][data-run]').waitFor();
-      assert.equal(await page.getByTestId('train-run-heading').getAttribute('data-run'), started.runId);
-      await page.getByTestId('train-cancel').click();
-      await page.locator('[data-testid=train-run-progress][data-status=cancelled]').waitFor({ timeout: 60_000 });
-      assert.equal((await cli<RunInfo[]>('runs')).find((r) => r.id === started.runId)?.status, 'cancelled');
-    } finally {
-      other.kill('SIGINT');
-      await otherEnded;
-    }
-    assert.deepEqual((await cli<RunInfo[]>('runs')).map((r) => r.status), ['cancelled', 'cancelled']);
   });
 
   test('no page errors, console errors or CSP violations', () => {
