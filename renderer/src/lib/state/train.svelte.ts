@@ -91,8 +91,7 @@ export class TrainState {
   get running(): boolean {
     return this.#queue.length > 0 || this.#currentJob !== null;
   }
-  /** Whole-queue progress: finished runs plus the current run's share. */
-  /** The queue's progress in hundredths of a model, and which model of how many is training (1-based). */
+  /** Whole-queue progress in hundredths of a model (finished runs plus the current run's share), and which model of how many is training (1-based). */
   get overall(): { done: number; total: number; model: number; models: number } {
     const job = this.#currentJob ? jobs.get(this.#currentJob) : undefined;
     const frac = job && job.total > 0 ? job.done / job.total : 0;
