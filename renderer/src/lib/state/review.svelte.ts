@@ -8,11 +8,11 @@
  */
 import type { Finding, FindingKind, HistoryEntry, ImageRow } from '../../../../shared/contract';
 import type { DoubtRow, DoubtsInfo } from '../../../../shared/contract-compare';
-import { call, errorMessage, onEvent } from '../api/client';
+import { call, errorMessage } from '../api/client';
 import { bulkQuestion, changeableOf, explainRunFor, isDuplicate, keeperOf, type ExplainRun } from '../findings';
 import { app } from './app.svelte';
 import { confirmer } from './confirm.svelte';
-import { jobs } from './jobs.svelte';
+import { DoubtsJob } from './doubts-job.svelte';
 import { notices } from './notices.svelte';
 
 export { isDuplicate, keeperOf };
@@ -49,18 +49,13 @@ export class ReviewState {
   #error = $state<string | null>(null);
   /** label-doubt findings' numbers (given, suggested, p), by finding id. */
   #doubts = $state.raw<Record<number, DoubtRow>>({});
-  #doubtJob = $state<string | null>(null);
   #doubtsInfo = $state.raw<DoubtsInfo | null>(null);
   /** The run whose Grad-CAM a doubt's evidence offers (explainRunFor). */
   #explainRun = $state.raw<ExplainRun | null>(null);
   #made: Made[] = [];
 
-  constructor() {
-    // a computation this page did not start (it was reloaded mid-job): followed, with its bar and Cancel
-    onEvent('job.progress', (p) => {
-      if (p.kind === 'doubts' && p.jobId !== this.#doubtJob && !this.findingDoubts && jobs.get(p.jobId)?.status === 'running') void this.#follow(p.jobId);
-    });
-  }
+  /** "Find label doubts": its job; the queue reloads with the doubts it found. */
+  readonly doubtsJob = new DoubtsJob(() => this.load());
 
   get queue(): readonly Finding[] {
     return this.#queue;
@@ -126,15 +121,6 @@ export class ReviewState {
   get explainRun(): ExplainRun | null {
     return this.#explainRun;
   }
-  /** The running (or last) "Find label doubts" job. */
-  get doubtJob(): string | null {
-    return this.#doubtJob;
-  }
-  get findingDoubts(): boolean {
-    const job = this.#doubtJob ? jobs.get(this.#doubtJob) : undefined;
-    return job?.status === 'running';
-  }
-
   async load(): Promise<void> {
     this.#loading = true;
     try {
@@ -171,58 +157,6 @@ export class ReviewState {
       this.#explainRun = explainRunFor(info, runs);
     } catch {
       // The finding's own message and detail still describe the doubt.
-    }
-  }
-
-  /**
-   * Starts the K-fold label-doubt computation as a job, calibrated (planted flips give each rank an expected
-   * precision: the evidence shows it); its findings join the queue when it ends.
-   */
-  async findDoubts(): Promise<void> {
-    if (this.findingDoubts) return;
-    // the two heavy jobs share the cores: said before a second one starts beside a training
-    const training = jobs.running.some((j) => j.kind === 'train');
-    const ok = await confirmer.ask({
-      title: 'Find label doubts?',
-      body:
-        'A pretrained network scores every labelled image and its faces out of fold, then plants label flips to say how far each doubt can be trusted. ' +
-        'The first time this reads every photo: minutes, up to half an hour on a laptop (later runs reuse the cached features). It runs in the background and can be cancelled; the doubts it finds replace the last ones in this queue.' +
-        (training ? ' A training is running now: the two share this machine, and each will take longer than alone.' : ''),
-      confirm: 'Find label doubts',
-    });
-    if (!ok) return;
-    let jobId: string;
-    try {
-      jobId = (await call('doubts.start', { calibrate: true })).jobId;
-    } catch (err) {
-      notices.error(err, 'Label doubts not started');
-      return;
-    }
-    jobs.started(jobId, 'doubts');
-    await this.#follow(jobId);
-  }
-
-  /** Stops the running label doubts computation (the last doubts stay as they were). */
-  async cancelDoubts(): Promise<void> {
-    const job = this.#doubtJob;
-    if (!job || !this.findingDoubts) return;
-    try {
-      await call('jobs.cancel', { jobId: job });
-    } catch (err) {
-      notices.error(err, 'Could not cancel');
-    }
-  }
-
-  /** Waits for a label doubts job (started here, or found running after a reload) and shows its findings. */
-  async #follow(jobId: string): Promise<void> {
-    this.#doubtJob = jobId;
-    const end = await jobs.finished(jobId);
-    if (end.status === 'done') {
-      const n = countDoubts(end.result);
-      notices.push('info', n === null ? 'Label doubts computed' : `The models doubt ${n} label${n === 1 ? '' : 's'}`);
-      await this.load();
-    } else if (end.status === 'failed') {
-      notices.push('error', `Label doubts failed: ${end.error?.message ?? 'no reason given'}`);
     }
   }
 
@@ -410,12 +344,6 @@ export class ReviewState {
     await call('findings.decide', { id: f.id, status: 'resolved' });
     return r?.batch ?? null;
   }
-}
-
-/** The doubts job's result is a DoubtsResult; only its count is read here, defensively (it is `unknown`). */
-function countDoubts(result: unknown): number | null {
-  if (typeof result !== 'object' || result === null || !('doubts' in result) || !Array.isArray(result.doubts)) return null;
-  return result.doubts.length;
 }
 
 export const review = new ReviewState();
