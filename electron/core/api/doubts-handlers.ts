@@ -26,7 +26,7 @@ export const doubtsHandlers: HandlerTable<'doubts.start' | 'doubts.list' | 'doub
       });
       ctx.emit({ name: 'library.changed', payload: { what: 'findings' } });
       return toDoubtsResult(report);
-    });
+    }, { queue: true });
     return { jobId };
   },
   'doubts.list': (ctx) => listDoubts(ctx.lib.db),

@@ -17,7 +17,7 @@ export const evaluateHandlers: HandlerTable<'evaluate.folders' | 'evaluate.start
       // TensorFlow.js and ONNX Runtime load with the first evaluation, not with the server
       const { evaluateExternal } = await import('../compare/external');
       return evaluateExternal(ctx.lib, plan, input, { signal: job.signal, progress: job.progress });
-    });
+    }, { queue: true });
     return { jobId };
   },
 };

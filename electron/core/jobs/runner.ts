@@ -24,6 +24,39 @@ interface Running {
   kind: string;
   controller: AbortController;
   promise: Promise<unknown>;
+  /** In the queue of heavy jobs (start's `queue`): it waits for the ones started before it. */
+  queued: boolean;
+}
+
+export interface StartOptions {
+  /**
+   * A heavy job (a training, label doubts, an evaluation): it waits until every heavy job started before it
+   * here has ended, so two never share the machine's cores (each would take twice as long, and a doubts
+   * computation beside a training made the studio's thumbnails take seconds). While it waits its phase says
+   * what it waits for; cancelling it then ends it without it having run.
+   */
+  queue?: boolean;
+  /** Called when the job is cancelled while waiting its turn (its work never ran): to end what start made. */
+  cancelledWaiting?: () => void;
+}
+
+/** The phase of a job waiting its turn: "waiting for train (job 1a2b3c4d) to end". */
+export function waitingPhase(kind: string, jobId: string): string {
+  return `waiting for ${WAITED_FOR[kind] ?? kind} (job ${jobId.slice(0, 8)}) to end`;
+}
+const WAITED_FOR: Record<string, string> = { train: 'a training run', doubts: 'a label doubts computation', evaluate: 'an evaluation' };
+
+/** Resolves when `p` settles, rejects with an AbortError when `signal` aborts first. */
+function settledOrAborted(p: Promise<unknown>, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const abort = (): void => reject(Object.assign(new Error('cancelled while waiting its turn'), { name: 'AbortError' }));
+    if (signal.aborted) return abort();
+    signal.addEventListener('abort', abort, { once: true });
+    p.then(
+      () => resolve(),
+      () => resolve(),
+    ).finally(() => signal.removeEventListener('abort', abort));
+  });
 }
 
 function isAbort(err: unknown): boolean {
@@ -78,9 +111,12 @@ export class JobRunner {
     markInterruptedJobs(db);
   }
 
-  start<T>(kind: string, input: unknown, work: (ctx: JobContext) => Promise<T>): string {
+  start<T>(kind: string, input: unknown, work: (ctx: JobContext) => Promise<T>, opts: StartOptions = {}): string {
     const jobId = randomUUID();
     const controller = new AbortController();
+    const queued = opts.queue === true;
+    // the heavy jobs already here, in start order: this one's turn comes when they have all ended
+    const ahead = queued ? [...this.#running].filter(([, r]) => r.queued) : [];
     this.#db
       .prepare("INSERT INTO jobs (id, kind, status, input, pid, pid_start, created_at) VALUES (?, ?, 'running', ?, ?, ?, ?)")
       .run(jobId, kind, JSON.stringify(input ?? null), process.pid, ownStartKey(), new Date().toISOString());
@@ -96,6 +132,17 @@ export class JobRunner {
       // Let the caller receive the id before the first event.
       await Promise.resolve();
       try {
+        for (const [id, r] of ahead) {
+          const phase = waitingPhase(r.kind, id);
+          last = { phase, done: 0, total: 0 };
+          this.#emit({ name: 'job.progress', payload: { jobId, kind, phase, done: 0, total: 0, etaMs: null } });
+          try {
+            await settledOrAborted(r.promise, controller.signal);
+          } catch (err) {
+            opts.cancelledWaiting?.();
+            throw err;
+          }
+        }
         const result = await work({ jobId, signal: controller.signal, progress: report });
         this.#finish(jobId, kind, controller.signal.aborted ? 'cancelled' : 'done', result, null, last);
       } catch (err) {
@@ -105,7 +152,7 @@ export class JobRunner {
         this.#running.delete(jobId);
       }
     })();
-    this.#running.set(jobId, { kind, controller, promise });
+    this.#running.set(jobId, { kind, controller, promise, queued });
     return jobId;
   }
 

@@ -148,8 +148,8 @@ function spawnWorker(job: RunJob, onMessage: (m: RunMessage) => void, signal: Ab
 }
 
 /** Writes each message of a run into the library as it arrives (environment, epochs, predictions, the end). */
-function recordMessages(db: Db, runId: string, started: number, onMessage: ((m: RunMessage) => void) | undefined): (ctx: JobContext, m: RunMessage) => void {
-  const seconds = (): number => (Date.now() - started) / 1000;
+function recordMessages(db: Db, runId: string, started: () => number, onMessage: ((m: RunMessage) => void) | undefined): (ctx: JobContext, m: RunMessage) => void {
+  const seconds = (): number => (Date.now() - started()) / 1000;
   return (ctx, m) => {
     switch (m.type) {
       case 'environment':
@@ -207,9 +207,11 @@ export function startTraining(lib: Library, runner: JobRunner, input: TrainInput
     classes: set.classes,
     ...(opts.weightsDir ? { weightsDir: opts.weightsDir } : {}),
   };
-  const started = Date.now();
-  const record = recordMessages(lib.db, runId, started, opts.onMessage);
+  // the run's time starts with its turn: a training queued behind another heavy job does not count the wait
+  let started = Date.now();
+  const record = recordMessages(lib.db, runId, () => started, opts.onMessage);
   const jobId = runner.start('train', { runId, ...input }, async (ctx) => {
+    started = Date.now();
     const failure: { error: ErrorPayload | null } = { error: null };
     const cachesBefore = cacheFolders(lib.cacheDir);
     const onMessage = (m: RunMessage): void => {
@@ -247,6 +249,9 @@ export function startTraining(lib: Library, runner: JobRunner, input: TrainInput
     }
     await facesAfterTraining(lib, runId, ctx);
     return getRun(lib.db, runId);
+  }, {
+    queue: true,
+    cancelledWaiting: () => finishRun(lib.db, runId, { status: 'cancelled', seconds: 0, best: null, imagesPerSecond: null, error: null }),
   });
   lib.db.prepare('UPDATE runs SET job_id = ? WHERE id = ?').run(jobId, runId);
   return { runId, jobId, config, warnings };

@@ -34,14 +34,14 @@ export class DoubtsJob {
    */
   async start(): Promise<void> {
     if (this.running) return;
-    // the two heavy jobs share the cores: said before a second one starts beside a training
+    // heavy jobs take turns (core's job queue): said before one is asked for behind a training
     const training = jobs.running.some((j) => j.kind === 'train');
     const ok = await confirmer.ask({
       title: 'Find label doubts?',
       body:
         'A pretrained network scores every labelled image and its faces out of fold, then plants label flips to say how far each doubt can be trusted. ' +
         'The first time this reads every photo: minutes, up to half an hour on a laptop (later runs reuse the cached features). It runs in the background and can be cancelled; the doubts it finds replace the last ones in this queue.' +
-        (training ? ' A training is running now: the two share this machine, and each will take longer than alone.' : ''),
+        (training ? ' A training is running now: the doubts wait for it to end, then start (they can be cancelled while they wait).' : ''),
       confirm: 'Find label doubts',
     });
     if (!ok) return;
