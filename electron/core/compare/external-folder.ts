@@ -63,10 +63,35 @@ export function subfolders(folder: string): string[] {
 const quoted = (names: readonly string[]): string => (names.length === 0 ? 'none' : names.map((n) => `'${n}'`).join(', '));
 const classText = (c: ClassInfo): string => (c.displayName !== c.name ? `'${c.name}' (${c.displayName})` : `'${c.name}'`);
 
-/** The subfolder named like the class (its name, then its display name; any case), if any. */
+/**
+ * A class or folder name as words that mean the same whatever the spelling: `with_mask`, `WithMask` and
+ * `mask` read "mask"; `without_mask`, `no-mask` and `NoMask` read "not mask". So the public mask datasets'
+ * folders match a library's classes "mask" and "no mask" without --classes.
+ */
+export function nameSense(name: string): string {
+  const words = name
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w !== '' && !FILLER.has(w));
+  const negated = words.some((w) => NEGATIONS.has(w));
+  const rest = words.filter((w) => !NEGATIONS.has(w));
+  return `${negated ? 'not ' : ''}${rest.join(' ')}`;
+}
+const NEGATIONS = new Set(['no', 'not', 'without', 'non']);
+const FILLER = new Set(['with', 'wearing', 'a', 'the']);
+
+/**
+ * The subfolder named like the class: its name, then its display name, any case; else the one only subfolder
+ * whose name means the same (nameSense: `with_mask` for "mask", `without_mask` for "no mask").
+ */
 function namedLike(found: readonly string[], c: ClassInfo): string | undefined {
   const lower = (s: string): string => s.toLowerCase();
-  return found.find((f) => lower(f) === lower(c.name)) ?? found.find((f) => lower(f) === lower(c.displayName));
+  const exact = found.find((f) => lower(f) === lower(c.name)) ?? found.find((f) => lower(f) === lower(c.displayName));
+  if (exact !== undefined) return exact;
+  const senses = new Set([nameSense(c.name), nameSense(c.displayName)]);
+  const alike = found.filter((f) => senses.has(nameSense(f)));
+  return alike.length === 1 ? alike[0] : undefined;
 }
 
 /** The subfolder standing for each class: `given` in class order, else the one named like the class (its name, then its display name). */
