@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { JobRunner } from '../../../electron/core/jobs/runner';
+import { listClasses, renameClass } from '../../../electron/core/dataset/classes';
 import { exportRunModel, type ModelCard } from '../../../electron/core/ml/inference/export-model';
 import { predictOnnx } from '../../../electron/core/ml/onnx/classifier';
 import { decodeRgb } from '../../../electron/core/ml/pixels';
@@ -54,10 +55,16 @@ describe('ONNX Runtime in training, predict and export-model', () => {
     const tfjs = await predictRun(t.lib, scratchId, files, { engine: 'tfjs', tta: 'none' });
     assert.equal(tfjs.engine, 'tfjs');
     const out = join(t.dir, 'export-onnx');
+    // the card names the classes as the library shows them, beside the names the run trained on
+    const positive = listClasses(t.lib.db)[1]?.name ?? '';
+    renameClass(t.lib.db, positive, 'wearing a mask');
     const result = await exportRunModel(t.lib, scratchId, 'onnx', out);
     const card = JSON.parse(readFileSync(join(out, 'model-card.json'), 'utf8')) as ModelCard;
     assert.deepEqual(card, result.card);
     assert.equal(card.architecture, 'scratch');
+    assert.equal(card.classes[1], positive);
+    assert.equal(card.classDisplayNames[1], 'wearing a mask');
+    assert.equal(card.output, `[batch, 1] float32: probability of class '${positive}' (wearing a mask)`);
     assert.equal(card.inputSize, 32);
     assert.equal(card.threshold, 0.5);
     assert.ok(typeof card.opset === 'number' && card.opset >= 13, `opset ${card.opset}`);

@@ -8,6 +8,7 @@ import type { Library } from '../../library';
 import { MODEL_JSON, WEIGHTS_BIN } from '../model-io';
 import { refuseEnsemble } from '../../compare/ensemble';
 import { getRun } from '../runs/store';
+import { listClasses } from '../../dataset/classes';
 import { AppError } from '../../../../shared/errors';
 import { foldCheckpointDirs, readCheckpointInfo, runDir, type CheckpointInfo } from '../runs/checkpoint';
 import { jointFoldsDir } from './joint-folds';
@@ -33,6 +34,8 @@ export interface ModelCard {
   resize: string;
   opset: number | null;
   classes: string[];
+  /** What each class is called in the library that trained it ('1' → 'mask'), in the same order. */
+  classDisplayNames: string[];
   output: string;
   /**
    * Test-time augmentation: the views whose probabilities are averaged. `inGraph`: the exported model does it
@@ -136,6 +139,10 @@ export async function exportRunModel(lib: Library, runRef: string, format: Expor
     for (const f of files) await copyFile(join(dir, f), join(out, f));
   }
   const faces = recordedFaces(run.config) !== null;
+  const shown = listClasses(lib.db);
+  const classDisplayNames = info.classes.map((c) => shown.find((k) => k.name === c)?.displayName ?? c);
+  const positive = info.classes[1] ?? '1';
+  const positiveShown = classDisplayNames[1] ?? positive;
   const card: ModelCard = {
     runId: run.id,
     architecture: run.model,
@@ -150,7 +157,8 @@ export async function exportRunModel(lib: Library, runRef: string, format: Expor
     resize: info.resize,
     opset,
     classes: info.classes,
-    output: `[batch, 1] float32: probability of class '${info.classes[1] ?? '1'}'`,
+    classDisplayNames,
+    output: `[batch, 1] float32: probability of class '${positive}'${positiveShown !== positive ? ` (${positiveShown})` : ''}`,
     tta: { mode: tta, inGraph, views: `the mean over ${ttaViews(tta).map((v) => VIEW_TEXT[v.name] ?? v.name).join('; ')}` },
     faces: {
       scored: faces,
