@@ -9,3 +9,11 @@ export function formatBytes(n: number): string {
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n.toLocaleString('en')} ${n === 1 ? one : many}`;
 }
+
+/** An evaluation's own − here in words (the studio's and the CLI's): '0.1234 lower' scores worse on the folder, '0.0100 higher' better; '–' without both. */
+export function dropText(drop: number | null): string {
+  if (drop === null || !Number.isFinite(drop)) return '–';
+  // in words: a negative "drop" (the run scores better here) read as a loss
+  if (drop === 0) return 'the same';
+  return `${Math.abs(drop).toFixed(4)} ${drop > 0 ? 'lower' : 'higher'}`;
+}

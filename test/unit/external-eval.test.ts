@@ -3,7 +3,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CompareRow } from '../../shared/contract-compare';
 import { EvaluateInput } from '../../shared/contract-evaluate';
-import { defaultRuns, dropText, evaluateInput, isEvaluateResult, ownScore, type EvaluateForm } from '../../renderer/src/lib/external-eval';
+import { dropText } from '../../shared/format';
+import { defaultRuns, evaluateInput, isEvaluateResult, ownScore, type EvaluateForm } from '../../renderer/src/lib/external-eval';
 
 function row(id: string, kind: CompareRow['kind'] = 'trained'): CompareRow {
   return {

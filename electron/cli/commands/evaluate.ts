@@ -8,6 +8,7 @@ import type { EvaluateResult, EvaluateRow, EvaluateRun } from '../../../shared/c
 import { EvaluateResult as EvaluateResultSchema } from '../../../shared/contract-evaluate';
 import { AppError, ERROR_CODES, type ErrorCode } from '../../../shared/errors';
 import { TTA_MODES } from '../../../shared/names';
+import { dropText } from '../../../shared/format';
 import { evaluateHandlers } from '../../core/api/evaluate-handlers';
 import { writeFileAtomic } from '../../core/atomic-write';
 import { formatCsv } from '../../core/csv';
@@ -66,7 +67,7 @@ const COLUMNS: ReadonlyArray<{ head: string; cell: (r: EvaluateRun) => string; r
   { head: 'log loss [95% CI]', cell: (r) => ci(r.row.logLoss, r.row.logLossCi) },
   { head: 'acc@0.5', cell: (r) => num(r.row.accuracy), right: true },
   { head: 'own AUC', cell: (r) => `${num(r.recorded.auc)} (${r.recorded.on === 'val' ? 'val' : 'out of fold'})` },
-  { head: 'drop', cell: (r) => num(r.drop), right: true },
+  { head: 'here vs own', cell: (r) => dropText(r.drop), right: true },
 ];
 
 function table(runs: readonly EvaluateRun[]): string {
@@ -89,7 +90,7 @@ export function evaluationText(r: EvaluateResult, out: string | null): string {
     lines.push(`${r.unreadable.length} unreadable file(s), not scored: ${shown.join('; ')}${r.unreadable.length > 5 ? `; … ${r.unreadable.length - 5} more (--out lists them)` : ''}`);
   }
   lines.push(table(r.runs));
-  lines.push("own AUC: the run's recorded score on its own data (its validation split, or out of fold); drop: own AUC − the AUC here");
+  lines.push("own AUC: the run's recorded score on its own data (its validation split, or out of fold); here vs own: the AUC here, lower or higher than that");
   if (r.delong) lines.push(delongLine(r.delong));
   for (const run of r.runs) if (run.fallback !== null) lines.push(`warning: run ${run.runId} scored with TensorFlow.js: ${run.fallback}`);
   if (out !== null) lines.push(`wrote ${r.rows.length} rows (one per image and run) to ${out}`);

@@ -73,10 +73,3 @@ export function ownScore(r: Pick<EvaluateRun, 'recorded'>): { auc: string; on: s
   return { auc: r.recorded.auc === null ? '–' : r.recorded.auc.toFixed(4), on: r.recorded.on === 'val' ? 'val' : 'out of fold' };
 }
 
-/** own − here in words: '0.1234 lower' scores worse on the folder, '0.0100 higher' better; '–' without both. */
-export function dropText(drop: number | null): string {
-  if (drop === null || !Number.isFinite(drop)) return '–';
-  // in words: a negative "drop" (the run scores better here) read as a loss
-  if (drop === 0) return 'the same';
-  return `${Math.abs(drop).toFixed(4)} ${drop > 0 ? 'lower' : 'higher'}`;
-}

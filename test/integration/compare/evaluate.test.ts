@@ -37,6 +37,12 @@ describe('evaluate: runs on an independent labelled folder', () => {
   let ext = '';
   /** The same images under other names ('without_mask', 'with_mask'). */
   let renamed = '';
+  /** Two class subfolders named for neither class ('bare', 'masked'; empty: refused before any image is read). */
+  const oddNames = (): string => {
+    const dir = join(t.dir, 'odd');
+    for (const sub of ['bare', 'masked']) mkdirSync(join(dir, sub), { recursive: true });
+    return dir;
+  };
   /** ext's image files in evaluate's order (class '0', then '1', by path), with their labels. */
   const files: Array<{ rel: string; label: 0 | 1 }> = [];
 
@@ -184,9 +190,12 @@ describe('evaluate: runs on an independent labelled folder', () => {
     assert.deepEqual(listed.subfolders, [{ name: '0', images: PER_CLASS_FOUND }, { name: '1', images: PER_CLASS_FOUND + 1 }, { name: 'extra', images: 1 }]);
     assert.deepEqual(listed.classes, [{ name: '0', displayName: 'no mask' }, { name: '1', displayName: 'mask' }]);
     assert.deepEqual(listed.suggested, ['0', '1']);
-    // named otherwise: no class is guessed; with_mask is not 'mask'
+    // spelt otherwise: with_mask stands for 'mask', without_mask for 'no mask'
     const other = EvaluateFolders.parse(await dispatch(ctx, 'evaluate.folders', { folder: renamed }));
-    assert.deepEqual([other.subfolders.map((f) => f.name), other.suggested], [['with_mask', 'without_mask'], [null, null]]);
+    assert.deepEqual([other.subfolders.map((f) => f.name), other.suggested], [['with_mask', 'without_mask'], ['without_mask', 'with_mask']]);
+    // named otherwise: no class is guessed
+    const odd = EvaluateFolders.parse(await dispatch(ctx, 'evaluate.folders', { folder: oddNames() }));
+    assert.deepEqual([odd.subfolders.map((f) => f.name), odd.suggested], [['bare', 'masked'], [null, null]]);
     const outside = { ...ctx, readRoots: new DataRoots([join(t.dir, 'generated')], { howToAllow: 'Restart with --data-root.' }) };
     await assert.rejects(dispatch(outside, 'evaluate.folders', { folder: ext }), (err: unknown) => isAppError(err) && err.code === 'FORBIDDEN' && /outside the allowed folders/.test(err.message));
     await assert.rejects(dispatch(ctx, 'evaluate.folders', { folder: join(t.dir, 'nowhere') }), (err: unknown) => isAppError(err) && err.code === 'NOT_FOUND');
@@ -202,7 +211,7 @@ describe('evaluate: runs on an independent labelled folder', () => {
         return true;
       });
     };
-    await refused({ folder: renamed }, 'BAD_INPUT', /has subfolders 'with_mask', 'without_mask', but the library's classes are '0' \(no mask\) and '1' \(mask\): .*--classes A,B/);
+    await refused({ folder: oddNames() }, 'BAD_INPUT', /has subfolders 'bare', 'masked', but the library's classes are '0' \(no mask\) and '1' \(mask\): .*--classes A,B/);
     await refused({ runs: ['no-such-run'] }, 'NOT_FOUND', /no run 'no-such-run'/);
     await refused({ folder: join(t.dir, 'nowhere') }, 'NOT_FOUND', /no folder .*nowhere/);
     await refused({ classes: ['0', 'missing'] }, 'BAD_INPUT', /no subfolder 'missing'/);
@@ -238,9 +247,9 @@ describe('evaluate: runs on an independent labelled folder', () => {
     assert.match(text.stdout, /1 run\(s\) on 8 images of .*renamed: 4 of 15 in without_mask\/ as '0' \(no mask\), 4 of 15 in with_mask\/ as '1' \(mask\) \(--per-class 4, seed 42\)/);
     assert.match(text.stdout, /own AUC/);
 
-    const mismatch = await runCli(['--library', lib, 'evaluate', '--run', single, renamed]);
+    const mismatch = await runCli(['--library', lib, 'evaluate', '--run', single, oddNames()]);
     assert.equal(mismatch.code, 1);
-    assert.match(mismatch.stderr, /^mask-studio: .*has subfolders 'with_mask', 'without_mask'.*--classes A,B.*\n$/);
+    assert.match(mismatch.stderr, /^mask-studio: .*has subfolders 'bare', 'masked'.*--classes A,B.*\n$/);
     const usage = await runCli(['--library', lib, 'evaluate', '--run', single, ext, '--per-class', '0']);
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /^mask-studio: --per-class 0: at least 1\n/);
