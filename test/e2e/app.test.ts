@@ -281,7 +281,7 @@ describe('the studio in Chromium (serve mode)', { skip: skip ?? false }, () => {
     assert.ok(await page.getByTestId('train-start').isDisabled());
     // text that is no number is quoted as typed, not "got NaN"
     await page.getByTestId('train-epochs').fill('abc');
-    assert.equal(await page.getByTestId('train-settings-error').innerText(), 'The number of epochs must be a number (got “abc”).');
+    assert.equal(await page.getByTestId('train-settings-error').innerText(), "The number of epochs must be a number (got 'abc').");
     // a ticked model these settings cannot train says why, where Train was only disabled
     await page.getByTestId('train-model-inception_v3').check();
     await page.getByTestId('train-input-size').fill('48');
