@@ -221,13 +221,7 @@ export class TrainState {
     this.#cancelled = true;
     this.#queue = this.#queue.slice(0, 1);
     const job = this.#currentJob;
-    if (job) {
-      try {
-        await call('jobs.cancel', { jobId: job });
-      } catch (err) {
-        notices.error(err, 'Could not cancel');
-      }
-    }
+    if (job) await jobs.cancel(job);
   }
 
   /** Deleting a run removes its checkpoints and scores for good (no undo): asked first. */
