@@ -5,7 +5,7 @@ import type { Finding, ImageRow, RunInfo, TrainModelInfo } from '../../shared/co
 import { runColours } from '../../renderer/src/lib/compare-names';
 import { actionsFor, bulkQuestion, explainRunFor } from '../../renderer/src/lib/findings';
 import type { DoubtsInfo } from '../../shared/contract-compare';
-import { planQueue, weightsFor, weightsLabel } from '../../renderer/src/lib/train-plan';
+import { planQueue, queueLabel, weightsFor, weightsLabel } from '../../renderer/src/lib/train-plan';
 import { plural } from '../../renderer/src/lib/format';
 
 function info(model: TrainModelInfo['model'], best: TrainModelInfo['best'], opts: { imagenet?: boolean; nsfwjs?: boolean; min?: number } = {}): TrainModelInfo {
@@ -63,6 +63,12 @@ describe('planQueue: "train all and compare"', () => {
     assert.ok('skip' in weightsFor(INFOS[1] as TrainModelInfo, 'file', '  '));
     // scratch ignores the choice: it always starts from random weights
     assert.deepEqual(weightsFor(INFOS[0] as TrainModelInfo, 'imagenet', ''), {});
+  });
+
+  test("the queue bar's models to go are the ones after the model training now (the queue's head)", () => {
+    const queue = [{ model: 'vgg19' }, { model: 'resnet50', weights: 'imagenet' }, { model: 'xception', weights: 'imagenet' }] as const;
+    assert.equal(queueLabel({ model: 2, models: 4 }, queue), 'queue: model 2 of 4 (resnet50, xception to go)');
+    assert.equal(queueLabel({ model: 4, models: 4 }, queue.slice(2)), 'queue: model 4 of 4 (the last)');
   });
 
   test('weights read as people say them', () => {
