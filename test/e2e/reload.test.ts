@@ -3,15 +3,13 @@
  * runs follows that training's own run (not a CLI run beside it), with its bar and Cancel.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import type { RunInfo } from '../../shared/contract';
-import { generateDataset } from '../fixtures/synthetic';
-import { REPO_ROOT, tempDir } from '../helpers';
-import { browserMissing, closeStudio, ensureBuilt, libraryCli, openStudio, serve, serverApi, type Served } from './harness';
+import { REPO_ROOT } from '../helpers';
+import { browserMissing, closeStudio, libraryCli, openStudio, serve, serverApi, smallLibrary, type Served } from './harness';
 
 const skip = browserMissing();
 
@@ -26,14 +24,9 @@ describe('reload and Back (serve mode)', { skip: skip ?? false }, () => {
   const api = serverApi(() => server);
 
   before(async () => {
-    ensureBuilt();
-    const root = tempDir('e2e-reload', { after: (fn) => cleanups.push(fn) });
-    library = join(root, 'library');
-    mkdirSync(library);
-    const data = await generateDataset(join(root, 'data'), { n: 24, seed: 7, maxSize: 128 });
-    await cli('import', data.imagesDir, '--labels', data.labelsCsv);
-    await cli('split', '--seed', '1');
-    server = await serve(library, {}, [join(root, 'data')]);
+    const made = await smallLibrary('e2e-reload', cleanups, { n: 24, seed: 7, maxSize: 128 }, 'labels');
+    library = made.library;
+    server = await serve(library, {}, [made.dataRoot]);
     ({ browser, page } = await openStudio(server, problems, { viewport: { width: 1280, height: 800 } }));
   });
 
