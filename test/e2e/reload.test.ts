@@ -59,15 +59,22 @@ describe('reload and Back (serve mode)', { skip: skip ?? false }, () => {
     try {
       await running(1);
       // started as another window (or this page before its reload) would: the page learns of it only from its events
-      const started = await api('train.start', { model: 'scratch', epochs: 5_000, inputSize: 16, patience: 5_000 });
+      const started = await api('train.start', { model: 'scratch', epochs: 5_000, inputSize: 16, patience: 5_000, tta: 'flip' });
       await running(2);
       await page.reload();
       await page.getByTestId('nav-train').click();
       await page.locator('[data-testid=train-run-progress][data-status=running]').waitFor({ timeout: 60_000 });
       await page.locator('[data-testid=train-run-heading][data-run]').waitFor();
       assert.equal(await page.getByTestId('train-run-heading').getAttribute('data-run'), started.runId);
+      // the form shows the settings the running job was started with, not the defaults
+      await page.getByTestId('train-adopted').waitFor();
+      assert.equal(await page.getByTestId('train-epochs').inputValue(), '5000');
+      assert.equal(await page.getByTestId('train-input-size').inputValue(), '16');
+      assert.equal(await page.getByTestId('train-tta').inputValue(), 'flip');
+      assert.ok(await page.getByTestId('train-model-scratch').isChecked());
       await page.getByTestId('train-cancel').click();
       await page.locator('[data-testid=train-run-progress][data-status=cancelled]').waitFor({ timeout: 60_000 });
+      await page.getByTestId('train-adopted').waitFor({ state: 'detached' });
       assert.equal((await cli<RunInfo[]>('runs')).find((r) => r.id === started.runId)?.status, 'cancelled');
     } finally {
       other.kill('SIGINT');

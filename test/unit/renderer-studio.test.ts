@@ -7,6 +7,7 @@ import { actionsFor, bulkQuestion, explainRunFor } from '../../renderer/src/lib/
 import type { DoubtsInfo } from '../../shared/contract-compare';
 import { planQueue, queueLabel, weightsFor, weightsLabel } from '../../renderer/src/lib/train-plan';
 import { plural } from '../../renderer/src/lib/format';
+import { formOf } from '../../renderer/src/lib/train-form';
 
 function info(model: TrainModelInfo['model'], best: TrainModelInfo['best'], opts: { imagenet?: boolean; nsfwjs?: boolean; min?: number } = {}): TrainModelInfo {
   const pretrained = model !== 'scratch';
@@ -151,5 +152,27 @@ describe('Review actions', () => {
   test('counts read in the singular when there is one', () => {
     assert.equal(plural(1, 'image'), '1 image');
     assert.equal(plural(1302, 'image'), '1,302 images');
+  });
+});
+
+describe("Train's form from a running job's settings (a reloaded page)", () => {
+  test('what the job asked fills the form; what it left out is the default, as an empty field reads', () => {
+    assert.deepEqual(formOf({ model: 'resnet50', weights: 'imagenet', epochs: 7, lr: 0.001, inputSize: 96, folds: 7, tta: 'flip-crops', faces: true, backend: 'wasm', augment: true }), {
+      model: 'resnet50',
+      weightsChoice: 'imagenet',
+      weightsFile: '',
+      epochs: '7',
+      batchSize: '',
+      lr: '0.001',
+      inputSize: '96',
+      backend: 'wasm',
+      augment: true,
+      folds: '7',
+      tta: 'flip-crops',
+      faces: true,
+    });
+    const file = formOf({ model: 'vgg19', weights: '/w/vgg.h5' });
+    assert.deepEqual([file.weightsChoice, file.weightsFile, file.epochs, file.backend, file.augment, file.tta, file.faces], ['file', '/w/vgg.h5', '', 'auto', false, '', false]);
+    assert.equal(formOf({ model: 'scratch' }).augment, true);
   });
 });

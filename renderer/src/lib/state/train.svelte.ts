@@ -3,7 +3,7 @@
  * for (run one after another: they share the machine) with the ones skipped and why, the current run's
  * epochs for live curves, and the table of every run in the library.
  */
-import type { MethodInput, MethodOutput, RunInfo, TrainModelInfo } from '../../../../shared/contract';
+import type { MethodInput, MethodOutput, RunInfo, TrainInput, TrainModelInfo } from '../../../../shared/contract';
 import { call, errorMessage, onEvent } from '../api/client';
 import { formatDuration } from '../format';
 import type { Finished } from '../jobs-view';
@@ -31,6 +31,8 @@ export class TrainState {
   #lastJob = $state<string | null>(null);
   #lastJobRun = $state<string | null>(null);
   #current = $state.raw<RunDetail | null>(null);
+  /** The settings of a training this page did not start (found running after a reload), as the job was asked them. */
+  #adopted = $state.raw<TrainInput | null>(null);
   #cancelled = false;
   #lastEpoch = -1;
 
@@ -60,6 +62,10 @@ export class TrainState {
   }
   get current(): RunDetail | null {
     return this.#current;
+  }
+  /** Null unless the page follows a training it did not start: then what that job was started with, for the form. */
+  get adopted(): TrainInput | null {
+    return this.#adopted;
   }
   get currentJob(): string | null {
     return this.#currentJob;
@@ -195,12 +201,14 @@ export class TrainState {
     this.#finishedInQueue = 0;
     try {
       // the job table names the run it writes: a CLI training in another process is never mistaken for it
-      const { runId } = await call('jobs.get', { jobId });
+      const { runId, train } = await call('jobs.get', { jobId });
+      this.#adopted = train;
       await this.load();
       await this.#follow(jobId, runId);
     } catch (err) {
       notices.error(err, 'Could not follow the running training');
     } finally {
+      this.#adopted = null;
       await this.#followed(jobId);
     }
   }
