@@ -213,6 +213,11 @@ export const JobInfo = z.object({
   error: z.string().nullable(),
   /** The run a training job writes (from its input); null for every other job. */
   runId: z.string().nullable(),
+  /**
+   * The settings a training job was started with (its stored input: what was asked, the model's defaults
+   * left out), so a reloaded Train page shows them; null for every other job.
+   */
+  train: TrainInput.nullable(),
 });
 export type JobInfo = z.infer<typeof JobInfo>;
 

@@ -58,8 +58,6 @@ export type LrSchedule = (typeof LR_SCHEDULES)[number];
 export const TTA_MODES = ['none', 'flip', 'flip-crops'] as const;
 export type TtaMode = (typeof TTA_MODES)[number];
 
-/** The views of each mode in words: the CLI and the studio name the views averaged the same way. */
-export const TTA_VIEWS_TEXT: Record<TtaMode, string> = { none: 'the image alone', flip: 'the image and its mirror', 'flip-crops': 'the image, its mirror and their centre crops' };
 
 /** How label doubts that scored the faces combine them, in words (the CLI and the studio say it alike). */
 export const FACES_SCORE_TEXT = "the mean of the photo's probability and the highest of its faces'";

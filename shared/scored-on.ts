@@ -2,6 +2,7 @@
 import type { CompareRow, DoubtsInfo } from './contract-compare';
 import { ENSEMBLE_MODEL } from './names';
 import type { RunInfo } from './contract-train';
+import { ttaModeText } from './tta-text';
 
 /** 'single split', 'K-fold' (out of fold on val, the folds' mean on test; missing folds named) or 'ensemble'. */
 export function scoredOn(r: Pick<CompareRow, 'kind' | 'folds' | 'missingFolds'>): string {
@@ -27,9 +28,7 @@ export function missingFoldsText(missing: readonly number[], k: number): string 
 
 /** The test-time augmentation a row's probabilities were averaged over, in words (CLI and Compare view alike). */
 export function ttaText(r: Pick<CompareRow, 'tta' | 'faces'>): string {
-  const faces = r.faces ? ', faces' : '';
-  if (r.tta === null) return `TTA mixed${faces}`;
-  return `${r.tta === 'none' ? 'no TTA' : `TTA ${r.tta}`}${faces}`;
+  return `${ttaModeText(r.tta)}${r.faces ? ', faces' : ''}`;
 }
 
 /**

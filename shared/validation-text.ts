@@ -96,9 +96,22 @@ function listWords(values: readonly unknown[]): string {
   return parts.length <= 1 ? (parts[0] ?? '') : `${parts.slice(0, -1).join(', ')} or ${parts[parts.length - 1]}`;
 }
 
+/**
+ * Text a person typed, by field (`{ epochs: 'abc' }`), for a form or flag that turns text into numbers: zod
+ * sees 'abc' only as NaN, and "got NaN" tells nobody what they typed.
+ */
+export type TypedText = Readonly<Record<string, string>>;
+
+/** The value an issue quotes: what was typed where a number could not be read from it, else the input. */
+function quoted(issue: Issue, key: string | null, typed: TypedText | undefined): string {
+  const text = key !== null ? typed?.[key] : undefined;
+  if (text !== undefined && typeof issue.input === 'number' && !Number.isFinite(issue.input)) return shown(text.trim());
+  return shown(issue.input);
+}
+
 /** One issue as one sentence (no trailing period: the caller joins them). */
-export function issueSentence(issue: Issue): string {
-  const { index, words } = fieldOf(issue.path);
+export function issueSentence(issue: Issue, typed?: TypedText): string {
+  const { key, index, words } = fieldOf(issue.path);
   const subject = index !== null ? `${capitalise(words.noun)} ${index + 1}` : capitalise(words.the);
   switch (issue.code) {
     case 'too_small': {
@@ -120,7 +133,7 @@ export function issueSentence(issue: Issue): string {
     }
     case 'invalid_type':
       if (issue.input === undefined) return `${words.give}: it is missing`;
-      return `${subject} must be ${TYPE_WORDS[issue.expected] ?? issue.expected} (got ${shown(issue.input)})`;
+      return `${subject} must be ${TYPE_WORDS[issue.expected] ?? issue.expected} (got ${quoted(issue, key, typed)})`;
     case 'invalid_value':
       return `${subject} must be ${listWords(issue.values)}${issue.input !== undefined ? ` (got ${shown(issue.input)})` : ''}`;
     case 'unrecognized_keys':
@@ -134,7 +147,7 @@ export function issueSentence(issue: Issue): string {
       // the option closest to matching (fewest complaints) says what was meant
       const closest = [...issue.errors].sort((a, b) => a.length - b.length)[0];
       const inner = closest?.[0];
-      return inner ? issueSentence({ ...inner, path: [...issue.path, ...inner.path] }) : `${subject} is not valid`;
+      return inner ? issueSentence({ ...inner, path: [...issue.path, ...inner.path] }, typed) : `${subject} is not valid`;
     }
     case 'custom':
       // refinements in the contract are written for people already
@@ -144,8 +157,11 @@ export function issueSentence(issue: Issue): string {
   }
 }
 
-/** Every issue as a sentence, joined: what was wrong and what to do. */
-export function describeValidation(issues: readonly Issue[]): string {
-  const sentences = [...new Set(issues.map(issueSentence))];
+/**
+ * Every issue as a sentence, joined: what was wrong and what to do. A form or flag that parsed numbers from
+ * text passes that text as `typed`, so a value that was no number is quoted as typed.
+ */
+export function describeValidation(issues: readonly Issue[], typed?: TypedText): string {
+  const sentences = [...new Set(issues.map((issue) => issueSentence(issue, typed)))];
   return sentences.length === 0 ? 'The input is not valid.' : `${sentences.join('. ')}.`;
 }

@@ -48,7 +48,7 @@ export function parseSubmissionQuery(params: URLSearchParams): SubmissionOptions
     ...(tta !== null ? { tta } : {}),
   };
   const parsed = SubmissionOptions.safeParse(raw, { reportInput: true });
-  if (!parsed.success) throw new AppError('BAD_INPUT', describeValidation(parsed.error.issues));
+  if (!parsed.success) throw new AppError('BAD_INPUT', describeValidation(parsed.error.issues, fill !== null ? { fill } : undefined));
   return parsed.data;
 }
 

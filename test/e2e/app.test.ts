@@ -4,17 +4,15 @@
  * see Insights' charts drawn, train a tiny scratch run and watch it finish, read the Doctor. Every step is checked in the page and in the library through the CLI's --json;
  * waits are on data-testids and events, never on time.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import type { HistoryEntry, RunInfo, Stats } from '../../shared/contract';
 import type { DoctorReport } from '../../shared/doctor';
-import { generateDataset, type DatasetManifest } from '../fixtures/synthetic';
-import { tempDir } from '../helpers';
+import type { DatasetManifest } from '../fixtures/synthetic';
 import type { CanvasLike, PageGlobals } from './page-types';
-import { browserMissing, closeStudio, ensureBuilt, libraryCli, openStudio, screenshotter, serve, serverApi, type Served } from './harness';
+import { browserMissing, closeStudio, libraryCli, openStudio, screenshotter, serve, serverApi, smallLibrary, type Served } from './harness';
 
 const skip = browserMissing();
 
@@ -37,12 +35,9 @@ describe('the studio in Chromium (serve mode)', { skip: skip ?? false }, () => {
   const shot = screenshotter(() => page);
 
   before(async () => {
-    ensureBuilt();
-    const root = tempDir('e2e', { after: (fn) => cleanups.push(fn) });
-    library = join(root, 'library');
-    mkdirSync(library);
-    data = await generateDataset(join(root, 'data'), { n: 40, defects: true, seed: 3, maxSize: 256 });
-    server = await serve(library, {}, [join(root, 'data')]);
+    const made = await smallLibrary('e2e', cleanups, { n: 40, defects: true, seed: 3, maxSize: 256 });
+    ({ library, data } = made);
+    server = await serve(library, {}, [made.dataRoot]);
     ({ browser, page } = await openStudio(server, problems, { viewport: { width: 1280, height: 800 } }));
   });
 
@@ -279,9 +274,9 @@ describe('the studio in Chromium (serve mode)', { skip: skip ?? false }, () => {
     await page.getByTestId('train-input-size').fill('4');
     assert.equal(await page.getByTestId('train-settings-error').innerText(), 'The number of epochs must be more than 0 (got 0). The input size must be at least 8 (got 4).');
     assert.ok(await page.getByTestId('train-start').isDisabled());
-    // text that is no number is quoted as typed, not "got NaN"
+    // text that is no number is quoted as typed, not "got NaN", beside the other complaints
     await page.getByTestId('train-epochs').fill('abc');
-    assert.equal(await page.getByTestId('train-settings-error').innerText(), 'The number of epochs must be a number (got “abc”).');
+    assert.equal(await page.getByTestId('train-settings-error').innerText(), "The number of epochs must be a number (got 'abc'). The input size must be at least 8 (got 4).");
     // a ticked model these settings cannot train says why, where Train was only disabled
     await page.getByTestId('train-model-inception_v3').check();
     await page.getByTestId('train-input-size').fill('48');

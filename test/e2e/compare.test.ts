@@ -7,7 +7,7 @@
  * evidence with its deliberate accept. Waits are on data-testids.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,9 +16,8 @@ import type { HistoryEntry, RunInfo, Stats } from '../../shared/contract';
 import type { CompareRow } from '../../shared/contract-compare';
 import { ttaText } from '../../shared/scored-on';
 import { DEFAULT_TTA } from '../../electron/core/ml/train/config';
-import { generateDataset, type DatasetManifest } from '../fixtures/synthetic';
-import { tempDir } from '../helpers';
-import { browserMissing, closeStudio, ensureBuilt, libraryCli, openStudio, screenshotter, serve, type Served } from './harness';
+import type { DatasetManifest } from '../fixtures/synthetic';
+import { browserMissing, closeStudio, libraryCli, openStudio, screenshotter, serve, smallLibrary, type Served } from './harness';
 import type { CanvasLike } from './page-types';
 
 const skip = browserMissing();
@@ -49,14 +48,8 @@ describe('the Compare view in Chromium (serve mode)', { skip: skip ?? false }, (
   const shot = screenshotter(() => page);
 
   before(async () => {
-    ensureBuilt();
-    const root = tempDir('e2e-compare', { after: (fn) => cleanups.push(fn) });
-    library = join(root, 'library');
-    mkdirSync(library);
     // No planted defects: every sample row must be readable for the submission to be complete.
-    data = await generateDataset(join(root, 'data'), { n: 48, testN: 10, seed: 11, minSize: 64, maxSize: 128 });
-    await cli('import', data.imagesDir, '--labels', data.labelsCsv, '--test-dir', data.testDir, '--sample-submission', data.sampleSubmission);
-    await cli('split', '--seed', '1');
+    ({ library, data } = await smallLibrary('e2e-compare', cleanups, { n: 48, testN: 10, seed: 11, minSize: 64, maxSize: 128 }, 'zindi'));
     for (const seed of ['1', '2']) {
       // the second run with another TTA mode than the default: the table must tell them apart
       await cli('train', '--model', 'scratch', '--epochs', '2', '--input-size', '32', '--seed', seed, ...(seed === '2' ? ['--tta', 'flip'] : []));

@@ -13,9 +13,8 @@ import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import type { RunInfo } from '../../shared/contract';
 import type { EvaluateResult } from '../../shared/contract-evaluate';
-import { generateClassFolders, generateDataset, type ClassFoldersManifest } from '../fixtures/synthetic';
-import { tempDir } from '../helpers';
-import { browserMissing, closeStudio, ensureBuilt, libraryCli, openStudio, screenshotter, serve, type Served } from './harness';
+import { generateClassFolders, type ClassFoldersManifest } from '../fixtures/synthetic';
+import { browserMissing, closeStudio, libraryCli, openStudio, screenshotter, serve, smallLibrary, type Served } from './harness';
 
 const skip = browserMissing();
 
@@ -34,13 +33,7 @@ describe('scoring runs on another folder from the Compare view (serve mode)', { 
   const shot = screenshotter(() => page);
 
   before(async () => {
-    ensureBuilt();
-    root = tempDir('e2e-evaluate', { after: (fn) => cleanups.push(fn) });
-    library = join(root, 'library');
-    mkdirSync(library);
-    const data = await generateDataset(join(root, 'data'), { n: 40, testN: 4, seed: 11, minSize: 64, maxSize: 128 });
-    await cli('import', data.imagesDir, '--labels', data.labelsCsv);
-    await cli('split', '--seed', '1');
+    ({ root, library } = await smallLibrary('e2e-evaluate', cleanups, { n: 40, testN: 4, seed: 11, minSize: 64, maxSize: 128 }, 'labels'));
     for (const seed of ['1', '2']) await cli('train', '--model', 'scratch', '--epochs', '2', '--input-size', '32', '--seed', seed);
     runs = await cli<RunInfo[]>('runs');
     faces = await generateClassFolders(join(root, 'external', 'faces'), { n: 24, seed: 5, minSize: 64, maxSize: 128 });

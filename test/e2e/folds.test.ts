@@ -5,15 +5,11 @@
  * fold run, an ensemble) the Compare table fits 1,280 px and 1,600 px windows without sideways scrolling.
  * Waits are on data-testids, never on time.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import type { RunInfo } from '../../shared/contract';
-import { generateDataset } from '../fixtures/synthetic';
-import { tempDir } from '../helpers';
-import { browserMissing, closeStudio, compareTableFit, ensureBuilt, libraryCli, openStudio, serve, type Served } from './harness';
+import { browserMissing, closeStudio, compareTableFit, libraryCli, openStudio, serve, smallLibrary, type Served } from './harness';
 
 const skip = browserMissing();
 
@@ -32,13 +28,7 @@ describe('a K-fold run and the Compare table at 1,280 px (serve mode)', { skip: 
   const cli = libraryCli(() => library);
 
   before(async () => {
-    ensureBuilt();
-    const root = tempDir('e2e-folds', { after: (fn) => cleanups.push(fn) });
-    library = join(root, 'library');
-    mkdirSync(library);
-    const data = await generateDataset(join(root, 'data'), { n: 48, testN: 10, seed: 11, minSize: 64, maxSize: 128 });
-    await cli('import', data.imagesDir, '--labels', data.labelsCsv, '--test-dir', data.testDir, '--sample-submission', data.sampleSubmission);
-    await cli('split', '--seed', '1');
+    ({ library } = await smallLibrary('e2e-folds', cleanups, { n: 48, testN: 10, seed: 11, minSize: 64, maxSize: 128 }, 'zindi'));
     const tiny = ['train', '--model', 'scratch', '--epochs', '2', '--input-size', '32'];
     // a rerun of the same seed (its name ends in its id's tail), another TTA, the faces scored too
     for (const extra of [['--seed', '1'], ['--seed', '1', '--lr', '0.02'], ['--seed', '2', '--tta', 'flip'], ['--seed', '3', '--faces']]) await cli(...tiny, ...extra);

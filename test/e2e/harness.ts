@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import type { MethodInput, MethodName, MethodOutput } from '../../shared/contract';
-import { parseJson, REPO_ROOT, runCli } from '../helpers';
+import { generateDataset, type DatasetManifest, type DatasetOptions } from '../fixtures/synthetic';
+import { parseJson, REPO_ROOT, runCli, tempDir } from '../helpers';
 
 export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 
@@ -93,6 +94,35 @@ export function screenshotter(page: () => Page): (name: string) => Promise<void>
   return async (name: string) => {
     await sharp(await page().screenshot()).png({ palette: true, quality: 80, effort: 8 }).toFile(join(dir, `${name}.png`));
   };
+}
+
+/** A browser test's temp folder: an empty library in `library`, a generated dataset in `data` (its folder the page may import from). */
+export interface SmallLibrary {
+  root: string;
+  library: string;
+  dataRoot: string;
+  data: DatasetManifest;
+}
+
+/**
+ * What every browser test makes first (the renderer built, a temp folder removed by `cleanups`, a generated
+ * dataset beside an empty library), and, when asked, the dataset imported by the CLI (`'labels'`: images and
+ * labels CSV; `'zindi'`: the test folder and sample submission too) and split with seed 1.
+ */
+export async function smallLibrary(name: string, cleanups: Array<() => void>, dataset: DatasetOptions, imported?: 'labels' | 'zindi'): Promise<SmallLibrary> {
+  ensureBuilt();
+  const root = tempDir(name, { after: (fn) => cleanups.push(fn) });
+  const library = join(root, 'library');
+  mkdirSync(library);
+  const dataRoot = join(root, 'data');
+  const data = await generateDataset(dataRoot, dataset);
+  if (imported !== undefined) {
+    const cli = libraryCli(() => library);
+    const zindi = imported === 'zindi' ? ['--test-dir', data.testDir, '--sample-submission', data.sampleSubmission] : [];
+    await cli('import', data.imagesDir, '--labels', data.labelsCsv, ...zindi);
+    await cli('split', '--seed', '1');
+  }
+  return { root, library, dataRoot, data };
 }
 
 /** Chromium on the served studio with its problems watched: what each browser test opens first. */

@@ -4,14 +4,11 @@
  * Chromium's socket to serve is routed through Playwright, which drops the import's job.finished and then
  * closes the socket.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import { generateDataset, type DatasetManifest } from '../fixtures/synthetic';
-import { tempDir } from '../helpers';
-import { browserMissing, closeStudio, ensureBuilt, launchBrowser, serve, watchProblems, type Served } from './harness';
+import type { DatasetManifest } from '../fixtures/synthetic';
+import { browserMissing, closeStudio, launchBrowser, serve, smallLibrary, watchProblems, type Served } from './harness';
 
 const skip = browserMissing();
 
@@ -32,12 +29,9 @@ describe('a lost job.finished (serve mode)', { skip: skip ?? false }, () => {
   const reconnected = new Promise<void>((resolve) => (reopened = resolve));
 
   before(async () => {
-    ensureBuilt();
-    const root = tempDir('e2e-reconnect', { after: (fn) => cleanups.push(fn) });
-    const library = join(root, 'library');
-    mkdirSync(library);
-    data = await generateDataset(join(root, 'data'), { n: 16, seed: 5, maxSize: 160 });
-    server = await serve(library, {}, [join(root, 'data')]);
+    const made = await smallLibrary('e2e-reconnect', cleanups, { n: 16, seed: 5, maxSize: 160 });
+    data = made.data;
+    server = await serve(made.library, {}, [made.dataRoot]);
     browser = await launchBrowser();
     page = await browser.newPage();
     watchProblems(page, problems);

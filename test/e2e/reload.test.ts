@@ -3,15 +3,13 @@
  * runs follows that training's own run (not a CLI run beside it), with its bar and Cancel.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import type { RunInfo } from '../../shared/contract';
-import { generateDataset } from '../fixtures/synthetic';
-import { REPO_ROOT, tempDir } from '../helpers';
-import { browserMissing, closeStudio, ensureBuilt, libraryCli, openStudio, serve, serverApi, type Served } from './harness';
+import { REPO_ROOT } from '../helpers';
+import { browserMissing, closeStudio, libraryCli, openStudio, serve, serverApi, smallLibrary, type Served } from './harness';
 
 const skip = browserMissing();
 
@@ -26,14 +24,9 @@ describe('reload and Back (serve mode)', { skip: skip ?? false }, () => {
   const api = serverApi(() => server);
 
   before(async () => {
-    ensureBuilt();
-    const root = tempDir('e2e-reload', { after: (fn) => cleanups.push(fn) });
-    library = join(root, 'library');
-    mkdirSync(library);
-    const data = await generateDataset(join(root, 'data'), { n: 24, seed: 7, maxSize: 128 });
-    await cli('import', data.imagesDir, '--labels', data.labelsCsv);
-    await cli('split', '--seed', '1');
-    server = await serve(library, {}, [join(root, 'data')]);
+    const made = await smallLibrary('e2e-reload', cleanups, { n: 24, seed: 7, maxSize: 128 }, 'labels');
+    library = made.library;
+    server = await serve(library, {}, [made.dataRoot]);
     ({ browser, page } = await openStudio(server, problems, { viewport: { width: 1280, height: 800 } }));
   });
 
@@ -66,15 +59,22 @@ describe('reload and Back (serve mode)', { skip: skip ?? false }, () => {
     try {
       await running(1);
       // started as another window (or this page before its reload) would: the page learns of it only from its events
-      const started = await api('train.start', { model: 'scratch', epochs: 5_000, inputSize: 16, patience: 5_000 });
+      const started = await api('train.start', { model: 'scratch', epochs: 5_000, inputSize: 16, patience: 5_000, tta: 'flip' });
       await running(2);
       await page.reload();
       await page.getByTestId('nav-train').click();
       await page.locator('[data-testid=train-run-progress][data-status=running]').waitFor({ timeout: 60_000 });
       await page.locator('[data-testid=train-run-heading][data-run]').waitFor();
       assert.equal(await page.getByTestId('train-run-heading').getAttribute('data-run'), started.runId);
+      // the form shows the settings the running job was started with, not the defaults
+      await page.getByTestId('train-adopted').waitFor();
+      assert.equal(await page.getByTestId('train-epochs').inputValue(), '5000');
+      assert.equal(await page.getByTestId('train-input-size').inputValue(), '16');
+      assert.equal(await page.getByTestId('train-tta').inputValue(), 'flip');
+      assert.ok(await page.getByTestId('train-model-scratch').isChecked());
       await page.getByTestId('train-cancel').click();
       await page.locator('[data-testid=train-run-progress][data-status=cancelled]').waitFor({ timeout: 60_000 });
+      await page.getByTestId('train-adopted').waitFor({ state: 'detached' });
       assert.equal((await cli<RunInfo[]>('runs')).find((r) => r.id === started.runId)?.status, 'cancelled');
     } finally {
       other.kill('SIGINT');

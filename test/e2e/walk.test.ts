@@ -15,9 +15,8 @@ import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import type { HistoryEntry } from '../../shared/contract';
 import { findNsfwjs } from '../../electron/core/ml/weights/nsfwjs';
-import { generateDataset, type DatasetManifest } from '../fixtures/synthetic';
-import { tempDir } from '../helpers';
-import { browserMissing, closeStudio, compareTableFit, ensureBuilt, openStudio, screenshotter, serve, serverApi, type Served } from './harness';
+import type { DatasetManifest } from '../fixtures/synthetic';
+import { browserMissing, closeStudio, compareTableFit, openStudio, screenshotter, serve, serverApi, smallLibrary, type Served } from './harness';
 import type { ElementLike, PageGlobals } from './page-types';
 
 const skip = browserMissing();
@@ -37,13 +36,9 @@ describe('a new user walks the studio (serve mode, issue 11)', { skip: skip ?? f
   const lastHistory = async (): Promise<HistoryEntry | undefined> => (await api('history.list', { limit: 1 })).entries[0];
 
   before(async () => {
-    ensureBuilt();
-    root = tempDir('e2e-walk', { after: (fn) => cleanups.push(fn) });
-    library = join(root, 'library');
-    mkdirSync(library);
+    ({ root, library, data } = await smallLibrary('e2e-walk', cleanups, { n: 120, testN: 8, defects: true, shortcut: true, seed: 5, minSize: 64, maxSize: 160 }));
     const weights = join(root, 'no-weights');
     mkdirSync(weights);
-    data = await generateDataset(join(root, 'data'), { n: 120, testN: 8, defects: true, shortcut: true, seed: 5, minSize: 64, maxSize: 160 });
     // An empty weights cache: the machine's own downloads would change what "train all" trains. The page
     // imports from the data folder, as `serve --data-root` allows.
     server = await serve(library, { MASK_STUDIO_WEIGHTS_DIR: weights }, [join(root, 'data')]);

@@ -71,7 +71,7 @@ test('a page that missed job.finished learns the end from the job table: result,
   assert.deepEqual(finishedFromState(runner.get(ok)), { jobId: ok, kind: 'import', status: 'done', result: { added: 3 } });
   assert.deepEqual(finishedFromState(runner.get(bad)), { jobId: bad, kind: 'import', status: 'failed', error: { code: 'INTERNAL', message: 'the labels CSV is gone' } });
   assert.throws(() => runner.get('no-such-job'), /no job no-such-job/);
-  const gone = { id: 'x', kind: 'train', status: 'interrupted', createdAt: '', finishedAt: '', error: 'interrupted: the process running it stopped', runId: 'r' } as const;
+  const gone = { id: 'x', kind: 'train', status: 'interrupted', createdAt: '', finishedAt: '', error: 'interrupted: the process running it stopped', runId: 'r', train: null } as const;
   assert.deepEqual(finishedFromState(gone), { jobId: 'x', kind: 'train', status: 'failed', error: { code: 'INTERNAL', message: gone.error } });
   assert.equal(finishedFromState({ ...gone, status: 'running', error: null }), null);
 });

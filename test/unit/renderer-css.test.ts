@@ -24,11 +24,13 @@ const SHARED: Array<{ what: string; declarations: RegExp }> = [
   { what: 'a full-window backdrop (position: fixed; inset: 0)', declarations: /position: fixed; inset: 0;/ },
   { what: "the facts list's two columns", declarations: /grid-template-columns: max-content 1fr;/ },
   { what: "a dialog's right-aligned buttons", declarations: /display: flex; justify-content: flex-end; gap: 8px;/ },
+  { what: "a dialog field's name above its input", declarations: /^display: flex; flex-direction: column; gap: 4px;$/ },
+  { what: "a dialog's path input beside its button", declarations: /^display: flex; gap: 6px;$/ },
 ];
 
 test('app.css holds the backdrop, the dialog and the facts list', () => {
   const app = rules(readFileSync(join(SRC, 'app.css'), 'utf8'));
-  for (const selector of ['.backdrop', '.dialog', '.dialog .actions', 'dl.facts', 'dl.facts dt', 'dl.facts dd']) {
+  for (const selector of ['.backdrop', '.dialog', '.dialog .actions', '.dialog label', '.dialog .field', '.dialog .small', '.dialog .warn', 'dl.facts', 'dl.facts dt', 'dl.facts dd']) {
     assert.ok(app.some((r) => r.selector === selector), `app.css has no ${selector} rule`);
   }
 });

@@ -5,8 +5,9 @@ import type { Finding, ImageRow, RunInfo, TrainModelInfo } from '../../shared/co
 import { runColours } from '../../renderer/src/lib/compare-names';
 import { actionsFor, bulkQuestion, explainRunFor } from '../../renderer/src/lib/findings';
 import type { DoubtsInfo } from '../../shared/contract-compare';
-import { planQueue, weightsFor, weightsLabel } from '../../renderer/src/lib/train-plan';
+import { planQueue, queueLabel, weightsFor, weightsLabel } from '../../renderer/src/lib/train-plan';
 import { plural } from '../../renderer/src/lib/format';
+import { formOf } from '../../renderer/src/lib/train-form';
 
 function info(model: TrainModelInfo['model'], best: TrainModelInfo['best'], opts: { imagenet?: boolean; nsfwjs?: boolean; min?: number } = {}): TrainModelInfo {
   const pretrained = model !== 'scratch';
@@ -63,6 +64,12 @@ describe('planQueue: "train all and compare"', () => {
     assert.ok('skip' in weightsFor(INFOS[1] as TrainModelInfo, 'file', '  '));
     // scratch ignores the choice: it always starts from random weights
     assert.deepEqual(weightsFor(INFOS[0] as TrainModelInfo, 'imagenet', ''), {});
+  });
+
+  test("the queue bar's models to go are the ones after the model training now (the queue's head)", () => {
+    const queue = [{ model: 'vgg19' }, { model: 'resnet50', weights: 'imagenet' }, { model: 'xception', weights: 'imagenet' }] as const;
+    assert.equal(queueLabel({ model: 2, models: 4 }, queue), 'queue: model 2 of 4 (resnet50, xception to go)');
+    assert.equal(queueLabel({ model: 4, models: 4 }, queue.slice(2)), 'queue: model 4 of 4 (the last)');
   });
 
   test('weights read as people say them', () => {
@@ -145,5 +152,27 @@ describe('Review actions', () => {
   test('counts read in the singular when there is one', () => {
     assert.equal(plural(1, 'image'), '1 image');
     assert.equal(plural(1302, 'image'), '1,302 images');
+  });
+});
+
+describe("Train's form from a running job's settings (a reloaded page)", () => {
+  test('what the job asked fills the form; what it left out is the default, as an empty field reads', () => {
+    assert.deepEqual(formOf({ model: 'resnet50', weights: 'imagenet', epochs: 7, lr: 0.001, inputSize: 96, folds: 7, tta: 'flip-crops', faces: true, backend: 'wasm', augment: true }), {
+      model: 'resnet50',
+      weightsChoice: 'imagenet',
+      weightsFile: '',
+      epochs: '7',
+      batchSize: '',
+      lr: '0.001',
+      inputSize: '96',
+      backend: 'wasm',
+      augment: true,
+      folds: '7',
+      tta: 'flip-crops',
+      faces: true,
+    });
+    const file = formOf({ model: 'vgg19', weights: '/w/vgg.h5' });
+    assert.deepEqual([file.weightsChoice, file.weightsFile, file.epochs, file.backend, file.augment, file.tta, file.faces], ['file', '/w/vgg.h5', '', 'auto', false, '', false]);
+    assert.equal(formOf({ model: 'scratch' }).augment, true);
   });
 });

@@ -41,3 +41,24 @@ test('each kind of complaint is a sentence with the value that was sent', () => 
     assert.doesNotMatch(text, /Too small|expected|Invalid|>=|<=/, text);
   }
 });
+
+test('a number typed as text that is no number is quoted as typed, where zod saw NaN', () => {
+  const schema = methods['train.start'].input as z.ZodType;
+  const r = schema.safeParse({ model: 'scratch', epochs: Number('abc'), lr: Number(' 1e '), batchSize: 0 }, { reportInput: true });
+  assert.equal(r.success, false);
+  if (r.success) return;
+  const typed = { epochs: 'abc', lr: ' 1e ', batchSize: '0' };
+  assert.equal(
+    describeValidation(r.error.issues, typed),
+    "The number of epochs must be a number (got 'abc'). The batch size must be more than 0 (got 0). The learning rate must be a number (got '1e').",
+  );
+  // without the typed text the contract's value is all there is
+  assert.match(describeValidation(r.error.issues), /^The number of epochs must be a number \(got NaN\)/);
+  // Infinity parsed from 'Infinity' is no number either, and a field not typed keeps zod's value
+  const inf = schema.safeParse({ model: 'scratch', epochs: Number('Infinity') }, { reportInput: true });
+  assert.equal(inf.success, false);
+  if (!inf.success) {
+    assert.equal(describeValidation(inf.error.issues, { epochs: 'Infinity' }), "The number of epochs must be a number (got 'Infinity').");
+    assert.equal(describeValidation(inf.error.issues, { lr: 'x' }), 'The number of epochs must be a number (got Infinity).');
+  }
+});

@@ -1,13 +1,14 @@
 /** `doubts`: the labels the models doubt (confident learning on out-of-fold probabilities); `doubts accept ID`. */
 import type { Library } from '../../core/library';
-import { FACES_SCORE_TEXT, TTA_VIEWS_TEXT, type TtaMode } from '../../../shared/names';
+import { FACES_SCORE_TEXT, type TtaMode } from '../../../shared/names';
+import { ttaViewsText } from '../../../shared/tta-text';
 import { JobRunner } from '../../core/jobs/runner';
 import type { CliContext } from '../context';
 import { UsageError, boolOpt, positional, stringOpt, type Command } from '../command';
 import { cliCore, given, numeric, parseInput } from '../contract-call';
 
 /** The views whose features were averaged, in words. */
-const viewsText = (tta: TtaMode): string => (tta === 'none' ? TTA_VIEWS_TEXT.none : `mean of ${TTA_VIEWS_TEXT[tta]}`);
+const viewsText = (tta: TtaMode): string => (tta === 'none' ? ttaViewsText(tta) : `mean of ${ttaViewsText(tta)}`);
 
 const fmt = (v: number | null | undefined, digits = 3): string => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
 

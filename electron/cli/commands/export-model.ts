@@ -1,6 +1,7 @@
 /** `export-model`: a run's best checkpoint as ONNX or TensorFlow.js files plus a model card. */
 import { AppError } from '../../../shared/errors';
 import { EXPORT_FORMATS, TTA_MODES } from '../../../shared/names';
+import { ttaViewsText } from '../../../shared/tta-text';
 import { UsageError, stringOpt, type Command } from '../command';
 import { given, parseInput } from '../contract-call';
 
@@ -9,7 +10,7 @@ export const exportModel: Command = {
   usage: `export-model --run ID --format ${EXPORT_FORMATS.join('|')} --out DIR [--tta ${TTA_MODES.join('|')}]`,
   summary:
     "write a run's best model (ONNX with preprocessing in the graph, or TensorFlow.js) and its model-card.json; " +
-    "--tta (default the run's own): ONNX with flip averages the image and its mirror inside the graph, other modes are described in the card",
+    `--tta (default the run's own): ONNX with flip averages ${ttaViewsText('flip')} inside the graph, other modes are described in the card`,
   options: { run: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' }, tta: { type: 'string' } },
   async run(ctx, args) {
     const id = stringOpt(args, 'run');

@@ -277,7 +277,7 @@ function submissionOptions(args: ParsedArgs): SubmissionOptions {
     ...(stringOpt(args, 'tta') !== undefined ? { tta: stringOpt(args, 'tta') } : {}),
   };
   const parsed = SubmissionOptions.safeParse(raw, { reportInput: true });
-  if (!parsed.success) throw new UsageError(describeValidation(parsed.error.issues).replace(/^The fill probability/, '--fill'));
+  if (!parsed.success) throw new UsageError(describeValidation(parsed.error.issues, fill !== undefined ? { fill } : undefined).replace(/^The fill probability/, '--fill'));
   return parsed.data;
 }
 

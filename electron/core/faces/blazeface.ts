@@ -75,8 +75,8 @@ export function suppress(boxes: readonly FaceBox[], limit = NMS_IOU): FaceBox[] 
 }
 
 /** The photo (as the person sees it: pixels.ts) letterboxed into the detector's square, and the box mapping back. */
-async function letterbox(path: string): Promise<{ square: Float32Array; back: (b: FaceBox) => FaceBox }> {
-  const { data, width, height } = await fullRgb(path);
+async function letterbox(input: string | Buffer): Promise<{ square: Float32Array; back: (b: FaceBox) => FaceBox }> {
+  const { data, width, height } = await fullRgb(input);
   const long = Math.max(width, height);
   const nw = Math.max(1, Math.round((width / long) * SIZE));
   const nh = Math.max(1, Math.round((height / long) * SIZE));
@@ -98,9 +98,9 @@ async function letterbox(path: string): Promise<{ square: Float32Array; back: (b
   return { square, back };
 }
 
-/** The faces in a photo, best first, in [0, 1] of the EXIF-rotated image. */
-export async function detectFaces(model: tf.GraphModel, path: string): Promise<FaceBox[]> {
-  const { square, back } = await letterbox(path);
+/** The faces in a photo (its path, or its bytes when read already), best first, in [0, 1] of the EXIF-rotated image. */
+export async function detectFaces(model: tf.GraphModel, input: string | Buffer): Promise<FaceBox[]> {
+  const { square, back } = await letterbox(input);
   const outs = tf.tidy(() => model.execute(tf.tensor4d(square, [1, SIZE, SIZE, 3]), OUTPUTS) as tf.Tensor[]);
   const [fineScores, coarseScores, fineBoxes, coarseBoxes] = (await Promise.all(outs.map((t) => t.data()))) as Float32Array[];
   tf.dispose(outs);

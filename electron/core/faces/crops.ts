@@ -57,11 +57,18 @@ export async function cachedDetections(cacheDir: string, sha256: string): Promis
   }
 }
 
-/** The detector's boxes for one file: cached, else detected now and cached. */
-export async function detections(cacheDir: string, model: tf.GraphModel, src: { sha256: string; path: string }): Promise<FaceBox[]> {
+/** A photo to find faces in: its path, its sha256 (the cache key), and its bytes when the caller read them already. */
+export interface FaceFile {
+  sha256: string;
+  path: string;
+  bytes?: Buffer | undefined;
+}
+
+/** The detector's boxes for one file: cached, else detected now (from its bytes when given: no second read) and cached. */
+export async function detections(cacheDir: string, model: tf.GraphModel, src: FaceFile): Promise<FaceBox[]> {
   const hit = await cachedDetections(cacheDir, src.sha256);
   if (hit !== null) return hit;
-  const boxes = await detectFaces(model, src.path);
+  const boxes = await detectFaces(model, src.bytes ?? src.path);
   await writeFileAtomic(detectionFile(cacheDir, src.sha256), `${JSON.stringify(boxes)}\n`);
   return boxes;
 }
@@ -83,7 +90,7 @@ export class FaceFinder {
   constructor(private readonly cacheDir: string, private readonly opts: DetectOptions = {}) {}
 
   /** The faces of each source; `progress` counts the images searched now. */
-  async faces(sources: ReadonlyArray<{ sha256: string; path: string }>, progress: FaceProgress = () => {}): Promise<{ faces: FaceBox[][]; detected: number }> {
+  async faces(sources: readonly FaceFile[], progress: FaceProgress = () => {}): Promise<{ faces: FaceBox[][]; detected: number }> {
     const cached = await Promise.all(sources.map((s) => cachedDetections(this.cacheDir, s.sha256)));
     const missing = cached.flatMap((c, i) => (c === null ? [i] : []));
     for (const [done, i] of missing.entries()) {
@@ -132,11 +139,11 @@ export function selectFaces(boxes: readonly FaceBox[], sel: FaceSelection = FACE
 
 /**
  * Square crops (`size`² RGB) around each face, `enlarge` × the box's long side, from the full-resolution
- * EXIF-rotated photo; what falls outside the photo is black.
+ * EXIF-rotated photo (its path, or its bytes when read already); what falls outside the photo is black.
  */
-export async function faceCrops(path: string, faces: readonly FaceBox[], size: number, sel: FaceSelection = FACE_SELECTION): Promise<Uint8Array[]> {
+export async function faceCrops(input: string | Buffer, faces: readonly FaceBox[], size: number, sel: FaceSelection = FACE_SELECTION): Promise<Uint8Array[]> {
   if (faces.length === 0) return [];
-  const { data, width: W, height: H } = await fullRgb(path);
+  const { data, width: W, height: H } = await fullRgb(input);
   const out: Uint8Array[] = [];
   for (const f of faces) {
     const cx = ((f.x0 + f.x1) / 2) * W;

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { EventMessage, EventPayload, JobInfo, JobState } from '../../../shared/contract';
+import { TrainInput } from '../../../shared/contract-train';
 import { AppError, toErrorPayload } from '../../../shared/errors';
 import type { Db } from '../db/open';
 import { ownStartKey, processGone } from './process-identity';
@@ -90,14 +91,15 @@ interface InfoRow {
   error: string | null;
   input: string | null;
 }
-/** The run id a job's stored input names (a training job's), else null. */
-function runOf(input: string | null): string | null {
+/** What a job's stored input says of the run it trains (a training job's): the run id and the settings asked; else nulls. */
+function trainingOf(kind: string, input: string | null): Pick<JobInfo, 'runId' | 'train'> {
   const parsed = input === null ? null : (JSON.parse(input) as unknown);
-  if (parsed === null || typeof parsed !== 'object' || !('runId' in parsed)) return null;
-  return typeof parsed.runId === 'string' ? parsed.runId : null;
+  if (parsed === null || typeof parsed !== 'object' || !('runId' in parsed)) return { runId: null, train: null };
+  const settings = kind === 'train' ? TrainInput.safeParse(parsed) : null;
+  return { runId: typeof parsed.runId === 'string' ? parsed.runId : null, train: settings?.success ? settings.data : null };
 }
 function toInfo(r: InfoRow): JobInfo {
-  return { id: r.id, kind: r.kind, status: r.status, createdAt: r.created_at, finishedAt: r.finished_at, error: r.error, runId: runOf(r.input) };
+  return { id: r.id, kind: r.kind, status: r.status, createdAt: r.created_at, finishedAt: r.finished_at, error: r.error, ...trainingOf(r.kind, r.input) };
 }
 
 export class JobRunner {

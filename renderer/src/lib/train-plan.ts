@@ -71,3 +71,12 @@ export function weightsLabel(weights: string): string {
   if (weights === 'nsfwjs') return 'nsfwjs (offline)';
   return weights.split(/[\\/]/).pop() ?? weights;
 }
+
+/**
+ * The queue bar's words: which model of how many trains, and the models after it. The queue's head is the
+ * model training now; it is not "to go".
+ */
+export function queueLabel(position: { model: number; models: number }, queue: readonly Planned[]): string {
+  const after = queue.slice(1).map((q) => q.model);
+  return `queue: model ${position.model} of ${position.models} (${after.length > 0 ? `${after.join(', ')} to go` : 'the last'})`;
+}

@@ -131,6 +131,6 @@ test('the serve route reads ?fill=, ?partial=1 and ?tta= through the same schema
   assert.deepEqual(parseSubmissionQuery(new URLSearchParams('fill=0.5')), { fill: 0.5 });
   assert.deepEqual(parseSubmissionQuery(new URLSearchParams('partial=1')), { partial: true });
   assert.deepEqual(parseSubmissionQuery(new URLSearchParams('')), {});
-  assert.throws(() => parseSubmissionQuery(new URLSearchParams('fill=abc')), /must be a number/);
+  assert.throws(() => parseSubmissionQuery(new URLSearchParams('fill=abc')), /must be a number \(got 'abc'\)/);
   assert.throws(() => parseSubmissionQuery(new URLSearchParams('fill=0.5&partial=1')), /Choose one/);
 });

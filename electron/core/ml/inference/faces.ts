@@ -7,14 +7,12 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { FaceFinder, faceCrops, type DetectOptions } from '../../faces/crops';
+import { FaceFinder, faceCrops, type DetectOptions, type FaceFile } from '../../faces/crops';
 import { withFaceScore } from '../../faces/combine';
 import { throwIfAborted } from '../../jobs/progress';
 
-export interface FaceSource {
-  path: string;
-  sha256: string;
-}
+/** A photo whose faces are scored; with its bytes (predict read them to decode it), it is not read again. */
+export type FaceSource = FaceFile;
 
 export interface FaceScoreOptions extends DetectOptions {
   /** Crops scored at once (default 32). */
@@ -30,8 +28,12 @@ export interface FaceScores {
 }
 
 /** The sha256 of a file's bytes: the key its detections are cached under. */
+export function bytesSha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
 export async function fileSha256(path: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path)).digest('hex');
+  return bytesSha256(await readFile(path));
 }
 
 /**
@@ -72,7 +74,7 @@ export async function faceScores(
     if (boxes.length === 0) continue;
     let crops: Uint8Array[];
     try {
-      crops = await faceCrops(src.path, boxes, size);
+      crops = await faceCrops(src.bytes ?? src.path, boxes, size);
     } catch {
       // the whole image was scored from the cache; a photo gone or unreadable now keeps that score
       continue;

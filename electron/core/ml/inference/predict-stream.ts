@@ -18,7 +18,7 @@ import { openRunPredictor } from './predictor';
 import { getRun } from '../runs/store';
 import { recordedTta, withTta, type TtaMode } from './tta';
 import { FaceFinder } from '../../faces/crops';
-import { combineFaces, faceScores, fileSha256 } from './faces';
+import { bytesSha256, combineFaces, faceScores, fileSha256 } from './faces';
 import { recordedFaces } from '../runs/faces-record';
 
 export interface PredictStreamOptions {
@@ -80,10 +80,11 @@ export async function predictStream(
   const score = withTta(tta, info.inputSize, (images) => predictor.run(images));
   const faces = opts.faces ?? recordedFaces(run.config) !== null;
   const finder = faces ? new FaceFinder(lib.cacheDir, opts.signal ? { signal: opts.signal } : {}) : null;
-  const scoreFiles = async (paths: readonly string[], images: Uint8Array[]): Promise<Float32Array> => {
+  const scoreFiles = async (read: ReadonlyArray<{ path: string; bytes: Buffer | undefined }>, images: Uint8Array[]): Promise<Float32Array> => {
     const whole = await score(images);
     if (finder === null) return whole;
-    const sources = await Promise.all(paths.map(async (p) => ({ path: p, sha256: await fileSha256(p) })));
+    // the bytes decoded are the bytes hashed, searched and cropped: each file is read once
+    const sources = await Promise.all(read.map(async (r) => ({ path: r.path, bytes: r.bytes, sha256: r.bytes !== undefined ? bytesSha256(r.bytes) : await fileSha256(r.path) })));
     const f = await faceScores(finder, sources, info.inputSize, score, opts.signal ? { signal: opts.signal } : {});
     return combineFaces(whole, f.faces);
   };
@@ -91,7 +92,7 @@ export async function predictStream(
   const concurrency = opts.concurrency ?? Math.max(2, availableParallelism());
   const counts = { scored: 0, truncated: 0, corrupt: 0, errors: 0 };
   const decodeBatch = (start: number): Promise<Decoded[]> =>
-    mapPool(files.slice(start, start + batchSize), concurrency, (f) => decodeForPredict(resolve(f), info.inputSize, info.resize));
+    mapPool(files.slice(start, start + batchSize), concurrency, (f) => decodeForPredict(resolve(f), info.inputSize, info.resize, finder !== null));
   try {
     let next = files.length > 0 ? decodeBatch(0) : Promise.resolve([]);
     for (let start = 0; start < files.length; start += batchSize) {
@@ -102,7 +103,7 @@ export async function predictStream(
         next.catch(() => {}); // awaited next turn; a failure here must not surface as unhandled meanwhile
       }
       const ok = decoded.flatMap((d) => (d.pixels === null ? [] : [d.pixels]));
-      const okFiles = decoded.flatMap((d, i) => (d.pixels === null ? [] : [resolve(files[start + i] ?? '')]));
+      const okFiles = decoded.flatMap((d, i) => (d.pixels === null ? [] : [{ path: resolve(files[start + i] ?? ''), bytes: d.bytes }]));
       const probs = ok.length > 0 ? await scoreFiles(okFiles, ok) : new Float32Array(0);
       let k = 0;
       for (const [i, d] of decoded.entries()) {

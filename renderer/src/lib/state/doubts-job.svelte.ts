@@ -60,11 +60,7 @@ export class DoubtsJob {
   async cancel(): Promise<void> {
     const job = this.#jobId;
     if (!job || !this.running) return;
-    try {
-      await call('jobs.cancel', { jobId: job });
-    } catch (err) {
-      notices.error(err, 'Could not cancel');
-    }
+    await jobs.cancel(job);
   }
 
   /** Waits for a computation (started here, or found running after a reload) and hands its doubts on. */

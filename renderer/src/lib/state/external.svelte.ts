@@ -92,11 +92,7 @@ export class ExternalState {
   async cancel(): Promise<void> {
     const job = this.#jobId;
     if (!job || !this.running) return;
-    try {
-      await call('jobs.cancel', { jobId: job });
-    } catch (err) {
-      notices.error(err, 'Could not cancel');
-    }
+    await jobs.cancel(job);
   }
 }
 

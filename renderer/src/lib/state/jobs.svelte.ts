@@ -1,6 +1,7 @@
 /** Long work as the page sees it: progress per job from events, and a promise for "tell me when it ends". */
 import { call, onConnection, onEvent } from '../api/client';
 import { finishedFromState, finishedView, type Finished, type JobView } from '../jobs-view';
+import { notices } from './notices.svelte';
 
 export type { JobView };
 
@@ -70,6 +71,15 @@ export class JobsState {
   /** Marks a job as started before its first event, so the progress bar shows at once. */
   started(jobId: string, kind: string): void {
     this.#jobs[jobId] ??= { jobId, kind, phase: 'starting', done: 0, total: 0, etaMs: null, metrics: {}, status: 'running', error: null, result: undefined };
+  }
+
+  /** Asks core to cancel a job; its end still comes as job.finished ('cancelled'). A refusal is a notice. */
+  async cancel(jobId: string): Promise<void> {
+    try {
+      await call('jobs.cancel', { jobId });
+    } catch (err) {
+      notices.error(err, 'Could not cancel');
+    }
   }
 
   finished(jobId: string): Promise<Finished> {

@@ -3,9 +3,10 @@
  * for (run one after another: they share the machine) with the ones skipped and why, the current run's
  * epochs for live curves, and the table of every run in the library.
  */
-import type { MethodInput, MethodOutput, RunInfo, TrainModelInfo } from '../../../../shared/contract';
+import type { MethodInput, MethodOutput, RunInfo, TrainInput, TrainModelInfo } from '../../../../shared/contract';
 import { call, errorMessage, onEvent } from '../api/client';
 import { formatDuration } from '../format';
+import type { Finished } from '../jobs-view';
 import type { Planned, Skipped } from '../train-plan';
 import { confirmer } from './confirm.svelte';
 import { jobs } from './jobs.svelte';
@@ -30,6 +31,8 @@ export class TrainState {
   #lastJob = $state<string | null>(null);
   #lastJobRun = $state<string | null>(null);
   #current = $state.raw<RunDetail | null>(null);
+  /** The settings of a training this page did not start (found running after a reload), as the job was asked them. */
+  #adopted = $state.raw<TrainInput | null>(null);
   #cancelled = false;
   #lastEpoch = -1;
 
@@ -59,6 +62,10 @@ export class TrainState {
   }
   get current(): RunDetail | null {
     return this.#current;
+  }
+  /** Null unless the page follows a training it did not start: then what that job was started with, for the form. */
+  get adopted(): TrainInput | null {
+    return this.#adopted;
   }
   get currentJob(): string | null {
     return this.#currentJob;
@@ -168,66 +175,67 @@ export class TrainState {
   /** One queued model to its end; the run id when it finished ('done'), else null. */
   async #trainOne(item: Planned, settings: TrainSettings): Promise<string | null> {
     const { model } = item;
+    let jobId: string | null = null;
     try {
       const started = await call('train.start', { ...settings, model, ...(item.weights !== undefined ? { weights: item.weights } : {}) });
+      jobId = started.jobId;
       jobs.started(started.jobId, 'train');
-      this.#currentJob = started.jobId;
-      this.#lastJob = started.jobId;
-      this.#lastJobRun = started.runId;
-      this.#lastEpoch = -1;
       this.#queuedRuns = [...this.#queuedRuns, started.runId];
-      this.#current = await call('runs.get', { id: started.runId });
-      const end = await jobs.finished(started.jobId);
+      const end = await this.#follow(started.jobId, started.runId);
       if (end.status === 'failed') notices.push('error', `${model}: ${end.error?.message ?? 'training failed'}`);
-      await this.#refreshCurrent();
       return end.status === 'done' ? started.runId : null;
     } catch (err) {
       this.#skipped = [...this.#skipped, { model, reason: `did not start: ${errorMessage(err)}` }];
       notices.error(err, `${model} did not start`);
       return null;
     } finally {
-      this.#currentJob = null;
       this.#queue = this.#queue.slice(1);
-      this.#finishedInQueue++;
-      await this.load();
+      await this.#followed(jobId);
     }
   }
 
   /** Follows a running training job this page did not start until it ends: its run, bar and Cancel. */
   async #adopt(jobId: string): Promise<void> {
     this.#currentJob = jobId;
-    this.#lastJob = jobId;
-    this.#lastEpoch = -1;
     this.#queued = 1;
     this.#finishedInQueue = 0;
     try {
       // the job table names the run it writes: a CLI training in another process is never mistaken for it
-      const { runId } = await call('jobs.get', { jobId });
-      this.#lastJobRun = runId;
-      if (runId !== null) this.#current = await call('runs.get', { id: runId });
+      const { runId, train } = await call('jobs.get', { jobId });
+      this.#adopted = train;
       await this.load();
-      await jobs.finished(jobId);
+      await this.#follow(jobId, runId);
     } catch (err) {
       notices.error(err, 'Could not follow the running training');
     } finally {
-      if (this.#currentJob === jobId) this.#currentJob = null;
-      this.#finishedInQueue = 1;
-      await this.load();
-      await this.#refreshCurrent();
+      this.#adopted = null;
+      await this.#followed(jobId);
     }
+  }
+
+  /** A training job (started here or adopted) is the current one: its run's curves, its bar, its Cancel; resolves when it ends. */
+  async #follow(jobId: string, runId: string | null): Promise<Finished> {
+    this.#currentJob = jobId;
+    this.#lastJob = jobId;
+    this.#lastJobRun = runId;
+    this.#lastEpoch = -1;
+    if (runId !== null) this.#current = await call('runs.get', { id: runId });
+    return jobs.finished(jobId);
+  }
+
+  /** After a followed job (or one that did not start: null): one more model done, the runs table and the run's last epochs read again. */
+  async #followed(jobId: string | null): Promise<void> {
+    if (this.#currentJob === jobId) this.#currentJob = null;
+    this.#finishedInQueue++;
+    await this.load();
+    await this.#refreshCurrent();
   }
 
   async cancel(): Promise<void> {
     this.#cancelled = true;
     this.#queue = this.#queue.slice(0, 1);
     const job = this.#currentJob;
-    if (job) {
-      try {
-        await call('jobs.cancel', { jobId: job });
-      } catch (err) {
-        notices.error(err, 'Could not cancel');
-      }
-    }
+    if (job) await jobs.cancel(job);
   }
 
   /** Deleting a run removes its checkpoints and scores for good (no undo): asked first. */
