@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { CompareRow } from '../../shared/contract-compare';
 import { EvaluateInput } from '../../shared/contract-evaluate';
 import { dropText } from '../../shared/format';
-import { defaultRuns, evaluateInput, isEvaluateResult, ownScore, type EvaluateForm } from '../../renderer/src/lib/external-eval';
+import { defaultRuns, evaluateInput, workloadText, isEvaluateResult, ownScore, type EvaluateForm } from '../../renderer/src/lib/external-eval';
 
 function row(id: string, kind: CompareRow['kind'] = 'trained'): CompareRow {
   return {
@@ -68,4 +68,17 @@ test('a result is recognised; the own score and the drop are written as the tabl
   assert.equal(dropText(-0.01), '0.0100 higher');
   assert.equal(dropText(0), 'the same');
   assert.equal(dropText(null), '–');
+});
+
+test('the dialog says how much it will score, and suggests a sample for a large folder', () => {
+  const subs = [{ name: 'with_mask', images: 2140 }, { name: 'without_mask', images: 1930 }, { name: 'extra', images: 3 }];
+  assert.deepEqual(workloadText(subs, ['without_mask', 'with_mask'], '', 2), {
+    text: '4,070 images (1,930 + 2,140) × 2 runs: every image of the folder, which takes a while; Images per class draws a sample (500 gives a quick check)',
+    large: true,
+  });
+  assert.deepEqual(workloadText(subs, ['without_mask', 'with_mask'], '500', 1), { text: '1,000 images (500 + 500) × 1 run', large: false });
+  // a sample larger than a class takes all of it; a small folder is not "large"
+  assert.deepEqual(workloadText(subs, ['extra', 'with_mask'], '10', 1), { text: '13 images (3 + 10) × 1 run', large: false });
+  assert.equal(workloadText(subs, ['extra', ''], '', 1), null);
+  assert.equal(workloadText(subs, ['extra', 'extra'], '', 1), null);
 });

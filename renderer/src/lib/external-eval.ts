@@ -73,3 +73,28 @@ export function ownScore(r: Pick<EvaluateRun, 'recorded'>): { auc: string; on: s
   return { auc: r.recorded.auc === null ? '–' : r.recorded.auc.toFixed(4), on: r.recorded.on === 'val' ? 'val' : 'out of fold' };
 }
 
+
+/** Past this many images a dialog suggests a sample: each image is decoded and scored once per run (and its faces searched). */
+export const LARGE_EVALUATION = 2000;
+
+/**
+ * How much the dialog's choices will score, before Score is pressed: "4,070 images (1,930 + 2,140) × 2 runs",
+ * and for a large folder with no sample, a hint to draw one. null while the classes' subfolders are not both chosen.
+ */
+export function workloadText(
+  subfolders: ReadonlyArray<{ name: string; images: number }>,
+  classes: readonly [string, string],
+  perClass: string,
+  runs: number,
+): { text: string; large: boolean } | null {
+  const found = classes.map((c) => subfolders.find((f) => f.name === c)?.images);
+  const [a, b] = found;
+  if (a === undefined || b === undefined || classes[0] === classes[1]) return null;
+  const n = count(perClass);
+  const per = n !== null && n >= 1 ? n : null;
+  const used = [a, b].map((k) => (per === null ? k : Math.min(k, per)));
+  const total = (used[0] ?? 0) + (used[1] ?? 0);
+  const text = `${total.toLocaleString('en')} images (${used.map((k) => k.toLocaleString('en')).join(' + ')}) × ${runs === 1 ? '1 run' : `${runs} runs`}`;
+  const large = per === null && total > LARGE_EVALUATION;
+  return { text: large ? `${text}: every image of the folder, which takes a while; Images per class draws a sample (500 gives a quick check)` : text, large };
+}
