@@ -101,6 +101,8 @@ export const ImageRow = z.object({
   missing: z.boolean(),
   /** In images.list pages: the image is in a finding still open for it (the grid's badge). */
   openFinding: z.boolean().optional(),
+  /** In images.list pages filtered by a finding kind: the finding the image is listed with (its group's members are listed together). */
+  group: z.number().int().nullable().optional(),
 });
 export type ImageRow = z.infer<typeof ImageRow>;
 
