@@ -256,6 +256,8 @@ export const methods = {
     input: z.object({
       kind: FindingKind.optional(),
       status: FindingStatus.optional(),
+      /** Only the findings that name this image (the Library's "!" badge opens Review on them). */
+      imageId: z.number().int().optional(),
       cursor: z.string().min(1).optional(),
       limit: z.number().int().positive().max(1000).default(200),
     }),

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import sharp from 'sharp';
 import type { ImageFilter } from '../../../shared/contract';
 import type { Db } from '../../../electron/core/db/open';
+import { findingsPage } from '../../../electron/core/dataset/findings-query';
 import { listImages } from '../../../electron/core/dataset/images';
 import { importDataset } from '../../../electron/core/dataset/import';
 import { openLibrary } from '../../../electron/core/library';
@@ -68,4 +69,23 @@ test('a finding-kind filter lists each group together (groups by their first nam
   assert.deepEqual(names(db, {}), NAMES);
   const plain = listImages(db, {}, { limit: 1 }).nextCursor ?? '';
   assert.throws(() => listImages(db, { findingKind: 'near-duplicate' }, { cursor: plain, limit: 1 }), /not a cursor/);
+});
+
+test("findings.list with an image lists only that image's findings, and its kind menu counts only them (the Library's \"!\" badge)", async (t) => {
+  const dir = tempDir('image-findings', t);
+  const db = await library(dir);
+  t.after(() => db.close());
+  await importDataset(db, { dir: join(dir, 'images'), labels: join(dir, 'labels.csv') });
+  plant(db, 'near-duplicate', ['f.jpg', 'a.jpg']);
+  plant(db, 'size-outlier', ['a.jpg']);
+  plant(db, 'size-outlier', ['c.jpg']);
+  const id = (name: string): number => (db.prepare('SELECT id FROM images WHERE file_name = ?').get(name) as { id: number }).id;
+
+  const ofA = findingsPage(db, { status: 'open', imageId: id('a.jpg') }, { limit: 10 });
+  assert.equal(ofA.total, 2);
+  assert.deepEqual(ofA.findings.map((f) => f.kind).sort(), ['near-duplicate', 'size-outlier']);
+  assert.ok(ofA.findings.every((f) => f.imageIds.includes(id('a.jpg'))));
+  assert.deepEqual(ofA.kinds.map((k) => [k.kind, k.count]).sort(), [['near-duplicate', 1], ['size-outlier', 1]]);
+  assert.equal(findingsPage(db, { status: 'open', imageId: id('b.jpg') }, { limit: 10 }).total, 0);
+  assert.equal(findingsPage(db, { status: 'open' }, { limit: 10 }).total, 3, 'without an image: every finding');
 });
