@@ -320,6 +320,12 @@ export const methods = {
   /** Which models can train here and from which weights (fast: no model is built). */
   'train.models': { input: Empty, output: z.array(TrainModelInfo) },
   'runs.list': { input: Empty, output: z.array(RunInfo) },
+  /**
+   * The runs whose training data (dataHash) is not the training set the library would give a run now:
+   * images excluded, restored, relabelled or moved between splits since. The current set's hash is
+   * computed once; null when the library cannot train now (then every run's data differs).
+   */
+  'runs.dataChanged': { input: Empty, output: z.object({ dataHash: z.string().nullable(), runs: z.array(z.string()) }) },
   'runs.get': { input: z.object({ id: z.string().min(1) }), output: RunInfo.extend({ epochs: z.array(RunEpoch) }) },
   /** In pages by image id (pass nextCursor back), or only `imageIds`. */
   'runs.predictions': {
