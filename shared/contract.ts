@@ -101,6 +101,8 @@ export const ImageRow = z.object({
   missing: z.boolean(),
   /** In images.list pages: the image is in a finding still open for it (the grid's badge). */
   openFinding: z.boolean().optional(),
+  /** In images.list pages filtered by a finding kind: the finding the image is listed with (its group's members are listed together). */
+  group: z.number().int().nullable().optional(),
 });
 export type ImageRow = z.infer<typeof ImageRow>;
 
@@ -259,6 +261,8 @@ export const methods = {
     input: z.object({
       kind: FindingKind.optional(),
       status: FindingStatus.optional(),
+      /** Only the findings that name this image (the Library's "!" badge opens Review on them). */
+      imageId: z.number().int().optional(),
       cursor: z.string().min(1).optional(),
       limit: z.number().int().positive().max(1000).default(200),
     }),
@@ -321,6 +325,12 @@ export const methods = {
   /** Which models can train here and from which weights (fast: no model is built). */
   'train.models': { input: Empty, output: z.array(TrainModelInfo) },
   'runs.list': { input: Empty, output: z.array(RunInfo) },
+  /**
+   * The runs whose training data (dataHash) is not the training set the library would give a run now:
+   * images excluded, restored, relabelled or moved between splits since. The current set's hash is
+   * computed once; null when the library cannot train now (then every run's data differs).
+   */
+  'runs.dataChanged': { input: Empty, output: z.object({ dataHash: z.string().nullable(), runs: z.array(z.string()) }) },
   'runs.get': { input: z.object({ id: z.string().min(1) }), output: RunInfo.extend({ epochs: z.array(RunEpoch) }) },
   /** In pages by image id (pass nextCursor back), or only `imageIds`. */
   'runs.predictions': {

@@ -16,6 +16,7 @@ import type { HistoryEntry, RunInfo, Stats } from '../../shared/contract';
 import type { CompareRow } from '../../shared/contract-compare';
 import { ttaText } from '../../shared/scored-on';
 import { DEFAULT_TTA } from '../../electron/core/ml/train/config';
+import { STRONG_DOUBT } from '../../renderer/src/lib/findings';
 import type { DatasetManifest } from '../fixtures/synthetic';
 import { browserMissing, closeStudio, libraryCli, openStudio, screenshotter, serve, smallLibrary, type Served } from './harness';
 import type { CanvasLike } from './page-types';
@@ -292,9 +293,13 @@ describe('the Compare view in Chromium (serve mode)', { skip: skip ?? false }, (
     // the app calibrates: planted flips give each rank an expected precision (issue 13)
     assert.match(await page.getByTestId('doubt-precision').innerText(), /^[01]\.\d\d/);
     assert.match(await page.getByTestId('doubt-calibration').innerText(), /5 trials of 5 % of labels flipped at random/);
-    // keeping the label is the primary action; accepting is asked again before anything changes
-    assert.match((await page.getByTestId('review-keep').getAttribute('class')) ?? '', /primary/);
-    assert.doesNotMatch((await page.getByTestId('review-accept').getAttribute('class')) ?? '', /primary/);
+    // 'keep' is never put forward on a doubt; 'accept' only on strong evidence (lib/findings.ts strongDoubt), and
+    // accepting is asked again before anything changes
+    assert.doesNotMatch((await page.getByTestId('review-keep').getAttribute('class')) ?? '', /primary/);
+    const auc = Number((await page.getByTestId('doubt-auc').innerText()).match(/^\d\.\d{3}/)?.[0] ?? Number.NaN);
+    const precision = Number(await page.getByTestId('doubt-precision').getAttribute('data-value'));
+    const strong = p <= STRONG_DOUBT.probability && auc >= STRONG_DOUBT.oofAuc && precision >= STRONG_DOUBT.precision;
+    assert.equal(/primary/.test((await page.getByTestId('review-accept').getAttribute('class')) ?? ''), strong, `p ${p}, AUC ${auc}, precision ${precision}`);
     await shot('review-doubt');
     const findingId = await item.getAttribute('data-finding-id');
     const beforeAccept = await cli<HistoryEntry[]>('history', '--limit', '1');

@@ -3,8 +3,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Finding, ImageRow, RunInfo, TrainModelInfo } from '../../shared/contract';
 import { runColours } from '../../renderer/src/lib/compare-names';
-import { actionsFor, bulkQuestion, explainRunFor } from '../../renderer/src/lib/findings';
-import type { DoubtsInfo } from '../../shared/contract-compare';
+import { actionsFor, bulkQuestion, explainRunFor, strongDoubt } from '../../renderer/src/lib/findings';
+import type { DoubtRow, DoubtsInfo } from '../../shared/contract-compare';
 import { planQueue, queueLabel, weightsFor, weightsLabel } from '../../renderer/src/lib/train-plan';
 import { plural } from '../../renderer/src/lib/format';
 import { formOf } from '../../renderer/src/lib/train-form';
@@ -105,6 +105,22 @@ describe('Review actions', () => {
     assert.deepEqual(actionsFor(f('label-doubt', [7], { given: '1', suggested: '0' }), ['0', '1']), { relabel: [], exclude: true, accept: true });
     assert.deepEqual(actionsFor(f('label-doubt', [7], { given: '1', suggested: '0' }), ['0', '1', '2']).relabel, ['2']);
     assert.deepEqual(actionsFor(f('size-outlier', [7]), ['0', '1']), { relabel: ['0', '1'], exclude: true, accept: false });
+  });
+  test("a label doubt's suggestion is highlighted only on strong evidence; a weak or uncalibrated doubt highlights neither button", () => {
+    const info = (oofAuc: number | null): DoubtsInfo => ({
+      model: 'm', weights: 'imagenet', inputSize: 96, runId: null, folds: 5, images: 100, oofAuc, doubts: 6, createdAt: '', tta: null, faces: false, calibration: null,
+    });
+    const doubt = (probability: number, expectedPrecision: number | null, rank = 1): DoubtRow => ({
+      imageId: 7, relPath: '7.jpg', given: '1', suggested: '0', probability, rank, findingId: 1, expectedPrecision,
+    });
+    // the walk's rank-1 doubt: p(given) 0.021, precision 0.8 at its rank, AUC 0.98
+    assert.match(strongDoubt(doubt(0.021, 0.8), info(0.98)) ?? '', /^strong evidence: p\(given\) = 0\.021/);
+    assert.equal(strongDoubt(doubt(0.19, 0.8, 2), info(0.98)), null, 'p(given) 0.19 is not a strong doubt');
+    assert.equal(strongDoubt(doubt(0.021, 0.6), info(0.98)), null, 'most doubts at this rank were wrong in the calibration');
+    assert.equal(strongDoubt(doubt(0.021, null), info(0.98)), null, 'uncalibrated: nothing says how often it is right');
+    assert.equal(strongDoubt(doubt(0.021, 0.9), info(0.7)), null, 'a weak model');
+    assert.equal(strongDoubt(doubt(0.021, 0.9), info(null)), null);
+    assert.equal(strongDoubt(undefined, info(0.98)), null);
   });
   const row = (id: number, split: ImageRow['split'], width = 100): ImageRow => ({
     id, path: `/d/${id}.jpg`, relPath: `${id}.jpg`, fileName: `${id}.jpg`, bytes: 1000, sha256: String(id), format: 'jpeg', width, height: width,

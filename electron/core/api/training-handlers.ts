@@ -1,6 +1,7 @@
 /** Contract handlers for training: runs.* and train.*, each a thin call into core/ml. */
 import { NAMED_WEIGHTS } from '../../../shared/names';
 import { checkPagePath } from '../paths/data-roots';
+import { runsOnOtherData } from '../ml/runs/data-changed';
 import { deleteRun, getRun, listRuns, runEpochs, runPredictionsPage, trainingSet } from '../ml/runs/store';
 import type { HandlerTable } from './dataset-handlers';
 
@@ -10,7 +11,7 @@ const engine = () => import('../ml/train/start');
 // which models have weights here: the registry it reads imports TensorFlow.js too
 const plan = () => import('../ml/train/plan');
 
-export const trainingHandlers: HandlerTable<'train.start' | 'train.models' | 'runs.list' | 'runs.get' | 'runs.predictions' | 'runs.delete'> = {
+export const trainingHandlers: HandlerTable<'train.start' | 'train.models' | 'runs.list' | 'runs.dataChanged' | 'runs.get' | 'runs.predictions' | 'runs.delete'> = {
   'train.start': async (ctx, input) => {
     // A weights file named by a page is read like an import's files: only inside the allowed folders.
     if (input.weights !== undefined && !(NAMED_WEIGHTS as readonly string[]).includes(input.weights)) {
@@ -24,6 +25,7 @@ export const trainingHandlers: HandlerTable<'train.start' | 'train.models' | 'ru
   },
   'train.models': async () => (await plan()).trainModels(),
   'runs.list': (ctx) => listRuns(ctx.lib.db),
+  'runs.dataChanged': (ctx) => runsOnOtherData(ctx.lib.db),
   'runs.get': (ctx, input) => {
     const run = getRun(ctx.lib.db, input.id);
     return { ...run, epochs: runEpochs(ctx.lib.db, run.id) };

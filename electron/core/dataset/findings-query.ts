@@ -14,6 +14,8 @@ import { findingFacts } from './finding-facts';
 export interface FindingFilter {
   kind?: FindingKind | undefined;
   status?: FindingStatus | undefined;
+  /** Only findings that name this image. */
+  imageId?: number | undefined;
 }
 
 /** Images listed with one finding in a page; `imageCount` says how many it has in all. */
@@ -26,6 +28,7 @@ const STATUS = `COALESCE(d.status, CASE
       SELECT 1 FROM finding_images fi JOIN images i ON i.id = fi.image_id
       WHERE fi.finding_id = f.id AND i.label IS json_extract(f.detail, '$.given'))))
   THEN 'resolved' ELSE 'open' END)`;
+const OF_IMAGE = 'id IN (SELECT finding_id FROM finding_images WHERE image_id = @imageId)';
 const RANK = `CASE f.severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END`;
 
 interface Row {
@@ -47,7 +50,11 @@ interface Row {
 }
 
 function sql(filter: FindingFilter, opts: { byQueue: boolean; cursor: boolean; limit: boolean; one: boolean; images: number }): string {
-  const where = [filter.kind ? 'kind = @kind' : null, filter.status ? 'status = @status' : null, opts.one ? 'id = @id' : null].filter((w) => w !== null);
+  const where = [filter.kind ? 'kind = @kind' : null, filter.status ? 'status = @status' : null, opts.one ? 'id = @id' : null, filter.imageId !== undefined ? OF_IMAGE : null].filter(
+    (w) => w !== null,
+  );
+  // the kind menu counts every kind under the other filters
+  const counted = [filter.status ? 'status = @status' : null, filter.imageId !== undefined ? OF_IMAGE : null].filter((w) => w !== null);
   const order = opts.byQueue ? 'rank, kind, id' : 'id';
   return `
     WITH scored AS (
@@ -66,7 +73,7 @@ function sql(filter: FindingFilter, opts: { byQueue: boolean; cursor: boolean; l
          WHERE fi.finding_id = f.id ORDER BY fi.position LIMIT ${opts.images}) x) AS imgs,
       (SELECT json_group_object(name, display_name) FROM classes) AS class_names,
       (SELECT json_group_array(json_array(kind, n)) FROM (
-         SELECT kind, COUNT(*) AS n, MIN(rank) AS r FROM scored ${filter.status ? 'WHERE status = @status' : ''}
+         SELECT kind, COUNT(*) AS n, MIN(rank) AS r FROM scored ${counted.length > 0 ? `WHERE ${counted.join(' AND ')}` : ''}
          GROUP BY kind ORDER BY r, kind)) AS kind_counts
     FROM page p JOIN findings f ON f.id = p.id
     ORDER BY ${order.replace(/\b(rank|kind|id)\b/g, (c) => (c === 'rank' ? 'p.rank' : `f.${c}`))}`;
@@ -146,8 +153,8 @@ export function findingsPage(db: Db, filter: FindingFilter, page: { cursor?: str
   return { findings: shown.map(findingReader()), total, nextCursor: more && last ? encodeCursor(last) : null, kinds };
 }
 
-function filterParams(filter: FindingFilter): Record<string, string> {
-  return { ...(filter.kind ? { kind: filter.kind } : {}), ...(filter.status ? { status: filter.status } : {}) };
+function filterParams(filter: FindingFilter): Record<string, string | number> {
+  return { ...(filter.kind ? { kind: filter.kind } : {}), ...(filter.status ? { status: filter.status } : {}), ...(filter.imageId !== undefined ? { imageId: filter.imageId } : {}) };
 }
 
 function countFindings(db: Db, filter: FindingFilter): number {

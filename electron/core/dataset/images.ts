@@ -210,14 +210,22 @@ function filterClause(filter: ImageFilter): { clause: string; params: Array<stri
   return { clause: where.length > 0 ? `WHERE ${where.join(' AND ')}` : '', params };
 }
 
-function decodeImageCursor(cursor: string): [string, number] {
+/** A page cursor: the last row's sort key ([relPath, id], or [groupName, group, relPath, id] for a kind filter). */
+type ImageCursor = [string, number] | [string, number, string, number];
+
+function decodeImageCursor(cursor: string, grouped: boolean): ImageCursor {
   try {
     const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(v) && typeof v[0] === 'string' && typeof v[1] === 'number') return [v[0], v[1]];
+    if (Array.isArray(v)) {
+      if (!grouped && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'number') return [v[0], v[1]];
+      if (grouped && v.length === 4 && typeof v[0] === 'string' && typeof v[1] === 'number' && typeof v[2] === 'string' && typeof v[3] === 'number') {
+        return [v[0], v[1], v[2], v[3]];
+      }
+    }
   } catch {
     // the error below says what to pass
   }
-  throw new AppError('BAD_INPUT', `'${cursor}' is not a cursor from images.list: pass the nextCursor of the previous page`);
+  throw new AppError('BAD_INPUT', `'${cursor}' is not a cursor from images.list with this filter: pass the nextCursor of the previous page`);
 }
 
 export interface ImagePage {
@@ -226,23 +234,50 @@ export interface ImagePage {
   nextCursor: string | null;
 }
 
+type ListedRecord = ImageRecord & { open_finding: number; grp?: number | null; grp_name?: string | null };
+
 /**
- * One page of images in list order (relative path, then id; indexed): after `cursor` when given (reading
- * on), else at `offset` (the grid jumps to where its scrollbar is). Two statements, whatever the page size.
+ * The statement behind a page, after `after` when given. By name: the images table itself (its rel_path
+ * index orders it). With a finding-kind filter the images of one finding (a near-duplicate group) are listed
+ * together: groups in the order of their first member's name, then the members by name, so a pair sits side
+ * by side in the grid (by name alone its members were pages apart). An image in two findings of the kind is
+ * listed with the older one.
+ */
+function pageStatement(clause: string, kind: string | undefined, after: ImageCursor | null): { sql: string; lead: Array<string | number> } {
+  const key = kind === undefined ? 'rel_path, id' : 'grp_name, grp, rel_path, id';
+  const bound = after ? `(${key}) > (${after.map(() => '?').join(', ')})` : null;
+  if (kind === undefined) {
+    const where = bound === null ? clause : `${clause ? `${clause} AND` : 'WHERE'} ${bound}`;
+    return { sql: `SELECT *, ${OPEN_FINDING} FROM images ${where} ORDER BY ${key} LIMIT ? OFFSET ?`, lead: [] };
+  }
+  const group = `(SELECT MIN(fi.finding_id) FROM finding_images fi JOIN findings f ON f.id = fi.finding_id WHERE fi.image_id = images.id AND f.kind = ?)`;
+  const groupName = '(SELECT MIN(i2.rel_path) FROM finding_images fi2 JOIN images i2 ON i2.id = fi2.image_id WHERE fi2.finding_id = g.grp)';
+  const listed = `SELECT *, ${groupName} AS grp_name FROM (SELECT *, ${OPEN_FINDING}, ${group} AS grp FROM images ${clause}) g`;
+  return { sql: `SELECT * FROM (${listed}) ${bound === null ? '' : `WHERE ${bound}`} ORDER BY ${key} LIMIT ? OFFSET ?`, lead: [kind] };
+}
+
+function cursorOf(r: ListedRecord, grouped: boolean): string {
+  const key = grouped ? [r.grp_name ?? '', r.grp ?? 0, r.rel_path, r.id] : [r.rel_path, r.id];
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+/**
+ * One page of images in list order (relative path, then id; grouped by finding under a kind filter): after
+ * `cursor` when given (reading on), else at `offset` (the grid jumps to where its scrollbar is). Two
+ * statements, whatever the page size.
  */
 export function listImages(db: Db, filter: ImageFilter, page: { offset?: number; cursor?: string | undefined; limit: number }): ImagePage {
   const { clause, params } = filterClause(filter);
   const total = (db.prepare(`SELECT COUNT(*) AS n FROM images ${clause}`).get(...params) as { n: number }).n;
-  const after = page.cursor !== undefined ? decodeImageCursor(page.cursor) : null;
-  const keyset = after ? `${clause ? `${clause} AND` : 'WHERE'} (rel_path, id) > (?, ?)` : clause;
-  const rows = db
-    .prepare(`SELECT *, ${OPEN_FINDING} FROM images ${keyset} ORDER BY rel_path, id LIMIT ? OFFSET ?`)
-    .all(...params, ...(after ?? []), page.limit + 1, after ? 0 : (page.offset ?? 0)) as Array<ImageRecord & { open_finding: number }>;
+  const grouped = filter.findingKind !== undefined;
+  const after = page.cursor !== undefined ? decodeImageCursor(page.cursor, grouped) : null;
+  const q = pageStatement(clause, filter.findingKind, after);
+  const rows = db.prepare(q.sql).all(...q.lead, ...params, ...(after ?? []), page.limit + 1, after ? 0 : (page.offset ?? 0)) as ListedRecord[];
   const shown = rows.slice(0, page.limit);
   const last = shown[shown.length - 1];
   return {
     total,
-    rows: shown.map((r) => ({ ...toImageRow(r), openFinding: r.open_finding === 1 })),
-    nextCursor: rows.length > page.limit && last ? Buffer.from(JSON.stringify([last.rel_path, last.id])).toString('base64url') : null,
+    rows: shown.map((r) => ({ ...toImageRow(r), openFinding: r.open_finding === 1, ...(grouped ? { group: r.grp ?? null } : {}) })),
+    nextCursor: rows.length > page.limit && last ? cursorOf(last, grouped) : null,
   };
 }

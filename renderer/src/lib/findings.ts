@@ -1,6 +1,6 @@
 /** What the Review queue needs to know of a finding, without the page around it. */
 import type { Finding, ImageRow, RunInfo } from '../../../shared/contract';
-import type { DoubtsInfo } from '../../../shared/contract-compare';
+import type { DoubtRow, DoubtsInfo } from '../../../shared/contract-compare';
 import { ENSEMBLE_MODEL } from '../../../shared/names';
 
 export function isDuplicate(f: Finding): boolean {
@@ -59,6 +59,23 @@ export function actionsFor(f: Finding, classes: readonly string[], rows: readonl
     return { relabel: submission ? [] : classes.filter((c) => c !== given && c !== suggested), exclude, accept: !submission };
   }
   return { relabel: submission ? [] : classes, exclude, accept: false };
+}
+
+/** What makes a label doubt's evidence strong enough to put its suggestion forward (see strongDoubt). */
+export const STRONG_DOUBT = { precision: 0.8, oofAuc: 0.85, probability: 0.1 } as const;
+
+/**
+ * Whether Review puts a label doubt's suggestion forward as the default action (the highlighted button),
+ * and why; null when neither "keep" nor "accept" should be: the evidence does not settle it, so the person
+ * decides from the image. Strong means all three: the calibration measured at least 4 in 5 doubts at this
+ * rank to be real errors, the model is strong out of fold (AUC ≥ 0.85, as the evidence calls it), and it gives
+ * the given label p ≤ 0.1. An uncalibrated doubt is never strong: nothing says how often the top ones are
+ * right. Accepting still asks first (review.decide('accept')); this only chooses what is highlighted.
+ */
+export function strongDoubt(doubt: DoubtRow | undefined, info: DoubtsInfo | null): string | null {
+  if (!doubt || doubt.expectedPrecision === null || info?.oofAuc == null) return null;
+  if (doubt.expectedPrecision < STRONG_DOUBT.precision || info.oofAuc < STRONG_DOUBT.oofAuc || doubt.probability > STRONG_DOUBT.probability) return null;
+  return `strong evidence: p(given) = ${doubt.probability.toFixed(3)}, out-of-fold AUC ${info.oofAuc.toFixed(3)}, expected precision ${doubt.expectedPrecision.toFixed(2)} at rank ${doubt.rank}`;
 }
 
 /** Confirmation wording for a change to `n` images; null when it touches one image (no question asked). */

@@ -8,6 +8,12 @@ export type View = (typeof VIEWS)[number];
 
 type Info = MethodOutput<'library.info'>;
 
+/** An image whose findings Review is opened on (the Library's "!" badge). */
+export interface ReviewTarget {
+  id: number;
+  name: string;
+}
+
 /** The view an address's fragment names ('#/train'), or null: a reload and Back keep a person's place. */
 export function viewFromHash(hash: string): View | null {
   const name = hash.replace(/^#\/?/, '');
@@ -21,6 +27,7 @@ export class AppState {
   #info = $state<Info | null>(null);
   #loadError = $state<string | null>(null);
   #connection = $state<ConnectionStatus>('connecting');
+  #reviewTarget: ReviewTarget | null = null;
   importOpen = $state(false);
   importDir = $state('');
 
@@ -71,6 +78,18 @@ export class AppState {
     } catch (err) {
       this.#loadError = errorMessage(err);
     }
+  }
+
+  /** Opens Review on the findings that name one image (the Library's "!" badge, or f on the focused image). */
+  openFindingsOf(target: ReviewTarget): void {
+    this.#reviewTarget = target;
+    this.view = 'review';
+  }
+  /** The image Review was opened for, handed over once: Review opened any other way shows the whole queue. */
+  takeReviewTarget(): ReviewTarget | null {
+    const t = this.#reviewTarget;
+    this.#reviewTarget = null;
+    return t;
   }
 
   openImport(dir = ''): void {

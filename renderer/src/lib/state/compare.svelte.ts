@@ -39,6 +39,8 @@ export const MAX_SELECTED = 6;
 export class CompareState {
   #split = $state<EvalSplit>('val');
   #comparison = $state.raw<Comparison | null>(null);
+  /** Runs trained on data the library no longer has (runs.dataChanged, read with the table). */
+  #dataChanged = $state.raw<ReadonlySet<string>>(new Set());
   #loading = $state(false);
   #error = $state<string | null>(null);
   #selected = $state.raw<string[]>([]);
@@ -69,6 +71,9 @@ export class CompareState {
   }
   get comparison(): Comparison | null {
     return this.#comparison;
+  }
+  get dataChanged(): ReadonlySet<string> {
+    return this.#dataChanged;
   }
   get loading(): boolean {
     return this.#loading;
@@ -131,8 +136,9 @@ export class CompareState {
   async load(): Promise<void> {
     this.#loading = true;
     try {
-      const comparison = await call('compare.list', { split: this.#split });
+      const [comparison, changed] = await Promise.all([call('compare.list', { split: this.#split }), call('runs.dataChanged', {}).catch(() => null)]);
       this.#comparison = comparison;
+      this.#dataChanged = new Set(changed?.runs ?? []);
       this.#error = null;
       this.#loadedOnce = true;
       const ids = new Set(comparison.rows.map((r) => r.id));

@@ -10,7 +10,7 @@ import type { Finding, FindingKind, HistoryEntry, ImageRow } from '../../../../s
 import type { DoubtRow, DoubtsInfo } from '../../../../shared/contract-compare';
 import { call, errorMessage } from '../api/client';
 import { bulkQuestion, changeableOf, explainRunFor, isDuplicate, keeperOf, type ExplainRun } from '../findings';
-import { app } from './app.svelte';
+import { app, type ReviewTarget } from './app.svelte';
 import { confirmer } from './confirm.svelte';
 import { DoubtsJob } from './doubts-job.svelte';
 import { notices } from './notices.svelte';
@@ -38,6 +38,8 @@ export class ReviewState {
   /** The kind the queue shows (null: every kind), and how many open findings each kind has. */
   #kind = $state<FindingKind | null>(null);
   #kinds = $state.raw<Array<{ kind: FindingKind; count: number }>>([]);
+  /** The image whose findings alone the queue shows (opened from the Library's "!" badge), else null. */
+  #image = $state.raw<ReviewTarget | null>(null);
   #queue = $state.raw<Finding[]>([]);
   #total = $state(0);
   #cursor: string | null = null;
@@ -72,6 +74,15 @@ export class ReviewState {
     return this.#kinds;
   }
   /** Shows only one kind (null: every kind) from its first finding. */
+  get image(): ReviewTarget | null {
+    return this.#image;
+  }
+  /** Shows the findings of one image (every kind), or with null the whole queue again; then reads the queue. */
+  async setImage(image: ReviewTarget | null): Promise<void> {
+    this.#image = image;
+    if (image !== null) this.#kind = null;
+    await this.load();
+  }
   async setKind(kind: FindingKind | null): Promise<void> {
     this.#kind = kind;
     await this.load();
@@ -125,10 +136,10 @@ export class ReviewState {
     this.#loading = true;
     try {
       // the server orders the queue (errors first, then by kind and id) and sends it a page at a time
-      let page = await call('findings.list', { status: 'open', limit: QUEUE_PAGE, ...(this.#kind ? { kind: this.#kind } : {}) });
+      let page = await call('findings.list', { status: 'open', limit: QUEUE_PAGE, ...this.#scope() });
       if (this.#kind !== null && page.total === 0) {
         this.#kind = null;
-        page = await call('findings.list', { status: 'open', limit: QUEUE_PAGE });
+        page = await call('findings.list', { status: 'open', limit: QUEUE_PAGE, ...this.#scope() });
       }
       this.#queue = page.findings;
       this.#total = page.total;
@@ -144,6 +155,11 @@ export class ReviewState {
     } finally {
       this.#loading = false;
     }
+  }
+
+  /** The queue's filters besides the status: its kind and its image. */
+  #scope(): { kind?: FindingKind; imageId?: number } {
+    return { ...(this.#kind ? { kind: this.#kind } : {}), ...(this.#image ? { imageId: this.#image.id } : {}) };
   }
 
   async #loadDoubts(): Promise<void> {
@@ -239,7 +255,7 @@ export class ReviewState {
   /** Reads the next page of the queue when the person is within a few items of the end of what is loaded. */
   async #more(index: number): Promise<void> {
     if (this.#cursor === null || index < this.#queue.length - 5) return;
-    const page = await call('findings.list', { status: 'open', limit: QUEUE_PAGE, cursor: this.#cursor, ...(this.#kind ? { kind: this.#kind } : {}) });
+    const page = await call('findings.list', { status: 'open', limit: QUEUE_PAGE, cursor: this.#cursor, ...this.#scope() });
     this.#queue = [...this.#queue, ...page.findings];
     this.#cursor = page.nextCursor;
   }

@@ -20,6 +20,8 @@ export class TrainState {
   #models = $state.raw<TrainModelInfo[] | null>(null);
   #modelsError = $state<string | null>(null);
   #unavailable = $state<string | null>(null);
+  /** Runs trained on data the library no longer has (runs.dataChanged, read with the runs). */
+  #dataChanged = $state.raw<ReadonlySet<string>>(new Set());
   #queue = $state.raw<Planned[]>([]);
   #skipped = $state.raw<Skipped[]>([]);
   /** Runs started by the current (or last) queue, in order. */
@@ -56,6 +58,9 @@ export class TrainState {
 
   get runs(): readonly RunInfo[] {
     return this.#runs;
+  }
+  get dataChanged(): ReadonlySet<string> {
+    return this.#dataChanged;
   }
   get unavailable(): string | null {
     return this.#unavailable;
@@ -112,7 +117,10 @@ export class TrainState {
 
   async load(): Promise<void> {
     try {
-      this.#runs = await call('runs.list', {});
+      // the current training set's hash is computed once for the whole table; without it no run is marked
+      const [runs, changed] = await Promise.all([call('runs.list', {}), call('runs.dataChanged', {}).catch(() => null)]);
+      this.#runs = runs;
+      this.#dataChanged = new Set(changed?.runs ?? []);
       this.#unavailable = null;
     } catch (err) {
       this.#unavailable = errorMessage(err);
