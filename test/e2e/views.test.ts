@@ -4,8 +4,6 @@
  * the preview, the "!" badge opens Review on its image's findings, a label doubt highlights its suggestion
  * only on strong evidence, and Train marks a run trained before the data changed.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
@@ -13,9 +11,7 @@ import { excludeImages } from '../../electron/core/dataset/edits';
 import { saveDoubts, writeDoubtFindings } from '../../electron/core/doubts/store';
 import { openLibrary } from '../../electron/core/library';
 import { createRun, trainingSet } from '../../electron/core/ml/runs/store';
-import { generateDataset } from '../fixtures/synthetic';
-import { tempDir } from '../helpers';
-import { browserMissing, closeStudio, ensureBuilt, libraryCli, openStudio, screenshotter, serve, serverApi, type Served } from './harness';
+import { browserMissing, closeStudio, libraryCli, openStudio, screenshotter, serve, serverApi, smallLibrary, type Served } from './harness';
 
 const skip = browserMissing();
 
@@ -64,16 +60,11 @@ describe('the walk\'s findings in Chromium (serve mode)', { skip: skip ?? false 
   const shot = screenshotter(() => page);
 
   before(async () => {
-    ensureBuilt();
-    const root = tempDir('e2e-views', { after: (fn) => cleanups.push(fn) });
-    library = join(root, 'library');
-    mkdirSync(library);
-    const data = await generateDataset(join(root, 'data'), { n: 40, defects: true, seed: 3, maxSize: 256 });
-    await cli('import', data.imagesDir, '--labels', data.labelsCsv, '--test-dir', data.testDir);
-    await cli('split', '--seed', '1');
+    const made = await smallLibrary('e2e-views', cleanups, { n: 40, defects: true, seed: 3, maxSize: 256 }, 'zindi');
+    library = made.library;
     await cli('audit');
     doubts = plant(library);
-    server = await serve(library, {}, [join(root, 'data')]);
+    server = await serve(library, {}, [made.dataRoot]);
     ({ browser, page } = await openStudio(server, problems, { viewport: { width: 1280, height: 800 } }));
   });
 
