@@ -80,14 +80,18 @@ describe('scoring runs on another folder from the Compare view (serve mode)', { 
     await shot('evaluate-outside-root');
   });
 
-  test("subfolders not mapped: the one named like a class is offered, the other is asked for", async () => {
+  test('subfolders named like the classes are offered (in another spelling too); one not chosen is asked for', async () => {
     await folder(faces.root);
     assert.equal(await page.getByTestId('eval-error').count(), 0);
-    // 'mask' is class 1's display name; 'no_mask' is not 'no mask'
+    // 'mask' is class 1's display name; 'no_mask' is 'no mask' spelt otherwise
     assert.equal(await page.getByTestId('eval-class-1').inputValue(), 'mask');
-    assert.equal(await page.getByTestId('eval-class-0').inputValue(), '');
+    assert.equal(await page.getByTestId('eval-class-0').inputValue(), 'no_mask');
     const options = await page.getByTestId('eval-class-0').locator('option').allInnerTexts();
     assert.deepEqual(options, ['choose…', `mask/ (${faces.classes.mask.length + 1} images)`, `no_mask/ (${faces.classes.no_mask.length} images)`]);
+    // what Score will do, before it is pressed
+    const n = faces.classes.mask.length + 1 + faces.classes.no_mask.length;
+    assert.match(await page.getByTestId('eval-workload').innerText(), new RegExp(`^To score: ${n} images \\(${faces.classes.no_mask.length} \\+ ${faces.classes.mask.length + 1}\\) × `));
+    await page.getByTestId('eval-class-0').selectOption('');
     await page.getByTestId('eval-start').click();
     assert.match(await page.getByTestId('eval-error').innerText(), /choose the subfolder that stands for each class/);
     await shot('evaluate-unmapped');
