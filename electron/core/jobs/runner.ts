@@ -41,7 +41,7 @@ export interface StartOptions {
   cancelledWaiting?: () => void;
 }
 
-/** The phase of a job waiting its turn: "waiting for train (job 1a2b3c4d) to end". */
+/** The phase of a job waiting its turn: "waiting for a training run (job 1a2b3c4d) to end". */
 export function waitingPhase(kind: string, jobId: string): string {
   return `waiting for ${WAITED_FOR[kind] ?? kind} (job ${jobId.slice(0, 8)}) to end`;
 }
