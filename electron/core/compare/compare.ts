@@ -11,10 +11,14 @@ import { binaryClasses, compareRow, runScores, unscorable, type RunScores } from
 import { delongTest } from '../stats/intervals';
 
 /**
- * Config keys that say where or with what a run happened to run, not what was trained: runs that differ
- * only here (and by seed) are repeats of one setting.
+ * Config keys that say where or with what a run happened to run, not what was trained, and what the run
+ * recorded of itself afterwards (how its speed was counted, its faces' scoring, its finished folds, what its
+ * fine-tuning did): runs that differ only here (and by seed) are repeats of one setting.
  */
-const NOT_SETTINGS = new Set(['seed', 'model', 'backend', 'engine', 'engineProvider', 'engineFallback', 'trainEngine']);
+const NOT_SETTINGS = new Set([
+  'seed', 'model', 'backend', 'engine', 'engineProvider', 'engineFallback', 'trainEngine',
+  'throughputBasis', 'facesScored', 'foldsFinished', 'fineTune',
+]);
 
 const LABELS: Record<string, string> = { inputSize: 'input', weights: 'weights', lr: 'lr', epochs: 'epochs', batchSize: 'batch' };
 
