@@ -220,6 +220,11 @@ export const JobInfo = z.object({
    * left out), so a reloaded Train page shows them; null for every other job.
    */
   train: TrainInput.nullable(),
+  /**
+   * A running job's last step ('waiting for a training run (job 1a2b3c4d) to end', 'train 57 / 232'), where
+   * the process running it is the one asked: a page loaded after the event shows the job as it stands.
+   */
+  step: z.object({ phase: z.string(), done: z.number(), total: z.number() }).optional(),
 });
 export type JobInfo = z.infer<typeof JobInfo>;
 

@@ -83,6 +83,26 @@ describe('reload and Back (serve mode)', { skip: skip ?? false }, () => {
     assert.deepEqual((await cli<RunInfo[]>('runs')).map((r) => r.status), ['cancelled', 'cancelled']);
   });
 
+  test('a job waiting its turn is shown after a reload, with what it waits for, and can be cancelled there', async () => {
+    const training = await api('train.start', { model: 'scratch', epochs: 5_000, inputSize: 16, patience: 5_000 });
+    try {
+      // label doubts asked for behind the training (another window, or this page before its reload): they wait,
+      // and a waiting job sends no event the reloaded page could learn of it from
+      const doubts = await api('doubts.start', {});
+      await page.reload();
+      await page.getByTestId('nav-review').click();
+      const bar = page.locator('[data-testid=doubts-progress][data-status=running] [data-testid=doubts-bar]');
+      await bar.waitFor({ timeout: 60_000 });
+      assert.match(await bar.innerText(), new RegExp(`label doubts: waiting for a training run \\(job ${training.jobId.slice(0, 8)}\\) to end`));
+      await page.getByTestId('cancel-doubts').click();
+      await page.locator('[data-testid=doubts-progress][data-status=cancelled]').waitFor({ timeout: 60_000 });
+      assert.equal((await api('jobs.get', { jobId: doubts.jobId })).status, 'cancelled');
+      assert.equal((await api('jobs.get', { jobId: training.jobId })).status, 'running', 'the training goes on');
+    } finally {
+      await api('jobs.cancel', { jobId: training.jobId });
+    }
+  });
+
   test('no page errors, console errors or CSP violations', () => {
     assert.deepEqual(problems, []);
   });

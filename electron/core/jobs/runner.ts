@@ -27,6 +27,8 @@ interface Running {
   promise: Promise<unknown>;
   /** In the queue of heavy jobs (start's `queue`): it waits for the ones started before it. */
   queued: boolean;
+  /** The last step it reported (or what it waits for): a page loaded after the event reads it from list/get. */
+  last: JobStep | null;
 }
 
 export interface StartOptions {
@@ -125,18 +127,18 @@ export class JobRunner {
     const throttled = throttledProgress((p) => this.#emit({ name: 'job.progress', payload: { jobId, kind, ...p } }));
     // the last step the work reached, throttled or not: job.finished carries it, so a cancelled job reads
     // "57 / 232 done", not a full bar
-    let last: JobStep | null = null;
+    const entry: Running = { kind, controller, promise: Promise.resolve(), queued, last: null };
     const report: JobContext['progress'] = (phase, done, total, metrics) => {
-      last = { phase, done, total };
+      entry.last = { phase, done, total };
       throttled(phase, done, total, metrics);
     };
-    const promise = (async () => {
+    entry.promise = (async () => {
       // Let the caller receive the id before the first event.
       await Promise.resolve();
       try {
         for (const [id, r] of ahead) {
           const phase = waitingPhase(r.kind, id);
-          last = { phase, done: 0, total: 0 };
+          entry.last = { phase, done: 0, total: 0 };
           this.#emit({ name: 'job.progress', payload: { jobId, kind, phase, done: 0, total: 0, etaMs: null } });
           try {
             await settledOrAborted(r.promise, controller.signal);
@@ -146,15 +148,15 @@ export class JobRunner {
           }
         }
         const result = await work({ jobId, signal: controller.signal, progress: report });
-        this.#finish(jobId, kind, controller.signal.aborted ? 'cancelled' : 'done', result, null, last);
+        this.#finish(jobId, kind, controller.signal.aborted ? 'cancelled' : 'done', result, null, entry.last);
       } catch (err) {
         const cancelled = controller.signal.aborted || isAbort(err);
-        this.#finish(jobId, kind, cancelled ? 'cancelled' : 'failed', undefined, cancelled ? null : toErrorPayload(err), last);
+        this.#finish(jobId, kind, cancelled ? 'cancelled' : 'failed', undefined, cancelled ? null : toErrorPayload(err), entry.last);
       } finally {
         this.#running.delete(jobId);
       }
     })();
-    this.#running.set(jobId, { kind, controller, promise, queued });
+    this.#running.set(jobId, entry);
     return jobId;
   }
 
@@ -201,7 +203,7 @@ export class JobRunner {
   list(limit = 100): JobInfo[] {
     markInterruptedJobs(this.#db);
     const rows = this.#db.prepare(`SELECT ${INFO_COLUMNS} FROM jobs ORDER BY created_at DESC LIMIT ?`).all(limit) as InfoRow[];
-    return rows.map(toInfo);
+    return rows.map((r) => this.#withStep(toInfo(r)));
   }
 
   /** One job with its result, from the table (a page that missed its job.finished asks this). */
@@ -209,7 +211,13 @@ export class JobRunner {
     markInterruptedJobs(this.#db);
     const row = this.#db.prepare(`SELECT ${INFO_COLUMNS}, result FROM jobs WHERE id = ?`).get(jobId) as (InfoRow & { result: string | null }) | undefined;
     if (!row) throw new AppError('NOT_FOUND', `no job ${jobId} in this library`);
-    return { ...toInfo(row), ...(row.result !== null ? { result: JSON.parse(row.result) as unknown } : {}) };
+    return { ...this.#withStep(toInfo(row)), ...(row.result !== null ? { result: JSON.parse(row.result) as unknown } : {}) };
+  }
+
+  /** A job running here says its last step (a job of another process, or ended, has none). */
+  #withStep(info: JobInfo): JobInfo {
+    const last = info.status === 'running' ? (this.#running.get(info.id)?.last ?? null) : null;
+    return last === null ? info : { ...info, step: last };
   }
 
   cancelAll(): void {

@@ -54,6 +54,9 @@ test('a queued job waits for the heavy job started before it, and says so', asyn
   await runner.wait(c);
   assert.deepEqual(order, ['train starts', 'import starts'], 'the doubts wait; an import, outside the queue, does not');
   assert.equal(events.progress.find((e) => e.jobId === b)?.phase, waitingPhase('train', a));
+  // a page loaded after that event reads the same from the job table (a waiting job sends no other)
+  assert.deepEqual(runner.list().find((j) => j.id === b)?.step, { phase: waitingPhase('train', a), done: 0, total: 0 });
+  assert.deepEqual(runner.get(b).step, { phase: waitingPhase('train', a), done: 0, total: 0 });
   assert.match(waitingPhase('train', a), /^waiting for a training run \(job [0-9a-f]{8}\) to end$/);
   first.open();
   await runner.wait(b);

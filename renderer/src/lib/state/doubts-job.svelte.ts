@@ -2,7 +2,7 @@
  * Review's "Find label doubts": the K-fold label-doubt computation as a job, asked first, cancellable, and
  * followed after a reload (a computation this page did not start is shown with its bar and Cancel).
  */
-import { call, onEvent } from '../api/client';
+import { call } from '../api/client';
 import { confirmer } from './confirm.svelte';
 import { jobs } from './jobs.svelte';
 import { notices } from './notices.svelte';
@@ -14,8 +14,8 @@ export class DoubtsJob {
   /** `found`: what to do when a computation ends with its doubts (Review reloads its queue). */
   constructor(found: () => Promise<void>) {
     this.#found = found;
-    onEvent('job.progress', (p) => {
-      if (p.kind === 'doubts' && p.jobId !== this.#jobId && !this.running && jobs.get(p.jobId)?.status === 'running') void this.#follow(p.jobId);
+    jobs.onRunning((j) => {
+      if (j.kind === 'doubts' && j.jobId !== this.#jobId && !this.running) void this.#follow(j.jobId);
     });
   }
 

@@ -9,33 +9,53 @@ export class JobsState {
   #jobs = $state<Record<string, JobView>>({});
   readonly #waiters = new Map<string, Array<(f: Finished) => void>>();
   readonly #finished = new Map<string, Finished>();
+  readonly #news: Array<(job: JobView) => void> = [];
 
   constructor() {
     onEvent('job.progress', (p) => {
       const prev = this.#jobs[p.jobId];
       if (prev && prev.status !== 'running') return;
-      this.#jobs[p.jobId] = {
-        jobId: p.jobId,
-        kind: p.kind,
-        phase: p.phase,
-        done: p.done,
-        total: p.total,
-        etaMs: p.etaMs,
-        metrics: p.metrics ?? prev?.metrics ?? {},
-        status: 'running',
-        error: null,
-        result: undefined,
-      };
+      this.#running(p.jobId, p.kind, p, p.etaMs, p.metrics ?? prev?.metrics ?? {});
     });
     onEvent('job.finished', (f) => this.#end(f));
     // Events sent while the socket was down are lost: after a reconnect, ask the job table about each job
-    // still running here, so a wait never outlives its job.
+    // still running here, so a wait never outlives its job. On the first connection, the jobs already
+    // running (a page loaded or reloaded mid-job) are read from the table with their last step: a job that
+    // waits its turn sends no event until its turn comes.
     let opened = false;
     onConnection((status) => {
       if (status !== 'open') return;
-      if (opened) void this.#resync();
+      void (opened ? this.#resync() : this.#listRunning());
       opened = true;
     });
+  }
+
+  /** A running job's news (an event, or the table's word on load), told to those following jobs. */
+  #running(jobId: string, kind: string, step: { phase: string; done: number; total: number }, etaMs: number | null, metrics: Record<string, number>): void {
+    const view: JobView = { jobId, kind, phase: step.phase, done: step.done, total: step.total, etaMs, metrics, status: 'running', error: null, result: undefined };
+    this.#jobs[jobId] = view;
+    for (const fn of this.#news) fn(view);
+  }
+
+  async #listRunning(): Promise<void> {
+    try {
+      for (const j of await call('jobs.list', {})) {
+        if (j.status === 'running' && this.#jobs[j.id] === undefined) this.#running(j.id, j.kind, j.step ?? { phase: 'running', done: 0, total: 0 }, null, {});
+      }
+    } catch {
+      // the server is gone: the page says so; its jobs' events come when it is back
+    }
+  }
+
+  /**
+   * Calls `fn` with each running job's news: every progress event, and each job found running when the page
+   * loads (and, to a follower that comes later, the jobs running then). Review and Train take up a job they did
+   * not start (a reload, another window) from here.
+   */
+  onRunning(fn: (job: JobView) => void): void {
+    this.#news.push(fn);
+    // a follower that comes after the news (a view's state made later) hears of the jobs running now
+    for (const j of this.running) fn(j);
   }
 
   #end(f: Finished): void {

@@ -43,10 +43,12 @@ export class TrainState {
     onEvent('library.changed', (e) => {
       if ((e.what === 'images' || e.what === 'split') && !this.running) this.#skipped = [];
     });
-    onEvent('job.progress', (p) => {
+    jobs.onRunning((j) => {
       // a training this page did not start (it was reloaded mid-run, or another window started it): shown
-      // with its bar and Cancel, so it is never left running out of reach
-      if (p.kind === 'train' && this.#currentJob === null && this.#queue.length === 0 && jobs.get(p.jobId)?.status === 'running') void this.#adopt(p.jobId);
+      // with its bar and Cancel, so it is never left running out of reach (a training waiting its turn too)
+      if (j.kind === 'train' && this.#currentJob === null && this.#queue.length === 0) void this.#adopt(j.jobId);
+    });
+    onEvent('job.progress', (p) => {
       if (p.jobId !== this.#currentJob || !this.#current) return;
       const epoch = p.metrics?.['epoch'];
       if (epoch !== undefined && epoch !== this.#lastEpoch) {
