@@ -140,6 +140,19 @@ describe('the studio in Chromium (serve mode)', { skip: skip ?? false }, () => {
     assert.equal((await cli<HistoryEntry[]>('history', '--limit', '1'))[0]?.id, history);
     await page.getByTestId('filter-split').selectOption('any');
     await page.locator('[data-testid=cell][data-index="0"]').waitFor();
+    // a selection of every image, some in the submission split: the question names the whole change
+    const total = (await api('images.list', { filter: {}, limit: 1 })).total;
+    await page.locator(`[data-testid=grid][data-total="${total}"]`).waitFor();
+    await page.locator('[data-testid=cell][data-index="0"]').click();
+    await page.keyboard.press('Control+a');
+    await page.keyboard.press('1');
+    const asked = await page.getByTestId('confirm-dialog').innerText();
+    assert.match(asked, new RegExp(`Relabel ${total.toLocaleString('en')} selected images as “`));
+    assert.match(asked, new RegExp(`\\d+ images? of the ${total.toLocaleString('en')} (is|are) in the submission split`));
+    await page.getByTestId('confirm-cancel').click();
+    await page.getByTestId('confirm-dialog').waitFor({ state: 'detached' });
+    assert.equal((await cli<HistoryEntry[]>('history', '--limit', '1'))[0]?.id, history);
+    await page.locator('[data-testid=cell][data-index="0"]').click();
   });
 
   test('a page read that began before a keypress was stored does not show the old label again', async () => {

@@ -326,9 +326,12 @@ export class LibraryState {
   async #submissionConfirmed(ids: readonly number[], label: string): Promise<boolean | null> {
     const n = this.#rowsOf(ids).filter((r) => r.split === 'submission').length;
     if (n === 0) return null;
-    const which = n === ids.length ? (n === 1 ? 'This image is' : `These ${n} images are`) : `${plural(n, 'image')} of the ${ids.length} are`;
+    const all = n === ids.length;
+    const which = all ? (n === 1 ? 'This image is' : `These ${n.toLocaleString('en')} images are`) : `${plural(n, 'image')} of the ${ids.length.toLocaleString('en')} are`;
+    // the title names everything the key changes: a mixed selection is relabelled whole, not only its submission part
+    const title = all ? `Label ${n === 1 ? 'a submission image' : `${n.toLocaleString('en')} submission images`}?` : `Relabel ${plural(ids.length, 'selected image')} as “${app.displayName(label)}”?`;
     return confirmer.ask({
-      title: `Label ${n === 1 ? 'a submission image' : `${n} submission images`}?`,
+      title,
       body: `${which} in the submission split: the unlabelled images a submission file scores. A label there is not used for training, validation or scores, and the submission still scores the image. Undo (z) takes it back.`,
       confirm: `Label as “${app.displayName(label)}”`,
     });
