@@ -95,7 +95,25 @@ describe('a K-fold run and the Compare table at 1,280 px (serve mode)', { skip: 
     assert.equal((await series(page, 'train-curves')).length, 12);
   });
 
-  for (const width of [1280, 1600]) {
+  for (const width of [1100, 1280]) {
+    test(`Train at ${width} px: the runs table fits its box, each run's delete button in view`, async () => {
+      await page.setViewportSize({ width, height: 800 });
+      await page.getByTestId('nav-train').click();
+      const table = page.getByTestId('runs-table');
+      await table.locator('[data-testid=run-delete]').first().waitFor();
+      const [scrollWidth, clientWidth] = await table.evaluate((t) => {
+        const box = (t as unknown as { parentElement: { scrollWidth: number; clientWidth: number } }).parentElement;
+        return [box.scrollWidth, box.clientWidth];
+      });
+      assert.ok(scrollWidth <= clientWidth, `the runs table is ${scrollWidth} px in a ${clientWidth} px box`);
+      for (const b of await table.getByTestId('run-delete').all()) {
+        const bb = await b.boundingBox();
+        assert.ok(bb && bb.x + bb.width <= width, `a delete button at ${JSON.stringify(bb)}`);
+      }
+    });
+  }
+
+  for (const width of [1100, 1280, 1600]) {
     test(`Compare at ${width} px: the table fits with room to spare, the fold run's curves are drawn per fold`, async () => {
       await page.setViewportSize({ width, height: 800 });
       await page.getByTestId('nav-compare').click();
