@@ -19,6 +19,12 @@ function hsl(hex: string): { hue: number; sat: number } {
   return { hue, sat };
 }
 
+/** A colour's lightness (0–1), from #rrggbb. */
+function lightness(hex: string): number {
+  const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255) as [number, number, number];
+  return (Math.max(r, g, b) + Math.min(r, g, b)) / 2;
+}
+
 test('class and split colours are two palettes with no colour, and no hue, in common', () => {
   assert.deepEqual(Object.keys(SPLIT_COLOURS).sort(), [...SPLITS].sort(), 'every split has its colour');
   const splits = new Set(Object.values(SPLIT_COLOURS).map((c) => c.toLowerCase()));
@@ -26,10 +32,19 @@ test('class and split colours are two palettes with no colour, and no hue, in co
   const classes = [...CLASS_COLOURS, UNLABELLED_COLOUR, NEUTRAL_COLOUR].map((c) => c.toLowerCase());
   assert.equal(new Set(CLASS_COLOURS).size, CLASS_COLOURS.length);
   for (const c of classes) assert.ok(!splits.has(c), `${c} is both a class's (or neutral) and a split's colour`);
-  // the splits are blues (or grey); no class is drawn in a blue a split could be taken for
+  // the splits are cool hues (or greys); no class is drawn in a hue a split could be taken for
   for (const c of Object.values(SPLIT_COLOURS)) {
     const { hue, sat } = hsl(c);
-    assert.ok(sat < 0.15 || (hue > 200 && hue < 230), `split colour ${c} is a blue or a grey (hue ${hue.toFixed(0)})`);
+    assert.ok(sat < 0.4 || (hue > 185 && hue < 240), `split colour ${c} is cyan to indigo, or a grey (hue ${hue.toFixed(0)}, saturation ${sat.toFixed(2)})`);
+  }
+  // and each split is told from the others at a glance: its hue or its lightness differs
+  const splitColours = Object.values(SPLIT_COLOURS);
+  for (const [i, a] of splitColours.entries()) {
+    for (const b of splitColours.slice(i + 1)) {
+      const [ha, hb] = [hsl(a), hsl(b)];
+      const hueGap = Math.min(Math.abs(ha.hue - hb.hue), 360 - Math.abs(ha.hue - hb.hue));
+      assert.ok(hueGap >= 12 || Math.abs(lightness(a) - lightness(b)) >= 0.2 || Math.abs(ha.sat - hb.sat) >= 0.4, `${a} and ${b} are too alike`);
+    }
   }
   for (const c of CLASS_COLOURS) {
     const { hue } = hsl(c);

@@ -2,7 +2,7 @@
  * The two palettes that carry meaning, defined once: a class's colour (its position in the library's class
  * list) and a split's. They share no hue family, so a colour never means a class in one chart and a split in
  * another (green was "mask" in Insights' scatter and "submission" in its balance chart). Classes take warm
- * and vivid hues; splits a ramp of blues from train to submission, with unassigned grey.
+ * and vivid hues; splits cool ones (blue, cyan, indigo, a pale slate), with unassigned grey.
  */
 import type { Split } from '../../../shared/contract';
 
@@ -12,12 +12,16 @@ export const UNLABELLED_COLOUR = '#8b919c';
 /** Bars that count something neither a class nor a split (formats): no hue, so no meaning is implied. */
 export const NEUTRAL_COLOUR = '#c3c8d1';
 
+/**
+ * Cool hues only (cyan to indigo, and greys), each split a different hue or lightness: a ramp of one blue made
+ * test and submission hard to tell apart in a stacked bar.
+ */
 export const SPLIT_COLOURS: Readonly<Record<Split, string>> = {
   unassigned: '#4b5563',
   train: '#2f6fde',
-  val: '#5aa9ff',
-  test: '#9ec5ff',
-  submission: '#dbe9ff',
+  val: '#22b8cf',
+  test: '#a5b4fc',
+  submission: '#e2e8f0',
 };
 
 /** The colour of the class at `position` in the library's class list; null (no class) is unlabelled's. */
