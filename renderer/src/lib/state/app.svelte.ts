@@ -2,6 +2,7 @@
 import type { ClassInfo, MethodOutput } from '../../../../shared/contract';
 import { call, errorMessage, onConnection, onEvent, onMenu } from '../api/client';
 import type { ConnectionStatus } from '../api/transport';
+import { classColour } from '../palette';
 
 export const VIEWS = ['library', 'review', 'insights', 'train', 'compare', 'doctor'] as const;
 export type View = (typeof VIEWS)[number];
@@ -69,6 +70,11 @@ export class AppState {
   displayName(label: string | null): string {
     if (label === null) return 'unlabelled';
     return this.classes.find((c) => c.name === label)?.displayName ?? label;
+  }
+
+  /** A label's colour wherever it is drawn (lib/palette.ts: its class's, by position; unlabelled grey). */
+  labelColour(label: string | null): string {
+    return classColour(label === null ? null : (this.classes.find((c) => c.name === label)?.position ?? -1));
   }
 
   async refresh(): Promise<void> {
