@@ -177,6 +177,20 @@ describe('the Compare view in Chromium (serve mode)', { skip: skip ?? false }, (
     const expected = await cli<CompareDoc>('compare');
     assert.equal(expected.runs.length, 3);
     assert.deepEqual(expected.runs.find((r) => r.kind === 'ensemble')?.members.sort(), runs.map((r) => r.id).sort());
+
+    // an ensemble has no weights to explain: an image of its confusion cell opens its best member's heatmap, said so
+    await ensemble.locator('td').nth(1).click();
+    await page.locator('[data-testid=compare-row][data-kind=ensemble][data-focus=true]').waitFor();
+    await page.locator('[data-testid=confusion-atHalf] [data-testid=confusion-cell]:not([disabled])').first().click();
+    await page.locator('[data-testid=cell-image]').first().click();
+    const via = page.getByTestId('explain-via');
+    await via.waitFor();
+    assert.match(await via.innerText(), /averages its runs' probabilities and has no weights of its own to explain: this is where .+, its best-scoring run, looks/);
+    await page.locator('[data-testid=explain-heatmap]:not([data-state=loading])').waitFor({ timeout: 60_000 });
+    assert.equal(await page.locator('[data-testid=explain-heatmap]').getAttribute('data-state'), 'ready', await page.getByTestId('explain').innerText());
+    await page.keyboard.press('Escape');
+    await page.getByTestId('explain').waitFor({ state: 'detached' });
+    await page.keyboard.press('Escape');
   });
 
   test('Download model hands over the focused run as ONNX with its model card, written only inside the library (bug 16)', async () => {

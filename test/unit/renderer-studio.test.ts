@@ -3,8 +3,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Finding, ImageRow, RunInfo, TrainModelInfo } from '../../shared/contract';
 import { runColours } from '../../renderer/src/lib/compare-names';
-import { actionsFor, bulkQuestion, explainRunFor, strongDoubt } from '../../renderer/src/lib/findings';
-import type { DoubtRow, DoubtsInfo } from '../../shared/contract-compare';
+import { actionsFor, bulkQuestion, ensembleExplainer, explainRunFor, strongDoubt } from '../../renderer/src/lib/findings';
+import type { CompareRow, DoubtRow, DoubtsInfo } from '../../shared/contract-compare';
 import { planQueue, queueLabel, weightsFor, weightsLabel } from '../../renderer/src/lib/train-plan';
 import { plural } from '../../renderer/src/lib/format';
 import { formOf } from '../../renderer/src/lib/train-form';
@@ -191,4 +191,13 @@ describe("Train's form from a running job's settings (a reloaded page)", () => {
     assert.deepEqual([file.weightsChoice, file.weightsFile, file.epochs, file.backend, file.augment, file.tta, file.faces], ['file', '/w/vgg.h5', '', 'auto', false, '', false]);
     assert.equal(formOf({ model: 'scratch' }).augment, true);
   });
+});
+
+test("an ensemble's heatmap is its best-scoring member's; a run's own is its own", () => {
+  const row = (id: string, kind: CompareRow['kind'], auc: number | null, members: string[] = []): Pick<CompareRow, 'id' | 'kind' | 'members' | 'auc'> => ({ id, kind, auc, members });
+  const rows = [row('e', 'ensemble', 0.99, ['a', 'b']), row('a', 'trained', 0.9), row('b', 'trained', 0.95), row('c', 'trained', 0.97)] as CompareRow[];
+  assert.equal(ensembleExplainer(rows[0] as CompareRow, rows), 'b', 'the better member, not the best run in the table');
+  assert.equal(ensembleExplainer(rows[1] as CompareRow, rows), null);
+  // members not in the table (another split's comparison): the first
+  assert.equal(ensembleExplainer(row('f', 'ensemble', null, ['x', 'y']) as CompareRow, rows), 'x');
 });

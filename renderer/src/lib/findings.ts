@@ -1,6 +1,6 @@
 /** What the Review queue needs to know of a finding, without the page around it. */
 import type { Finding, ImageRow, RunInfo } from '../../../shared/contract';
-import type { DoubtRow, DoubtsInfo } from '../../../shared/contract-compare';
+import type { CompareRow, DoubtRow, DoubtsInfo } from '../../../shared/contract-compare';
 import { ENSEMBLE_MODEL } from '../../../shared/names';
 
 export function isDuplicate(f: Finding): boolean {
@@ -59,6 +59,16 @@ export function actionsFor(f: Finding, classes: readonly string[], rows: readonl
     return { relabel: submission ? [] : classes.filter((c) => c !== given && c !== suggested), exclude, accept: !submission };
   }
   return { relabel: submission ? [] : classes, exclude, accept: false };
+}
+
+/**
+ * The run whose Grad-CAM stands for an ensemble's (it averages stored probabilities and has no weights to
+ * explain): its member with the best score in the table, else its first; null for a run that is not an ensemble.
+ */
+export function ensembleExplainer(row: Pick<CompareRow, 'kind' | 'members'>, rows: readonly CompareRow[]): string | null {
+  if (row.kind !== 'ensemble') return null;
+  const best = rows.filter((r) => row.members.includes(r.id) && r.kind !== 'ensemble').sort((a, b) => (b.auc ?? -1) - (a.auc ?? -1))[0];
+  return best?.id ?? row.members[0] ?? null;
 }
 
 /** What makes a label doubt's evidence strong enough to put its suggestion forward (see strongDoubt). */

@@ -7,6 +7,7 @@ import type { Comparison, EvalSplit, RunEvaluation } from '../../../../shared/co
 import type { ImageRow, MethodOutput } from '../../../../shared/contract';
 import { call, errorMessage, onEvent } from '../api/client';
 import { runColours } from '../compare-names';
+import { ensembleExplainer } from '../findings';
 import { notices } from './notices.svelte';
 
 export type RunDetail = MethodOutput<'runs.get'>;
@@ -22,7 +23,10 @@ export interface OpenCell {
 }
 
 export interface Explanation {
+  /** The run whose heatmap this is: the one asked, or for an ensemble its best member. */
   runId: string;
+  /** The ensemble asked for, when runId is its member (an ensemble has no weights to explain); else null. */
+  ensembleId: string | null;
   image: ImageRow;
   loading: boolean;
   dataUrl: string | null;
@@ -266,8 +270,12 @@ export class CompareState {
     }
   }
 
-  async explain(runId: string, image: ImageRow): Promise<void> {
-    const opened: Explanation = { runId, image, loading: true, dataUrl: null, probability: null, layer: null, error: null };
+  async explain(asked: string, image: ImageRow): Promise<void> {
+    const rows = this.#comparison?.rows ?? [];
+    const row = rows.find((r) => r.id === asked);
+    const member = row ? ensembleExplainer(row, rows) : null;
+    const runId = member ?? asked;
+    const opened: Explanation = { runId, ensembleId: member === null ? null : asked, image, loading: true, dataUrl: null, probability: null, layer: null, error: null };
     this.#explanation = opened;
     try {
       const r = await call('runs.explain', { id: runId, imageId: image.id });
