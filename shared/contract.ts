@@ -46,6 +46,27 @@ export const FINDING_KINDS = [
 export const FindingKind = z.enum(FINDING_KINDS);
 export type FindingKind = z.infer<typeof FindingKind>;
 
+/** Each finding kind as the studio's menus name it (Library's filter and Review's "show" say the same). */
+export const FINDING_KIND_TEXT: Readonly<Record<FindingKind, string>> = {
+  unreadable: 'unreadable',
+  truncated: 'truncated',
+  'empty-file': 'empty file',
+  'not-an-image': 'not an image',
+  'extension-mismatch': 'extension mismatch',
+  'exact-duplicate': 'exact duplicate group',
+  'near-duplicate': 'near duplicate group',
+  'label-conflict': 'label conflict',
+  'split-leak': 'split leak',
+  'size-outlier': 'size outlier',
+  'colour-space': 'colour space',
+  'missing-file': 'missing file',
+  unlabelled: 'unlabelled',
+  'unknown-label': 'unknown label',
+  'duplicate-row': 'duplicate CSV row',
+  shortcut: 'shortcut',
+  'label-doubt': 'label doubt',
+};
+
 export const Severity = z.enum(['error', 'warning', 'info']);
 export type Severity = z.infer<typeof Severity>;
 
