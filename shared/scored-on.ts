@@ -35,7 +35,9 @@ export function ttaText(r: Pick<CompareRow, 'tta' | 'faces'>): string {
  * What trained a run, in a word, for the runs tables (CLI and Train view): 'onnx' for ONNX Runtime's
  * training graph (the tfjs backend then only read and wrote the checkpoint), else the TensorFlow.js backend.
  */
-export function trainedOn(r: Pick<RunInfo, 'engine' | 'backend'>): string {
+export function trainedOn(r: Pick<RunInfo, 'engine' | 'backend' | 'model'>): string {
+  // an ensemble trains nothing: it averages its runs' stored probabilities
+  if (r.model === ENSEMBLE_MODEL) return '–';
   return r.engine === 'onnx' ? 'onnx' : r.backend;
 }
 
