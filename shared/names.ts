@@ -58,6 +58,5 @@ export type LrSchedule = (typeof LR_SCHEDULES)[number];
 export const TTA_MODES = ['none', 'flip', 'flip-crops'] as const;
 export type TtaMode = (typeof TTA_MODES)[number];
 
-
 /** How label doubts that scored the faces combine them, in words (the CLI and the studio say it alike). */
 export const FACES_SCORE_TEXT = "the mean of the photo's probability and the highest of its faces'";

@@ -27,11 +27,12 @@ export interface FaceScores {
   detected: number;
 }
 
-/** The sha256 of a file's bytes: the key its detections are cached under. */
+/** The sha256 of a photo's bytes: the key its detections are cached under (bytes already read: no second read). */
 export function bytesSha256(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+/** The sha256 of a file's bytes, read from its path. */
 export async function fileSha256(path: string): Promise<string> {
   return bytesSha256(await readFile(path));
 }

@@ -1,5 +1,5 @@
 /** Which view is shown, the open library and its classes, and the connection to core. */
-import type { ClassInfo, MethodOutput } from '../../../../shared/contract';
+import type { ClassInfo, ImageRow, MethodOutput } from '../../../../shared/contract';
 import { call, errorMessage, onConnection, onEvent, onMenu } from '../api/client';
 import type { ConnectionStatus } from '../api/transport';
 import { classColour } from '../palette';
@@ -86,9 +86,9 @@ export class AppState {
     }
   }
 
-  /** Opens Review on the findings that name one image (the Library's "!" badge, or f on the focused image). */
-  openFindingsOf(target: ReviewTarget): void {
-    this.#reviewTarget = target;
+  /** Opens Review on the findings that name one image (the Library's "!" badge, its preview's button, or f). */
+  openFindingsOf(image: Pick<ImageRow, 'id' | 'relPath'>): void {
+    this.#reviewTarget = { id: image.id, name: image.relPath };
     this.view = 'review';
   }
   /** The image Review was opened for, handed over once: Review opened any other way shows the whole queue. */

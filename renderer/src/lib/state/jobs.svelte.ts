@@ -15,7 +15,7 @@ export class JobsState {
     onEvent('job.progress', (p) => {
       const prev = this.#jobs[p.jobId];
       if (prev && prev.status !== 'running') return;
-      this.#running(p.jobId, p.kind, p, p.etaMs, p.metrics ?? prev?.metrics ?? {});
+      this.#heard(p.jobId, p.kind, p, p.etaMs, p.metrics ?? prev?.metrics ?? {});
     });
     onEvent('job.finished', (f) => this.#end(f));
     // Events sent while the socket was down are lost: after a reconnect, ask the job table about each job
@@ -31,7 +31,7 @@ export class JobsState {
   }
 
   /** A running job's news (an event, or the table's word on load), told to those following jobs. */
-  #running(jobId: string, kind: string, step: { phase: string; done: number; total: number }, etaMs: number | null, metrics: Record<string, number>): void {
+  #heard(jobId: string, kind: string, step: { phase: string; done: number; total: number }, etaMs: number | null, metrics: Record<string, number>): void {
     const view: JobView = { jobId, kind, phase: step.phase, done: step.done, total: step.total, etaMs, metrics, status: 'running', error: null, result: undefined };
     this.#jobs[jobId] = view;
     for (const fn of this.#news) fn(view);
@@ -40,7 +40,7 @@ export class JobsState {
   async #listRunning(): Promise<void> {
     try {
       for (const j of await call('jobs.list', {})) {
-        if (j.status === 'running' && this.#jobs[j.id] === undefined) this.#running(j.id, j.kind, j.step ?? { phase: 'running', done: 0, total: 0 }, null, {});
+        if (j.status === 'running' && this.#jobs[j.id] === undefined) this.#heard(j.id, j.kind, j.step ?? { phase: 'running', done: 0, total: 0 }, null, {});
       }
     } catch {
       // the server is gone: the page says so; its jobs' events come when it is back

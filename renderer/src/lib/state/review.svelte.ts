@@ -73,7 +73,7 @@ export class ReviewState {
   get kinds(): ReadonlyArray<{ kind: FindingKind; count: number }> {
     return this.#kinds;
   }
-  /** Shows only one kind (null: every kind) from its first finding. */
+  /** The image whose findings alone the queue shows (the Library's "!" badge), else null. */
   get image(): ReviewTarget | null {
     return this.#image;
   }
@@ -83,6 +83,7 @@ export class ReviewState {
     if (image !== null) this.#kind = null;
     await this.load();
   }
+  /** Shows only one kind (null: every kind) from its first finding. */
   async setKind(kind: FindingKind | null): Promise<void> {
     this.#kind = kind;
     await this.load();
